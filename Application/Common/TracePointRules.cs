@@ -1,0 +1,64 @@
+using Profiler.Domain;
+
+namespace Profiler.Application.Common;
+
+/// <summary>
+/// The rules every stored point and every id that reaches a store must pass. Ids are 1–255 characters of
+/// <c>A–Z a–z 0–9 . _ : -</c> (UUIDs and OSProfiler ids pass; glob characters, slashes, whitespace and
+/// control characters never do), so no id can select another trace in a key pattern or path.
+/// </summary>
+public static class TracePointRules
+{
+    public const int MaxIdLength = 255;
+    public const int MaxNameLength = 255;
+
+    /// <summary>Whether <paramref name="id"/> is a safe trace id.</summary>
+    public static bool IsSafeId(string? id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength) return false;
+        foreach (var c in id)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-'))
+                return false;
+        return true;
+    }
+
+    /// <summary>The message for an unsafe id, naming it (shortened, control characters shown as <c>?</c>).</summary>
+    public static string IdError(string field, string? id) =>
+        id is null ? $"{field} is missing"
+        : $"{field} '{Show(id)}' is not a valid id: use 1 to {MaxIdLength} characters from A-Z a-z 0-9 . _ : - (e.g. a UUID)";
+
+    /// <summary>Checks one point; calls <paramref name="report"/> with (field, message) for each problem.</summary>
+    public static void Check(TracePoint point, Action<string, string> report)
+    {
+        if (point.Name is null or "") report("name", "name is missing");
+        else if (point.Name.Length > MaxNameLength || point.Name.Any(char.IsControl))
+            report("name", $"name '{Show(point.Name)}' must be at most {MaxNameLength} printable characters");
+        else if (!(point.Name.EndsWith("-start", StringComparison.Ordinal) && point.Name.Length > 6)
+                 && !(point.Name.EndsWith("-stop", StringComparison.Ordinal) && point.Name.Length > 5))
+            report("name", $"name '{Show(point.Name)}' must be <operation>-start or <operation>-stop");
+        if (!IsSafeId(point.BaseId)) report("base_id", IdError("base_id", point.BaseId));
+        if (!IsSafeId(point.TraceId)) report("trace_id", IdError("trace_id", point.TraceId));
+        if (!IsSafeId(point.ParentId)) report("parent_id", IdError("parent_id", point.ParentId));
+        if (point.Timestamp is null || !TraceTimestamp.TryParse(point.Timestamp, out _))
+            report("timestamp", $"timestamp '{Show(point.Timestamp)}' is not YYYY-MM-DDTHH:MM:SS.ffffff (UTC)");
+        CheckLabel("project", point.Project, report);
+        CheckLabel("service", point.Service, report);
+    }
+
+    private static void CheckLabel(string field, string? value, Action<string, string> report)
+    {
+        if (value is not null && (value.Length > MaxNameLength || value.Any(char.IsControl)))
+            report(field, $"{field} '{Show(value)}' must be at most {MaxNameLength} printable characters");
+    }
+
+    /// <summary>A value shortened to 60 characters with control characters shown as <c>?</c>, for messages.</summary>
+    public static string Show(string? value)
+    {
+        if (value is null) return "null";
+        var s = value.Length > 60 ? value[..60] + "…" : value;
+        return string.Create(s.Length, s, (span, src) =>
+        {
+            for (var i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) ? '?' : src[i];
+        });
+    }
+}

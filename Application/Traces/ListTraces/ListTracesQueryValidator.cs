@@ -1,0 +1,9 @@
+using FluentValidation;
+using Profiler.Application.Common;
+
+namespace Profiler.Application.Traces.ListTraces;
+
+public sealed class ListTracesQueryValidator : AbstractValidator<ListTracesQuery>
+{
+    public ListTracesQueryValidator() => this.AddListRules(q => q.Limit, q => q.Cursor, q => q.Fields);
+}

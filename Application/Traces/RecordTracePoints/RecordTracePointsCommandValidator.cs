@@ -1,0 +1,36 @@
+using FluentValidation;
+using Profiler.Application.Common;
+
+namespace Profiler.Application.Traces.RecordTracePoints;
+
+public sealed class RecordTracePointsCommandValidator : AbstractValidator<RecordTracePointsCommand>
+{
+    public RecordTracePointsCommandValidator()
+    {
+        // One pass with hand-written checks: this runs for every ingested point.
+        RuleFor(c => c.Points).Custom((points, context) =>
+        {
+            if (points is null || points.Count == 0)
+            {
+                context.AddFailure("Points", "a batch needs at least one point");
+                return;
+            }
+            if (points.Count > RecordTracePointsCommand.MaxBatchSize)
+            {
+                context.AddFailure("Points",
+                    $"a batch of {points.Count} points is over the limit of {RecordTracePointsCommand.MaxBatchSize}; split it");
+                return;
+            }
+            for (var i = 0; i < points.Count; i++)
+            {
+                if (points[i] is null)
+                {
+                    context.AddFailure($"Points[{i}]", "point is null");
+                    continue;
+                }
+                var index = i;
+                TracePointRules.Check(points[i], (field, message) => context.AddFailure($"Points[{index}].{field}", message));
+            }
+        });
+    }
+}

@@ -1,0 +1,133 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Profiler.Domain;
+
+/// <summary>Reads and writes a <see cref="TracePoint"/> as OSProfiler's JSON document (COMPAT §1).</summary>
+public static class TracePointJson
+{
+    /// <summary>Deepest nesting accepted inside a point.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
+    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
+
+    /// <summary>
+    /// Parses one point. Throws <see cref="FormatException"/> naming the field that is missing or of the
+    /// wrong type, or saying why the text is not JSON. Values are not validated here
+    /// (that is the <c>RecordTracePoints</c> validator's job).
+    /// </summary>
+    public static TracePoint Parse(ReadOnlySpan<byte> utf8)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(utf8, NodeOptions, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"not valid JSON ({e.Message.Split(" Path:")[0].TrimEnd('.')})", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"not valid UTF-8 JSON ({e.Message})", e);
+        }
+        return FromNode(node);
+    }
+
+    /// <summary>Parses one point from text; see <see cref="Parse(ReadOnlySpan{byte})"/>.</summary>
+    public static TracePoint Parse(string json) => Parse(System.Text.Encoding.UTF8.GetBytes(json));
+
+    /// <summary>Converts a parsed JSON object into a point; throws <see cref="FormatException"/> naming the bad field.</summary>
+    public static TracePoint FromNode(JsonNode? node)
+    {
+        if (node is not JsonObject obj)
+            throw new FormatException($"a point must be a JSON object, got {Kind(node)}");
+        var info = obj.TryGetPropertyValue("info", out var i) ? i : null;
+        if (info is not null and not JsonObject)
+            throw new FormatException($"field 'info' must be an object or null, got {Kind(info)}");
+        if (info is not null) obj.Remove("info");
+        return new TracePoint
+        {
+            Name = RequiredString(obj, "name"),
+            BaseId = RequiredString(obj, "base_id"),
+            TraceId = RequiredString(obj, "trace_id"),
+            ParentId = RequiredString(obj, "parent_id"),
+            Timestamp = RequiredString(obj, "timestamp"),
+            Info = (JsonObject?)info,
+            Project = OptionalString(obj, "project"),
+            Service = OptionalString(obj, "service"),
+        };
+    }
+
+    /// <summary>
+    /// Writes the point as OSProfiler's stored document: name, base_id, trace_id, parent_id, timestamp,
+    /// info, project, service. <paramref name="project"/>/<paramref name="service"/> are used where the point has none.
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, TracePoint point, string? project = null, string? service = null)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name", point.Name);
+        writer.WriteString("base_id", point.BaseId);
+        writer.WriteString("trace_id", point.TraceId);
+        writer.WriteString("parent_id", point.ParentId);
+        writer.WriteString("timestamp", point.Timestamp);
+        writer.WritePropertyName("info");
+        if (point.Info is null) writer.WriteStartObject();
+        else point.Info.WriteTo(writer);
+        if (point.Info is null) writer.WriteEndObject();
+        WriteNullable(writer, "project", point.Project ?? project);
+        WriteNullable(writer, "service", point.Service ?? service);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The point as UTF-8 JSON.</summary>
+    public static byte[] ToUtf8(TracePoint point, string? project = null, string? service = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+            Write(writer, point, project, service);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The point's <c>info</c> as JSON text (<c>{}</c> when absent).</summary>
+    public static string InfoJson(TracePoint point) => point.Info?.ToJsonString() ?? "{}";
+
+    private static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null) writer.WriteNull(name);
+        else writer.WriteString(name, value);
+    }
+
+    private static string RequiredString(JsonObject obj, string field)
+    {
+        if (!obj.TryGetPropertyValue(field, out var node) || node is null)
+            throw new FormatException($"field '{field}' is missing");
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+            return v.GetValue<string>();
+        throw new FormatException($"field '{field}' must be a string, got {Kind(node)}");
+    }
+
+    private static string? OptionalString(JsonObject obj, string field)
+    {
+        if (!obj.TryGetPropertyValue(field, out var node) || node is null) return null;
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+            return v.GetValue<string>();
+        throw new FormatException($"field '{field}' must be a string or null, got {Kind(node)}");
+    }
+
+    private static string Kind(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject => "an object",
+        JsonArray => "an array",
+        _ => node.GetValueKind() switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        },
+    };
+}

@@ -1,0 +1,321 @@
+using System.Data;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Profiler.Application.Common;
+using Profiler.Application.Ports;
+using Profiler.Domain;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// OSProfiler's SQL collector (COMPAT §3) over one EF Core model: the model creates the table and its indexes
+/// when missing; writes are multi-row INSERTs in one transaction; reads stream through a data reader.
+/// </summary>
+public sealed class SqlTraceStore : ITraceStore
+{
+    private const string Columns = "timestamp, base_id, parent_id, trace_id, project, host, service, name, data";
+    private static readonly JsonSerializerOptions StringEncoding = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly SqlDialect _dialect;
+    private readonly ConnectionString _connectionString;
+    private readonly DriverSettings _settings;
+    private readonly DbContextOptions<TraceDbContext> _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private volatile bool _initialized;
+
+    public SqlTraceStore(SqlDialect dialect, ConnectionString connectionString, DriverSettings settings)
+    {
+        _dialect = dialect;
+        _connectionString = connectionString;
+        _settings = settings;
+        _logger = settings.LoggerFactory.CreateLogger<SqlTraceStore>();
+        var builder = new DbContextOptionsBuilder<TraceDbContext>();
+        dialect.Configure(builder, connectionString);
+        builder.ReplaceService<IModelCacheKeyFactory, DialectModelCacheKeyFactory>();
+        _options = builder.Options;
+    }
+
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    {
+        if (points.Count == 0) return;
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = db.Database.GetDbConnection();
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            for (var offset = 0; offset < points.Count; offset += _dialect.RowsPerInsert)
+            {
+                var count = Math.Min(_dialect.RowsPerInsert, points.Count - offset);
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                var sql = new StringBuilder("INSERT INTO data (").Append(Columns).Append(") VALUES ");
+                for (var i = 0; i < count; i++)
+                {
+                    var p = points[offset + i];
+                    if (i > 0) sql.Append(',');
+                    sql.Append('(');
+                    sql.Append(AddParameter(command, p.Timestamp));
+                    foreach (var value in (ReadOnlySpan<string?>)[p.BaseId, p.ParentId, p.TraceId, p.Project ?? _settings.Project,
+                                 _settings.Host ?? p.Host, p.Service ?? _settings.Service, p.Name])
+                        sql.Append(',').Append(AddParameter(command, value));
+                    sql.Append(',').Append(_dialect.JsonValue(AddParameter(command, EncodeData(p))));
+                    sql.Append(')');
+                }
+                command.CommandText = sql.ToString();
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw Failure("write trace points to", e);
+        }
+    }
+
+    public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = $"SELECT name, trace_id, parent_id, timestamp, project, service, host, {_dialect.DataAsText} FROM data WHERE base_id = @base_id ORDER BY id";
+        AddNamed(command, "@base_id", baseId);
+        DbDataReader reader;
+        try
+        {
+            reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw Failure("read a trace from", e);
+        }
+        await using (reader)
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string? Get(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                string? name = Get(0), traceId = Get(1), parentId = Get(2), timestamp = Get(3), project = Get(4),
+                    service = Get(5), host = Get(6), data = Get(7);
+                var decoded = DecodeData(data);
+                yield return decoded is null
+                    ? StoredPoint.Unreadable($"column 'data' of point '{TracePointRules.Show(traceId)}' is not JSON")
+                    : StoredPoint.FromColumns(name, traceId, parentId, timestamp, project, service, host, decoded);
+            }
+        }
+    }
+
+    public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        ListAsync(query, errorsOnly: false, cancellationToken);
+
+    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        ListAsync(query, errorsOnly: true, cancellationToken);
+
+    private async Task<TracePage> ListAsync(TraceListQuery query, bool errorsOnly, CancellationToken cancellationToken)
+    {
+        var (cursorTimestamp, cursorId) = ParseCursor(query.Cursor);
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = db.Database.GetDbConnection();
+        var page = new List<(string BaseId, string Timestamp)>();
+        try
+        {
+            await using (var command = connection.CreateCommand())
+            {
+                // Groups on the indexed base_id; an error trace is one with a stop point whose data has info.etype.
+                var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data");
+                if (errorsOnly)
+                    sql.Append($" WHERE base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND {_dialect.DataAsText} LIKE '%etype%')");
+                sql.Append(" GROUP BY base_id");
+                if (cursorTimestamp is not null)
+                {
+                    sql.Append(" HAVING MIN(timestamp) < @cts OR (MIN(timestamp) = @cts AND base_id < @cid)");
+                    AddNamed(command, "@cts", cursorTimestamp);
+                    AddNamed(command, "@cid", cursorId);
+                }
+                sql.Append(" ORDER BY ts DESC, base_id DESC LIMIT @limit");
+                var limit = command.CreateParameter();
+                limit.ParameterName = "@limit";
+                limit.Value = query.Limit + 1;
+                command.Parameters.Add(limit);
+                command.CommandText = sql.ToString();
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    page.Add((reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1)));
+            }
+            string? next = null;
+            if (page.Count > query.Limit)
+            {
+                page.RemoveAt(page.Count - 1);
+                next = $"{page[^1].Timestamp}|{page[^1].BaseId}";
+            }
+            var extra = query.Fields.Where(f => f is not ("base_id" or "timestamp")).Distinct().ToList();
+            var fields = extra.Count > 0
+                ? await EarliestPointsAsync(connection, page.Select(p => p.BaseId).ToList(), cancellationToken).ConfigureAwait(false)
+                : null;
+            var traces = page.Select(p =>
+            {
+                var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+                foreach (var f in query.Fields)
+                    values[f] = f switch
+                    {
+                        "base_id" => p.BaseId,
+                        "timestamp" => p.Timestamp,
+                        _ => fields is not null && fields.TryGetValue(p.BaseId, out var row) ? row.GetValueOrDefault(f) : null,
+                    };
+                return new TraceSummary(p.BaseId, p.Timestamp, values);
+            }).ToList();
+            return new TracePage(traces, next);
+        }
+        catch (DbException e)
+        {
+            throw Failure("list traces in", e);
+        }
+    }
+
+    private static async Task<Dictionary<string, Dictionary<string, string?>>> EarliestPointsAsync(
+        DbConnection connection, List<string> baseIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, Dictionary<string, string?>>(StringComparer.Ordinal);
+        string[] names = ["base_id", "timestamp", "name", "trace_id", "parent_id", "project", "service", "host"];
+        foreach (var chunk in baseIds.Chunk(500))
+        {
+            await using var command = connection.CreateCommand();
+            var inList = string.Join(",", chunk.Select((id, i) =>
+            {
+                AddNamed(command, $"@b{i}", id);
+                return $"@b{i}";
+            }));
+            command.CommandText =
+                $"SELECT d.base_id, d.timestamp, d.name, d.trace_id, d.parent_id, d.project, d.service, d.host FROM data d " +
+                $"JOIN (SELECT base_id, MIN(timestamp) AS ts FROM data WHERE base_id IN ({inList}) GROUP BY base_id) m " +
+                "ON d.base_id = m.base_id AND d.timestamp = m.ts ORDER BY d.id";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var id = reader.GetString(0);
+                if (result.ContainsKey(id)) continue;
+                var row = new Dictionary<string, string?>(StringComparer.Ordinal);
+                for (var i = 0; i < names.Length; i++) row[names[i]] = reader.IsDBNull(i) ? null : reader.GetString(i);
+                result[id] = row;
+            }
+        }
+        return result;
+    }
+
+    private static (string? Timestamp, string? BaseId) ParseCursor(string? cursor)
+    {
+        if (cursor is null) return (null, null);
+        var bar = cursor.IndexOf('|');
+        if (bar < 0) throw new FormatException($"cursor '{TracePointRules.Show(cursor)}' is not one this store gave out");
+        return (cursor[..bar], cursor[(bar + 1)..]);
+    }
+
+    /// <summary>OSProfiler stores <c>data</c> double-encoded: a JSON string whose text is the JSON object.</summary>
+    internal static string EncodeData(TracePoint point)
+    {
+        var inner = "{\"info\": " + TracePointJson.InfoJson(point) + "}";
+        return JsonSerializer.Serialize(inner, StringEncoding);
+    }
+
+    /// <summary>Reads <c>data</c> in either form: a JSON string holding the object (OSProfiler), or the object itself.</summary>
+    internal static string? DecodeData(string? data)
+    {
+        if (data is null) return "{}";
+        var trimmed = data.AsSpan().TrimStart();
+        if (trimmed.Length > 0 && trimmed[0] == '"')
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<string>(data);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+        return data;
+    }
+
+    private async Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken)
+    {
+        var db = new TraceDbContext(_options, _dialect);
+        try
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (!_initialized) await InitializeAsync(db, cancellationToken).ConfigureAwait(false);
+            return db;
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw Failure("connect to", e);
+        }
+        catch
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task InitializeAsync(TraceDbContext db, CancellationToken cancellationToken)
+    {
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized) return;
+            var connection = db.Database.GetDbConnection();
+            await _dialect.CheckServerAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (!await _dialect.TableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
+            {
+                _logger.LogInformation("Creating table data in {Store}", _dialect.Describe(_connectionString));
+                foreach (var statement in db.Database.GenerateCreateScript()
+                             .Split(";", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                             .Where(s => s.Length > 0 && !s.StartsWith("--", StringComparison.Ordinal)))
+                {
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = _dialect.AdaptDdl(statement);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            _initialized = true;
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    private TraceStoreException Failure(string action, Exception e)
+    {
+        if (e is TraceStoreException t) return t;
+        var reason = _dialect.Explain(e, _connectionString) ?? e.Message;
+        if (_connectionString.Password is { Length: > 0 } pw) reason = reason.Replace(pw, "***", StringComparison.Ordinal);
+        return new TraceStoreException($"Could not {action} {_dialect.Describe(_connectionString)}: {reason}", e);
+    }
+
+    private static string AddParameter(DbCommand command, string? value)
+    {
+        var name = "@p" + command.Parameters.Count;
+        AddNamed(command, name, value);
+        return name;
+    }
+
+    private static void AddNamed(DbCommand command, string name, string? value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.DbType = DbType.String;
+        p.Value = (object?)value ?? DBNull.Value;
+        command.Parameters.Add(p);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _initLock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

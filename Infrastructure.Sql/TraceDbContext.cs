@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>A row of OSProfiler's <c>data</c> table (COMPAT §3).</summary>
+public sealed class DataRow
+{
+    public int Id { get; set; }
+    public string? Timestamp { get; set; }
+    public string? BaseId { get; set; }
+    public string? ParentId { get; set; }
+    public string? TraceId { get; set; }
+    public string? Project { get; set; }
+    public string? Host { get; set; }
+    public string? Service { get; set; }
+    public string? Name { get; set; }
+    /// <summary>The point less the eight columns (<c>{"info": …}</c>), stored double-encoded as OSProfiler does.</summary>
+    public string? Data { get; set; }
+}
+
+/// <summary>The one EF Core model of the <c>data</c> table, shared by every SQL dialect.</summary>
+public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options, SqlDialect dialect) : DbContext(options)
+{
+    public DbSet<DataRow> Data => Set<DataRow>();
+
+    public SqlDialect Dialect { get; } = dialect;
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var row = modelBuilder.Entity<DataRow>();
+        row.ToTable("data");
+        row.HasKey(r => r.Id);
+        row.Property(r => r.Id).HasColumnName("id").ValueGeneratedOnAdd();
+        row.Property(r => r.Timestamp).HasColumnName("timestamp").HasMaxLength(26).HasColumnType("varchar(26)");
+        foreach (var (property, column) in new (string, string)[]
+                 {
+                     (nameof(DataRow.BaseId), "base_id"), (nameof(DataRow.ParentId), "parent_id"),
+                     (nameof(DataRow.TraceId), "trace_id"), (nameof(DataRow.Project), "project"),
+                     (nameof(DataRow.Host), "host"), (nameof(DataRow.Service), "service"), (nameof(DataRow.Name), "name"),
+                 })
+            row.Property<string?>(property).HasColumnName(column).HasMaxLength(255).HasColumnType("varchar(255)");
+        row.Property(r => r.Data).HasColumnName("data").HasColumnType(Dialect.JsonColumnType);
+        // SQLAlchemy's index=True names: ix_<table>_<column>.
+        foreach (var column in new[] { "Timestamp", "BaseId", "ParentId", "TraceId", "Project", "Host", "Service", "Name" })
+            row.HasIndex(column).HasDatabaseName("ix_data_" + ToSnake(column));
+    }
+
+    private static string ToSnake(string name) =>
+        string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

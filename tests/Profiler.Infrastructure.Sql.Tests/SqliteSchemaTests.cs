@@ -1,0 +1,89 @@
+using Microsoft.Data.Sqlite;
+using Profiler.Application.Ports;
+using Profiler.Domain;
+using Profiler.Domain.Reports;
+using Profiler.Infrastructure.Sql;
+using Profiler.Testing;
+
+namespace Profiler.Infrastructure.Sql.Tests;
+
+public sealed class SqliteSchemaTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string File => Path.Combine(_dir.Path, "schema.db");
+
+    private ITraceStore Open() => new SqliteDriver().Open(ConnectionString.Parse($"sqlite:///{File}"), new DriverSettings());
+
+    private List<Dictionary<string, object?>> Query(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={File}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<Dictionary<string, object?>>();
+        while (reader.Read())
+            rows.Add(Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, i => reader.IsDBNull(i) ? null : reader.GetValue(i)));
+        return rows;
+    }
+
+    [Fact]
+    public async Task The_data_table_and_its_indexes_are_created_as_OSProfiler_creates_them()
+    {
+        await using (var store = Open())
+            await store.WriteAsync(FixtureTrace.Load("simple", "mysql").Points, CancellationToken.None);
+
+        var columns = Query("PRAGMA table_info(data)").Select(r => ((string)r["name"]!, (string)r["type"]!)).ToList();
+        Assert.Equal(
+        [
+            ("id", "INTEGER"), ("base_id", "varchar(255)"), ("data", "JSON"), ("host", "varchar(255)"), ("name", "varchar(255)"),
+            ("parent_id", "varchar(255)"), ("project", "varchar(255)"), ("service", "varchar(255)"),
+            ("timestamp", "varchar(26)"), ("trace_id", "varchar(255)"),
+        ], columns.OrderBy(c => c.Item1 == "id" ? "" : c.Item1));
+        var indexes = Query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'data'").Select(r => (string)r["name"]!);
+        Assert.Equal(["ix_data_base_id", "ix_data_host", "ix_data_name", "ix_data_parent_id", "ix_data_project", "ix_data_service",
+            "ix_data_timestamp", "ix_data_trace_id"], indexes.Order());
+    }
+
+    [Fact]
+    public async Task The_data_column_is_written_double_encoded_like_OSProfiler()
+    {
+        await using (var store = Open())
+            await store.WriteAsync(FixtureTrace.Load("simple", "mysql").Points.Take(1).ToList(), CancellationToken.None);
+
+        var data = (string)Query("SELECT data FROM data").Single()["data"]!;
+        Assert.StartsWith("\"{", data);
+        var inner = System.Text.Json.JsonSerializer.Deserialize<string>(data)!;
+        Assert.Equal("GET", System.Text.Json.Nodes.JsonNode.Parse(inner)!["info"]!["request"]!["method"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Rows_whose_data_holds_a_plain_object_or_garbage_still_read()
+    {
+        await using (var store = Open())
+            await store.WriteAsync(FixtureTrace.Load("unfinished", "mysql").Points, CancellationToken.None);
+        var baseId = FixtureTrace.Load("unfinished", "mysql").BaseId;
+        using (var connection = new SqliteConnection($"Data Source={File}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                INSERT INTO data (timestamp, base_id, parent_id, trace_id, project, host, service, name, data) VALUES
+                ('2026-11-25T01:40:38.471000', '{baseId}', '{baseId}', 'plain-op', 'p', 'h', 's', 'plain-start', '{"{"}"info": {"{"}"host": "x"{"}"}{"}"}'),
+                ('2026-11-25T01:40:38.471500', '{baseId}', '{baseId}', 'bad-op', 'p', 'h', 's', 'bad-start', 'not json at all')
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        var builder = new ReportBuilder();
+        await using (var store = Open())
+            await foreach (var p in store.ReadTraceAsync(baseId, CancellationToken.None)) builder.Add(p);
+        var report = builder.Build();
+
+        Assert.Equal(1, report.SkippedPoints);
+        Assert.Contains(report.Children, n => n.Name == "plain");
+    }
+}

@@ -1,0 +1,20 @@
+using Profiler.Application.Ports;
+using Profiler.Domain;
+using Profiler.Infrastructure.Sql;
+using Profiler.Testing;
+
+namespace Profiler.Infrastructure.Sql.Tests;
+
+/// <summary>The driver contract on SQLite: a fresh database file per test.</summary>
+public sealed class SqliteTraceStoreTests : TraceStoreContract, IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    protected override string FixtureBackend => "mysql";
+
+    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
+        Task.FromResult(new SqliteDriver().Open(
+            ConnectionString.Parse($"sqlite:///{_dir.Path}/{Guid.NewGuid():N}.db"), settings));
+
+    public void Dispose() => _dir.Dispose();
+}

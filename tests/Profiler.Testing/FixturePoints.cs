@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Profiler.Domain;
+
+namespace Profiler.Testing;
+
+/// <summary>An OSProfiler fixture's points as <see cref="TracePoint"/>s, in the order OSProfiler wrote them.</summary>
+/// <param name="Points">Chronological write order (Redis lists are reversed back; SQL rows keep insertion order).</param>
+/// <param name="SqlHost">For SQL fixtures the <c>host</c> column, which OSProfiler's driver took from its own settings.</param>
+public sealed record FixtureTrace(string BaseId, IReadOnlyList<TracePoint> Points, string? SqlHost)
+{
+    public static FixtureTrace Load(string shape, string backend)
+    {
+        var lines = File.ReadAllLines(Fixtures.PointsFile(shape, backend)).Where(l => l.Trim().Length > 0).ToList();
+        string? host = null;
+        var points = new List<TracePoint>();
+        foreach (var line in lines)
+        {
+            if (backend == "redis")
+            {
+                points.Add(TracePointJson.Parse(line));
+                continue;
+            }
+            var row = JsonNode.Parse(line)!.AsObject();
+            host = (string?)row["host"];
+            var data = JsonNode.Parse((string)row["data"]!)!.AsObject();
+            points.Add(new TracePoint
+            {
+                Name = (string)row["name"]!, BaseId = (string)row["base_id"]!, TraceId = (string)row["trace_id"]!,
+                ParentId = (string)row["parent_id"]!, Timestamp = (string)row["timestamp"]!,
+                Info = data["info"]?.DeepClone().AsObject(), Project = (string?)row["project"], Service = (string?)row["service"],
+            });
+        }
+        if (backend == "redis") points.Reverse();
+        return new FixtureTrace(points[0].BaseId, points, host);
+    }
+
+    /// <summary>OSProfiler's own report for the fixture.</summary>
+    public static JsonNode Report(string shape, string backend) =>
+        JsonNode.Parse(File.ReadAllText(Fixtures.ReportFile(shape, backend)))!;
+}
+
+/// <summary>Compares two COMPAT §4 reports: equal but for the order of siblings that started in the same millisecond.</summary>
+public static class ReportAssert
+{
+    public static void Equivalent(JsonNode expected, JsonNode actual)
+    {
+        var problems = new List<string>();
+        Compare(expected, actual, "$", problems);
+        if (problems.Count > 0)
+            throw new Xunit.Sdk.XunitException("Reports differ:\n" + string.Join("\n", problems.Take(20)));
+    }
+
+    public static void Equivalent(string expectedJson, string actualJson) =>
+        Equivalent(JsonNode.Parse(expectedJson)!, JsonNode.Parse(actualJson)!);
+
+    private static void Compare(JsonNode expected, JsonNode actual, string path, List<string> problems)
+    {
+        var e = expected.AsObject();
+        var a = actual.AsObject();
+        if (!JsonNode.DeepEquals(e["info"], a["info"]))
+            problems.Add($"{path}.info: expected {e["info"]?.ToJsonString()}\n   got {a["info"]?.ToJsonString()}");
+        if (e.ContainsKey("stats") && !JsonNode.DeepEquals(e["stats"], a["stats"]))
+            problems.Add($"{path}.stats: expected {e["stats"]?.ToJsonString()}\n   got {a["stats"]?.ToJsonString()}");
+        foreach (var key in new[] { "trace_id", "parent_id" })
+            if (e.ContainsKey(key) && !JsonNode.DeepEquals(e[key], a[key]))
+                problems.Add($"{path}.{key}: expected {e[key]} got {a[key]}");
+        var ec = e["children"]!.AsArray();
+        var ac = a["children"]!.AsArray();
+        if (ec.Count != ac.Count)
+        {
+            problems.Add($"{path}.children: expected {ec.Count} nodes, got {ac.Count}");
+            return;
+        }
+        // Order must agree by start time; within one millisecond any order is fine.
+        var expectedStarts = ec.Select(Started).ToList();
+        var actualStarts = ac.Select(Started).ToList();
+        if (!expectedStarts.SequenceEqual(actualStarts))
+        {
+            problems.Add($"{path}.children: start order [{string.Join(",", expectedStarts)}] vs [{string.Join(",", actualStarts)}]");
+            return;
+        }
+        var byId = ac.ToDictionary(n => (string)n!["trace_id"]!);
+        for (var i = 0; i < ec.Count; i++)
+        {
+            var id = (string)ec[i]!["trace_id"]!;
+            if (!byId.TryGetValue(id, out var match))
+            {
+                problems.Add($"{path}.children: node {id} missing");
+                continue;
+            }
+            Compare(ec[i]!, match!, $"{path}/{ec[i]!["info"]!["name"]}", problems);
+        }
+    }
+
+    private static long Started(JsonNode? node) => (long)node!["info"]!["started"]!;
+}
