@@ -274,6 +274,7 @@ public sealed class SqlTraceStore : ITraceStore
         try
         {
             await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await _dialect.OnConnectionOpenedAsync(db.Database.GetDbConnection(), cancellationToken).ConfigureAwait(false);
             if (!_initialized) await InitializeAsync(db, cancellationToken).ConfigureAwait(false);
             return db;
         }

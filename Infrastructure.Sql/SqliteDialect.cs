@@ -37,12 +37,20 @@ public sealed class SqliteDialect : SqlDialect
         return connectionString.Path;
     }
 
+    /// <summary>synchronous=NORMAL is WAL's usual durability: no fsync per commit. A per-connection setting.</summary>
+    public override async Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous=NORMAL;";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public override async Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using (var wal = connection.CreateCommand())
         {
-            // WAL lets readers run beside a writer; synchronous=NORMAL is WAL's usual durability (no fsync per commit).
-            wal.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+            // WAL lets readers run beside a writer; it is a property of the database file.
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
             await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await using var command = connection.CreateCommand();
