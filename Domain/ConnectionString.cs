@@ -240,7 +240,7 @@ public sealed class ConnectionString
     }
 
     private static FormatException Error(string value, string reason) =>
-        new($"Connection string '{Redact(value)}' is malformed: {reason}. Expected {ExpectedForm}.");
+        new($"Connection string '{Redact(value)}' is malformed: {Printable(reason)}. Expected {ExpectedForm}.");
 
     private static string Printable(string s)
     {

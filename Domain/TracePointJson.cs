@@ -44,6 +44,19 @@ public static class TracePointJson
     /// <summary>Converts a parsed JSON object into a point; throws <see cref="FormatException"/> naming the bad field.</summary>
     public static TracePoint FromNode(JsonNode? node)
     {
+        try
+        {
+            return Convert(node);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json refuses strings holding a lone UTF-16 surrogate ("\ud800") when read.
+            throw new FormatException($"a string in the point is not valid Unicode text ({e.Message.TrimEnd('.')})", e);
+        }
+    }
+
+    private static TracePoint Convert(JsonNode? node)
+    {
         if (node is not JsonObject obj)
             throw new FormatException($"a point must be a JSON object, got {Kind(node)}");
         var info = obj.TryGetPropertyValue("info", out var i) ? i : null;

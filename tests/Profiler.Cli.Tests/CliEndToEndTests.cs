@@ -157,3 +157,55 @@ public sealed class CliEndToEndTests(PublishedCli cli) : IDisposable
         Assert.Single(list.StandardError.Trim().Split('\n'));
     }
 }
+
+[Collection(CliCollection.Name)]
+public sealed class CliMalformedInputTests(PublishedCli cli, Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _work = new();
+
+    public void Dispose() => _work.Dispose();
+
+    [Fact]
+    public void A_file_of_a_thousand_malformed_points_is_refused_line_by_line_and_stores_nothing()
+    {
+        var file = Path.Combine(_work.Path, "bad.jsonl");
+        using (var stream = File.Create(file))
+        {
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(File.ReadAllLines(Fixtures.PointsFile("simple", "redis"))[0] + "\n"));
+            foreach (var bytes in MalformedInput.BadPoints(1000).Where(b => !b.Contains((byte)'\n')))
+            {
+                stream.Write(bytes);
+                stream.WriteByte((byte)'\n');
+            }
+        }
+        var store = $"sqlite:///{_work.Path}/t.db";
+
+        var import = cli.Run(_work.Path, "trace", "import", file, "-c", store);
+
+        output.WriteLine($"trace import: 1000 malformed lines, exit {import.ExitCode}");
+        Assert.Equal(2, import.ExitCode);
+        Assert.Contains("bad.jsonl:2:", import.StandardError);
+        Assert.Contains("nothing was imported", import.StandardError);
+        Assert.DoesNotContain("   at ", import.All);
+        Assert.Equal(1, cli.Run(_work.Path, "trace", "show", FixtureTrace.Load("simple", "redis").BaseId, "-c", store).ExitCode);
+    }
+
+    [Fact]
+    public void Malformed_connection_strings_exit_2_with_one_line_and_no_password()
+    {
+        var cases = MalformedInput.ConnectionStrings(400, seed: 7)
+            .Where(c => !c.Contains('\0') && c.Length < 10_000 && !ConnectionStringParses(c)).Take(60).ToList();
+        foreach (var text in cases)
+        {
+            var result = cli.Run(_work.Path, "trace", "list", "-c", text);
+            Assert.True(result.ExitCode == 2, $"{text}: exit {result.ExitCode}: {result.All}");
+            Assert.Single(result.StandardError.TrimEnd().Split('\n'));
+            if (text.LastIndexOf('@') > text.IndexOf(MalformedInput.Secret, StringComparison.Ordinal) && text.Contains(":" + MalformedInput.Secret))
+                Assert.DoesNotContain(MalformedInput.Secret, result.All);
+        }
+        output.WriteLine($"CLI connection strings: {cases.Count} malformed cases tried, all exit 2 with one line");
+        Assert.True(cases.Count >= 50);
+    }
+
+    private static bool ConnectionStringParses(string text) => Profiler.Domain.ConnectionString.TryParse(text, out _, out _);
+}
