@@ -184,7 +184,7 @@ public static class HtmlReportRenderer
       k = open[k] ? k + 1 : end[k];
     }
     shown.textContent = filterOn
-      ? matchCount + " matching operation" + (matchCount === 1 ? "" : "s") + " · " + visible.length + " rows"
+      ? matchCount + " matching operation" + (matchCount === 1 ? "" : "s") + " · " + visible.length + " row" + (visible.length === 1 ? "" : "s")
       : visible.length + " of " + n + " operations shown";
   }
 

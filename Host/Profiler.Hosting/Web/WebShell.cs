@@ -51,8 +51,8 @@ public static class WebShell
         // Open the store now: a bad connection string fails here, plainly, instead of on the first request.
         app.Services.GetRequiredService<ITraceStore>();
 
-        app.UseMiddleware<ErrorMiddleware>();
         app.Use(SecurityHeaders);
+        app.UseMiddleware<ErrorMiddleware>();
         app.UseStatusCodePages();
         WireTraceHeaders(app, options);
         app.MapProfilerApi();
@@ -95,13 +95,18 @@ public static class WebShell
             return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
         });
 
+    /// <summary>Set as the response starts, so that error answers (whose headers are reset) carry them too.</summary>
     private static Task SecurityHeaders(HttpContext context, RequestDelegate next)
     {
-        var headers = context.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
-        headers.XFrameOptions = "DENY";
-        headers.ContentSecurityPolicy = Pages.ContentSecurityPolicy;
+        context.Response.OnStarting(static state =>
+        {
+            var headers = ((HttpResponse)state).Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            headers.ContentSecurityPolicy = Pages.ContentSecurityPolicy;
+            return Task.CompletedTask;
+        }, context.Response);
         return next(context);
     }
 }
