@@ -15,7 +15,7 @@ internal static class HealthEndpoints
     public static void MapHealthApi(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/health", Check).WithName("Health");
 
-    private static async Task<IResult> Check(HttpContext context, ITraceStore store, WebShellOptions options, ILogger<WebShellOptions> logger)
+    private static async Task<IResult> Check(HttpContext context, ITraceStore store, WebShellOptions options, SecretRedactor redactor, ILogger<WebShellOptions> logger)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         timeout.CancelAfter(options.HealthTimeout);
@@ -34,7 +34,7 @@ internal static class HealthEndpoints
         }
         if (problem is null)
             return Results.Json(new Dictionary<string, string> { ["status"] = "ok" });
-        logger.LogWarning("Health check: trace store unavailable: {Problem}", problem);
+        logger.LogWarning("Health check: trace store unavailable: {Problem}", redactor.Redact(problem));
         context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Results.Json(new Dictionary<string, string> { ["status"] = "unavailable", ["detail"] = problem },
             statusCode: StatusCodes.Status503ServiceUnavailable);
