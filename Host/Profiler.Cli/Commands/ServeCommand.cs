@@ -56,6 +56,8 @@ internal static class ServeCommand
                 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
                 builder.Logging.SetMinimumLevel(LogLevel.Information);
                 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+                // A start failure (e.g. the address is in use) is reported as one line by CliErrors, not as a logged stack trace.
+                builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
             });
             await using (app)
             {
