@@ -14,6 +14,7 @@ var root = new RootCommand("profiler: a cross-service profiler and trace collect
     DriversCommand.Create(common),
     DemoCommand.Create(common),
     BenchCommand.Create(common),
+    ServeCommand.Create(common),
 };
 root.Options.Add(common.ConnectionString);
 root.Options.Add(common.Plugins);

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using Profiler.Hosting.Plugins;
+using Profiler.Hosting.Web;
+
+namespace Profiler.Cli.Commands;
+
+/// <summary><c>profiler serve</c>: the HTTP ingest and query API and the browser pages over the configured store.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var urls = new Option<string>("--urls")
+        {
+            Description = $"Addresses to listen on, separated by ';' (default {WebShellOptions.DefaultUrls}: loopback only)",
+            DefaultValueFactory = _ => WebShellOptions.DefaultUrls,
+        };
+        var maxBody = new Option<long>("--max-body-bytes")
+        {
+            Description = "Largest POST /api/v1/points body accepted, in bytes; larger is answered 413 (default 10 MiB)",
+            DefaultValueFactory = _ => WebShellOptions.DefaultMaxBodyBytes,
+        };
+        var ingestKey = new Option<string?>("--ingest-key")
+        {
+            Description = "Require this key on POST /api/v1/points (header X-Profiler-Ingest-Key or Authorization: Bearer). " +
+                          "Also configuration Profiler:IngestKey, e.g. environment variable Profiler__IngestKey, which keeps it out of ps",
+        };
+        var hmacKeys = new Option<string?>("--hmac-keys")
+        {
+            Description = "Comma-separated keys for signed trace headers (X-Trace-Info/X-Trace-HMAC) on incoming requests. " +
+                          "Also configuration Profiler:HmacKeys",
+        };
+        var command = new Command("serve", "Serve the HTTP API (POST /api/v1/points, GET /api/v1/traces…, /health) and the trace pages")
+        {
+            urls, maxBody, ingestKey, hmacKeys,
+        };
+        command.SetAction((result, ct) => CliErrors.Run(async () =>
+        {
+            var max = result.GetValue(maxBody);
+            if (max < 1) throw new CliException($"--max-body-bytes {max} must be at least 1");
+            var options = new WebShellOptions
+            {
+                ConnectionString = result.GetValue(common.ConnectionString) ?? CliContext.DefaultConnectionString(),
+                PluginFolders = PluginCatalog.DefaultFolders(result.GetValue(common.Plugins) ?? []),
+                Urls = result.GetValue(urls)!,
+                MaxBodyBytes = max,
+                IngestKey = result.GetValue(ingestKey),
+                HmacKeys = (result.GetValue(hmacKeys) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            };
+            var app = WebShell.Build(options, configure: builder =>
+            {
+                builder.Logging.ClearProviders();
+                builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+                builder.Logging.SetMinimumLevel(LogLevel.Information);
+                builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+                // A start failure (e.g. the address is in use) is reported as one line by CliErrors, not as a logged stack trace.
+                builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+            });
+            await using (app)
+            {
+                await app.StartAsync(ct);
+                var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Profiler.Serve");
+                logger.LogInformation("Serving {Store} on {Urls}", Profiler.Domain.ConnectionString.Redact(options.ConnectionString),
+                    string.Join(", ", app.ListeningUrls()));
+                if (!WebShell.IsLoopbackOnly(options.Urls) && string.IsNullOrEmpty(options.IngestKey))
+                    logger.LogWarning("Listening beyond loopback ({Urls}) without an ingest key: anyone who can reach it can write traces. Set --ingest-key.",
+                        options.Urls);
+                await app.WaitForShutdownAsync(ct);
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

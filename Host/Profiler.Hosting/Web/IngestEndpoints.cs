@@ -1,0 +1,203 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MediatR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+using Profiler.Application.Common;
+using Profiler.Application.Traces.RecordTracePoints;
+using Profiler.Domain;
+
+namespace Profiler.Hosting.Web;
+
+/// <summary><c>POST /api/v1/points</c>: store a JSON array of COMPAT §1 trace points.</summary>
+internal static class IngestEndpoints
+{
+    /// <summary>Header holding the ingest key (<c>Authorization: Bearer &lt;key&gt;</c> works too).</summary>
+    public const string IngestKeyHeader = "X-Profiler-Ingest-Key";
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = TracePointJson.MaxDepth + 1 };
+
+    public static void MapIngestApi(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost("/api/v1/points", Ingest).WithName("IngestPoints");
+
+    private static async Task<IResult> Ingest(HttpContext context, IMediator mediator, WebShellOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.IngestKey) && !HasIngestKey(context.Request, options.IngestKey))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"profiler\"";
+            return Problems.Of(401, "Ingest key required",
+                $"POST /api/v1/points needs the server's ingest key in the {IngestKeyHeader} header or as Authorization: Bearer");
+        }
+        if (!IsJson(context.Request.ContentType, out var why))
+            return Problems.Of(415, "Unsupported media type", why);
+        if (context.Request.ContentLength > options.MaxBodyBytes)
+            return TooLarge(options);
+
+        var body = await ReadBodyAsync(context, options.MaxBodyBytes);
+        if (body is null) return TooLarge(options);
+
+        var (points, problems, count) = Parse(body.Value.Span);
+        if (problems.Count > 0) return Problems.RejectedPoints(problems, count);
+
+        // Every point passed; now store in chunks the use case accepts.
+        var stored = 0;
+        foreach (var chunk in points.Chunk(RecordTracePointsCommand.MaxBatchSize))
+            stored += await mediator.Send(new RecordTracePointsCommand(chunk), context.RequestAborted);
+        var traces = points.Select(p => p.BaseId).Distinct(StringComparer.Ordinal).ToList();
+        return Results.Json(new Dictionary<string, object?> { ["stored"] = stored, ["traces"] = traces },
+            statusCode: StatusCodes.Status200OK);
+    }
+
+    private static IResult TooLarge(WebShellOptions options) =>
+        Problems.Of(413, "Request body too large",
+            $"the request body is over the limit of {options.MaxBodyBytes} bytes (--max-body-bytes); send fewer points per request");
+
+    /// <summary>Parses and checks every point; the points and every problem found (index, field, message).</summary>
+    internal static (List<TracePoint> Points, List<PointProblem> Problems, int Count) Parse(ReadOnlySpan<byte> body)
+    {
+        var points = new List<TracePoint>();
+        var problems = new List<PointProblem>();
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            problems.Add(new PointProblem(null, null, $"the body is not valid UTF-8 text (first bad byte at offset {FirstInvalidUtf8(body)})"));
+            return (points, problems, 0);
+        }
+        if (body.StartsWith(Encoding.UTF8.Preamble)) body = body[Encoding.UTF8.Preamble.Length..];
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(body, documentOptions: DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            var message = e.Message.Contains("maximum configured depth", StringComparison.Ordinal)
+                ? $"the body nests deeper than {TracePointJson.MaxDepth} levels inside a point"
+                : $"the body is not valid JSON: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd('.', ' ')}";
+            var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
+            problems.Add(new PointProblem(null, null, message + line));
+            return (points, problems, 0);
+        }
+        if (root is not JsonArray array)
+        {
+            problems.Add(new PointProblem(null, null,
+                $"the body must be a JSON array of trace points, got {(root is JsonObject ? "an object" : root is null ? "null" : "a " + root.GetValueKind().ToString().ToLowerInvariant())}"));
+            return (points, problems, 0);
+        }
+        if (array.Count == 0)
+        {
+            problems.Add(new PointProblem(null, null, "the array holds no trace point"));
+            return (points, problems, 0);
+        }
+        for (var i = 0; i < array.Count; i++)
+        {
+            TracePoint point;
+            try
+            {
+                point = TracePointJson.FromNode(array[i]);
+            }
+            catch (FormatException e)
+            {
+                problems.Add(new PointProblem(i, FieldOf(e.Message), e.Message));
+                continue;
+            }
+            var index = i;
+            TracePointRules.Check(point, (field, message) => problems.Add(new PointProblem(index, field, message)));
+            points.Add(point);
+        }
+        return (points, problems, array.Count);
+    }
+
+    private static string? FieldOf(string message)
+    {
+        var start = message.IndexOf("field '", StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += 7;
+        var end = message.IndexOf('\'', start);
+        return end > start ? message[start..end] : null;
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
+    {
+        var offset = 0;
+        while (offset < body.Length)
+        {
+            var status = Rune.DecodeFromUtf8(body[offset..], out _, out var consumed);
+            if (status != OperationStatus.Done) return offset;
+            offset += consumed;
+        }
+        return offset;
+    }
+
+    /// <summary>The body, or null when it is over <paramref name="limit"/> bytes.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, long limit)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            feature.MaxRequestBodySize = limit + 1;
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(Math.Min(context.Request.ContentLength ?? 64 * 1024, limit), 16 * 1024 * 1024) + 1);
+        var stream = context.Request.Body;
+        while (true)
+        {
+            var memory = buffer.GetMemory(64 * 1024);
+            int read;
+            try
+            {
+                read = await stream.ReadAsync(memory, context.RequestAborted);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return null;
+            }
+            if (read == 0) break;
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit) return null;
+        }
+        return buffer.WrittenMemory;
+    }
+
+    private static bool IsJson(string? contentType, out string why)
+    {
+        why = "";
+        if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            why = $"send the points as Content-Type: application/json (got {(string.IsNullOrEmpty(contentType) ? "none" : "'" + TracePointRules.Show(contentType) + "'")})";
+            return false;
+        }
+        var type = media.MediaType.Value ?? "";
+        if (!type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            && !(type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
+        {
+            why = $"send the points as Content-Type: application/json (got '{TracePointRules.Show(type)}')";
+            return false;
+        }
+        var charset = media.Charset.Value;
+        if (!string.IsNullOrEmpty(charset) && !charset.Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+            && !charset.Trim('"').Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            why = $"the points must be UTF-8 JSON (got charset '{TracePointRules.Show(charset)}')";
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Constant-time check of the ingest key in <see cref="IngestKeyHeader"/> or <c>Authorization: Bearer</c>.</summary>
+    private static bool HasIngestKey(HttpRequest request, string expected)
+    {
+        string? given = request.Headers[IngestKeyHeader].FirstOrDefault();
+        if (string.IsNullOrEmpty(given))
+        {
+            var auth = request.Headers.Authorization.FirstOrDefault();
+            if (auth is not null && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) given = auth[7..].Trim();
+        }
+        if (string.IsNullOrEmpty(given)) return false;
+        // Hashing first makes the comparison independent of both lengths.
+        var a = SHA256.HashData(Encoding.UTF8.GetBytes(given));
+        var b = SHA256.HashData(Encoding.UTF8.GetBytes(expected));
+        return CryptographicOperations.FixedTimeEquals(a, b);
+    }
+}

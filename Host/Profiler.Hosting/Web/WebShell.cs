@@ -1,0 +1,112 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Profiler.Application.Ports;
+
+namespace Profiler.Hosting.Web;
+
+/// <summary>
+/// The web shell behind <c>profiler serve</c>: the ingest and query API (<c>/api/v1/…</c>), <c>/health</c> and
+/// the browser pages, on Kestrel, over any store a driver plugin serves.
+/// </summary>
+public static class WebShell
+{
+    /// <summary>
+    /// Builds the application: services, Kestrel bound to <see cref="WebShellOptions.Urls"/>, middleware and endpoints.
+    /// The store is opened here, so a malformed connection string (<see cref="FormatException"/>) or an unknown scheme
+    /// (<see cref="TraceStoreException"/>) fails before anything listens. <paramref name="configure"/> may adjust
+    /// the builder (logging, extra configuration) before it is built.
+    /// </summary>
+    public static WebApplication Build(WebShellOptions options, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [] });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // The ingest endpoint enforces MaxBodyBytes itself; nothing else reads a body.
+            k.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes, 1);
+        });
+        configure?.Invoke(builder);
+
+        var fromConfig = builder.Configuration.GetSection("Profiler");
+        if (string.IsNullOrEmpty(options.IngestKey) && fromConfig["IngestKey"] is { Length: > 0 } key) options.IngestKey = key;
+        if (options.HmacKeys.Count == 0 && fromConfig["HmacKeys"] is { Length: > 0 } hmac)
+            options.HmacKeys = hmac.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddTraceStore(options.ConnectionString, options.DriverSettings, options.PluginFolders);
+        builder.Services.AddSingleton(sp => new SecretRedactor(options));
+        builder.Services.AddRouting();
+
+        var app = builder.Build();
+        // Open the store now: a bad connection string fails here, plainly, instead of on the first request.
+        app.Services.GetRequiredService<ITraceStore>();
+
+        app.Use(SecurityHeaders);
+        app.UseMiddleware<ErrorMiddleware>();
+        app.UseStatusCodePages();
+        WireTraceHeaders(app, options);
+        app.MapProfilerApi();
+        app.MapProfilerPages();
+        return app;
+    }
+
+    /// <summary>
+    /// THE place where the trace-header middleware is wired (COMPAT §5). The <c>instr</c> branch builds
+    /// <c>UseProfiler</c>; once merged, call it here with <see cref="WebShellOptions.HmacKeys"/>, e.g.
+    /// <c>if (options.HmacKeys.Count &gt; 0) app.UseProfiler(o =&gt; o.HmacKeys = options.HmacKeys);</c>
+    /// so that requests carrying a signed <c>X-Trace-Info</c> continue the caller's trace.
+    /// </summary>
+    private static void WireTraceHeaders(WebApplication app, WebShellOptions options)
+    {
+        // TODO(instr): app.UseProfiler(...) with options.HmacKeys — the only place it needs to go.
+        _ = app;
+        _ = options.HmacKeys;
+    }
+
+    /// <summary>Maps the JSON API: ingest, listing, reports and <c>/health</c>.</summary>
+    public static IEndpointRouteBuilder MapProfilerApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapIngestApi();
+        endpoints.MapTraceApi();
+        endpoints.MapHealthApi();
+        return endpoints;
+    }
+
+    /// <summary>The addresses the started application listens on (the real ports when port 0 was asked for).</summary>
+    public static IReadOnlyList<string> ListeningUrls(this WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    /// <summary>Whether every address in <paramref name="urls"/> is a loopback one.</summary>
+    public static bool IsLoopbackOnly(string urls) =>
+        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(u =>
+        {
+            if (!Uri.TryCreate(u.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal),
+                    UriKind.Absolute, out var uri)) return false;
+            return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+        });
+
+    /// <summary>Set as the response starts, so that error answers (whose headers are reset) carry them too.</summary>
+    private static Task SecurityHeaders(HttpContext context, RequestDelegate next)
+    {
+        context.Response.OnStarting(static state =>
+        {
+            var headers = ((HttpResponse)state).Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.XFrameOptions = "DENY";
+            headers.ContentSecurityPolicy = Pages.ContentSecurityPolicy;
+            return Task.CompletedTask;
+        }, context.Response);
+        return next(context);
+    }
+}

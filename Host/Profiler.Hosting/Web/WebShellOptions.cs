@@ -1,0 +1,65 @@
+namespace Profiler.Hosting.Web;
+
+/// <summary>Settings of the web shell (<c>profiler serve</c>).</summary>
+public sealed class WebShellOptions
+{
+    /// <summary>Default <see cref="Urls"/>: loopback only.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5000";
+
+    /// <summary>Default <see cref="MaxBodyBytes"/>: 10 MiB.</summary>
+    public const long DefaultMaxBodyBytes = 10 * 1024 * 1024;
+
+    /// <summary>The collector URL of the store to serve (COMPAT §2, §3, or <c>sqlite:///…</c>). Required.</summary>
+    public required string ConnectionString { get; init; }
+
+    /// <summary>Driver settings the store is opened with. Default: the driver defaults.</summary>
+    public Application.Ports.DriverSettings? DriverSettings { get; init; }
+
+    /// <summary>
+    /// Folders searched for driver plugins. Default null: <see cref="Plugins.PluginCatalog.DefaultFolders"/>
+    /// (<c>$PROFILER_PLUGINS_PATH</c>, then <c>plugins/</c> beside the executable).
+    /// </summary>
+    public IReadOnlyList<string>? PluginFolders { get; init; }
+
+    /// <summary>
+    /// Addresses Kestrel listens on, separated by <c>;</c>. Default <see cref="DefaultUrls"/> (loopback only);
+    /// port 0 picks a free port (see <see cref="WebShell.ListeningUrls"/>).
+    /// </summary>
+    public string Urls { get; init; } = DefaultUrls;
+
+    /// <summary>Largest request body <c>POST /api/v1/points</c> accepts, in bytes; larger is 413. Default 10 MiB.</summary>
+    public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    /// <summary>
+    /// When set, <c>POST /api/v1/points</c> requires it in <c>X-Profiler-Ingest-Key</c> or
+    /// <c>Authorization: Bearer</c> (compared in constant time; 401 otherwise). Default null: no key, anyone who can
+    /// reach the listener may write. Falls back to configuration <c>Profiler:IngestKey</c>
+    /// (e.g. environment variable <c>Profiler__IngestKey</c>). Never logged.
+    /// </summary>
+    public string? IngestKey { get; set; }
+
+    /// <summary>
+    /// Keys accepted for signed trace headers (COMPAT §5) by the trace-header middleware. Default empty:
+    /// incoming trace headers are ignored. Falls back to configuration <c>Profiler:HmacKeys</c> (comma-separated).
+    /// Never logged.
+    /// </summary>
+    public IReadOnlyList<string> HmacKeys { get; set; } = [];
+
+    /// <summary>Seconds a client is told to wait (<c>Retry-After</c>) when the store is unreachable (503). Default 5.</summary>
+    public int RetryAfterSeconds { get; init; } = 5;
+
+    /// <summary>Traces per page on the list page and the list API when no <c>limit</c> is given. Default 50.</summary>
+    public int DefaultPageSize { get; init; } = 50;
+
+    /// <summary>Largest <c>limit</c> the list API and page accept. Default 1000.</summary>
+    public int MaxPageSize { get; init; } = 1000;
+
+    /// <summary>
+    /// Most points read per trace to show its duration and error marker on the list page; a trace with more
+    /// shows a lower bound. Default 20,000.
+    /// </summary>
+    public int MaxPointsPerListRow { get; init; } = 20_000;
+
+    /// <summary>Time allowed for the store check of <c>GET /health</c>. Default 5 s.</summary>
+    public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
