@@ -109,6 +109,8 @@ public static class TraceHeaders
     {
         baseId = "";
         parentId = null;
+        foreach (var c in info)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '=')) return false;
         var base64 = info.Replace('-', '+').Replace('_', '/');
         if (base64.Length % 4 != 0) return false;
         var bytes = new byte[base64.Length / 4 * 3];
