@@ -13,6 +13,7 @@ var root = new RootCommand("profiler: a cross-service profiler and trace collect
     trace,
     DriversCommand.Create(common),
     DemoCommand.Create(common),
+    BenchCommand.Create(common),
 };
 root.Options.Add(common.ConnectionString);
 root.Options.Add(common.Plugins);
