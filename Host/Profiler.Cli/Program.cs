@@ -7,6 +7,7 @@ var trace = new Command("trace", "Show, list and import traces")
     TraceShowCommand.Create(common),
     TraceListCommand.Create(common),
     TraceImportCommand.Create(common),
+    TraceHeadersCommand.Create(),
 };
 var root = new RootCommand("profiler: a cross-service profiler and trace collector, compatible with OpenStack OSProfiler")
 {

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Profiler.Application.Ports;
+using Profiler.Hosting.Instrumentation;
 
 namespace Profiler.Hosting.Web;
 
@@ -46,6 +47,14 @@ public static class WebShell
         builder.Services.AddTraceStore(options.ConnectionString, options.DriverSettings, options.PluginFolders);
         builder.Services.AddSingleton(sp => new SecretRedactor(options));
         builder.Services.AddRouting();
+        if (options.HmacKeys.Count > 0)
+            builder.Services.AddProfiler(builder.Configuration, o =>
+            {
+                o.Enabled = true;
+                o.HmacKeys = options.HmacKeys;
+                o.Project ??= "profiler";
+                o.Service ??= "serve";
+            });
 
         var app = builder.Build();
         // Open the store now: a bad connection string fails here, plainly, instead of on the first request.
@@ -61,16 +70,13 @@ public static class WebShell
     }
 
     /// <summary>
-    /// THE place where the trace-header middleware is wired (COMPAT §5). The <c>instr</c> branch builds
-    /// <c>UseProfiler</c>; once merged, call it here with <see cref="WebShellOptions.HmacKeys"/>, e.g.
-    /// <c>if (options.HmacKeys.Count &gt; 0) app.UseProfiler(o =&gt; o.HmacKeys = options.HmacKeys);</c>
-    /// so that requests carrying a signed <c>X-Trace-Info</c> continue the caller's trace.
+    /// With <see cref="WebShellOptions.HmacKeys"/>, the server profiles its own requests: a request carrying an
+    /// <c>X-Trace-Info</c> signed with one of the keys (COMPAT §5) continues the caller's trace as a <c>wsgi</c>
+    /// operation, stored in the server's own store. Without keys, trace headers are ignored.
     /// </summary>
     private static void WireTraceHeaders(WebApplication app, WebShellOptions options)
     {
-        // TODO(instr): app.UseProfiler(...) with options.HmacKeys — the only place it needs to go.
-        _ = app;
-        _ = options.HmacKeys;
+        if (options.HmacKeys.Count > 0) app.UseProfiler();
     }
 
     /// <summary>Maps the JSON API: ingest, listing, reports and <c>/health</c>.</summary>
