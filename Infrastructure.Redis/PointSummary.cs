@@ -40,8 +40,11 @@ internal sealed class PointSummary
         _ => null,
     };
 
-    /// <summary>Reads a point document; null when it is not a JSON object.</summary>
-    public static PointSummary? Read(ReadOnlySpan<byte> utf8)
+    /// <summary>
+    /// Reads a point document; null when it is not a JSON object. Unless <paramref name="allFields"/>, only
+    /// <c>base_id</c> and <c>timestamp</c> are read (what ordering a listing needs).
+    /// </summary>
+    public static PointSummary? Read(ReadOnlySpan<byte> utf8, bool allFields = true)
     {
         if (utf8.IsEmpty) return null;
         var summary = new PointSummary();
@@ -53,6 +56,7 @@ internal sealed class PointSummary
             {
                 var property = Which(ref reader);
                 reader.Read();
+                if (!allFields && property is not (0 or 4)) property = -1;
                 switch (property)
                 {
                     case 0: summary.BaseId = StringOrNull(ref reader); break;

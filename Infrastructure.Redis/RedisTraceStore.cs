@@ -150,8 +150,10 @@ internal sealed class RedisTraceStore : ITraceStore
     {
         var (cursorTicks, cursorId) = ParseCursor(query.Cursor);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var allFields = query.Fields.Any(f => f is not ("base_id" or "timestamp"));
         var traces = await _connection.RunAsync(errorsOnly ? "list error traces in" : "list traces in",
-            db => errorsOnly ? CollectErrorTracesAsync(db) : CollectTracesAsync(db), cancellationToken).ConfigureAwait(false);
+            db => errorsOnly ? CollectErrorTracesAsync(db, allFields) : CollectTracesAsync(db, allFields), cancellationToken)
+            .ConfigureAwait(false);
 
         var ordered = traces
             .Where(t => cursorId is null || t.Value.Ticks < cursorTicks
@@ -180,7 +182,7 @@ internal sealed class RedisTraceStore : ITraceStore
     }
 
     /// <summary>Every trace and its earliest point: the tail of each list, and the earliest legacy point per base id.</summary>
-    private static async Task<Dictionary<string, PointSummary>> CollectTracesAsync(IDatabase db)
+    private static async Task<Dictionary<string, PointSummary>> CollectTracesAsync(IDatabase db, bool allFields)
     {
         var lists = new List<(string BaseId, Task<RedisValue> Earliest)>();
         var legacy = new List<Task<RedisValue>>();
@@ -205,7 +207,7 @@ internal sealed class RedisTraceStore : ITraceStore
             var value = await task.ConfigureAwait(false);
             if (value.IsNullOrEmpty) continue;
             ReadOnlyMemory<byte> bytes = value;
-            if (PointSummary.Read(bytes.Span) is { BaseId: { } baseId } summary && TracePointRules.IsSafeId(baseId))
+            if (PointSummary.Read(bytes.Span, allFields) is { BaseId: { } baseId } summary && TracePointRules.IsSafeId(baseId))
                 Keep(traces, baseId, summary);
         }
         foreach (var (baseId, task) in lists)
@@ -213,13 +215,13 @@ internal sealed class RedisTraceStore : ITraceStore
             var value = await task.ConfigureAwait(false);
             if (value.IsNull || !TracePointRules.IsSafeId(baseId)) continue; // emptied since the scan, or unreadable by id
             ReadOnlyMemory<byte> bytes = value;
-            Keep(traces, baseId, PointSummary.Read(bytes.Span) ?? new PointSummary());
+            Keep(traces, baseId, PointSummary.Read(bytes.Span, allFields) ?? new PointSummary());
         }
         return traces;
     }
 
     /// <summary>The traces in the error index, each with its earliest point (or the index record when it has no list).</summary>
-    private static async Task<Dictionary<string, PointSummary>> CollectErrorTracesAsync(IDatabase db)
+    private static async Task<Dictionary<string, PointSummary>> CollectErrorTracesAsync(IDatabase db, bool allFields)
     {
         var errorIds = new List<string>();
         var listed = new HashSet<string>(StringComparer.Ordinal);
@@ -247,7 +249,7 @@ internal sealed class RedisTraceStore : ITraceStore
             if (value.IsNull) continue;
             ReadOnlyMemory<byte> bytes = value;
             traces[baseId] = inList
-                ? PointSummary.Read(bytes.Span) ?? new PointSummary()
+                ? PointSummary.Read(bytes.Span, allFields) ?? new PointSummary()
                 : PointSummary.FromErrorRecord(baseId, bytes.Span);
         }
         return traces;
