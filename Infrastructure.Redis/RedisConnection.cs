@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Profiler.Application.Ports;
 using StackExchange.Redis;
@@ -17,6 +20,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     /// machine 0.1 s fails servers that are up. A refused connection fails at once regardless.
     /// </summary>
     internal static readonly TimeSpan MinConnectTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Shortest connect timeout over TLS: the first handshake of a process (certificate chain, key exchange) is slow.</summary>
+    internal static readonly TimeSpan MinTlsConnectTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// Shortest timeout of one operation. A listing pipelines thousands of commands and a chunk of a large trace is
@@ -42,7 +48,7 @@ internal sealed class RedisConnection : IAsyncDisposable
         _logger = logger;
     }
 
-    public TimeSpan ConnectTimeout => Max(_options.SocketTimeout, MinConnectTimeout);
+    public TimeSpan ConnectTimeout => Max(_options.SocketTimeout, _options.Tls ? MinTlsConnectTimeout : MinConnectTimeout);
     public TimeSpan OperationTimeout => Max(_options.SocketTimeout, MinOperationTimeout);
 
     /// <summary>
@@ -132,7 +138,17 @@ internal sealed class RedisConnection : IAsyncDisposable
             AllowAdmin = false,
             IncludeDetailInExceptions = true,
         };
-        if (_options.Tls) config.SslHost = _options.Endpoints[0].Host;
+        if (_options.Tls)
+        {
+            config.SslHost = _options.Endpoints[0].Host;
+            if (!_options.VerifyCertificate)
+                config.CertificateValidation += (_, _, _, _) => true;
+            else if (_options.CaCertificatesFile is { } caFile)
+            {
+                var roots = LoadRoots(caFile);
+                config.CertificateValidation += (_, certificate, _, errors) => ChainsTo(roots, certificate, errors);
+            }
+        }
         if (_options.Sentinel)
         {
             config.ServiceName = _options.ServiceName;
@@ -142,6 +158,43 @@ internal sealed class RedisConnection : IAsyncDisposable
         foreach (var endpoint in _options.Endpoints)
             config.EndPoints.Add(endpoint.Host, endpoint.Port ?? RedisStoreOptions.DefaultPort);
         return config;
+    }
+
+    private X509Certificate2Collection LoadRoots(string file)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new TraceStoreException(
+                $"Could not read the CA certificates ssl_ca_certs='{file}' for {_options.Describe()}: {e.Message} Give a readable PEM file.", e);
+        }
+        if (roots.Count == 0)
+            throw new TraceStoreException($"ssl_ca_certs='{file}' for {_options.Describe()} holds no PEM certificate: give the CA's certificate in PEM form.");
+        return roots;
+    }
+
+    /// <summary>The server certificate is valid for the host and chains to one of <paramref name="roots"/>.</summary>
+    private static bool ChainsTo(X509Certificate2Collection roots, X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None) return true;
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        try
+        {
+            return chain.Build(leaf);
+        }
+        finally
+        {
+            if (!ReferenceEquals(leaf, certificate)) leaf.Dispose();
+        }
     }
 
     private static bool IsFailover(Exception e) => e switch
@@ -160,6 +213,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         var reason = Scrub(Reason(e));
         var hint = e switch
         {
+            RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
+                when _options.Tls && (e.InnerException is System.Security.Authentication.AuthenticationException
+                                      || e.Message.Contains("(AuthenticationException)", StringComparison.Ordinal)) =>
+                " Check the server's TLS certificate: it must be valid for the host and chain to a trusted CA " +
+                "(name the CA's PEM file with ssl_ca_certs=/path/ca.pem).",
             RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure } =>
                 " Check the password (redis://:password@host:port) and, for Redis 6 ACLs, the user name.",
             RedisConnectionException or System.Net.Sockets.SocketException or IOException =>

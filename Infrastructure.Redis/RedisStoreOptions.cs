@@ -15,7 +15,9 @@ namespace Profiler.Infrastructure.Redis;
 /// (port 26379 by default) and the password is the master's. Query options: <c>socket_timeout</c> (seconds, default
 /// <see cref="DriverSettings.SocketTimeout"/> = 0.1), <c>sentinel_service_name</c> (default
 /// <see cref="DriverSettings.SentinelServiceName"/> = <c>mymaster</c>), <c>filter_error_trace</c> (default
-/// <see cref="DriverSettings.FilterErrorTrace"/> = false).
+/// <see cref="DriverSettings.FilterErrorTrace"/> = false); for <c>rediss://</c> also <c>ssl_ca_certs</c> (PEM file of
+/// the CAs to trust; default the system's) and <c>ssl_cert_reqs</c> (<c>required</c>, the default, or <c>none</c>),
+/// named as redis-py names them.
 /// </remarks>
 internal sealed class RedisStoreOptions
 {
@@ -23,13 +25,18 @@ internal sealed class RedisStoreOptions
     public const int DefaultSentinelPort = 26379;
 
     /// <summary>Query options the Redis drivers accept.</summary>
-    public static readonly IReadOnlyList<string> KnownOptions = ["socket_timeout", "sentinel_service_name", "filter_error_trace"];
+    public static readonly IReadOnlyList<string> KnownOptions =
+        ["socket_timeout", "sentinel_service_name", "filter_error_trace", "ssl_ca_certs", "ssl_cert_reqs"];
 
     private RedisStoreOptions(ConnectionString connectionString) => ConnectionString = connectionString;
 
     public ConnectionString ConnectionString { get; }
     public bool Sentinel { get; private init; }
     public bool Tls { get; private init; }
+    /// <summary>PEM file of the CAs a TLS server's certificate must chain to (<c>ssl_ca_certs</c>); null: the system's.</summary>
+    public string? CaCertificatesFile { get; private init; }
+    /// <summary>Whether a TLS server's certificate is checked (<c>ssl_cert_reqs</c>, default required).</summary>
+    public bool VerifyCertificate { get; private init; } = true;
     /// <summary>The Redis server, or the sentinels, with default ports filled in.</summary>
     public IReadOnlyList<HostPort> Endpoints { get; private init; } = [];
     public int Database { get; private init; }
@@ -80,11 +87,28 @@ internal sealed class RedisStoreOptions
         if (timeout <= TimeSpan.Zero)
             throw new FormatException($"socket_timeout {timeout.TotalSeconds} s for {cs} is not positive: use e.g. socket_timeout=0.5.");
 
+        var tls = cs.Scheme == "rediss";
+        if (!tls && (cs.Query.ContainsKey("ssl_ca_certs") || cs.Query.ContainsKey("ssl_cert_reqs")))
+            throw new FormatException($"Connection string {cs} has TLS options but is not a rediss:// URL: use rediss://host:port?ssl_ca_certs=/path/ca.pem.");
+        var verify = true;
+        if (cs.Query.TryGetValue("ssl_cert_reqs", out var reqs))
+            verify = reqs.ToLowerInvariant() switch
+            {
+                "required" => true,
+                "none" => false,
+                _ => throw new FormatException($"ssl_cert_reqs='{Show(reqs)}' in {cs} is not accepted: use required (the default) or none."),
+            };
+        var caFile = cs.Query.TryGetValue("ssl_ca_certs", out var ca) ? ca : null;
+        if (caFile is { Length: 0 })
+            throw new FormatException($"ssl_ca_certs in {cs} is empty: give the path of a PEM file, e.g. ssl_ca_certs=/etc/redis/ca.pem.");
+
         var defaultPort = sentinel ? DefaultSentinelPort : DefaultPort;
         return new RedisStoreOptions(cs)
         {
             Sentinel = sentinel,
-            Tls = cs.Scheme == "rediss",
+            Tls = tls,
+            CaCertificatesFile = caFile,
+            VerifyCertificate = verify,
             Endpoints = cs.Hosts.Select(h => new HostPort(h.Host, h.Port ?? defaultPort)).ToList(),
             Database = database,
             SocketTimeout = timeout,
