@@ -207,7 +207,7 @@ public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper outpu
         Assert.Equal("bulk-19999", page.Traces[0].BaseId);
         Assert.Equal("bulk-00000", page.Traces[^1].BaseId);
         // OSProfiler takes about 3.8 s; the target is well under 0.5 s. Generous here: the machine is shared.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"listing took {watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"listing took {watch.ElapsedMilliseconds} ms");
     }
 
     private static string TracePointJsonText(TracePoint point) =>
