@@ -23,7 +23,7 @@ for s in redis-server redis-sentinel mariadb postgresql; do
 done
 
 log=$(mktemp)
-dotnet test Profiler.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+dotnet test Profiler.sln -c Release "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 13, Skipped: 0, ...").
 read -r passed failed < <(awk '/^[[:space:]]*(Passed|Failed)!/ {

@@ -82,6 +82,10 @@ public sealed class StoredPoint
         {
             return Unreadable($"not valid JSON: {e.Message.Split(" Path:")[0]}");
         }
+        catch (InvalidOperationException)
+        {
+            return Unreadable("not valid UTF-8 JSON text");
+        }
         return Create(name, traceId, parentId, timestamp, project, service, host, hasInfo, etype,
             text ?? Encoding.UTF8.GetString(utf8));
     }
@@ -113,7 +117,7 @@ public sealed class StoredPoint
                 else reader.Skip();
             }
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return Unreadable($"column 'data' is not valid JSON: {e.Message.Split(" Path:")[0]}");
         }

@@ -20,6 +20,8 @@ public static class TracePointJson
     /// </summary>
     public static TracePoint Parse(ReadOnlySpan<byte> utf8)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+            throw new FormatException("not valid UTF-8 text");
         JsonNode? node;
         try
         {
@@ -29,9 +31,9 @@ public static class TracePointJson
         {
             throw new FormatException($"not valid JSON ({e.Message.Split(" Path:")[0].TrimEnd('.')})", e);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            throw new FormatException($"not valid UTF-8 JSON ({e.Message})", e);
+            throw new FormatException("not valid UTF-8 JSON text", e);
         }
         return FromNode(node);
     }

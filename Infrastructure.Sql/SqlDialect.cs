@@ -25,6 +25,9 @@ public abstract class SqlDialect
     /// <summary>Whether table <c>data</c> exists.</summary>
     public abstract Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>Runs on every opened connection (session settings).</summary>
+    public virtual Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Checks the server before first use (version, privileges); throws a clear error.</summary>
     public virtual Task CheckServerAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 

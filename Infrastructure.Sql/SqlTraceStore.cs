@@ -50,32 +50,60 @@ public sealed class SqlTraceStore : ITraceStore
         try
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            for (var offset = 0; offset < points.Count; offset += _dialect.RowsPerInsert)
-            {
-                var count = Math.Min(_dialect.RowsPerInsert, points.Count - offset);
-                await using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                var sql = new StringBuilder("INSERT INTO data (").Append(Columns).Append(") VALUES ");
-                for (var i = 0; i < count; i++)
-                {
-                    var p = points[offset + i];
-                    if (i > 0) sql.Append(',');
-                    sql.Append('(');
-                    sql.Append(AddParameter(command, p.Timestamp));
-                    foreach (var value in (ReadOnlySpan<string?>)[p.BaseId, p.ParentId, p.TraceId, p.Project ?? _settings.Project,
-                                 _settings.Host ?? p.Host, p.Service ?? _settings.Service, p.Name])
-                        sql.Append(',').Append(AddParameter(command, value));
-                    sql.Append(',').Append(_dialect.JsonValue(AddParameter(command, EncodeData(p))));
-                    sql.Append(')');
-                }
-                command.CommandText = sql.ToString();
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            if (_dialect.RowsPerInsert == 1) await InsertPreparedAsync(connection, transaction, points, cancellationToken).ConfigureAwait(false);
+            else await InsertMultiRowAsync(connection, transaction, points, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
             throw Failure("write trace points to", e);
+        }
+    }
+
+
+    private string?[] RowValues(TracePoint p) =>
+        [p.Timestamp, p.BaseId, p.ParentId, p.TraceId, p.Project ?? _settings.Project, _settings.Host ?? p.Host,
+         p.Service ?? _settings.Service, p.Name, EncodeData(p)];
+
+    // One prepared statement executed per row inside the transaction: the fast path for an embedded database.
+    private async Task InsertPreparedAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TracePoint> points,
+        CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var names = Enumerable.Range(0, 9).Select(i => AddParameter(command, null)).ToArray();
+        command.CommandText = $"INSERT INTO data ({Columns}) VALUES ({string.Join(",", names[..8])},{_dialect.JsonValue(names[8])})";
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var p in points)
+        {
+            var values = RowValues(p);
+            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = (object?)values[i] ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Multi-row INSERTs: a batch in as few round trips as the server's parameter limit allows.
+    private async Task InsertMultiRowAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TracePoint> points,
+        CancellationToken cancellationToken)
+    {
+        for (var offset = 0; offset < points.Count; offset += _dialect.RowsPerInsert)
+        {
+            var count = Math.Min(_dialect.RowsPerInsert, points.Count - offset);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            var sql = new StringBuilder("INSERT INTO data (").Append(Columns).Append(") VALUES ");
+            for (var i = 0; i < count; i++)
+            {
+                var p = points[offset + i];
+                if (i > 0) sql.Append(',');
+                sql.Append('(');
+                var values = RowValues(p);
+                for (var v = 0; v < 8; v++) sql.Append(v == 0 ? "" : ",").Append(AddParameter(command, values[v]));
+                sql.Append(',').Append(_dialect.JsonValue(AddParameter(command, values[8])));
+                sql.Append(')');
+            }
+            command.CommandText = sql.ToString();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -246,6 +274,7 @@ public sealed class SqlTraceStore : ITraceStore
         try
         {
             await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await _dialect.OnConnectionOpenedAsync(db.Database.GetDbConnection(), cancellationToken).ConfigureAwait(false);
             if (!_initialized) await InitializeAsync(db, cancellationToken).ConfigureAwait(false);
             return db;
         }

@@ -11,7 +11,7 @@ public static class ReportJson
     /// <summary>Writes the report.</summary>
     public static void Write(Stream output, TraceReport report, bool indented = true)
     {
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented, SkipValidation = true });
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = indented, SkipValidation = true, MaxDepth = int.MaxValue });
         Write(writer, report);
     }
 

@@ -1,0 +1,62 @@
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Profiler.Application.Ports;
+using Profiler.Hosting;
+using Profiler.Hosting.Plugins;
+
+namespace Profiler.Cli;
+
+/// <summary>The services one command runs with: plugins, the store for its connection string, the mediator.</summary>
+internal sealed class CliContext : IAsyncDisposable
+{
+    /// <summary>OSProfiler's variable for the default connection string.</summary>
+    public const string ConnectionStringVariable = "OSPROFILER_CONNECTION_STRING";
+
+    private readonly ServiceProvider _services;
+
+    public CliContext(string? connectionString, IReadOnlyList<string> pluginFolders, DriverSettings? settings = null)
+    {
+        ConnectionString = connectionString ?? DefaultConnectionString();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft", LogLevel.Error));
+        // Console logging goes to stdout by default; keep stdout for results.
+        services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        services.AddTraceStore(ConnectionString, settings, PluginCatalog.DefaultFolders(pluginFolders));
+        _services = services.BuildServiceProvider();
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>The connection string shown to a user: password redacted.</summary>
+    public string ShownConnectionString => Profiler.Domain.ConnectionString.Redact(ConnectionString);
+
+    /// <summary>The mediator, after opening the store so that a bad connection string fails here, plainly.</summary>
+    public IMediator Mediator
+    {
+        get
+        {
+            _services.GetRequiredService<ITraceStore>();
+            return _services.GetRequiredService<IMediator>();
+        }
+    }
+
+    public PluginCatalog Catalog => _services.GetRequiredService<PluginCatalog>();
+
+    /// <summary><see cref="ConnectionStringVariable"/>, else a SQLite file in the user's data folder.</summary>
+    public static string DefaultConnectionString()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable(ConnectionStringVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnv)) return fromEnv;
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        if (string.IsNullOrEmpty(data)) data = Path.Combine(Path.GetTempPath(), "profiler-data");
+        return "sqlite:///" + Path.Combine(data, "profiler", "profiler.db");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Dispose the store explicitly only when it was created.
+        await _services.DisposeAsync();
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Text.Json;
+using Profiler.Application.Ports;
+using Profiler.Application.Traces.ListErrorTraces;
+using Profiler.Application.Traces.ListTraces;
+
+namespace Profiler.Cli.Commands;
+
+internal static class TraceListCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var errors = new Option<bool>("--error-trace") { Description = "Only traces holding a failed operation" };
+        var limit = new Option<int>("--limit", "-n") { Description = "Most traces to list", DefaultValueFactory = _ => 1000 };
+        var cursor = new Option<string?>("--cursor") { Description = "Continue after the page that printed this cursor" };
+        var json = new Option<bool>("--json") { Description = "Print JSON: {\"traces\": [{base_id, timestamp}…], \"next_cursor\": …}" };
+        var command = new Command("list", "List traces, newest first (base_id and timestamp of the earliest point)")
+        {
+            errors, limit, cursor, json,
+        };
+        command.SetAction((result, ct) => CliErrors.Run(async () =>
+        {
+            await using var context = common.Context(result);
+            var page = result.GetValue(errors)
+                ? await context.Mediator.Send(new ListErrorTracesQuery(result.GetValue(limit), result.GetValue(cursor)), ct)
+                : await context.Mediator.Send(new ListTracesQuery(result.GetValue(limit), result.GetValue(cursor)), ct);
+            if (result.GetValue(json)) WriteJson(page);
+            else
+            {
+                WriteTable(page.Traces);
+                if (page.NextCursor is not null)
+                    Console.Error.WriteLine($"profiler: more traces: --cursor '{page.NextCursor}' (or a larger --limit)");
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    // OSProfiler prints a prettytable of base_id and timestamp.
+    private static void WriteTable(IReadOnlyList<TraceSummary> traces)
+    {
+        var idWidth = Math.Max("base_id".Length, traces.Count == 0 ? 0 : traces.Max(t => t.BaseId.Length));
+        var tsWidth = Math.Max("timestamp".Length, traces.Count == 0 ? 0 : traces.Max(t => t.Timestamp.Length));
+        var rule = $"+{new string('-', idWidth + 2)}+{new string('-', tsWidth + 2)}+";
+        var output = new StringWriter();
+        output.WriteLine(rule);
+        output.WriteLine($"| {"base_id".PadRight(idWidth)} | {"timestamp".PadRight(tsWidth)} |");
+        output.WriteLine(rule);
+        foreach (var t in traces) output.WriteLine($"| {t.BaseId.PadRight(idWidth)} | {t.Timestamp.PadRight(tsWidth)} |");
+        output.WriteLine(rule);
+        Console.Out.Write(output.ToString());
+    }
+
+    private static void WriteJson(TracePage page)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        writer.WriteStartArray("traces");
+        foreach (var t in page.Traces)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("base_id", t.BaseId);
+            writer.WriteString("timestamp", t.Timestamp);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        if (page.NextCursor is null) writer.WriteNull("next_cursor");
+        else writer.WriteString("next_cursor", page.NextCursor);
+        writer.WriteEndObject();
+        writer.Flush();
+        stdout.Write("\n"u8);
+    }
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Profiler.Cli.Commands;
+
+var common = new CommonOptions();
+var trace = new Command("trace", "Show, list and import traces")
+{
+    TraceShowCommand.Create(common),
+    TraceListCommand.Create(common),
+    TraceImportCommand.Create(common),
+};
+var root = new RootCommand("profiler: a cross-service profiler and trace collector, compatible with OpenStack OSProfiler")
+{
+    trace,
+    DriversCommand.Create(common),
+    DemoCommand.Create(common),
+    BenchCommand.Create(common),
+};
+root.Options.Add(common.ConnectionString);
+root.Options.Add(common.Plugins);
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,88 @@
+using Profiler.Domain;
+
+namespace Profiler.Domain.Tests;
+
+public sealed class ConnectionStringTests
+{
+    [Fact]
+    public void A_redis_url_with_password_and_database_parses()
+    {
+        var cs = ConnectionString.Parse("redis://:s3cret@127.0.0.1:6380/2");
+
+        Assert.Equal("redis", cs.Scheme);
+        Assert.Null(cs.Username);
+        Assert.Equal("s3cret", cs.Password);
+        Assert.Equal(new HostPort("127.0.0.1", 6380), cs.Host);
+        Assert.Equal("2", cs.Path);
+    }
+
+    [Fact]
+    public void Several_sentinels_and_query_settings_parse()
+    {
+        var cs = ConnectionString.Parse("redissentinel://:pw@10.0.0.1:26379,10.0.0.2,[::1]:26380/0?socket_timeout=0.5&sentinel_service_name=main");
+
+        Assert.Equal([new HostPort("10.0.0.1", 26379), new HostPort("10.0.0.2", null), new HostPort("::1", 26380)], cs.Hosts);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), cs.GetSeconds("socket_timeout"));
+        Assert.Equal("main", cs.Query["sentinel_service_name"]);
+    }
+
+    [Theory]
+    [InlineData("mysql+pymysql://nova:p%40ss@db.local/profiler?charset=utf8", "mysql+pymysql", "nova", "p@ss", "profiler")]
+    [InlineData("postgresql+psycopg2://user:pw@127.0.0.1:5433/traces", "postgresql+psycopg2", "user", "pw", "traces")]
+    [InlineData("mysql://root@localhost/osprofiler", "mysql", "root", null, "osprofiler")]
+    public void SQLAlchemy_urls_parse(string text, string scheme, string user, string? password, string database)
+    {
+        var cs = ConnectionString.Parse(text);
+
+        Assert.Equal((scheme, user, password, database), (cs.Scheme, cs.Username, cs.Password, cs.Path));
+    }
+
+    [Theory]
+    [InlineData("sqlite:///relative/profiler.db", "relative/profiler.db")]
+    [InlineData("sqlite:////var/lib/profiler.db", "/var/lib/profiler.db")]
+    public void SQLite_urls_name_a_relative_or_absolute_file(string text, string path)
+    {
+        var cs = ConnectionString.Parse(text);
+
+        Assert.Empty(cs.Hosts);
+        Assert.Equal(path, cs.Path);
+    }
+
+    [Theory]
+    [InlineData("redis://:topsecret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0")]
+    [InlineData("mysql://nova:topsecret@db/profiler", "mysql://nova:***@db/profiler")]
+    [InlineData("postgresql://u@db/x?password=topsecret", "postgresql://u@db/x?password=***")]
+    public void Printing_a_connection_string_never_shows_the_password(string text, string shown)
+    {
+        Assert.Equal(shown, ConnectionString.Parse(text).ToString());
+        Assert.DoesNotContain("topsecret", ConnectionString.Redact(text));
+    }
+
+    [Theory]
+    [InlineData("redis//:topsecret@host", "no scheme")]
+    [InlineData("redis://:topsecret@host:99999", "port '99999'")]
+    [InlineData("redis://:topsecret@host:abc/0", "port 'abc'")]
+    [InlineData("redis://:topsecret@ho st", "whitespace")]
+    [InlineData("re dis://:topsecret@host", "scheme")]
+    [InlineData("redis://:topsecret@[::1/0", "'['")]
+    [InlineData("redis://:topsecret@:6379", "host")]
+    [InlineData("", "empty")]
+    public void A_malformed_string_says_what_is_wrong_and_what_is_expected_without_the_password(string text, string reason)
+    {
+        var e = Assert.Throws<FormatException>(() => ConnectionString.Parse(text));
+
+        Assert.Contains(reason, e.Message);
+        Assert.Contains("scheme://", e.Message);
+        Assert.DoesNotContain("topsecret", e.Message);
+    }
+
+    [Fact]
+    public void A_bad_setting_names_its_key_and_value()
+    {
+        var cs = ConnectionString.Parse("redis://:pw@h/0?socket_timeout=fast");
+
+        var e = Assert.Throws<FormatException>(() => cs.GetSeconds("socket_timeout"));
+        Assert.Contains("socket_timeout='fast'", e.Message);
+        Assert.DoesNotContain(":pw@", e.Message);
+    }
+}
