@@ -42,7 +42,8 @@ internal sealed class PointSummary
 
     /// <summary>
     /// Reads a point document; null when it is not a JSON object. Unless <paramref name="allFields"/>, only
-    /// <c>base_id</c> and <c>timestamp</c> are read (what ordering a listing needs).
+    /// <c>base_id</c> and <c>timestamp</c> are read (what ordering a listing needs), and reading stops once both are
+    /// found: the rest of the document is not checked.
     /// </summary>
     public static PointSummary? Read(ReadOnlySpan<byte> utf8, bool allFields = true)
     {
@@ -77,6 +78,8 @@ internal sealed class PointSummary
                         break;
                     default: reader.Skip(); break;
                 }
+                // Ordering needs only these two, and both precede the bulky info in every writer's documents.
+                if (!allFields && summary.Timestamp is not null && summary.BaseId is not null) break;
             }
         }
         catch (JsonException)
