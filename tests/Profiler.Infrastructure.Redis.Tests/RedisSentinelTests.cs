@@ -162,6 +162,14 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
         Assert.Contains("osprofiler_opt:via-sentinel", topology.Cli(topology.MasterPort, "KEYS", "*"));
         var listed = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
         Assert.Equal("via-sentinel", Assert.Single(listed.Traces).BaseId);
+
+        // Several sentinels, the first of them down: the store asks the one that answers.
+        var down = FreePort.Next();
+        await using var second = new RedisSentinelDriver().Open(
+            ConnectionString.Parse($"redissentinel://127.0.0.1:{down},127.0.0.1:{topology.SentinelPort}/0?sentinel_service_name={SentinelTopology.ServiceName}"),
+            new DriverSettings());
+        await second.WriteAsync(Trace("via-sentinel", 2), CancellationToken.None);
+        Assert.Equal(["op-1", "op-2"], await OperationsAsync(second, "via-sentinel"));
     }
 
     [Fact]
