@@ -1,0 +1,294 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Profiler.Application.Ports;
+using StackExchange.Redis;
+
+namespace Profiler.Infrastructure.Redis;
+
+/// <summary>
+/// One store's connection: a single <see cref="ConnectionMultiplexer"/>, created on first use and reused. A failed
+/// connect is not remembered, so the next operation tries again. Every StackExchange.Redis failure leaves as a
+/// <see cref="TraceStoreException"/> naming the store (password redacted) with the password scrubbed from the reason.
+/// </summary>
+internal sealed class RedisConnection : IAsyncDisposable
+{
+    /// <summary>
+    /// Shortest connect timeout, whatever <c>socket_timeout</c> says: a handshake is several round trips, and on a busy
+    /// machine 0.1 s fails servers that are up. A refused connection fails at once regardless.
+    /// </summary>
+    internal static readonly TimeSpan MinConnectTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Shortest connect timeout over TLS: the first handshake of a process (certificate chain, key exchange) is slow.</summary>
+    internal static readonly TimeSpan MinTlsConnectTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Shortest timeout of one operation. A listing pipelines thousands of commands and a chunk of a large trace is
+    /// 10,000 points, which can take longer than OSProfiler's 0.1 s socket timeout without anything being wrong.
+    /// </summary>
+    internal static readonly TimeSpan MinOperationTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a sentinel store keeps retrying an operation that failed because its master went away or turned
+    /// replica, while the sentinels promote another and the multiplexer follows (at least 10 s, or 20 socket timeouts).
+    /// </summary>
+    internal static readonly TimeSpan MinFailoverRetry = TimeSpan.FromSeconds(10);
+
+    private readonly RedisStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private volatile ConnectionMultiplexer? _multiplexer;
+    private bool _disposed;
+
+    public RedisConnection(RedisStoreOptions options, ILogger logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    public TimeSpan ConnectTimeout => Max(_options.SocketTimeout, _options.Tls ? MinTlsConnectTimeout : MinConnectTimeout);
+    public TimeSpan OperationTimeout => Max(_options.SocketTimeout, MinOperationTimeout);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> against the database. With Sentinel, an operation that failed because the
+    /// master went away or turned replica is retried while the multiplexer follows the failover.
+    /// </summary>
+    public async Task<T> RunAsync<T>(string action, Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + Max(MinFailoverRetry, _options.SocketTimeout * 20);
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ConnectionMultiplexer multiplexer;
+            try
+            {
+                // A store that never connected fails at once: there is no failover to wait for.
+                multiplexer = await GetAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or IOException or System.Net.Sockets.SocketException)
+            {
+                throw Failure(action, e);
+            }
+            try
+            {
+                return await operation(multiplexer.GetDatabase(_options.Database)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (_options.Sentinel && IsFailover(e) && DateTime.UtcNow < deadline)
+            {
+                _logger.LogWarning("{Action} {Store} failed (attempt {Attempt}), retrying while the sentinels fail over: {Reason}",
+                    action, _options.Describe(), attempt, Scrub(e.Message));
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 500)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or IOException or System.Net.Sockets.SocketException)
+            {
+                throw Failure(action, e);
+            }
+        }
+    }
+
+    /// <summary>Runs an operation with no result; see <see cref="RunAsync{T}"/>.</summary>
+    public Task RunAsync(string action, Func<IDatabase, Task> operation, CancellationToken cancellationToken) =>
+        RunAsync(action, async db =>
+        {
+            await operation(db).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    private async Task<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
+    {
+        if (_multiplexer is { } existing) return existing;
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_multiplexer is { } raced) return raced;
+            var multiplexer = await ConnectionMultiplexer.ConnectAsync(BuildConfiguration()).ConfigureAwait(false);
+            multiplexer.ConnectionFailed += (_, e) => _logger.LogWarning(
+                "Lost connection to {EndPoint} of {Store}: {Failure} {Reason}",
+                Show(e.EndPoint), _options.Describe(), e.FailureType, Scrub(e.Exception?.Message));
+            multiplexer.ConnectionRestored += (_, e) => _logger.LogInformation(
+                "Connection to {EndPoint} of {Store} restored", Show(e.EndPoint), _options.Describe());
+            _logger.LogDebug("Connected to {Store}", _options.Describe());
+            _multiplexer = multiplexer;
+            return multiplexer;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    internal ConfigurationOptions BuildConfiguration()
+    {
+        var config = new ConfigurationOptions
+        {
+            AbortOnConnectFail = true,
+            ConnectRetry = 1,
+            ConnectTimeout = Milliseconds(ConnectTimeout),
+            SyncTimeout = Milliseconds(OperationTimeout),
+            AsyncTimeout = Milliseconds(OperationTimeout),
+            User = _options.ConnectionString.Username,
+            Password = _options.ConnectionString.Password,
+            DefaultDatabase = _options.Database,
+            ClientName = "profiler",
+            Ssl = _options.Tls,
+            // Only what the URL names: never ask a server for its configuration or follow it elsewhere.
+            AllowAdmin = false,
+            IncludeDetailInExceptions = true,
+        };
+        if (_options.Tls)
+        {
+            config.SslHost = _options.Endpoints[0].Host;
+            if (!_options.VerifyCertificate)
+                config.CertificateValidation += (_, _, _, _) => true;
+            else if (_options.CaCertificatesFile is { } caFile)
+            {
+                var roots = LoadRoots(caFile);
+                config.CertificateValidation += (_, certificate, _, errors) => ChainsTo(roots, certificate, errors);
+            }
+        }
+        if (_options.Sentinel)
+        {
+            config.ServiceName = _options.ServiceName;
+            // OSProfiler (redis-py) authenticates to the master only; sentinels are reached without a password.
+            config.SentinelPassword = "";
+        }
+        foreach (var endpoint in _options.Endpoints)
+            config.EndPoints.Add(endpoint.Host, endpoint.Port ?? RedisStoreOptions.DefaultPort);
+        return config;
+    }
+
+    private X509Certificate2Collection LoadRoots(string file)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new TraceStoreException(
+                $"Could not read the CA certificates ssl_ca_certs='{file}' for {_options.Describe()}: {e.Message} Give a readable PEM file.", e);
+        }
+        if (roots.Count == 0)
+            throw new TraceStoreException($"ssl_ca_certs='{file}' for {_options.Describe()} holds no PEM certificate: give the CA's certificate in PEM form.");
+        return roots;
+    }
+
+    /// <summary>The server certificate is valid for the host and chains to one of <paramref name="roots"/>.</summary>
+    private static bool ChainsTo(X509Certificate2Collection roots, X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None) return true;
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        try
+        {
+            return chain.Build(leaf);
+        }
+        finally
+        {
+            if (!ReferenceEquals(leaf, certificate)) leaf.Dispose();
+        }
+    }
+
+    private static bool IsFailover(Exception e) => e switch
+    {
+        RedisConnectionException => true,
+        RedisServerException s => s.Message.StartsWith("READONLY", StringComparison.Ordinal)
+                                   || s.Message.Contains("MASTERDOWN", StringComparison.Ordinal),
+        // Still waiting in the backlog for a connection: never sent, so safe to send again to the new master.
+        RedisTimeoutException t => t.Message.Contains("backlog", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    internal TraceStoreException Failure(string action, Exception e)
+    {
+        if (e is TraceStoreException t) return t;
+        var reason = Scrub(Reason(e));
+        var hint = e switch
+        {
+            RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
+                when _options.Tls && (e.InnerException is System.Security.Authentication.AuthenticationException
+                                      || e.Message.Contains("(AuthenticationException)", StringComparison.Ordinal)) =>
+                " Check the server's TLS certificate: it must be valid for the host and chain to a trusted CA " +
+                "(name the CA's PEM file with ssl_ca_certs=/path/ca.pem).",
+            RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure } =>
+                " Check the password (redis://:password@host:port) and, for Redis 6 ACLs, the user name.",
+            RedisConnectionException or System.Net.Sockets.SocketException or IOException =>
+                _options.Sentinel
+                    ? $" Check that the sentinels at {string.Join(",", _options.Endpoints)} are running and monitor a master named '{_options.ServiceName}' (sentinel_service_name)."
+                    : $" Check that a Redis server is running at {_options.Endpoints[0]} and reachable.",
+            RedisTimeoutException or TimeoutException =>
+                $" The store did not answer within {OperationTimeout.TotalSeconds:0.###} s.",
+            _ => "",
+        };
+        // An inner exception whose text held the password would leak it; keep it only when it was clean.
+        var inner = reason == e.Message ? e : null;
+        return new TraceStoreException($"Could not {action} {_options.Describe()}: {reason}{hint}", inner);
+    }
+
+    /// <summary>StackExchange.Redis's message without its advice to change options this driver sets on purpose.</summary>
+    private static string Reason(Exception e)
+    {
+        var text = e.Message;
+        var advice = text.IndexOf("To allow this multiplexer to continue retrying", StringComparison.Ordinal);
+        if (advice >= 0)
+        {
+            var end = text.IndexOf("in your code.", advice, StringComparison.Ordinal);
+            text = text[..advice] + (end >= 0 ? text[(end + "in your code.".Length)..] : "");
+            text = text.Replace("Error connecting right now.", "The connection was refused or timed out.", StringComparison.Ordinal);
+        }
+        text = text.Trim();
+        return text.Length == 0 || text.EndsWith('.') ? text : text + ".";
+    }
+
+    /// <summary>The text with the password (and its percent-encoded form) replaced by <c>***</c>.</summary>
+    internal string Scrub(string? text)
+    {
+        if (text is null) return "";
+        if (_options.ConnectionString.Password is { Length: > 0 } password)
+        {
+            text = text.Replace(password, "***", StringComparison.Ordinal);
+            var encoded = Uri.EscapeDataString(password);
+            if (encoded != password) text = text.Replace(encoded, "***", StringComparison.Ordinal);
+        }
+        return text;
+    }
+
+    private static string Show(EndPoint? endpoint) => endpoint switch
+    {
+        null => "(unknown)",
+        IPEndPoint ip => ip.ToString(),
+        DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => endpoint.ToString() ?? "(unknown)",
+    };
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static int Milliseconds(TimeSpan t) => (int)Math.Clamp(Math.Ceiling(t.TotalMilliseconds), 1, int.MaxValue);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connectLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            if (_multiplexer is { } multiplexer)
+            {
+                _multiplexer = null;
+                await multiplexer.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
+                await multiplexer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+}

@@ -1,0 +1,312 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Profiler.Application.Common;
+using Profiler.Application.Ports;
+using Profiler.Domain;
+using StackExchange.Redis;
+
+namespace Profiler.Infrastructure.Redis;
+
+/// <summary>
+/// OSProfiler's Redis collector (COMPAT §2). A trace is the list <c>osprofiler_opt:&lt;base_id&gt;</c>, newest point
+/// first (<c>LPUSH</c>); with <c>filter_error_trace</c> a trace holding a failed operation also gets
+/// <c>osprofiler_error:&lt;base_id&gt;</c> = <c>{"base_id": …, "timestamp": …}</c>. The legacy schema, one key
+/// <c>osprofiler:&lt;base_id&gt;…</c> per point, is read too, never written.
+/// </summary>
+internal sealed class RedisTraceStore : ITraceStore
+{
+    public const string ListPrefix = "osprofiler_opt:";
+    public const string LegacyPrefix = "osprofiler:";
+    public const string ErrorPrefix = "osprofiler_error:";
+
+    /// <summary>Points read per <c>LRANGE</c>.</summary>
+    public const int ReadChunk = 10_000;
+
+    /// <summary><c>COUNT</c> of each <c>SCAN</c>: few round trips over a large keyspace.</summary>
+    public const int ScanCount = 10_000;
+
+    /// <summary>One SCAN pattern for all three key families: <c>osprofiler:</c>, <c>osprofiler_opt:</c>, <c>osprofiler_error:</c>.</summary>
+    private const string AllKeysPattern = "osprofiler[:_]*";
+
+    private readonly RedisStoreOptions _options;
+    private readonly RedisConnection _connection;
+    private readonly ILogger _logger;
+
+    public RedisTraceStore(RedisStoreOptions options, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _logger = loggerFactory.CreateLogger<RedisTraceStore>();
+        _connection = new RedisConnection(options, _logger);
+    }
+
+    internal RedisConnection Connection => _connection;
+
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    {
+        if (points.Count == 0) return;
+        // One LPUSH per trace with its points in batch order: the list ends up as if each point were pushed in turn.
+        var lists = new Dictionary<string, List<RedisValue>>(StringComparer.Ordinal);
+        var errors = new List<(string BaseId, string Record)>();
+        foreach (var point in points)
+        {
+            if (!TracePointRules.IsSafeId(point.BaseId))
+                throw new ArgumentException(TracePointRules.IdError("base_id", point.BaseId), nameof(points));
+            if (!lists.TryGetValue(point.BaseId, out var values))
+                lists[point.BaseId] = values = [];
+            values.Add(TracePointJson.ToUtf8(point, _options.Project, _options.Service));
+            if (_options.FilterErrorTrace && point.Info is not null
+                && point.Info.TryGetPropertyValue("etype", out var etype) && etype is not null)
+                errors.Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
+        }
+
+        await _connection.RunAsync("write trace points to", db =>
+        {
+            var batch = db.CreateBatch();
+            var pending = new List<Task>(lists.Count + errors.Count);
+            foreach (var (baseId, values) in lists)
+                pending.Add(batch.ListLeftPushAsync(ListPrefix + baseId, values.ToArray()));
+            foreach (var (baseId, record) in errors)
+                pending.Add(batch.StringSetAsync(ErrorPrefix + baseId, record));
+            batch.Execute();
+            return Task.WhenAll(pending);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>OSProfiler's error-index value, spaced as Python's <c>json.dumps</c> writes it.</summary>
+    internal static string ErrorRecord(string baseId, string timestamp) =>
+        $"{{\"base_id\": {JsonSerializer.Serialize(baseId)}, \"timestamp\": {JsonSerializer.Serialize(timestamp)}}}";
+
+    public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // An id that could select other keys in a pattern (or is no id at all) names no trace.
+        if (!TracePointRules.IsSafeId(baseId)) yield break;
+
+        // Legacy points first, as OSProfiler reads them: keys osprofiler:<base_id>…, one point each.
+        var legacy = await _connection.RunAsync("read a trace from", db => ReadLegacyAsync(db, baseId), cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var point in legacy) yield return point;
+
+        // Then the list, newest first. Chunks are addressed from the tail, where points pushed meanwhile cannot shift them.
+        var key = (RedisKey)(ListPrefix + baseId);
+        var (length, chunk) = await _connection.RunAsync("read a trace from", async db =>
+        {
+            var transaction = db.CreateTransaction();
+            var lengthTask = transaction.ListLengthAsync(key);
+            var firstTask = transaction.ListRangeAsync(key, 0, ReadChunk - 1);
+            await transaction.ExecuteAsync().ConfigureAwait(false);
+            return (await lengthTask.ConfigureAwait(false), await firstTask.ConfigureAwait(false));
+        }, cancellationToken).ConfigureAwait(false);
+
+        for (long offset = ReadChunk; ; offset += ReadChunk)
+        {
+            Task<RedisValue[]>? next = null;
+            if (offset < length)
+            {
+                var start = offset - length;
+                var stop = Math.Min(offset + ReadChunk, length) - 1 - length;
+                next = _connection.RunAsync("read a trace from", db => db.ListRangeAsync(key, start, stop), cancellationToken);
+            }
+            foreach (var value in chunk) yield return ToPoint(value);
+            if (next is null) yield break;
+            chunk = await next.ConfigureAwait(false);
+        }
+    }
+
+    private static StoredPoint ToPoint(RedisValue value)
+    {
+        if (value.IsNullOrEmpty) return StoredPoint.Unreadable("empty list element");
+        ReadOnlyMemory<byte> bytes = value;
+        return StoredPoint.FromDocument(bytes.Span);
+    }
+
+    private static async Task<List<StoredPoint>> ReadLegacyAsync(IDatabase db, string baseId)
+    {
+        var points = new List<StoredPoint>();
+        var keys = await ScanAsync(db, LegacyPrefix + GlobEscape(baseId) + "*").ConfigureAwait(false);
+        if (keys.Count == 0) return points;
+        var values = await db.StringGetAsync(keys.ToArray()).ConfigureAwait(false);
+        foreach (var value in values)
+        {
+            if (value.IsNullOrEmpty) continue; // deleted since the scan
+            ReadOnlyMemory<byte> bytes = value;
+            // The key only starts with the base id (osprofiler:abc-1… also matches trace abc-10): check the point's own.
+            var summary = PointSummary.Read(bytes.Span);
+            if (summary is null) points.Add(StoredPoint.Unreadable("legacy point is not a JSON object"));
+            else if (summary.BaseId == baseId) points.Add(StoredPoint.FromDocument(bytes.Span));
+        }
+        return points;
+    }
+
+    public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        ListAsync(query, errorsOnly: false, cancellationToken);
+
+    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        ListAsync(query, errorsOnly: true, cancellationToken);
+
+    private async Task<TracePage> ListAsync(TraceListQuery query, bool errorsOnly, CancellationToken cancellationToken)
+    {
+        var (cursorTicks, cursorId) = ParseCursor(query.Cursor);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var allFields = query.Fields.Any(f => f is not ("base_id" or "timestamp"));
+        var traces = await _connection.RunAsync(errorsOnly ? "list error traces in" : "list traces in",
+            db => errorsOnly ? CollectErrorTracesAsync(db, allFields) : CollectTracesAsync(db, allFields), cancellationToken)
+            .ConfigureAwait(false);
+
+        var ordered = traces
+            .Where(t => cursorId is null || t.Value.Ticks < cursorTicks
+                        || (t.Value.Ticks == cursorTicks && string.CompareOrdinal(t.Key, cursorId) < 0))
+            .OrderByDescending(t => t.Value.Ticks)
+            .ThenByDescending(t => t.Key, StringComparer.Ordinal)
+            .Take(query.Limit + 1)
+            .ToList();
+        string? next = null;
+        if (ordered.Count > query.Limit)
+        {
+            ordered.RemoveAt(ordered.Count - 1);
+            var last = ordered[^1];
+            next = $"{(last.Value.Ticks == PointSummary.NoTime ? "" : last.Value.Timestamp)}|{last.Key}";
+        }
+        var page = ordered.Select(t =>
+        {
+            var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var f in query.Fields)
+                fields[f] = f == "base_id" ? t.Key : t.Value.Field(f);
+            return new TraceSummary(t.Key, t.Value.Timestamp ?? "", fields);
+        }).ToList();
+        _logger.LogDebug("Listed {Count} of {Total} traces in {Store} in {Elapsed} ms", page.Count, traces.Count,
+            _options.Describe(), System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new TracePage(page, next);
+    }
+
+    /// <summary>Every trace and its earliest point: the tail of each list, and the earliest legacy point per base id.</summary>
+    private static async Task<Dictionary<string, PointSummary>> CollectTracesAsync(IDatabase db, bool allFields)
+    {
+        var lists = new List<(string BaseId, Task<RedisValue> Earliest)>();
+        var legacy = new List<Task<RedisValue>>();
+        await ScanAsync(db, AllKeysPattern, keys =>
+        {
+            // Reads of one scan page go out together while the next page is scanned.
+            var batch = db.CreateBatch();
+            foreach (var key in keys)
+            {
+                var name = key.ToString();
+                if (name.StartsWith(ListPrefix, StringComparison.Ordinal))
+                    lists.Add((name[ListPrefix.Length..], batch.ListGetByIndexAsync(key, -1)));
+                else if (name.StartsWith(LegacyPrefix, StringComparison.Ordinal))
+                    legacy.Add(batch.StringGetAsync(key));
+            }
+            batch.Execute();
+        }).ConfigureAwait(false);
+
+        var traces = new Dictionary<string, PointSummary>(lists.Count, StringComparer.Ordinal);
+        foreach (var task in legacy)
+        {
+            var value = await task.ConfigureAwait(false);
+            if (value.IsNullOrEmpty) continue;
+            ReadOnlyMemory<byte> bytes = value;
+            if (PointSummary.Read(bytes.Span, allFields) is { BaseId: { } baseId } summary && TracePointRules.IsSafeId(baseId))
+                Keep(traces, baseId, summary);
+        }
+        foreach (var (baseId, task) in lists)
+        {
+            var value = await task.ConfigureAwait(false);
+            if (value.IsNull || !TracePointRules.IsSafeId(baseId)) continue; // emptied since the scan, or unreadable by id
+            ReadOnlyMemory<byte> bytes = value;
+            Keep(traces, baseId, PointSummary.Read(bytes.Span, allFields) ?? new PointSummary());
+        }
+        return traces;
+    }
+
+    /// <summary>The traces in the error index, each with its earliest point (or the index record when it has no list).</summary>
+    private static async Task<Dictionary<string, PointSummary>> CollectErrorTracesAsync(IDatabase db, bool allFields)
+    {
+        var errorIds = new List<string>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        await ScanAsync(db, AllKeysPattern, keys =>
+        {
+            foreach (var key in keys)
+            {
+                var name = key.ToString();
+                if (name.StartsWith(ErrorPrefix, StringComparison.Ordinal)) errorIds.Add(name[ErrorPrefix.Length..]);
+                else if (name.StartsWith(ListPrefix, StringComparison.Ordinal)) listed.Add(name[ListPrefix.Length..]);
+            }
+        }).ConfigureAwait(false);
+
+        var batch = db.CreateBatch();
+        var reads = errorIds.Distinct(StringComparer.Ordinal).Where(TracePointRules.IsSafeId)
+            .Select(id => (BaseId: id, InList: listed.Contains(id),
+                Value: listed.Contains(id) ? batch.ListGetByIndexAsync(ListPrefix + id, -1) : batch.StringGetAsync(ErrorPrefix + id)))
+            .ToList();
+        batch.Execute();
+
+        var traces = new Dictionary<string, PointSummary>(reads.Count, StringComparer.Ordinal);
+        foreach (var (baseId, inList, task) in reads)
+        {
+            var value = await task.ConfigureAwait(false);
+            if (value.IsNull) continue;
+            ReadOnlyMemory<byte> bytes = value;
+            traces[baseId] = inList
+                ? PointSummary.Read(bytes.Span, allFields) ?? new PointSummary()
+                : PointSummary.FromErrorRecord(baseId, bytes.Span);
+        }
+        return traces;
+    }
+
+    private static void Keep(Dictionary<string, PointSummary> traces, string baseId, PointSummary candidate)
+    {
+        if (!traces.TryGetValue(baseId, out var current)
+            || (candidate.Ticks != PointSummary.NoTime && (current.Ticks == PointSummary.NoTime || candidate.Ticks < current.Ticks)))
+            traces[baseId] = candidate;
+    }
+
+    private static (long Ticks, string? BaseId) ParseCursor(string? cursor)
+    {
+        if (cursor is null) return (0, null);
+        var bar = cursor.IndexOf('|');
+        if (bar < 0 || bar == cursor.Length - 1)
+            throw new FormatException($"cursor '{TracePointRules.Show(cursor)}' is not one this store gave out");
+        if (bar == 0) return (PointSummary.NoTime, cursor[1..]);
+        if (!TraceTimestamp.TryParse(cursor.AsSpan(0, bar), out var ts))
+            throw new FormatException($"cursor '{TracePointRules.Show(cursor)}' is not one this store gave out");
+        return (ts.Ticks, cursor[(bar + 1)..]);
+    }
+
+    private static async Task<List<RedisKey>> ScanAsync(IDatabase db, string pattern)
+    {
+        var keys = new List<RedisKey>();
+        await ScanAsync(db, pattern, keys.AddRange).ConfigureAwait(false);
+        return keys;
+    }
+
+    /// <summary>SCAN the whole keyspace for <paramref name="pattern"/>, handing each page to <paramref name="page"/>.</summary>
+    private static async Task ScanAsync(IDatabase db, string pattern, Action<RedisKey[]> page)
+    {
+        var cursor = "0";
+        do
+        {
+            var result = await db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster)
+                .ConfigureAwait(false);
+            var parts = (RedisResult[])result!;
+            cursor = parts[0].ToString();
+            var keys = (RedisKey[])parts[1]!;
+            if (keys.Length > 0) page(keys);
+        } while (cursor != "0");
+    }
+
+    /// <summary>Escapes Redis glob characters (<c>* ? [ ] \ ^</c>) so the text matches only itself in a pattern.</summary>
+    internal static string GlobEscape(string text)
+    {
+        var sb = new StringBuilder(text.Length + 4);
+        foreach (var c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\' or '^') sb.Append('\\');
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+}
