@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-packages=(redis-server redis-sentinel mariadb-server postgresql chromium
+packages=(redis-server redis-sentinel mariadb-server postgresql chromium openssl
           python3-osprofiler python3-redis python3-sqlalchemy python3-pymysql python3-psycopg2)
 missing=()
 for p in "${packages[@]}"; do

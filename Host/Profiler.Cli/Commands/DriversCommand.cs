@@ -11,9 +11,9 @@ internal static class DriversCommand
         command.SetAction(result => CliErrors.Run(() =>
         {
             var catalog = PluginCatalog.Load(PluginCatalog.DefaultFolders(result.GetValue(common.Plugins) ?? []));
-            Console.WriteLine($"{"driver",-10} {"schemes",-58} {"version",-9} plugin");
+            Console.WriteLine($"{"driver",-14} {"schemes",-44} {"version",-9} plugin");
             foreach (var d in catalog.Drivers)
-                Console.WriteLine($"{d.Driver.Name,-10} {string.Join(", ", d.Driver.Schemes),-58} {d.Version,-9} {d.Plugin} ({d.AssemblyPath})");
+                Console.WriteLine($"{d.Driver.Name,-14} {string.Join(", ", d.Driver.Schemes),-44} {d.Version,-9} {d.Plugin} ({d.AssemblyPath})");
             if (catalog.Drivers.Count == 0) Console.WriteLine("(no driver found)");
             Console.WriteLine();
             Console.WriteLine("Plugin folders searched: " + string.Join(", ", catalog.Folders));
