@@ -45,17 +45,20 @@ public sealed class SqlTraceStore : ITraceStore
     public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
     {
         if (points.Count == 0) return;
+        var statements = BuildInserts(points);
         await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            for (var offset = 0; offset < points.Count; offset += _dialect.RowsPerInsert)
+            // One statement is atomic by itself: a batch that fits one INSERT is one round trip.
+            await using var transaction = statements.Count > 1
+                ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false)
+                : null;
+            foreach (var (offset, count) in statements)
             {
-                var count = Math.Min(_dialect.RowsPerInsert, points.Count - offset);
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
-                var sql = new StringBuilder("INSERT INTO data (").Append(Columns).Append(") VALUES ");
+                var sql = new StringBuilder(64 + count * 80).Append("INSERT INTO data (").Append(Columns).Append(") VALUES ");
                 for (var i = 0; i < count; i++)
                 {
                     var p = points[offset + i];
@@ -71,12 +74,39 @@ public sealed class SqlTraceStore : ITraceStore
                 command.CommandText = sql.ToString();
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            if (transaction is not null) await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
-            throw Failure("write trace points to", e);
+            throw Failure(SqlOperation.Write, e);
         }
+    }
+
+    /// <summary>Splits a batch into INSERTs of at most <see cref="SqlDialect.RowsPerInsert"/> rows and about <see cref="SqlDialect.MaxInsertBytes"/> bytes.</summary>
+    private List<(int Offset, int Count)> BuildInserts(IReadOnlyList<TracePoint> points)
+    {
+        var result = new List<(int, int)>();
+        int start = 0, rows = 0;
+        long bytes = 0;
+        for (var i = 0; i < points.Count; i++)
+        {
+            var p = points[i];
+            // Upper bound of what the row takes on the wire: escaped text, twice the JSON of info.
+            var size = 128L + 2L * ((p.BaseId?.Length ?? 0) + (p.ParentId?.Length ?? 0) + (p.TraceId?.Length ?? 0) + (p.Name?.Length ?? 0)
+                                    + (p.Project?.Length ?? 0) + (p.Service?.Length ?? 0) + (p.Host?.Length ?? 0))
+                       + (_dialect.MaxInsertBytes == long.MaxValue ? 0 : 2L * TracePointJson.InfoJson(p).Length);
+            if (rows > 0 && (rows == _dialect.RowsPerInsert || bytes + size > _dialect.MaxInsertBytes))
+            {
+                result.Add((start, rows));
+                start = i;
+                rows = 0;
+                bytes = 0;
+            }
+            rows++;
+            bytes += size;
+        }
+        result.Add((start, rows));
+        return result;
     }
 
     public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -92,7 +122,7 @@ public sealed class SqlTraceStore : ITraceStore
         }
         catch (DbException e)
         {
-            throw Failure("read a trace from", e);
+            throw Failure(SqlOperation.Read, e);
         }
         await using (reader)
         {
@@ -172,7 +202,7 @@ public sealed class SqlTraceStore : ITraceStore
         }
         catch (DbException e)
         {
-            throw Failure("list traces in", e);
+            throw Failure(SqlOperation.Read, e);
         }
     }
 
@@ -249,10 +279,15 @@ public sealed class SqlTraceStore : ITraceStore
             if (!_initialized) await InitializeAsync(db, cancellationToken).ConfigureAwait(false);
             return db;
         }
+        catch (StoreSetupException e)
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw Failure(SqlOperation.CreateTable, e.InnerException!);
+        }
         catch (Exception e) when (e is DbException or InvalidOperationException)
         {
             await db.DisposeAsync().ConfigureAwait(false);
-            throw Failure("connect to", e);
+            throw Failure(SqlOperation.Connect, e);
         }
         catch
         {
@@ -278,7 +313,18 @@ public sealed class SqlTraceStore : ITraceStore
                 {
                     await using var command = connection.CreateCommand();
                     command.CommandText = _dialect.AdaptDdl(statement);
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DbException e) when (_dialect.IsAlreadyExists(e))
+                    {
+                        _logger.LogDebug("Skipped {Statement}: {Reason}", command.CommandText, e.Message);
+                    }
+                    catch (DbException e)
+                    {
+                        throw new StoreSetupException(e);
+                    }
                 }
             }
             _initialized = true;
@@ -289,13 +335,23 @@ public sealed class SqlTraceStore : ITraceStore
         }
     }
 
-    private TraceStoreException Failure(string action, Exception e)
+    private TraceStoreException Failure(SqlOperation operation, Exception e)
     {
         if (e is TraceStoreException t) return t;
-        var reason = _dialect.Explain(e, _connectionString) ?? e.Message;
+        var action = operation switch
+        {
+            SqlOperation.Connect => "connect to",
+            SqlOperation.CreateTable => "create table data in",
+            SqlOperation.Write => "write trace points to",
+            _ => "read traces from",
+        };
+        var reason = _dialect.Explain(e, _connectionString, operation) ?? e.Message;
         if (_connectionString.Password is { Length: > 0 } pw) reason = reason.Replace(pw, "***", StringComparison.Ordinal);
         return new TraceStoreException($"Could not {action} {_dialect.Describe(_connectionString)}: {reason}", e);
     }
+
+    /// <summary>A DDL statement failed while creating the missing table.</summary>
+    private sealed class StoreSetupException(DbException inner) : InvalidOperationException(inner.Message, inner);
 
     private static string AddParameter(DbCommand command, string? value)
     {
