@@ -204,6 +204,9 @@ public sealed partial class MySqlDialect : SqlDialect
             case 1049: // ER_BAD_DB_ERROR
                 return $"database '{db}' does not exist on {connectionString.Scheme} {Where(b)} " +
                        $"(create it: CREATE DATABASE `{db}` CHARACTER SET utf8mb4; GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.* TO {grantee})";
+            case 1044 when operation == SqlOperation.CreateTable: // MariaDB refuses CREATE TABLE at the database level
+                return $"user '{user}' lacks CREATE on {db}.data " +
+                       $"(grant it: GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table data is missing), or create the table beforehand) [{e.Message}]";
             case 1044: // ER_DBACCESS_DENIED_ERROR: no privilege at all on the database, or it does not exist
                 return $"user '{user}' has no privilege on database '{db}', or the database does not exist " +
                        $"(create it if missing: CREATE DATABASE `{db}` CHARACTER SET utf8mb4; then GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.* TO {grantee}) [{e.Message}]";
