@@ -38,6 +38,9 @@ public sealed partial class PostgresDialect : SqlDialect
 
     public override string JsonValue(string parameter) => $"CAST({parameter} AS json)";
 
+    /// <summary>Npgsql sends <c>$n</c> placeholders with unnamed parameters as they are, without rewriting the SQL.</summary>
+    public override bool PositionalParameters => true;
+
     /// <summary>2,000 rows of 9 parameters stay far below PostgreSQL's 65,535 parameters a statement.</summary>
     public override int RowsPerInsert => 2000;
 

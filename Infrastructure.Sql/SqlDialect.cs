@@ -55,6 +55,9 @@ public abstract class SqlDialect
     /// </summary>
     public virtual bool IsAlreadyExists(DbException exception) => false;
 
+    /// <summary>Whether INSERT values bind by position (<c>$1</c>, <c>$2</c> …, unnamed parameters) rather than by name (<c>@p0</c>).</summary>
+    public virtual bool PositionalParameters => false;
+
     /// <summary>Most rows in one multi-row INSERT (9 parameters a row).</summary>
     public virtual int RowsPerInsert => 500;
 

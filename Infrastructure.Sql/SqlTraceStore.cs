@@ -45,7 +45,9 @@ public sealed class SqlTraceStore : ITraceStore
     public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
     {
         if (points.Count == 0) return;
-        var statements = BuildInserts(points);
+        var data = new string[points.Count];
+        for (var i = 0; i < data.Length; i++) data[i] = EncodeData(points[i]);
+        var statements = SplitInserts(points, data);
         await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
         try
@@ -58,18 +60,22 @@ public sealed class SqlTraceStore : ITraceStore
             {
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
-                var sql = new StringBuilder(64 + count * 80).Append("INSERT INTO data (").Append(Columns).Append(") VALUES ");
+                var sql = new StringBuilder(64 + count * 90).Append("INSERT INTO data (").Append(Columns).Append(") VALUES ");
                 for (var i = 0; i < count; i++)
                 {
                     var p = points[offset + i];
                     if (i > 0) sql.Append(',');
                     sql.Append('(');
-                    sql.Append(AddParameter(command, p.Timestamp));
+                    AddValue(command, sql, p.Timestamp);
                     foreach (var value in (ReadOnlySpan<string?>)[p.BaseId, p.ParentId, p.TraceId, p.Project ?? _settings.Project,
                                  _settings.Host ?? p.Host, p.Service ?? _settings.Service, p.Name])
-                        sql.Append(',').Append(AddParameter(command, value));
-                    sql.Append(',').Append(_dialect.JsonValue(AddParameter(command, EncodeData(p))));
-                    sql.Append(')');
+                        AddValue(command, sql.Append(','), value);
+                    sql.Append(',');
+                    var placeholder = sql.Length;
+                    AddValue(command, sql, data[offset + i]);
+                    var name = sql.ToString(placeholder, sql.Length - placeholder);
+                    sql.Length = placeholder;
+                    sql.Append(_dialect.JsonValue(name)).Append(')');
                 }
                 command.CommandText = sql.ToString();
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -83,7 +89,7 @@ public sealed class SqlTraceStore : ITraceStore
     }
 
     /// <summary>Splits a batch into INSERTs of at most <see cref="SqlDialect.RowsPerInsert"/> rows and about <see cref="SqlDialect.MaxInsertBytes"/> bytes.</summary>
-    private List<(int Offset, int Count)> BuildInserts(IReadOnlyList<TracePoint> points)
+    private List<(int Offset, int Count)> SplitInserts(IReadOnlyList<TracePoint> points, string[] data)
     {
         var result = new List<(int, int)>();
         int start = 0, rows = 0;
@@ -91,10 +97,9 @@ public sealed class SqlTraceStore : ITraceStore
         for (var i = 0; i < points.Count; i++)
         {
             var p = points[i];
-            // Upper bound of what the row takes on the wire: escaped text, twice the JSON of info.
+            // Upper bound of what the row takes in the statement: every value escaped, plus some syntax.
             var size = 128L + 2L * ((p.BaseId?.Length ?? 0) + (p.ParentId?.Length ?? 0) + (p.TraceId?.Length ?? 0) + (p.Name?.Length ?? 0)
-                                    + (p.Project?.Length ?? 0) + (p.Service?.Length ?? 0) + (p.Host?.Length ?? 0))
-                       + (_dialect.MaxInsertBytes == long.MaxValue ? 0 : 2L * TracePointJson.InfoJson(p).Length);
+                                    + (p.Project?.Length ?? 0) + (p.Service?.Length ?? 0) + (p.Host?.Length ?? 0) + data[i].Length);
             if (rows > 0 && (rows == _dialect.RowsPerInsert || bytes + size > _dialect.MaxInsertBytes))
             {
                 result.Add((start, rows));
@@ -107,6 +112,22 @@ public sealed class SqlTraceStore : ITraceStore
         }
         result.Add((start, rows));
         return result;
+    }
+
+    /// <summary>Binds a value and appends its placeholder: <c>$n</c> where the dialect binds by position, else <c>@pn</c>.</summary>
+    private void AddValue(DbCommand command, StringBuilder sql, string? value)
+    {
+        var p = command.CreateParameter();
+        p.DbType = DbType.String;
+        p.Value = (object?)value ?? DBNull.Value;
+        var n = command.Parameters.Count;
+        if (_dialect.PositionalParameters) sql.Append('$').Append(n + 1);
+        else
+        {
+            p.ParameterName = "@p" + n;
+            sql.Append("@p").Append(n);
+        }
+        command.Parameters.Add(p);
     }
 
     public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -158,7 +179,13 @@ public sealed class SqlTraceStore : ITraceStore
                 // Groups on the indexed base_id; an error trace is one with a stop point whose data has info.etype.
                 var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data");
                 if (errorsOnly)
-                    sql.Append($" WHERE base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND {_dialect.DataAsText} LIKE '%etype%')");
+                {
+                    // The key "etype" in either storage form: double-encoded (\"etype\":, as OSProfiler writes) or a plain object
+                    // ("etype":). Bound as parameters with '!' as the LIKE escape, so no server reads the backslash as one.
+                    sql.Append($" WHERE base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND ({_dialect.DataAsText} LIKE @etype1 ESCAPE '!' OR {_dialect.DataAsText} LIKE @etype2 ESCAPE '!'))");
+                    AddNamed(command, "@etype1", "%\\\"etype\\\":%");
+                    AddNamed(command, "@etype2", "%\"etype\":%");
+                }
                 sql.Append(" GROUP BY base_id");
                 if (cursorTimestamp is not null)
                 {
@@ -352,13 +379,6 @@ public sealed class SqlTraceStore : ITraceStore
 
     /// <summary>A DDL statement failed while creating the missing table.</summary>
     private sealed class StoreSetupException(DbException inner) : InvalidOperationException(inner.Message, inner);
-
-    private static string AddParameter(DbCommand command, string? value)
-    {
-        var name = "@p" + command.Parameters.Count;
-        AddNamed(command, name, value);
-        return name;
-    }
 
     private static void AddNamed(DbCommand command, string name, string? value)
     {

@@ -149,4 +149,15 @@ public sealed class MariaDbStoreTests(MariaDbServer server)
 
         Assert.Equal(1000, (await ReportAsync(store, "big"))!.PointCount);
     }
+
+    [Fact]
+    public async Task Only_a_stop_point_with_an_etype_key_marks_an_error_trace()
+    {
+        await using var store = Open(server.Url(server.CreateDatabase()));
+        await store.WriteAsync(ErrorListingPoints(), CancellationToken.None);
+
+        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+
+        Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
+    }
 }

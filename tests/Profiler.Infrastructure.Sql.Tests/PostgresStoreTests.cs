@@ -129,4 +129,15 @@ public sealed class PostgresStoreTests(PostgresServer server)
 
         Assert.Equal("0", server.Admin("SELECT COUNT(*) FROM data", db).Trim());
     }
+
+    [Fact]
+    public async Task Only_a_stop_point_with_an_etype_key_marks_an_error_trace()
+    {
+        await using var store = Open(server.Url(server.CreateDatabase()));
+        await store.WriteAsync(ErrorListingPoints(), CancellationToken.None);
+
+        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+
+        Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
+    }
 }
