@@ -159,4 +159,20 @@ public sealed class ConcurrentWritersTests(ITestOutputHelper output)
         await using var store = new SqliteDriver().Open(ConnectionString.Parse($"sqlite:///{dir.Path}/traces.db"), new DriverSettings());
         await RunAsync("SQLite", store);
     }
+
+    [Fact]
+    public async Task Sixteen_writers_of_50000_points_each_store_every_point_exactly_once_in_MariaDB()
+    {
+        using var server = new MariaDbServer();
+        await using var store = new MySqlDriver().Open(ConnectionString.Parse(server.Url(server.CreateDatabase())), new DriverSettings());
+        await RunAsync("MariaDB", store);
+    }
+
+    [Fact]
+    public async Task Sixteen_writers_of_50000_points_each_store_every_point_exactly_once_in_PostgreSQL()
+    {
+        using var server = new PostgresServer();
+        await using var store = new PostgresDriver().Open(ConnectionString.Parse(server.Url(server.CreateDatabase())), new DriverSettings());
+        await RunAsync("PostgreSQL", store);
+    }
 }
