@@ -12,8 +12,10 @@ public sealed class MariaDbServer : IDisposable
     public const string Password = "Pw-7yQz3kVb9";
 
     private readonly TempDirectory _dir = new("profiler-mariadb-");
-    private readonly ServerProcess _server;
+    private ServerProcess _server;
     private readonly string _client;
+    private readonly string _mariadbd = "";
+    private readonly string[] _arguments = [];
 
     public MariaDbServer()
     {
@@ -30,13 +32,15 @@ public sealed class MariaDbServer : IDisposable
                 "--skip-test-db", "--skip-name-resolve",
             ], _dir.Path, timeout: TimeSpan.FromMinutes(3));
             Port = FreePort.Next();
-            _server = ServerProcess.Start("mariadbd", mariadbd,
+            _mariadbd = mariadbd;
+            _arguments =
             [
                 "--no-defaults", $"--datadir={data}", $"--port={Port}", "--bind-address=127.0.0.1", $"--socket={Socket}",
                 $"--pid-file={System.IO.Path.Combine(_dir.Path, "mariadb.pid")}", "--user=root", "--skip-name-resolve",
                 "--skip-log-bin", "--innodb-buffer-pool-size=128M", "--innodb-flush-log-at-trx-commit=2",
                 "--innodb-doublewrite=0", "--max-connections=300", "--performance-schema=OFF",
-            ], Port, _dir.Path, timeout: TimeSpan.FromSeconds(90));
+            ];
+            _server = ServerProcess.Start("mariadbd", mariadbd, _arguments, Port, _dir.Path, timeout: TimeSpan.FromSeconds(90));
             Admin($"CREATE USER '{User}'@'%' IDENTIFIED BY '{Password}'");
         }
         catch
@@ -69,6 +73,16 @@ public sealed class MariaDbServer : IDisposable
         $"{scheme}://{user}:{password}@127.0.0.1:{Port}/{database}" + (query is null ? "" : "?" + query);
 
     public string Output => _server.Output;
+
+    /// <summary>Kills the server (SIGKILL): clients see their connections drop mid-traffic.</summary>
+    public void Kill() => _server.Kill();
+
+    /// <summary>Starts the server again on the same port and data (InnoDB recovers what was committed).</summary>
+    public void Restart()
+    {
+        _server.Dispose();
+        _server = ServerProcess.Start("mariadbd", _mariadbd, _arguments, Port, _dir.Path, timeout: TimeSpan.FromSeconds(90));
+    }
 
     public void Dispose()
     {
