@@ -154,9 +154,10 @@ public sealed class SqlTraceStore : ITraceStore
             await using (var command = connection.CreateCommand())
             {
                 // Groups on the indexed base_id; an error trace is one with a stop point whose data has info.etype.
-                var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data");
+                // A row without a base id (damaged, or written by hand) belongs to no trace.
+                var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data WHERE base_id IS NOT NULL");
                 if (errorsOnly)
-                    sql.Append($" WHERE base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND {_dialect.DataAsText} LIKE '%etype%')");
+                    sql.Append($" AND base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND {_dialect.DataAsText} LIKE '%etype%')");
                 sql.Append(" GROUP BY base_id");
                 if (cursorTimestamp is not null)
                 {
