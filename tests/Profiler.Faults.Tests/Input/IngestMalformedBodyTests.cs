@@ -122,7 +122,7 @@ public sealed class IngestMalformedBodyTests(ITestOutputHelper output)
         var byStatus = new SortedDictionary<int, int>();
         var ids = new HashSet<string>();
         var skippedValid = 0;
-        foreach (var c in Cases().Where(c => Environment.GetEnvironmentVariable("FAULTS_KIND") is not { } k || c.Kind.StartsWith(k)))
+        foreach (var c in Cases())
         {
             // A mutation can leave a valid batch; it is not malformed input, so it is not sent.
             if (c.Kind == "mutated batch" && Web.IngestParse(c.Body)) { skippedValid++; continue; }
