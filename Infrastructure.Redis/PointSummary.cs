@@ -82,8 +82,9 @@ internal sealed class PointSummary
                 if (!allFields && summary.Timestamp is not null && summary.BaseId is not null) break;
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string holding invalid UTF-8 or a lone surrogate escape.
             return null;
         }
         if (summary.Timestamp is not null && TraceTimestamp.TryParse(summary.Timestamp, out var ts))

@@ -204,7 +204,7 @@ internal sealed class RedisTraceStore : ITraceStore
         var traces = new Dictionary<string, PointSummary>(lists.Count, StringComparer.Ordinal);
         foreach (var task in legacy)
         {
-            var value = await task.ConfigureAwait(false);
+            var value = await ValueOrNullAsync(task).ConfigureAwait(false);
             if (value.IsNullOrEmpty) continue;
             ReadOnlyMemory<byte> bytes = value;
             if (PointSummary.Read(bytes.Span, allFields) is { BaseId: { } baseId } summary && TracePointRules.IsSafeId(baseId))
@@ -212,7 +212,7 @@ internal sealed class RedisTraceStore : ITraceStore
         }
         foreach (var (baseId, task) in lists)
         {
-            var value = await task.ConfigureAwait(false);
+            var value = await ValueOrNullAsync(task).ConfigureAwait(false);
             if (value.IsNull || !TracePointRules.IsSafeId(baseId)) continue; // emptied since the scan, or unreadable by id
             ReadOnlyMemory<byte> bytes = value;
             Keep(traces, baseId, PointSummary.Read(bytes.Span, allFields) ?? new PointSummary());
@@ -245,7 +245,7 @@ internal sealed class RedisTraceStore : ITraceStore
         var traces = new Dictionary<string, PointSummary>(reads.Count, StringComparer.Ordinal);
         foreach (var (baseId, inList, task) in reads)
         {
-            var value = await task.ConfigureAwait(false);
+            var value = await ValueOrNullAsync(task).ConfigureAwait(false);
             if (value.IsNull) continue;
             ReadOnlyMemory<byte> bytes = value;
             traces[baseId] = inList
@@ -253,6 +253,22 @@ internal sealed class RedisTraceStore : ITraceStore
                 : PointSummary.FromErrorRecord(baseId, bytes.Span);
         }
         return traces;
+    }
+
+    /// <summary>
+    /// The value a listing read, or null for a key that holds another type than the schema's (<c>WRONGTYPE</c>: a
+    /// foreign or damaged key under an <c>osprofiler</c> prefix), so that one such key does not break the listing.
+    /// </summary>
+    private static async Task<RedisValue> ValueOrNullAsync(Task<RedisValue> read)
+    {
+        try
+        {
+            return await read.ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        {
+            return RedisValue.Null;
+        }
     }
 
     private static void Keep(Dictionary<string, PointSummary> traces, string baseId, PointSummary candidate)

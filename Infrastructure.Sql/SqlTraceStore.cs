@@ -229,12 +229,13 @@ public sealed class SqlTraceStore : ITraceStore
             await using (var command = connection.CreateCommand())
             {
                 // Groups on the indexed base_id; an error trace is one with a stop point whose data has info.etype.
-                var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data");
+                // A row without a base id (damaged, or written by hand) belongs to no trace.
+                var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data WHERE base_id IS NOT NULL");
                 if (errorsOnly)
                 {
                     // The key "etype" in either storage form: double-encoded (\"etype\":, as OSProfiler writes) or a plain object
                     // ("etype":). Bound as parameters with '!' as the LIKE escape, so no server reads the backslash as one.
-                    sql.Append($" WHERE base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND ({_dialect.DataAsText} LIKE @etype1 ESCAPE '!' OR {_dialect.DataAsText} LIKE @etype2 ESCAPE '!'))");
+                    sql.Append($" AND base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND ({_dialect.DataAsText} LIKE @etype1 ESCAPE '!' OR {_dialect.DataAsText} LIKE @etype2 ESCAPE '!'))");
                     AddNamed(command, "@etype1", "%\\\"etype\\\":%");
                     AddNamed(command, "@etype2", "%\"etype\":%");
                 }

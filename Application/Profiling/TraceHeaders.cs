@@ -144,8 +144,9 @@ public static class TraceHeaders
             parentId = p;
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string holding invalid UTF-8 or a lone surrogate escape ("\ud800").
             return false;
         }
     }

@@ -109,7 +109,10 @@ public sealed class PluginCatalog
             try
             {
                 driver = (ITraceStoreDriver)Activator.CreateInstance(type)!;
-                _ = driver.Schemes.Count;
+                // Both are shown and used later (drivers listing, scheme table): a driver that cannot give them is skipped now.
+                if (string.IsNullOrWhiteSpace(driver.Name)) throw new InvalidOperationException("its Name is empty");
+                if (driver.Schemes.Count == 0 || driver.Schemes.Any(string.IsNullOrWhiteSpace))
+                    throw new InvalidOperationException("its Schemes are empty or hold an empty scheme");
             }
             catch (Exception e)
             {

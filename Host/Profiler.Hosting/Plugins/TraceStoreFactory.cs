@@ -15,6 +15,8 @@ public sealed class TraceStoreFactory(PluginCatalog catalog, ILoggerFactory logg
     /// <summary>
     /// Parses <paramref name="connectionString"/> and opens a store. Throws <see cref="FormatException"/> for a
     /// malformed string and <see cref="UnknownSchemeException"/> listing the known schemes and the folders searched.
+    /// A driver that fails otherwise than its contract allows (another exception, or no store) is a
+    /// <see cref="TraceStoreException"/> naming the driver and its plugin. Messages never hold the password.
     /// </summary>
     public ITraceStore Open(string connectionString, DriverSettings? settings = null)
     {
@@ -36,6 +38,39 @@ public sealed class TraceStoreFactory(PluginCatalog catalog, ILoggerFactory logg
                 FilterErrorTrace = settings.FilterErrorTrace, Project = settings.Project, Service = settings.Service,
                 Host = settings.Host, LoggerFactory = loggerFactory,
             };
-        return loaded.Driver.Open(parsed, settings);
+        ITraceStore? store;
+        try
+        {
+            store = loaded.Driver.Open(parsed, settings);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (FormatException e)
+        {
+            throw Scrub(e.Message, parsed) is var m && m != e.Message ? new FormatException(m, e) : e;
+        }
+        catch (TraceStoreException e)
+        {
+            throw Scrub(e.Message, parsed) is var m && m != e.Message ? new TraceStoreException(m, e) : e;
+        }
+        catch (Exception e)
+        {
+            // The contract allows only the two above; anything else is the plugin's failure, and is said to be.
+            throw new TraceStoreException(
+                $"Driver '{loaded.Driver.Name}' of plugin '{loaded.Plugin}' ({loaded.AssemblyPath}) failed to open '{parsed}': " +
+                $"{e.GetType().Name}: {Scrub(e.Message, parsed)}", e);
+        }
+        return store ?? throw new TraceStoreException(
+            $"Driver '{loaded.Driver.Name}' of plugin '{loaded.Plugin}' ({loaded.AssemblyPath}) opened no store for '{parsed}' (its Open returned null).");
+    }
+
+    /// <summary>A plugin's message with the connection string's password (plain or percent-encoded) replaced by <c>***</c>.</summary>
+    private static string Scrub(string message, ConnectionString parsed)
+    {
+        if (parsed.Password is not { Length: >= 3 } password) return message;
+        return message.Replace(password, "***", StringComparison.Ordinal)
+            .Replace(Uri.EscapeDataString(password), "***", StringComparison.Ordinal);
     }
 }

@@ -37,10 +37,15 @@ internal static class IngestEndpoints
         if (!IsJson(context.Request.ContentType, out var why))
             return Problems.Of(415, "Unsupported media type", why);
         if (context.Request.ContentLength > options.MaxBodyBytes)
-            return TooLarge(options);
+        {
+            // Read (and drop) a moderately oversize body before answering, so that the client, still sending, reads the
+            // 413 instead of a reset connection; a body far over the limit is not read at all.
+            if (context.Request.ContentLength <= options.MaxBodyBytes + DrainLimit(options)) await ReadBodyAsync(context, options.MaxBodyBytes, options);
+            return TooLarge(context, options);
+        }
 
-        var body = await ReadBodyAsync(context, options.MaxBodyBytes);
-        if (body is null) return TooLarge(options);
+        var body = await ReadBodyAsync(context, options.MaxBodyBytes, options);
+        if (body is null) return TooLarge(context, options);
 
         var (points, problems, count) = Parse(body.Value.Span);
         if (problems.Count > 0) return Problems.RejectedPoints(problems, count);
@@ -54,9 +59,16 @@ internal static class IngestEndpoints
             statusCode: StatusCodes.Status200OK);
     }
 
-    private static IResult TooLarge(WebShellOptions options) =>
-        Problems.Of(413, "Request body too large",
+    /// <summary>How far past the limit a body is still read (and dropped) so that its sender gets the 413: the limit, from 1 to 16 MiB.</summary>
+    private static long DrainLimit(WebShellOptions options) => Math.Clamp(options.MaxBodyBytes, 1024 * 1024, 16 * 1024 * 1024);
+
+    private static IResult TooLarge(HttpContext context, WebShellOptions options)
+    {
+        // Whatever of the body is left unread is not worth reading: end the connection after this answer.
+        context.Response.Headers.Connection = "close";
+        return Problems.Of(413, "Request body too large",
             $"the request body is over the limit of {options.MaxBodyBytes} bytes (--max-body-bytes); send fewer points per request");
+    }
 
     /// <summary>Parses and checks every point; the points and every problem found (index, field, message).</summary>
     internal static (List<TracePoint> Points, List<PointProblem> Problems, int Count) Parse(ReadOnlySpan<byte> body)
@@ -134,11 +146,15 @@ internal static class IngestEndpoints
         return offset;
     }
 
-    /// <summary>The body, or null when it is over <paramref name="limit"/> bytes.</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, long limit)
+    /// <summary>
+    /// The body, or null when it is over <paramref name="limit"/> bytes; then the rest of it, up to
+    /// <see cref="DrainLimit"/> more bytes, is read and dropped.
+    /// </summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, long limit, WebShellOptions options)
     {
+        var drain = DrainLimit(options);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
-            feature.MaxRequestBodySize = limit + 1;
+            feature.MaxRequestBodySize = limit + drain + 1;
         var buffer = new ArrayBufferWriter<byte>((int)Math.Min(Math.Min(context.Request.ContentLength ?? 64 * 1024, limit), 16 * 1024 * 1024) + 1);
         var stream = context.Request.Body;
         while (true)
@@ -155,9 +171,36 @@ internal static class IngestEndpoints
             }
             if (read == 0) break;
             buffer.Advance(read);
-            if (buffer.WrittenCount > limit) return null;
+            if (buffer.WrittenCount > limit)
+            {
+                await DrainAsync(stream, limit + drain - buffer.WrittenCount, context.RequestAborted);
+                return null;
+            }
         }
         return buffer.WrittenMemory;
+    }
+
+    /// <summary>Reads and drops up to <paramref name="budget"/> more bytes of the body; stops early at its end or at the budget.</summary>
+    private static async Task DrainAsync(Stream body, long budget, CancellationToken ct)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (budget > 0)
+            {
+                var read = await body.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, budget)), ct);
+                if (read == 0) return;
+                budget -= read;
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Over Kestrel's own limit or malformed: the answer is 413 anyway.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     private static bool IsJson(string? contentType, out string why)

@@ -57,8 +57,17 @@ public static class WebShell
             });
 
         var app = builder.Build();
-        // Open the store now: a bad connection string fails here, plainly, instead of on the first request.
-        app.Services.GetRequiredService<ITraceStore>();
+        try
+        {
+            // Open the store now: a bad connection string fails here, plainly, instead of on the first request.
+            app.Services.GetRequiredService<ITraceStore>();
+        }
+        catch
+        {
+            // The application owns file watchers and loggers: a host that retries must not leak one per failure.
+            ((IDisposable)app).Dispose();
+            throw;
+        }
 
         app.Use(SecurityHeaders);
         app.UseMiddleware<ErrorMiddleware>();
