@@ -84,7 +84,13 @@ public sealed class PluginCatalog
         Assembly assembly;
         try
         {
-            var loader = PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, config => config.PreferSharedTypes = true);
+            // Lazy: the shared assemblies' references are resolved as the plugin asks for them, instead of loading the
+            // whole closure of the contract's references (through netstandard.dll, most of the framework) up front.
+            var loader = PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, config =>
+            {
+                config.PreferSharedTypes = true;
+                config.IsLazyLoaded = true;
+            });
             assembly = loader.LoadDefaultAssembly();
             types = assembly.GetExportedTypes();
         }
