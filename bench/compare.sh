@@ -9,6 +9,9 @@
 #   --profiler PATH use this profiler executable instead of publishing one (dotnet publish -r linux-x64: ReadyToRun)
 #   --keep          keep the temporary directory (server logs, outputs)
 #
+# The Redis ingest runs profiler bench with --concurrency 4 (one process, four writers; redis-benchmark itself uses 50
+# connections); --batch-size 1000 as the notifier's batches.
+#
 # Needs: dotnet, redis-server, redis-benchmark, /usr/bin/time (Debian 'time'), /usr/bin/python3 with OSProfiler
 # (Debian python3-osprofiler python3-redis; the 'osprofiler' command). Every row names its reference and target.
 # MySQL/PostgreSQL rows are not measured yet: their drivers are not on this branch.
@@ -85,7 +88,7 @@ for r in $(seq "$runs"); do
   flush
   rb+=("$(redis-benchmark -p "$redis_port" -t lpush -P 32 -d 250 -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -o 'LPUSH: [0-9.]* requests per second' | tail -1 | awk '{print $2}')")
   flush
-  ours+=("$("$profiler" bench ingest -c "$redis" --points "$ingest_points" --traces 100 --payload-bytes 250 --json --cleanup | json points_per_second)")
+  ours+=("$("$profiler" bench ingest -c "$redis" --points "$ingest_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
   flush
   osp+=("$($py bench/osprofiler_ingest.py "$redis" "$py_points" 250 100 "bench-py-$r" | json points_per_second)")
 done
@@ -121,7 +124,9 @@ row "trace list, $list_traces Redis traces, s" "$o" "osprofiler trace list: $p" 
 
 # --- 4. trace show --json of one N-point Redis trace: time and peak RSS ---------------------------------------------
 flush
-id=$("$profiler" bench report -c "$redis" --points "$show_points" --repeat 1 --payload-bytes 250 --json | json run)-0
+id=$($py bench/make_trace.py "$show_points" 250 "$work/trace.jsonl")
+"$profiler" trace import "$work/trace.jsonl" -c "$redis" >/dev/null
+rm -f "$work/trace.jsonl"
 ours_t=() ; ours_m=() ; osp_t=() ; osp_m=()
 for r in $(seq "$runs"); do
   read -r t m < <(timed "$work/show.ours" "$profiler" trace show "$id" --json -c "$redis"); ours_t+=("$t"); ours_m+=("$m")

@@ -12,7 +12,7 @@ import time
 from osprofiler.drivers.redis_driver import Redis
 
 url, count, payload_bytes, traces, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-driver = Redis(url, project="bench", service="bench")
+driver = Redis(url, project="bench", service="bench", conf={})  # defaults: no [profiler] config
 filler = "x" * payload_bytes
 at = datetime.datetime.utcnow()
 points = []
