@@ -4,6 +4,21 @@ using Profiler.Domain;
 
 namespace Profiler.Infrastructure.Sql;
 
+/// <summary>What a store was doing when the server failed; decides which privilege a refusal is about.</summary>
+public enum SqlOperation
+{
+    /// <summary>Opening a connection and checking the server.</summary>
+    Connect,
+    /// <summary>Creating the missing <c>data</c> table and its indexes (needs CREATE, and INDEX on MySQL).</summary>
+    CreateTable,
+    /// <summary>Inserting trace points (needs INSERT).</summary>
+    Write,
+    /// <summary>Deleting traces (needs DELETE): <c>profiler bench --cleanup</c>.</summary>
+    Delete,
+    /// <summary>Reading or listing traces (needs SELECT).</summary>
+    Read,
+}
+
 /// <summary>What differs between SQL servers; everything else is shared by <see cref="SqlTraceStore"/>.</summary>
 public abstract class SqlDialect
 {
@@ -19,8 +34,11 @@ public abstract class SqlDialect
     /// <summary>Quotes an identifier.</summary>
     public virtual string Quote(string identifier) => $"\"{identifier}\"";
 
-    /// <summary>Configures EF Core for this server.</summary>
+    /// <summary>Configures EF Core for this server. Throws <see cref="FormatException"/> for options it cannot accept.</summary>
     public abstract void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString);
+
+    /// <summary>Server-specific touches to the shared model (e.g. SERIAL ids as SQLAlchemy creates them).</summary>
+    public virtual void ConfigureModel(ModelBuilder modelBuilder) { }
 
     /// <summary>Whether table <c>data</c> exists.</summary>
     public abstract Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken);
@@ -36,12 +54,24 @@ public abstract class SqlDialect
         .Replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", StringComparison.Ordinal)
         .Replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", StringComparison.Ordinal);
 
-    /// <summary>Most rows in one multi-row INSERT.</summary>
+    /// <summary>
+    /// Whether a DDL failure only says the object is already there (another process created it meanwhile, on a
+    /// server without <c>IF NOT EXISTS</c> for that statement); such failures are ignored.
+    /// </summary>
+    public virtual bool IsAlreadyExists(DbException exception) => false;
+
+    /// <summary>Whether INSERT values bind by position (<c>$1</c>, <c>$2</c> …, unnamed parameters) rather than by name (<c>@p0</c>).</summary>
+    public virtual bool PositionalParameters => false;
+
+    /// <summary>Most rows in one multi-row INSERT (9 parameters a row).</summary>
     public virtual int RowsPerInsert => 500;
+
+    /// <summary>Most bytes of values in one INSERT statement (keeps a statement under the server's packet size).</summary>
+    public virtual long MaxInsertBytes => long.MaxValue;
 
     /// <summary>How to describe the store in messages (no password).</summary>
     public abstract string Describe(ConnectionString connectionString);
 
-    /// <summary>Turns a provider exception into a user-facing message, or null to use the default.</summary>
-    public virtual string? Explain(Exception exception, ConnectionString connectionString) => null;
+    /// <summary>Turns a provider exception into a user-facing message, or null to use the provider's message.</summary>
+    public virtual string? Explain(Exception exception, ConnectionString connectionString, SqlOperation operation) => null;
 }

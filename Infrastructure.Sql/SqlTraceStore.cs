@@ -45,66 +45,141 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
     public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
     {
         if (points.Count == 0) return;
+        var data = new string[points.Count];
+        for (var i = 0; i < data.Length; i++) data[i] = EncodeData(points[i]);
         await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
+        if (_dialect.RowsPerInsert == 1)
+        {
+            await InsertPreparedAsync(connection, points, data, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var statements = SplitInserts(points, data);
+        try
+        {
+            // One statement is atomic by itself: a batch that fits one INSERT is one round trip.
+            await using var transaction = statements.Count > 1
+                ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false)
+                : null;
+            foreach (var (offset, count) in statements)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                var sql = new StringBuilder(64 + count * 90).Append("INSERT INTO data (").Append(Columns).Append(") VALUES ");
+                for (var i = 0; i < count; i++)
+                {
+                    var p = points[offset + i];
+                    if (i > 0) sql.Append(',');
+                    sql.Append('(');
+                    AddValue(command, sql, p.Timestamp);
+                    foreach (var value in (ReadOnlySpan<string?>)[p.BaseId, p.ParentId, p.TraceId, p.Project ?? _settings.Project,
+                                 _settings.Host ?? p.Host, p.Service ?? _settings.Service, p.Name])
+                        AddValue(command, sql.Append(','), value);
+                    sql.Append(',');
+                    var placeholder = sql.Length;
+                    AddValue(command, sql, data[offset + i]);
+                    var name = sql.ToString(placeholder, sql.Length - placeholder);
+                    sql.Length = placeholder;
+                    sql.Append(_dialect.JsonValue(name)).Append(')');
+                }
+                command.CommandText = sql.ToString();
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (transaction is not null) await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw Failure(SqlOperation.Write, e);
+        }
+    }
+
+    // One prepared statement executed per row inside one transaction: the fast path for an embedded database.
+    private async Task InsertPreparedAsync(DbConnection connection, IReadOnlyList<TracePoint> points, string[] data,
+        CancellationToken cancellationToken)
+    {
         try
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            if (_dialect.RowsPerInsert == 1) await InsertPreparedAsync(connection, transaction, points, cancellationToken).ConfigureAwait(false);
-            else await InsertMultiRowAsync(connection, transaction, points, cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            var sql = new StringBuilder("INSERT INTO data (").Append(Columns).Append(") VALUES (");
+            for (var i = 0; i < 9; i++)
+            {
+                if (i == 8)
+                {
+                    var placeholder = sql.Length;
+                    AddValue(command, sql.Append(','), null);
+                    var name = sql.ToString(placeholder + 1, sql.Length - placeholder - 1);
+                    sql.Length = placeholder + 1;
+                    sql.Append(_dialect.JsonValue(name));
+                }
+                else AddValue(command, i == 0 ? sql : sql.Append(','), null);
+            }
+            command.CommandText = sql.Append(')').ToString();
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            var parameters = command.Parameters;
+            for (var r = 0; r < points.Count; r++)
+            {
+                var p = points[r];
+                parameters[0].Value = p.Timestamp;
+                parameters[1].Value = p.BaseId;
+                parameters[2].Value = p.ParentId;
+                parameters[3].Value = p.TraceId;
+                parameters[4].Value = (object?)(p.Project ?? _settings.Project) ?? DBNull.Value;
+                parameters[5].Value = (object?)(_settings.Host ?? p.Host) ?? DBNull.Value;
+                parameters[6].Value = (object?)(p.Service ?? _settings.Service) ?? DBNull.Value;
+                parameters[7].Value = p.Name;
+                parameters[8].Value = data[r];
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
-            throw Failure("write trace points to", e);
+            throw Failure(SqlOperation.Write, e);
         }
     }
 
-
-    private string?[] RowValues(TracePoint p) =>
-        [p.Timestamp, p.BaseId, p.ParentId, p.TraceId, p.Project ?? _settings.Project, _settings.Host ?? p.Host,
-         p.Service ?? _settings.Service, p.Name, EncodeData(p)];
-
-    // One prepared statement executed per row inside the transaction: the fast path for an embedded database.
-    private async Task InsertPreparedAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TracePoint> points,
-        CancellationToken cancellationToken)
+    /// <summary>Splits a batch into INSERTs of at most <see cref="SqlDialect.RowsPerInsert"/> rows and about <see cref="SqlDialect.MaxInsertBytes"/> bytes.</summary>
+    private List<(int Offset, int Count)> SplitInserts(IReadOnlyList<TracePoint> points, string[] data)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        var names = Enumerable.Range(0, 9).Select(i => AddParameter(command, null)).ToArray();
-        command.CommandText = $"INSERT INTO data ({Columns}) VALUES ({string.Join(",", names[..8])},{_dialect.JsonValue(names[8])})";
-        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var p in points)
+        var result = new List<(int, int)>();
+        int start = 0, rows = 0;
+        long bytes = 0;
+        for (var i = 0; i < points.Count; i++)
         {
-            var values = RowValues(p);
-            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = (object?)values[i] ?? DBNull.Value;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    // Multi-row INSERTs: a batch in as few round trips as the server's parameter limit allows.
-    private async Task InsertMultiRowAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TracePoint> points,
-        CancellationToken cancellationToken)
-    {
-        for (var offset = 0; offset < points.Count; offset += _dialect.RowsPerInsert)
-        {
-            var count = Math.Min(_dialect.RowsPerInsert, points.Count - offset);
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            var sql = new StringBuilder("INSERT INTO data (").Append(Columns).Append(") VALUES ");
-            for (var i = 0; i < count; i++)
+            var p = points[i];
+            // Upper bound of what the row takes in the statement: every value escaped, plus some syntax.
+            var size = 128L + 2L * ((p.BaseId?.Length ?? 0) + (p.ParentId?.Length ?? 0) + (p.TraceId?.Length ?? 0) + (p.Name?.Length ?? 0)
+                                    + (p.Project?.Length ?? 0) + (p.Service?.Length ?? 0) + (p.Host?.Length ?? 0) + data[i].Length);
+            if (rows > 0 && (rows == _dialect.RowsPerInsert || bytes + size > _dialect.MaxInsertBytes))
             {
-                var p = points[offset + i];
-                if (i > 0) sql.Append(',');
-                sql.Append('(');
-                var values = RowValues(p);
-                for (var v = 0; v < 8; v++) sql.Append(v == 0 ? "" : ",").Append(AddParameter(command, values[v]));
-                sql.Append(',').Append(_dialect.JsonValue(AddParameter(command, values[8])));
-                sql.Append(')');
+                result.Add((start, rows));
+                start = i;
+                rows = 0;
+                bytes = 0;
             }
-            command.CommandText = sql.ToString();
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            rows++;
+            bytes += size;
         }
+        result.Add((start, rows));
+        return result;
+    }
+
+    /// <summary>Binds a value and appends its placeholder: <c>$n</c> where the dialect binds by position, else <c>@pn</c>.</summary>
+    private void AddValue(DbCommand command, StringBuilder sql, string? value)
+    {
+        var p = command.CreateParameter();
+        p.DbType = DbType.String;
+        p.Value = (object?)value ?? DBNull.Value;
+        var n = command.Parameters.Count;
+        if (_dialect.PositionalParameters) sql.Append('$').Append(n + 1);
+        else
+        {
+            p.ParameterName = "@p" + n;
+            sql.Append("@p").Append(n);
+        }
+        command.Parameters.Add(p);
     }
 
     public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -120,7 +195,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         }
         catch (DbException e)
         {
-            throw Failure("read a trace from", e);
+            throw Failure(SqlOperation.Read, e);
         }
         await using (reader)
         {
@@ -156,7 +231,13 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
                 // Groups on the indexed base_id; an error trace is one with a stop point whose data has info.etype.
                 var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data");
                 if (errorsOnly)
-                    sql.Append($" WHERE base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND {_dialect.DataAsText} LIKE '%etype%')");
+                {
+                    // The key "etype" in either storage form: double-encoded (\"etype\":, as OSProfiler writes) or a plain object
+                    // ("etype":). Bound as parameters with '!' as the LIKE escape, so no server reads the backslash as one.
+                    sql.Append($" WHERE base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND ({_dialect.DataAsText} LIKE @etype1 ESCAPE '!' OR {_dialect.DataAsText} LIKE @etype2 ESCAPE '!'))");
+                    AddNamed(command, "@etype1", "%\\\"etype\\\":%");
+                    AddNamed(command, "@etype2", "%\"etype\":%");
+                }
                 sql.Append(" GROUP BY base_id");
                 if (cursorTimestamp is not null)
                 {
@@ -200,7 +281,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         }
         catch (DbException e)
         {
-            throw Failure("list traces in", e);
+            throw Failure(SqlOperation.Read, e);
         }
     }
 
@@ -283,13 +364,13 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
             {
                 await using var count = connection.CreateCommand();
                 count.Transaction = transaction;
-                var inList = string.Join(",", chunk.Select((id, i) => AddParameter(count, id)));
+                var inList = string.Join(",", chunk.Select((id, i) => AddIdParameter(count, i, id)));
                 count.CommandText = $"SELECT COUNT(DISTINCT base_id) FROM data WHERE base_id IN ({inList})";
                 found += Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
                     System.Globalization.CultureInfo.InvariantCulture);
                 await using var delete = connection.CreateCommand();
                 delete.Transaction = transaction;
-                inList = string.Join(",", chunk.Select((id, i) => AddParameter(delete, id)));
+                inList = string.Join(",", chunk.Select((id, i) => AddIdParameter(delete, i, id)));
                 delete.CommandText = $"DELETE FROM data WHERE base_id IN ({inList})";
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -298,7 +379,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         }
         catch (DbException e)
         {
-            throw Failure("delete traces from", e);
+            throw Failure(SqlOperation.Delete, e);
         }
     }
 
@@ -312,10 +393,15 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
             if (!_initialized) await InitializeAsync(db, cancellationToken).ConfigureAwait(false);
             return db;
         }
+        catch (StoreSetupException e)
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw Failure(SqlOperation.CreateTable, e.InnerException!);
+        }
         catch (Exception e) when (e is DbException or InvalidOperationException)
         {
             await db.DisposeAsync().ConfigureAwait(false);
-            throw Failure("connect to", e);
+            throw Failure(SqlOperation.Connect, e);
         }
         catch
         {
@@ -341,7 +427,18 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
                 {
                     await using var command = connection.CreateCommand();
                     command.CommandText = _dialect.AdaptDdl(statement);
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DbException e) when (_dialect.IsAlreadyExists(e))
+                    {
+                        _logger.LogDebug("Skipped {Statement}: {Reason}", command.CommandText, e.Message);
+                    }
+                    catch (DbException e)
+                    {
+                        throw new StoreSetupException(e);
+                    }
                 }
             }
             _initialized = true;
@@ -352,18 +449,29 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         }
     }
 
-    private TraceStoreException Failure(string action, Exception e)
+    private TraceStoreException Failure(SqlOperation operation, Exception e)
     {
         if (e is TraceStoreException t) return t;
-        var reason = _dialect.Explain(e, _connectionString) ?? e.Message;
+        var action = operation switch
+        {
+            SqlOperation.Connect => "connect to",
+            SqlOperation.CreateTable => "create table data in",
+            SqlOperation.Write => "write trace points to",
+            SqlOperation.Delete => "delete traces from",
+            _ => "read traces from",
+        };
+        var reason = _dialect.Explain(e, _connectionString, operation) ?? e.Message;
         if (_connectionString.Password is { Length: > 0 } pw) reason = reason.Replace(pw, "***", StringComparison.Ordinal);
         return new TraceStoreException($"Could not {action} {_dialect.Describe(_connectionString)}: {reason}", e);
     }
 
-    private static string AddParameter(DbCommand command, string? value)
+    /// <summary>A DDL statement failed while creating the missing table.</summary>
+    private sealed class StoreSetupException(DbException inner) : InvalidOperationException(inner.Message, inner);
+
+    private static string AddIdParameter(DbCommand command, int index, string id)
     {
-        var name = "@p" + command.Parameters.Count;
-        AddNamed(command, name, value);
+        var name = "@b" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        AddNamed(command, name, id);
         return name;
     }
 

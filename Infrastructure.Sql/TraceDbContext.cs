@@ -43,6 +43,7 @@ public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options, Sql
         // SQLAlchemy's index=True names: ix_<table>_<column>.
         foreach (var column in new[] { "Timestamp", "BaseId", "ParentId", "TraceId", "Project", "Host", "Service", "Name" })
             row.HasIndex(column).HasDatabaseName("ix_data_" + ToSnake(column));
+        Dialect.ConfigureModel(modelBuilder);
     }
 
     private static string ToSnake(string name) =>

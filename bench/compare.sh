@@ -8,24 +8,28 @@
 #   --quick         smaller sizes (a smoke test of the script, not the targets' sizes)
 #   --profiler PATH use this profiler executable instead of publishing one (dotnet publish -r linux-x64: ReadyToRun)
 #   --keep          keep the temporary directory (server logs, outputs)
+#   --no-sql        skip the MariaDB and PostgreSQL rows
 #
 # The Redis ingest runs profiler bench with --concurrency 4 (one process, four writers; redis-benchmark itself uses 50
 # connections); --batch-size 1000 as the notifier's batches.
 #
 # Needs: dotnet, redis-server, redis-benchmark, /usr/bin/time (Debian 'time'), /usr/bin/python3 with OSProfiler
 # (Debian python3-osprofiler python3-redis; the 'osprofiler' command). Every row names its reference and target.
-# MySQL/PostgreSQL rows are not measured yet: their drivers are not on this branch.
+# MySQL/PostgreSQL ingest rows (no target, for the record) are measured when mariadbd / postgres are installed
+# (Debian mariadb-server, postgresql), on servers started here with the test suite's relaxed durability
+# (innodb_flush_log_at_trx_commit=2; fsync=off, synchronous_commit=off). --no-sql skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-runs=3 quick=0 profiler="" keep=0
+runs=3 quick=0 profiler="" keep=0 sql=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --profiler) profiler=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --no-sql) sql=0; shift ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -108,6 +112,43 @@ done
 o=$(printf '%s\n' "${sq[@]}" | best_max)
 echo "sqlite ingest runs: ${sq[*]}" >&2
 row "SQLite ingest, points/s (8 indexes)" "$o" "-" ">= 100000" "$($py -c "print('yes' if $o >= 100000 else 'no')")"
+
+# --- 2b. MariaDB and PostgreSQL ingest (for the record) ---------------------------------------------------------------
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ $sql = 1 ] && [ -x /usr/sbin/mariadbd ]; then
+  my_port=$(free_port); my=$work/mariadb; mkdir -p "$my"
+  mariadb-install-db --no-defaults --auth-root-authentication-method=normal --datadir="$my/data" --user=root \
+    --skip-test-db --skip-name-resolve >"$my/install.log" 2>&1
+  /usr/sbin/mariadbd --no-defaults --datadir="$my/data" --port="$my_port" --bind-address=127.0.0.1 --socket="$my/sock" \
+    --pid-file="$my/pid" --user=root --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=256M \
+    --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 --performance-schema=OFF >"$my/server.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do mariadb --no-defaults --socket="$my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  mariadb --no-defaults --socket="$my/sock" -uroot -e "CREATE USER 'bench'@'%' IDENTIFIED BY 'bench-pw'; CREATE DATABASE bench CHARACTER SET utf8mb4; GRANT ALL ON bench.* TO 'bench'@'%'"
+  my_runs=()
+  for r in $(seq "$runs"); do
+    my_runs+=("$("$profiler" bench ingest -c "mysql+pymysql://bench:bench-pw@127.0.0.1:$my_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
+  done
+  echo "mariadb ingest runs: ${my_runs[*]}" >&2
+  row "MariaDB ingest, points/s (for the record)" "$(printf '%s\n' "${my_runs[@]}" | best_max)" "-" "-" "-"
+fi
+if [ $sql = 1 ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/postgres" ]; then
+  pg_port=$(free_port); pg=$work/postgres; mkdir -p "$pg"
+  as_pg=(); [ "$(id -u)" = 0 ] && { chown -R postgres:postgres "$pg"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --); }
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C \
+    --no-sync --no-instructions >"$pg/initdb.log" 2>&1
+  "${as_pg[@]}" "$pg_bin/postgres" -D "$pg/data" -p "$pg_port" -k "$pg" -c listen_addresses=127.0.0.1 -c fsync=off \
+    -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB >"$pg/server.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do psql -h "$pg" -p "$pg_port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  psql -h "$pg" -p "$pg_port" -U postgres -d postgres -q -c "CREATE ROLE bench LOGIN PASSWORD 'bench-pw'" -c "CREATE DATABASE bench OWNER bench"
+  pg_runs=()
+  for r in $(seq "$runs"); do
+    pg_runs+=("$("$profiler" bench ingest -c "postgresql://bench:bench-pw@127.0.0.1:$pg_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
+  done
+  echo "postgresql ingest runs: ${pg_runs[*]}" >&2
+  row "PostgreSQL ingest, points/s (for the record)" "$(printf '%s\n' "${pg_runs[@]}" | best_max)" "-" "-" "-"
+fi
 
 # --- 3. trace list over N Redis traces, process start included ------------------------------------------------------
 flush

@@ -237,28 +237,19 @@ public sealed class TraceProfilerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Starting_and_stopping_a_scope_is_cheap_on_the_callers_thread()
+    public void A_scope_does_no_more_than_allocate_its_two_points_on_the_callers_thread()
     {
+        // Its speed (target: 1 µs median with a real driver) is measured by `profiler bench overhead`, not here.
         var store = new FakeTraceStore();
         using var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { BufferSize = 1_000_000, BatchSize = 1000 });
         var profiler = new TraceProfiler("k", notifier);
         for (var i = 0; i < 20_000; i++) using (profiler.Trace("warm")) { }
 
-        const int rounds = 50, perRound = 1000;
-        var perScope = new double[rounds];
-        for (var r = 0; r < rounds; r++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (var i = 0; i < perRound; i++) using (profiler.Trace("db")) { }
-            perScope[r] = sw.Elapsed.TotalMicroseconds / perRound;
-        }
-        Array.Sort(perScope);
-        var median = perScope[rounds / 2];
         var allocated = GC.GetAllocatedBytesForCurrentThread();
-        using (profiler.Trace("db")) { }
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        output.WriteLine($"scope start+stop: median {median:F3} µs over {rounds} rounds of {perRound}; {allocated} bytes allocated per scope");
-        // The target is 1 µs; the bound is loose because this machine is shared with parallel builds.
-        Assert.True(median < 10, $"median {median:F3} µs per scope");
+        for (var i = 0; i < 10_000; i++) using (profiler.Trace("db")) { }
+        var perScope = (GC.GetAllocatedBytesForCurrentThread() - allocated) / 10_000;
+
+        output.WriteLine($"scope start+stop: {perScope} bytes allocated per scope on the caller's thread");
+        Assert.InRange(perScope, 1, 1024);
     }
 }

@@ -53,7 +53,7 @@ public sealed class CliEndToEndTests(PublishedCli cli) : IDisposable
         var baseId = (string)JsonNode.Parse(list.StandardOutput)!["traces"]![0]!["base_id"]!;
         var json = JsonNode.Parse(cli.Run(_work.Path, "trace", "show", baseId, "--json", "-c", Sqlite).StandardOutput)!;
         Assert.Equal(3, (int)json["stats"]!["db"]!["count"]!);
-        Assert.Equal("TimeoutException", (string)json["children"]![0]!["children"]![4]!["children"]![1]!["info"]!["exception"]!);
+        Assert.Equal("System.TimeoutException", (string)json["children"]![0]!["children"]![4]!["children"]![1]!["info"]!["exception"]!);
 
         var htmlFile = Path.Combine(_work.Path, "trace.html");
         Assert.Equal(0, cli.Run(_work.Path, "trace", "show", baseId, "--html", "--out", htmlFile, "-c", Sqlite).ExitCode);

@@ -45,7 +45,7 @@ public sealed class ConfigurationTests : IDisposable
             [{section}]
             enabled = True
             hmac_keys = SECRET_KEY, second
-            connection_string = redis://localhost:6379
+            connection_string = redis://localhost:6390
             filter_error_trace = yes
             socket_timeout = 0.5
             sentinel_service_name = master-1
@@ -53,7 +53,7 @@ public sealed class ConfigurationTests : IDisposable
             """));
         Assert.True(o.Enabled);
         Assert.Equal(["SECRET_KEY", "second"], o.HmacKeys);
-        Assert.Equal("redis://localhost:6379", o.ConnectionString);
+        Assert.Equal("redis://localhost:6390", o.ConnectionString);
         Assert.True(o.FilterErrorTrace);
         Assert.Equal(TimeSpan.FromSeconds(0.5), o.SocketTimeout);
         Assert.Equal("master-1", o.SentinelServiceName);

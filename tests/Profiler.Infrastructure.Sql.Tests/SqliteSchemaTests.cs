@@ -86,4 +86,15 @@ public sealed class SqliteSchemaTests : IDisposable
         Assert.Equal(1, report.SkippedPoints);
         Assert.Contains(report.Children, n => n.Name == "plain");
     }
+
+    [Fact]
+    public async Task Only_a_stop_point_with_an_etype_key_marks_an_error_trace()
+    {
+        await using var store = Open();
+        await store.WriteAsync(SqlServerTestKit.ErrorListingPoints(), CancellationToken.None);
+
+        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+
+        Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
+    }
 }

@@ -23,8 +23,8 @@ public static class MalformedInput
         $"redis://:{Secret}@127.0.0.1:6379/0",
         $"rediss://:{Secret}@cache.example:6380/1?socket_timeout=0.5",
         $"redissentinel://:{Secret}@127.0.0.1:26379,127.0.0.2:26380/0?sentinel_service_name=mymaster",
-        $"mysql+pymysql://nova:{Secret}@db.local:3306/profiler?charset=utf8",
-        $"postgresql+psycopg2://user:{Secret}@127.0.0.1:5432/traces",
+        $"mysql+pymysql://nova:{Secret}@db.local:3307/profiler?charset=utf8",
+        $"postgresql+psycopg2://user:{Secret}@127.0.0.1:5433/traces",
         "sqlite:///relative/profiler.db",
         "sqlite:////var/lib/profiler/profiler.db",
     ];

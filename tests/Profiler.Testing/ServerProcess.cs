@@ -36,11 +36,16 @@ public sealed class ServerProcess : IDisposable
             var candidate = Path.Combine(dir, executable);
             if (File.Exists(candidate)) return candidate;
         }
+        // A pattern such as /usr/lib/postgresql/*/bin: the highest matching folder wins.
         foreach (var pattern in extraDirectories.Where(d => d.Contains('*')))
         {
-            var parent = Path.GetDirectoryName(pattern.Split('*')[0].TrimEnd('/')) ?? "/";
+            var prefix = pattern.Split('*')[0];
+            var parent = prefix.EndsWith('/') ? prefix.TrimEnd('/') : Path.GetDirectoryName(prefix) ?? "/";
+            if (parent.Length == 0) parent = "/";
             if (!Directory.Exists(parent)) continue;
-            foreach (var dir in Directory.GetDirectories(parent).OrderByDescending(d => d))
+            foreach (var dir in Directory.GetDirectories(parent)
+                         .Where(d => d.StartsWith(prefix, StringComparison.Ordinal))
+                         .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var n) ? n : -1).ThenByDescending(d => d, StringComparer.Ordinal))
             {
                 var candidate = Path.Combine(dir, pattern.Split('*')[1].Trim('/'), executable);
                 if (File.Exists(candidate)) return candidate;

@@ -2,15 +2,14 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Profiler.Application.Traces.GetTraceReport;
-using Profiler.Application.Traces.RecordTracePoints;
-using Profiler.Domain;
+using Profiler.Application.Profiling;
 using Profiler.Domain.Reports;
 
 namespace Profiler.Cli.Commands;
 
 /// <summary>
-/// Records a real trace of real work (a request that hashes data, reads files and runs nested steps, one of which
-/// fails) into the configured store, then reads the report back and prints it as a tree.
+/// Records a real trace of real work (a request that hashes data, waits on "queries" and runs nested steps, one of
+/// which fails) through the profiling API into the configured store, then reads the report back and prints it.
 /// </summary>
 internal static class DemoCommand
 {
@@ -20,37 +19,56 @@ internal static class DemoCommand
         command.SetAction((result, ct) => CliErrors.Run(async () =>
         {
             await using var context = common.Context(result);
-            var recorder = new Recorder(Guid.NewGuid().ToString());
-            using (recorder.Trace("wsgi", new JsonObject { ["request"] = new JsonObject
-                   { ["path"] = "/demo", ["query"] = "", ["method"] = "GET", ["scheme"] = "cli" } }))
+            // The real instrumentation: scopes on the caller's thread, a buffered notifier storing through RecordTracePoints.
+            var notifier = new TraceNotifier(context.Mediator, new TraceNotifierOptions { Project = "profiler", Service = "demo" });
+            var profiler = new TraceProfiler(hmacKey: null, notifier);
+            profiler.MakeCurrent();
+            try
             {
-                using (recorder.Trace("auth", null)) SHA256.HashData(new byte[1 << 20]);
-                for (var i = 0; i < 3; i++)
-                    using (recorder.Trace("db", new JsonObject { ["db"] = new JsonObject { ["statement"] = "SELECT * FROM items WHERE id = ?", ["params"] = new JsonArray(i) } }))
-                        await Task.Delay(2 + i, ct);
-                using (recorder.Trace("rpc", new JsonObject { ["function"] = new JsonObject { ["name"] = "compute.render" } }))
-                {
-                    using (recorder.Trace("render-page", null)) SHA512.HashData(new byte[4 << 20]);
-                    try
-                    {
-                        using var failing = recorder.Trace("cache", null);
-                        failing.Fail(new TimeoutException("cache did not answer"));
-                        throw new TimeoutException("cache did not answer");
-                    }
-                    catch (TimeoutException) { }
-                }
+                await RequestAsync(profiler, ct);
             }
-            await context.Mediator.Send(new RecordTracePointsCommand(recorder.Points), ct);
-            var report = await context.Mediator.Send(new GetTraceReportQuery(recorder.BaseId), ct)
+            finally
+            {
+                TraceProfiler.Clean();
+            }
+            if (!await notifier.FlushAsync(TimeSpan.FromSeconds(30), ct))
+                throw new CliException($"the demo trace could not be stored in {context.ShownConnectionString} " +
+                                       $"({notifier.FailedAttempts} failed attempts)", ExitCodes.Store);
+            await notifier.DisposeAsync();
+            var report = await context.Mediator.Send(new GetTraceReportQuery(profiler.BaseId), ct)
                          ?? throw new CliException("the demo trace was not found after writing it", ExitCodes.Store);
-            Console.WriteLine($"Recorded trace {recorder.BaseId} ({recorder.Points.Count} points) into {context.ShownConnectionString}");
+            Console.WriteLine($"Recorded trace {profiler.BaseId} ({notifier.SentCount} points) into {context.ShownConnectionString}");
             Console.WriteLine();
             PrintTree(report);
             Console.WriteLine();
-            Console.WriteLine($"Full report: profiler trace show {recorder.BaseId} --json   (or --html --out trace.html, --dot)");
+            Console.WriteLine($"Full report: profiler trace show {profiler.BaseId} --json   (or --html --out trace.html, --dot)");
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>A request that authenticates, queries, renders, and fails on its cache: real work, timed by real scopes.</summary>
+    private static async Task RequestAsync(TraceProfiler profiler, CancellationToken ct)
+    {
+        var request = new JsonObject { ["request"] = new JsonObject { ["path"] = "/demo", ["query"] = "", ["method"] = "GET", ["scheme"] = "cli" } };
+        using var wsgi = profiler.Trace("wsgi", request);
+        profiler.Run("auth", null, () => SHA256.HashData(new byte[1 << 20]));
+        for (var i = 0; i < 3; i++)
+        {
+            var statement = new JsonObject { ["db"] = new JsonObject { ["statement"] = "SELECT * FROM items WHERE id = ?", ["params"] = new JsonArray(i) } };
+            var delay = 2 + i;
+            await profiler.RunAsync("db", statement, () => Task.Delay(delay, ct));
+        }
+        using var rpc = profiler.Trace("rpc", new JsonObject { ["function"] = new JsonObject { ["name"] = "compute.render" } });
+        profiler.Run("render-page", null, () => SHA512.HashData(new byte[4 << 20]));
+        try
+        {
+            profiler.Run("cache", null, () => throw new TimeoutException("cache did not answer"));
+        }
+        catch (TimeoutException)
+        {
+            // Recorded on the cache-stop point; the request goes on without its cache.
+        }
     }
 
     private static void PrintTree(TraceReport report)
@@ -69,48 +87,5 @@ internal static class DemoCommand
         Console.WriteLine("operation       count  total ms");
         foreach (var (name, stats) in report.Stats)
             Console.WriteLine($"{name,-15} {stats.Count,5}  {stats.Duration,8}");
-    }
-
-    /// <summary>A minimal in-process recorder for the demo: nested scopes producing start/stop points.</summary>
-    private sealed class Recorder(string baseId)
-    {
-        private readonly Stack<string> _open = new();
-        public string BaseId { get; } = baseId;
-        public List<TracePoint> Points { get; } = [];
-
-        public Scope Trace(string name, JsonObject? info)
-        {
-            var traceId = Guid.NewGuid().ToString();
-            var parent = _open.Count > 0 ? _open.Peek() : BaseId;
-            info ??= [];
-            info["host"] = Environment.MachineName;
-            Points.Add(Point(name + "-start", traceId, parent, info));
-            _open.Push(traceId);
-            return new Scope(this, name, traceId, parent);
-        }
-
-        private TracePoint Point(string name, string traceId, string parent, JsonObject info) => new()
-        {
-            Name = name, BaseId = BaseId, TraceId = traceId, ParentId = parent,
-            Timestamp = TraceTimestamp.UtcNow.ToString(), Info = info, Project = "profiler", Service = "demo",
-        };
-
-        public sealed class Scope(Recorder recorder, string name, string traceId, string parent) : IDisposable
-        {
-            private Exception? _error;
-            public void Fail(Exception e) => _error = e;
-
-            public void Dispose()
-            {
-                recorder._open.Pop();
-                var info = new JsonObject { ["host"] = Environment.MachineName };
-                if (_error is not null)
-                {
-                    info["etype"] = _error.GetType().Name;
-                    info["message"] = _error.Message;
-                }
-                recorder.Points.Add(recorder.Point(name + "-stop", traceId, parent, info));
-            }
-        }
     }
 }

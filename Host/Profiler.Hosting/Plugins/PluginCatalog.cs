@@ -27,6 +27,12 @@ public sealed class PluginCatalog
 
     private static readonly Type[] SharedTypes = [typeof(ITraceStoreDriver), typeof(TracePoint), typeof(ILoggerFactory)];
 
+    // A plugin assembly is loaded once per process: load contexts are not unloadable, and a second copy of a
+    // plugin's types would also defeat caches keyed by type (EF Core builds one internal service provider per
+    // distinct set of replaced services, and refuses to build more than twenty).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Assembly>> Loaded =
+        new(StringComparer.Ordinal);
+
     private readonly Dictionary<string, LoadedDriver> _byScheme = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<LoadedDriver> _drivers = [];
     private readonly List<string> _warnings = [];
@@ -86,12 +92,13 @@ public sealed class PluginCatalog
         {
             // Lazy: the shared assemblies' references are resolved as the plugin asks for them, instead of loading the
             // whole closure of the contract's references (through netstandard.dll, most of the framework) up front.
-            var loader = PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, config =>
-            {
-                config.PreferSharedTypes = true;
-                config.IsLazyLoaded = true;
-            });
-            assembly = loader.LoadDefaultAssembly();
+            var key = Path.GetFullPath(dll) + "|" + File.GetLastWriteTimeUtc(dll).Ticks;
+            assembly = Loaded.GetOrAdd(key, _ => new Lazy<Assembly>(() =>
+                PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, config =>
+                {
+                    config.PreferSharedTypes = true;
+                    config.IsLazyLoaded = true;
+                }).LoadDefaultAssembly())).Value;
             types = assembly.GetExportedTypes();
         }
         catch (Exception e)

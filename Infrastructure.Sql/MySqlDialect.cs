@@ -1,0 +1,241 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using MySqlConnector;
+using Profiler.Application.Common;
+using Profiler.Application.Ports;
+using Profiler.Domain;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// MySQL ≥ 5.7.8 and MariaDB ≥ 10.2 through Pomelo/MySqlConnector, in SQLAlchemy's URL form
+/// <c>mysql+pymysql://user:password@host[:port]/database[?options]</c> (schemes <c>mysql</c>, <c>mysql+pymysql</c>,
+/// <c>mysql+mysqldb</c>, <c>mariadb</c>). Defaults: port 3306, connection pooling on, connect timeout 15 s,
+/// command timeout 30 s. The database must exist; table <c>data</c> and its indexes are created when missing.
+/// </summary>
+/// <remarks>
+/// Query options: <c>charset</c> (<c>utf8</c>, <c>utf8mb4</c> or <c>utf8mb3</c>: the wire always speaks utf8mb4),
+/// <c>connect_timeout</c>, <c>read_timeout</c>/<c>write_timeout</c> (seconds), <c>unix_socket</c> (a socket path
+/// instead of TCP), <c>ssl_mode</c> (<c>disabled</c>, <c>preferred</c>, <c>required</c>, <c>verify_ca</c>,
+/// <c>verify_identity</c>), <c>ssl_ca</c>/<c>ssl_cert</c>/<c>ssl_key</c>, <c>program_name</c>. Others are ignored.
+/// The JSON column is <c>json</c> (on MariaDB a <c>longtext</c> with a <c>json_valid</c> check, which the server adds).
+/// </remarks>
+public sealed partial class MySqlDialect : SqlDialect
+{
+    /// <summary>Default TCP port.</summary>
+    public const int DefaultPort = 3306;
+
+    /// <summary>Oldest MySQL with a JSON type.</summary>
+    public static readonly Version MinimumMySql = new(5, 7, 8);
+
+    /// <summary>Oldest MariaDB with a JSON type.</summary>
+    public static readonly Version MinimumMariaDb = new(10, 2);
+
+    private static readonly string[] Charsets = ["utf8", "utf8mb4", "utf8mb3"];
+
+    public override string JsonColumnType => "json";
+
+    public override string Quote(string identifier) => $"`{identifier}`";
+
+    /// <summary>Every batch up to this many rows is one INSERT, one round trip (MySqlConnector interpolates values client-side).</summary>
+    public override int RowsPerInsert => 2000;
+
+    /// <summary>Stays well below the smallest default <c>max_allowed_packet</c> (4 MiB on MySQL 5.7).</summary>
+    public override long MaxInsertBytes => 2L * 1024 * 1024;
+
+    public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString)
+    {
+        var cs = BuildConnectionString(connectionString);
+        // The version only shapes generated DDL, and the table's DDL is the same on every supported server;
+        // the real server is checked on first use (CheckServerAsync).
+        ServerVersion version = connectionString.Scheme == "mariadb"
+            ? new MariaDbServerVersion(MinimumMariaDb)
+            : new MySqlServerVersion(MinimumMySql);
+        builder.UseMySql(cs, version);
+    }
+
+    /// <summary>The MySqlConnector connection string for a SQLAlchemy URL; throws <see cref="FormatException"/> naming a bad option.</summary>
+    internal static string BuildConnectionString(ConnectionString url)
+    {
+        if (string.IsNullOrEmpty(url.Path) || url.Path.Contains('/'))
+            throw new FormatException(
+                $"Connection string '{url}' names no database: use {url.Scheme}://user:password@host[:port]/database (the database must exist).");
+        if (url.Hosts.Count > 1)
+            throw new FormatException(
+                $"Connection string '{url}' names {url.Hosts.Count} hosts; {url.Scheme}:// takes one: {url.Scheme}://user:password@host[:port]/database.");
+        var b = new MySqlConnectionStringBuilder
+        {
+            Server = url.Host?.Host ?? "localhost",
+            Port = (uint)(url.Host?.Port ?? DefaultPort),
+            Database = url.Path,
+            UserID = url.Username ?? "",
+            Password = url.Password ?? "",
+            Pooling = true,
+            ConnectionTimeout = 15,
+            DefaultCommandTimeout = 30,
+            ApplicationName = "profiler",
+        };
+        foreach (var (key, value) in url.Query)
+        {
+            switch (key.ToLowerInvariant())
+            {
+                case "charset":
+                    if (!Charsets.Contains(value.ToLowerInvariant()))
+                        throw new FormatException(
+                            $"Connection string option charset='{TracePointRules.Show(value)}' is not supported in {url}: use charset=utf8mb4 (or utf8, utf8mb3).");
+                    break;
+                case "connect_timeout":
+                    b.ConnectionTimeout = (uint)Math.Ceiling(url.GetSeconds(key)!.Value.TotalSeconds);
+                    break;
+                case "read_timeout" or "write_timeout":
+                    b.DefaultCommandTimeout = Math.Max(b.DefaultCommandTimeout, (uint)Math.Ceiling(url.GetSeconds(key)!.Value.TotalSeconds));
+                    break;
+                case "unix_socket":
+                    b.Server = value;
+                    b.ConnectionProtocol = MySqlConnectionProtocol.UnixSocket;
+                    break;
+                case "ssl_mode" or "ssl-mode" or "sslmode":
+                    b.SslMode = value.ToLowerInvariant().Replace("-", "_") switch
+                    {
+                        "disabled" or "disable" or "none" => MySqlSslMode.None,
+                        "preferred" or "prefer" => MySqlSslMode.Preferred,
+                        "required" or "require" => MySqlSslMode.Required,
+                        "verify_ca" => MySqlSslMode.VerifyCA,
+                        "verify_identity" or "verify_full" => MySqlSslMode.VerifyFull,
+                        _ => throw new FormatException(
+                            $"Connection string option {key}='{TracePointRules.Show(value)}' is not an SSL mode in {url}: use disabled, preferred, required, verify_ca or verify_identity."),
+                    };
+                    break;
+                case "ssl_ca":
+                    b.SslCa = value;
+                    break;
+                case "ssl_cert":
+                    b.SslCert = value;
+                    break;
+                case "ssl_key":
+                    b.SslKey = value;
+                    break;
+                case "program_name" or "application_name":
+                    b.ApplicationName = value;
+                    break;
+                // SQLAlchemy/PyMySQL options without a meaning here (autocommit, local_infile, binary_prefix …).
+            }
+        }
+        return b.ConnectionString;
+    }
+
+    public override async Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'data'";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
+    }
+
+    public override async Task CheckServerAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT VERSION()";
+        var version = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? "";
+        if (VersionProblem(version) is { } problem)
+            throw new TraceStoreException($"Cannot use {Describe((MySqlConnection)connection)}: {problem}");
+    }
+
+    /// <summary>Reads a <c>VERSION()</c> text: MariaDB (also behind the <c>5.5.5-</c> replication prefix) or MySQL, and its version.</summary>
+    internal static (bool MariaDb, Version Version)? ParseVersion(string text)
+    {
+        var mariaDb = text.Contains("mariadb", StringComparison.OrdinalIgnoreCase);
+        if (mariaDb && text.StartsWith("5.5.5-", StringComparison.Ordinal)) text = text[6..];
+        var match = VersionPattern().Match(text);
+        if (!match.Success) return null;
+        var version = new Version(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture),
+            int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture),
+            match.Groups[3].Success ? int.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture) : 0);
+        return (mariaDb, version);
+    }
+
+    /// <summary>Null when the server can hold the table; else what is wrong, naming the version found and the minimum.</summary>
+    internal static string? VersionProblem(string versionText)
+    {
+        var shown = TracePointRules.Show(versionText);
+        if (ParseVersion(versionText) is not { } parsed)
+            return $"server version '{shown}' is not a MySQL or MariaDB version; Profiler needs MySQL {MinimumMySql} or later, or MariaDB {MinimumMariaDb} or later.";
+        if (parsed.MariaDb && parsed.Version < MinimumMariaDb)
+            return $"MariaDB {parsed.Version} (server version '{shown}') is too old: Profiler needs MariaDB {MinimumMariaDb} or later for the JSON column.";
+        if (!parsed.MariaDb && parsed.Version < MinimumMySql)
+            return $"MySQL {parsed.Version} (server version '{shown}') is too old: Profiler needs MySQL {MinimumMySql} or later for the JSON column.";
+        return null;
+    }
+
+    [GeneratedRegex(@"^\s*(\d+)\.(\d+)(?:\.(\d+))?")]
+    private static partial Regex VersionPattern();
+
+    /// <summary>MySQL has no <c>CREATE INDEX IF NOT EXISTS</c>: only the table is made idempotent; a duplicate index is ignored.</summary>
+    public override string AdaptDdl(string statement) =>
+        statement.Replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", StringComparison.Ordinal);
+
+    /// <summary>1050 table exists, 1061 duplicate key name.</summary>
+    public override bool IsAlreadyExists(DbException exception) =>
+        exception is MySqlException { Number: 1050 or 1061 };
+
+    public override string Describe(ConnectionString connectionString)
+    {
+        var b = new MySqlConnectionStringBuilder(BuildConnectionString(connectionString));
+        return Describe(b);
+    }
+
+    private static string Describe(MySqlConnection connection) => Describe(new MySqlConnectionStringBuilder(connection.ConnectionString));
+
+    private static string Describe(MySqlConnectionStringBuilder b) =>
+        $"MySQL/MariaDB database '{b.Database}' on {Where(b)} as user '{b.UserID}'";
+
+    private static string Where(MySqlConnectionStringBuilder b) =>
+        b.ConnectionProtocol == MySqlConnectionProtocol.UnixSocket ? $"socket {b.Server}" : $"{b.Server}:{b.Port}";
+
+    public override string? Explain(Exception exception, ConnectionString connectionString, SqlOperation operation)
+    {
+        if (exception is not MySqlException e) return null;
+        var b = new MySqlConnectionStringBuilder(BuildConnectionString(connectionString));
+        string db = b.Database, user = b.UserID;
+        var grantee = $"'{user}'@'%'";
+        switch (e.Number)
+        {
+            case 1049: // ER_BAD_DB_ERROR
+                return $"database '{db}' does not exist on {connectionString.Scheme} {Where(b)} " +
+                       $"(create it: CREATE DATABASE `{db}` CHARACTER SET utf8mb4; GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.* TO {grantee})";
+            case 1044 when operation == SqlOperation.CreateTable: // MariaDB refuses CREATE TABLE at the database level
+                return $"user '{user}' lacks CREATE on {db}.data " +
+                       $"(grant it: GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table data is missing), or create the table beforehand) [{e.Message}]";
+            case 1044: // ER_DBACCESS_DENIED_ERROR: no privilege at all on the database, or it does not exist
+                return $"user '{user}' has no privilege on database '{db}', or the database does not exist " +
+                       $"(create it if missing: CREATE DATABASE `{db}` CHARACTER SET utf8mb4; then GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.* TO {grantee}) [{e.Message}]";
+            case 1045: // ER_ACCESS_DENIED_ERROR
+                return $"the server refused user '{user}': wrong user name or password, or the user may not connect from this host [{e.Message}]";
+            case 1142 or 1143 or 1227: // table, column, global privilege denied
+            {
+                var match = DeniedPattern().Match(e.Message);
+                var privilege = match.Success ? match.Groups[1].Value.ToUpperInvariant() : Privilege(operation);
+                var grant = privilege is "CREATE" or "INDEX"
+                    ? $"GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table data is missing)"
+                    : $"GRANT {privilege} ON `{db}`.`data` TO {grantee}";
+                return $"user '{user}' lacks {privilege} on {db}.data (grant it: {grant}) [{e.Message}]";
+            }
+            case 1042: // unable to connect
+                return $"no server answers at {Where(b)} ({e.Message})";
+            default:
+                return null;
+        }
+    }
+
+    private static string Privilege(SqlOperation operation) => operation switch
+    {
+        SqlOperation.CreateTable => "CREATE",
+        SqlOperation.Write => "INSERT",
+        SqlOperation.Delete => "DELETE",
+        _ => "SELECT",
+    };
+
+    [GeneratedRegex(@"^(\w+) command denied", RegexOptions.IgnoreCase)]
+    private static partial Regex DeniedPattern();
+}

@@ -1,0 +1,234 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Profiler.Application.Common;
+using Profiler.Application.Ports;
+using Profiler.Domain;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// PostgreSQL ≥ 9.5 through Npgsql, in SQLAlchemy's URL form
+/// <c>postgresql+psycopg2://user:password@host[:port]/database[?options]</c> (schemes <c>postgresql</c>,
+/// <c>postgresql+psycopg2</c>, <c>postgres</c>). Defaults: host <c>localhost</c>, port 5432, connection pooling on,
+/// connect timeout 15 s, command timeout 30 s. The database must exist; table <c>data</c> (column <c>data</c> of
+/// type <c>json</c>, a <c>SERIAL</c> id, as SQLAlchemy creates it) and its indexes are created when missing.
+/// </summary>
+/// <remarks>
+/// Query options (libpq's names): <c>host</c> (a host or a unix socket directory), <c>port</c>, <c>sslmode</c>
+/// (<c>disable</c>, <c>allow</c>, <c>prefer</c>, <c>require</c>, <c>verify-ca</c>, <c>verify-full</c>),
+/// <c>sslrootcert</c>, <c>sslcert</c>, <c>sslkey</c>, <c>connect_timeout</c> (seconds), <c>application_name</c>,
+/// <c>options</c>, <c>target_session_attrs</c>, <c>client_encoding</c>/<c>charset</c> (UTF-8 only). Others are ignored.
+/// Several hosts (<c>host1:5432,host2:5432</c>) are tried in order.
+/// </remarks>
+public sealed partial class PostgresDialect : SqlDialect
+{
+    /// <summary>Default TCP port.</summary>
+    public const int DefaultPort = 5432;
+
+    /// <summary>Oldest PostgreSQL served: <c>json</c> and <c>CREATE INDEX IF NOT EXISTS</c>.</summary>
+    public static readonly Version Minimum = new(9, 5);
+
+    public override string JsonColumnType => "json";
+
+    public override string DataAsText => "data::text";
+
+    public override string JsonValue(string parameter) => $"CAST({parameter} AS json)";
+
+    /// <summary>Npgsql sends <c>$n</c> placeholders with unnamed parameters as they are, without rewriting the SQL.</summary>
+    public override bool PositionalParameters => true;
+
+    /// <summary>2,000 rows of 9 parameters stay far below PostgreSQL's 65,535 parameters a statement.</summary>
+    public override int RowsPerInsert => 2000;
+
+    /// <summary>Npgsql streams parameters; this only keeps one statement's memory bounded.</summary>
+    public override long MaxInsertBytes => 64L * 1024 * 1024;
+
+    public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString) =>
+        builder.UseNpgsql(BuildConnectionString(connectionString));
+
+    /// <summary>SQLAlchemy creates <c>id SERIAL</c> with the primary key <c>data_pkey</c>; do the same.</summary>
+    public override void ConfigureModel(ModelBuilder modelBuilder)
+    {
+        modelBuilder.UseSerialColumns();
+        modelBuilder.Entity<DataRow>().HasKey(r => r.Id).HasName("data_pkey");
+    }
+
+    /// <summary>The Npgsql connection string for a SQLAlchemy URL; throws <see cref="FormatException"/> naming a bad option.</summary>
+    internal static string BuildConnectionString(ConnectionString url)
+    {
+        if (string.IsNullOrEmpty(url.Path) || url.Path.Contains('/'))
+            throw new FormatException(
+                $"Connection string '{url}' names no database: use {url.Scheme}://user:password@host[:port]/database (the database must exist).");
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = url.Hosts.Count == 0 ? "localhost" : string.Join(',', url.Hosts.Select(h => $"{h.Host}:{h.Port ?? DefaultPort}")),
+            Database = url.Path,
+            Username = url.Username,
+            Password = url.Password,
+            Pooling = true,
+            Timeout = 15,
+            CommandTimeout = 30,
+            ApplicationName = "profiler",
+        };
+        if (url.Hosts.Count == 1) (b.Host, b.Port) = (url.Hosts[0].Host, url.Hosts[0].Port ?? DefaultPort);
+        foreach (var (key, value) in url.Query)
+        {
+            switch (key.ToLowerInvariant())
+            {
+                case "host":
+                    b.Host = value;
+                    break;
+                case "port":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+                        throw new FormatException($"Connection string option port='{TracePointRules.Show(value)}' is not a port from 1 to 65535 in {url}.");
+                    b.Port = port;
+                    break;
+                case "sslmode":
+                    b.SslMode = value.ToLowerInvariant() switch
+                    {
+                        "disable" => SslMode.Disable,
+                        "allow" => SslMode.Allow,
+                        "prefer" => SslMode.Prefer,
+                        "require" => SslMode.Require,
+                        "verify-ca" => SslMode.VerifyCA,
+                        "verify-full" => SslMode.VerifyFull,
+                        _ => throw new FormatException(
+                            $"Connection string option sslmode='{TracePointRules.Show(value)}' is not an SSL mode in {url}: use disable, allow, prefer, require, verify-ca or verify-full."),
+                    };
+                    break;
+                case "sslrootcert":
+                    b.RootCertificate = value;
+                    break;
+                case "sslcert":
+                    b.SslCertificate = value;
+                    break;
+                case "sslkey":
+                    b.SslKey = value;
+                    break;
+                case "connect_timeout":
+                    b.Timeout = (int)Math.Ceiling(url.GetSeconds(key)!.Value.TotalSeconds);
+                    break;
+                case "application_name":
+                    b.ApplicationName = value;
+                    break;
+                case "options":
+                    b.Options = value;
+                    break;
+                case "target_session_attrs":
+                    b.TargetSessionAttributes = value;
+                    break;
+                case "client_encoding" or "charset":
+                    if (value.ToLowerInvariant() is not ("utf8" or "utf-8" or "unicode"))
+                        throw new FormatException(
+                            $"Connection string option {key}='{TracePointRules.Show(value)}' is not supported in {url}: use {key}=utf8.");
+                    break;
+                // psycopg2/SQLAlchemy options without a meaning here (keepalives, gssencmode …).
+            }
+        }
+        return b.ConnectionString;
+    }
+
+    public override async Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT to_regclass('data') IS NOT NULL";
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
+    public override async Task CheckServerAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SHOW server_version";
+        var version = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? "";
+        if (VersionProblem(version) is { } problem)
+        {
+            var b = new NpgsqlConnectionStringBuilder(connection.ConnectionString);
+            throw new TraceStoreException($"Cannot use {Describe(b)}: {problem}");
+        }
+    }
+
+    /// <summary>Reads <c>SHOW server_version</c> text such as <c>15.14 (Debian 15.14-0+deb12u1)</c> or <c>9.6.24</c>.</summary>
+    internal static Version? ParseVersion(string text)
+    {
+        var match = VersionPattern().Match(text);
+        if (!match.Success) return null;
+        return new Version(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture),
+            match.Groups[2].Success ? int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : 0);
+    }
+
+    /// <summary>Null when the server can hold the table; else what is wrong, naming the version found and the minimum.</summary>
+    internal static string? VersionProblem(string versionText)
+    {
+        var shown = TracePointRules.Show(versionText);
+        return ParseVersion(versionText) switch
+        {
+            null => $"server version '{shown}' is not a PostgreSQL version; Profiler needs PostgreSQL {Minimum} or later.",
+            var v when v < Minimum => $"PostgreSQL {v} (server version '{shown}') is too old: Profiler needs PostgreSQL {Minimum} or later.",
+            _ => null,
+        };
+    }
+
+    [GeneratedRegex(@"^\s*(\d+)(?:\.(\d+))?")]
+    private static partial Regex VersionPattern();
+
+    public override string Describe(ConnectionString connectionString) =>
+        Describe(new NpgsqlConnectionStringBuilder(BuildConnectionString(connectionString)));
+
+    private static string Describe(NpgsqlConnectionStringBuilder b) =>
+        $"PostgreSQL database '{b.Database}' on {Where(b)} as user '{b.Username}'";
+
+    private static string Where(NpgsqlConnectionStringBuilder b) =>
+        b.Host is { } h && (h.StartsWith('/') || h.Contains(',')) ? h : $"{b.Host}:{b.Port}";
+
+    public override string? Explain(Exception exception, ConnectionString connectionString, SqlOperation operation)
+    {
+        var b = new NpgsqlConnectionStringBuilder(BuildConnectionString(connectionString));
+        string db = b.Database ?? "", user = b.Username ?? "";
+        switch (exception)
+        {
+            case PostgresException { SqlState: "3D000" }:
+                return $"database '{db}' does not exist on {connectionString.Scheme} {Where(b)} " +
+                       $"(create it: CREATE DATABASE \"{db}\" OWNER \"{user}\")";
+            case PostgresException { SqlState: "28P01" or "28000" } e:
+                return $"the server refused user '{user}': wrong user name or password, or pg_hba.conf does not let it in [{e.MessageText}]";
+            case PostgresException { SqlState: "42501" } e:
+            {
+                var text = e.MessageText;
+                string privilege, on, grant;
+                if (text.Contains("for database", StringComparison.Ordinal))
+                    (privilege, on, grant) = ("CONNECT", $"database {db}", $"GRANT CONNECT ON DATABASE \"{db}\" TO \"{user}\"");
+                else if (text.Contains("for schema", StringComparison.Ordinal))
+                {
+                    var match = SchemaPattern().Match(text);
+                    var schema = e.SchemaName ?? (match.Success ? match.Groups[1].Value : "public");
+                    privilege = operation == SqlOperation.CreateTable ? "CREATE" : "USAGE";
+                    on = $"schema {schema} of database {db}";
+                    grant = $"GRANT {privilege} ON SCHEMA {schema} TO \"{user}\"" +
+                            (privilege == "CREATE" ? " (needed only while table data is missing)" : "");
+                }
+                else if (text.Contains("for sequence", StringComparison.Ordinal))
+                    (privilege, on, grant) = ("USAGE", $"{db}.data_id_seq", $"GRANT USAGE ON SEQUENCE data_id_seq TO \"{user}\"");
+                else
+                {
+                    privilege = operation switch { SqlOperation.Write => "INSERT", SqlOperation.Delete => "DELETE", SqlOperation.CreateTable => "CREATE", _ => "SELECT" };
+                    on = $"{db}.data";
+                    grant = privilege == "INSERT"
+                        ? $"GRANT INSERT ON data TO \"{user}\"; GRANT USAGE ON SEQUENCE data_id_seq TO \"{user}\""
+                        : $"GRANT {privilege} ON data TO \"{user}\"";
+                }
+                return $"user '{user}' lacks {privilege} on {on} (grant it: {grant}) [{text}]";
+            }
+            case NpgsqlException { InnerException: SocketException s }:
+                return $"no server answers at {Where(b)} ({s.Message})";
+            default:
+                return null;
+        }
+    }
+
+    [GeneratedRegex(@"for schema (\S+)")]
+    private static partial Regex SchemaPattern();
+}

@@ -1,0 +1,163 @@
+using Profiler.Application.Ports;
+using Profiler.Domain;
+using Profiler.Testing;
+using static Profiler.Infrastructure.Sql.Tests.SqlServerTestKit;
+
+namespace Profiler.Infrastructure.Sql.Tests;
+
+/// <summary>The MySQL/MariaDB driver against a real MariaDB: version check, schema, errors, batching.</summary>
+[Collection(MariaDbCollection.Name)]
+public sealed class MariaDbStoreTests(MariaDbServer server)
+{
+    private static ITraceStore Open(string url, DriverSettings? settings = null) =>
+        new MySqlDriver().Open(ConnectionString.Parse(url), settings ?? new DriverSettings());
+
+    private string CreateUser(string database, string grants)
+    {
+        var user = Unique("u");
+        server.Admin($"CREATE USER '{user}'@'%' IDENTIFIED BY 'Other-{MariaDbServer.Password}'" +
+                     (grants.Length > 0 ? $"; GRANT {grants} ON `{database}`.* TO '{user}'@'%'" : ""));
+        return user;
+    }
+
+    [Fact]
+    public async Task A_real_MariaDB_passes_the_version_check_and_gets_OSProfilers_table_indexes_and_JSON_column()
+    {
+        var db = server.CreateDatabase();
+        var fixture = FixtureTrace.Load("simple", "mysql");
+        await using (var store = Open(server.Url(db)))
+            await store.WriteAsync(fixture.Points, CancellationToken.None);
+
+        var columns = server.Admin($"SELECT column_name, column_type FROM information_schema.columns WHERE table_schema = '{db}' AND table_name = 'data' ORDER BY column_name")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToDictionary(c => c[0], c => c[1]);
+        Assert.Equal(["base_id", "data", "host", "id", "name", "parent_id", "project", "service", "timestamp", "trace_id"], columns.Keys);
+        Assert.Equal(("varchar(26)", "varchar(255)", "longtext"), (columns["timestamp"], columns["base_id"], columns["data"]));
+        Assert.Contains("json_valid(`data`)", server.Admin("SHOW CREATE TABLE data", db));
+        var indexes = server.Admin($"SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = '{db}' AND table_name = 'data'")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Order();
+        Assert.Equal(["PRIMARY", "ix_data_base_id", "ix_data_host", "ix_data_name", "ix_data_parent_id", "ix_data_project",
+            "ix_data_service", "ix_data_timestamp", "ix_data_trace_id"], indexes);
+        // Double-encoded as OSProfiler stores it: the JSON value is a string.
+        Assert.Equal("STRING", server.Admin($"SELECT DISTINCT JSON_TYPE(data) FROM data", db).Trim());
+    }
+
+    [Theory]
+    [InlineData("mysql", null)]
+    [InlineData("mysql+pymysql", "charset=utf8")]
+    [InlineData("mysql+mysqldb", "charset=utf8mb4&binary_prefix=true")]
+    [InlineData("mariadb", "charset=utf8mb4&connect_timeout=5")]
+    public async Task Every_MySQL_scheme_and_SQLAlchemy_option_reaches_the_server(string scheme, string? query)
+    {
+        var db = server.CreateDatabase();
+        await using var store = Open(server.Url(db, scheme, query: query));
+        await store.WriteAsync(Points("b1", 2), CancellationToken.None);
+
+        var page = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
+
+        Assert.Equal("b1", Assert.Single(page.Traces).BaseId);
+    }
+
+    [Fact]
+    public async Task A_missing_database_is_named_with_how_to_create_it_and_never_the_password()
+    {
+        var db = Unique("missing");
+        server.Admin($"GRANT ALL ON `{db}`.* TO '{MariaDbServer.User}'@'%'");
+        await using var store = Open(server.Url(db));
+
+        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
+
+        AssertMessage(e, $"database '{db}' does not exist on mysql+pymysql 127.0.0.1:{server.Port}");
+        AssertMessage(e, $"CREATE DATABASE `{db}`");
+        AssertMessage(e, $"user '{MariaDbServer.User}'");
+        Assert.DoesNotContain(MariaDbServer.Password, e.ToString());
+    }
+
+    [Fact]
+    public async Task A_database_the_user_has_no_privilege_on_is_named_with_the_user_and_the_grant_needed()
+    {
+        var db = server.CreateDatabase();
+        var user = CreateUser(db, "");
+        await using var store = Open(server.Url(db, user: user, password: $"Other-{MariaDbServer.Password}"));
+
+        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.ListTracesAsync(new TraceListQuery(1), CancellationToken.None));
+
+        AssertMessage(e, $"user '{user}' has no privilege on database '{db}'");
+        AssertMessage(e, $"GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.*");
+        Assert.DoesNotContain(MariaDbServer.Password, e.ToString());
+    }
+
+    [Fact]
+    public async Task A_user_without_INSERT_reads_but_is_told_it_lacks_INSERT_when_writing()
+    {
+        var db = server.CreateDatabase();
+        await using (var owner = Open(server.Url(db)))
+            await owner.WriteAsync(Points("existing", 2), CancellationToken.None);
+        var user = CreateUser(db, "SELECT");
+        await using var store = Open(server.Url(db, user: user, password: $"Other-{MariaDbServer.Password}"));
+
+        Assert.NotNull(await ReportAsync(store, "existing"));
+        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
+
+        AssertMessage(e, $"user '{user}' lacks INSERT on {db}.data");
+        AssertMessage(e, $"GRANT INSERT ON `{db}`.`data`");
+        Assert.DoesNotContain(MariaDbServer.Password, e.ToString());
+    }
+
+    [Fact]
+    public async Task A_user_without_CREATE_is_told_so_when_the_table_is_missing()
+    {
+        var db = server.CreateDatabase();
+        var user = CreateUser(db, "SELECT, INSERT");
+        await using var store = Open(server.Url(db, user: user, password: $"Other-{MariaDbServer.Password}"));
+
+        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
+
+        AssertMessage(e, $"user '{user}' lacks CREATE on {db}.data");
+        AssertMessage(e, $"GRANT CREATE, INDEX ON `{db}`.*");
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_without_showing_it()
+    {
+        await using var store = Open(server.Url(server.CreateDatabase(), password: "Wrong-Pw-q8v1x"));
+
+        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
+
+        AssertMessage(e, $"refused user '{MariaDbServer.User}'");
+        Assert.DoesNotContain("Wrong-Pw-q8v1x", e.ToString());
+    }
+
+    [Fact]
+    public async Task A_batch_spanning_several_INSERTs_is_one_transaction()
+    {
+        var db = server.CreateDatabase();
+        await using var store = Open(server.Url(db));
+        var points = Points("atomic", 4999).Append(Points("atomic", 1, name: new string('n', 300))[0]).ToList();
+
+        await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(points, CancellationToken.None));
+
+        Assert.Equal("0", server.Admin("SELECT COUNT(*) FROM data", db).Trim());
+    }
+
+    [Fact]
+    public async Task A_batch_larger_than_the_servers_packet_size_is_split_and_written_whole()
+    {
+        var db = server.CreateDatabase();
+        await using var store = Open(server.Url(db));
+        // 1,000 points of 24 KB: 24 MB, above MariaDB's default max_allowed_packet of 16 MB.
+        await store.WriteAsync(Points("big", 1000, infoBytes: 24_000), CancellationToken.None);
+
+        Assert.Equal(1000, (await ReportAsync(store, "big"))!.PointCount);
+    }
+
+    [Fact]
+    public async Task Only_a_stop_point_with_an_etype_key_marks_an_error_trace()
+    {
+        await using var store = Open(server.Url(server.CreateDatabase()));
+        await store.WriteAsync(ErrorListingPoints(), CancellationToken.None);
+
+        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+
+        Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
+    }
+}

@@ -1,0 +1,88 @@
+using MySqlConnector;
+using Npgsql;
+using Profiler.Application.Ports;
+using Profiler.Domain;
+
+namespace Profiler.Infrastructure.Sql.Tests;
+
+public sealed class SqlConnectionStringTests
+{
+    [Theory]
+    [InlineData("mysql")]
+    [InlineData("mysql+pymysql")]
+    [InlineData("mysql+mysqldb")]
+    [InlineData("mariadb")]
+    public void The_MySQL_driver_serves_SQLAlchemys_MySQL_schemes(string scheme) =>
+        Assert.Contains(scheme, new MySqlDriver().Schemes);
+
+    [Theory]
+    [InlineData("postgresql")]
+    [InlineData("postgresql+psycopg2")]
+    [InlineData("postgres")]
+    public void The_PostgreSQL_driver_serves_SQLAlchemys_PostgreSQL_schemes(string scheme) =>
+        Assert.Contains(scheme, new PostgresDriver().Schemes);
+
+    [Fact]
+    public void A_MySQL_URL_maps_user_password_host_port_and_database()
+    {
+        var b = new MySqlConnectionStringBuilder(MySqlDialect.BuildConnectionString(
+            ConnectionString.Parse("mysql+pymysql://osprofiler:p%40ss@db.example:3307/profiler?charset=utf8&autocommit=true")));
+
+        Assert.Equal(("db.example", 3307u, "profiler", "osprofiler", "p@ss"), (b.Server, b.Port, b.Database, b.UserID, b.Password));
+    }
+
+    [Fact]
+    public void A_MySQL_URL_defaults_to_port_3306_and_takes_a_unix_socket_option()
+    {
+        var plain = new MySqlConnectionStringBuilder(MySqlDialect.BuildConnectionString(ConnectionString.Parse("mysql://u:p@db/profiler")));
+        var socket = new MySqlConnectionStringBuilder(MySqlDialect.BuildConnectionString(
+            ConnectionString.Parse("mysql://u:p@localhost/profiler?unix_socket=/run/mysqld/mysqld.sock&charset=utf8mb4")));
+
+        Assert.Equal(3306u, plain.Port);
+        Assert.Equal(("/run/mysqld/mysqld.sock", MySqlConnectionProtocol.UnixSocket), (socket.Server, socket.ConnectionProtocol));
+    }
+
+    [Theory]
+    [InlineData("mysql://u:secretpw@db/profiler?charset=latin1", "charset='latin1'", "utf8mb4")]
+    [InlineData("mysql://u:secretpw@db", "names no database", "/database")]
+    [InlineData("mysql://u:secretpw@db/profiler?ssl_mode=sometimes", "ssl_mode='sometimes'", "verify_identity")]
+    [InlineData("postgresql://u:secretpw@db", "names no database", "/database")]
+    [InlineData("postgresql://u:secretpw@db/profiler?sslmode=sometimes", "sslmode='sometimes'", "verify-full")]
+    [InlineData("postgresql://u:secretpw@db/profiler?client_encoding=latin1", "client_encoding='latin1'", "utf8")]
+    public void Bad_options_are_refused_at_open_naming_the_value_and_what_would_be_accepted(string url, string named, string accepted)
+    {
+        var cs = ConnectionString.Parse(url);
+        ITraceStoreDriver driver = cs.Scheme.StartsWith("mysql") ? new MySqlDriver() : new PostgresDriver();
+
+        var e = Assert.Throws<FormatException>(() => driver.Open(cs, new DriverSettings()));
+
+        Assert.Contains(named, e.Message);
+        Assert.Contains(accepted, e.Message);
+        Assert.DoesNotContain("secretpw", e.Message);
+    }
+
+    [Fact]
+    public void A_PostgreSQL_URL_maps_user_password_hosts_port_database_and_libpq_options()
+    {
+        var one = new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(
+            ConnectionString.Parse("postgresql+psycopg2://osprofiler:pw@db.example/profiler?sslmode=require&connect_timeout=3&keepalives=1")));
+        var many = new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(
+            ConnectionString.Parse("postgres://u:pw@a:5433,b/profiler")));
+        var socket = new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(
+            ConnectionString.Parse("postgresql://u:pw@/profiler?host=/var/run/postgresql")));
+
+        Assert.Equal(("db.example", 5432, "profiler", "osprofiler", "pw", SslMode.Require, 3),
+            (one.Host, one.Port, one.Database, one.Username, one.Password, one.SslMode, one.Timeout));
+        Assert.Equal("a:5433,b:5432", many.Host);
+        Assert.Equal("/var/run/postgresql", socket.Host);
+    }
+
+    [Fact]
+    public async Task Opening_a_store_does_not_touch_the_network()
+    {
+        // Nothing listens on port 1: opening must still succeed; the first use fails.
+        await using var store = new MySqlDriver().Open(ConnectionString.Parse("mysql://u:pw@127.0.0.1:1/profiler"), new DriverSettings());
+        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.ListTracesAsync(new TraceListQuery(1), CancellationToken.None));
+        Assert.Contains("127.0.0.1:1", e.Message);
+    }
+}
