@@ -124,6 +124,7 @@ if [ $sql = 1 ] && [ -x /usr/sbin/mariadbd ]; then
     --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 --performance-schema=OFF >"$my/server.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do mariadb --no-defaults --socket="$my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  mariadb --no-defaults --socket="$my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 || { echo "mariadbd did not start:" >&2; cat "$my"/*.log >&2; exit 1; }
   mariadb --no-defaults --socket="$my/sock" -uroot -e "CREATE USER 'bench'@'%' IDENTIFIED BY 'bench-pw'; CREATE DATABASE bench CHARACTER SET utf8mb4; GRANT ALL ON bench.* TO 'bench'@'%'"
   my_runs=()
   for r in $(seq "$runs"); do
@@ -134,13 +135,15 @@ if [ $sql = 1 ] && [ -x /usr/sbin/mariadbd ]; then
 fi
 if [ $sql = 1 ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/postgres" ]; then
   pg_port=$(free_port); pg=$work/postgres; mkdir -p "$pg"
-  as_pg=(); [ "$(id -u)" = 0 ] && { chown -R postgres:postgres "$pg"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --); }
+  # postgres will not run as root: hand its directory to the postgres user (who must be able to reach it) and drop privileges.
+  as_pg=(); [ "$(id -u)" = 0 ] && { chmod o+x "$work"; chown -R postgres:postgres "$pg"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --); }
   "${as_pg[@]}" "$pg_bin/initdb" -D "$pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C \
     --no-sync --no-instructions >"$pg/initdb.log" 2>&1
   "${as_pg[@]}" "$pg_bin/postgres" -D "$pg/data" -p "$pg_port" -k "$pg" -c listen_addresses=127.0.0.1 -c fsync=off \
     -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB >"$pg/server.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do psql -h "$pg" -p "$pg_port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  psql -h "$pg" -p "$pg_port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 || { echo "postgres did not start:" >&2; cat "$pg"/*.log >&2; exit 1; }
   psql -h "$pg" -p "$pg_port" -U postgres -d postgres -q -c "CREATE ROLE bench LOGIN PASSWORD 'bench-pw'" -c "CREATE DATABASE bench OWNER bench"
   pg_runs=()
   for r in $(seq "$runs"); do
