@@ -100,10 +100,42 @@ public static class TracePointJson
     /// <summary>The point as UTF-8 JSON.</summary>
     public static byte[] ToUtf8(TracePoint point, string? project = null, string? service = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-            Write(writer, point, project, service);
-        return buffer.WrittenSpan.ToArray();
+        var (buffer, writer) = _scratch ??= NewScratch();
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        Write(writer, point, project, service);
+        writer.Flush();
+        var bytes = buffer.WrittenSpan.ToArray();
+        // Keep the scratch buffer of an ordinary point, not that of an outsized one.
+        if (buffer.Capacity > 1 << 16) _scratch = null;
+        return bytes;
+    }
+
+    /// <summary>
+    /// Appends each point as UTF-8 JSON to <paramref name="buffer"/> through one writer (no allocation per point) and
+    /// returns where each one is: the document of <c>points[i]</c> is <c>buffer.WrittenMemory[ranges[i]]</c>.
+    /// </summary>
+    public static Range[] WriteAll(ArrayBufferWriter<byte> buffer, IReadOnlyList<TracePoint> points, string? project = null, string? service = null)
+    {
+        var ranges = new Range[points.Count];
+        using var writer = new Utf8JsonWriter(buffer);
+        for (var i = 0; i < points.Count; i++)
+        {
+            var start = buffer.WrittenCount;
+            Write(writer, points[i], project, service);
+            writer.Flush();
+            writer.Reset();
+            ranges[i] = new Range(start, buffer.WrittenCount);
+        }
+        return ranges;
+    }
+
+    [ThreadStatic] private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? _scratch;
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewScratch()
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        return (buffer, new Utf8JsonWriter(buffer));
     }
 
     /// <summary>The point's <c>info</c> as JSON text (<c>{}</c> when absent).</summary>

@@ -92,6 +92,14 @@ internal sealed class PointSummary
         return summary;
     }
 
+    /// <summary>A summary holding only a timestamp (null: none).</summary>
+    public static PointSummary FromTimestamp(string? timestamp)
+    {
+        var summary = new PointSummary { Timestamp = timestamp };
+        if (timestamp is not null && TraceTimestamp.TryParse(timestamp, out var ts)) summary.Ticks = ts.Ticks;
+        return summary;
+    }
+
     /// <summary>A summary of an error-index record <c>{"base_id": …, "timestamp": …}</c> when its trace has no list.</summary>
     public static PointSummary FromErrorRecord(string baseId, ReadOnlySpan<byte> utf8)
     {

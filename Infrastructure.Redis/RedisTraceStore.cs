@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -16,7 +17,7 @@ namespace Profiler.Infrastructure.Redis;
 /// <c>osprofiler_error:&lt;base_id&gt;</c> = <c>{"base_id": …, "timestamp": …}</c>. The legacy schema, one key
 /// <c>osprofiler:&lt;base_id&gt;…</c> per point, is read too, never written.
 /// </summary>
-internal sealed class RedisTraceStore : ITraceStore
+internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
 {
     public const string ListPrefix = "osprofiler_opt:";
     public const string LegacyPrefix = "osprofiler:";
@@ -48,15 +49,21 @@ internal sealed class RedisTraceStore : ITraceStore
     {
         if (points.Count == 0) return;
         // One LPUSH per trace with its points in batch order: the list ends up as if each point were pushed in turn.
+        // Every document is written into one buffer by one writer; the values are slices of it.
         var lists = new Dictionary<string, List<RedisValue>>(StringComparer.Ordinal);
         var errors = new List<(string BaseId, string Record)>();
         foreach (var point in points)
-        {
             if (!TracePointRules.IsSafeId(point.BaseId))
                 throw new ArgumentException(TracePointRules.IdError("base_id", point.BaseId), nameof(points));
+        var buffer = new ArrayBufferWriter<byte>(points.Count * 384);
+        var ranges = TracePointJson.WriteAll(buffer, points, _options.Project, _options.Service);
+        var documents = buffer.WrittenMemory;
+        for (var i = 0; i < points.Count; i++)
+        {
+            var point = points[i];
             if (!lists.TryGetValue(point.BaseId, out var values))
                 lists[point.BaseId] = values = [];
-            values.Add(TracePointJson.ToUtf8(point, _options.Project, _options.Service));
+            values.Add(documents[ranges[i]]);
             if (_options.FilterErrorTrace && point.Info is not null
                 && point.Info.TryGetPropertyValue("etype", out var etype) && etype is not null)
                 errors.Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
@@ -181,9 +188,43 @@ internal sealed class RedisTraceStore : ITraceStore
         return new TracePage(page, next);
     }
 
+    /// <summary>Trace lists whose earliest timestamps one script call reads: a short, bounded stall of the server each.</summary>
+    private const int KeysPerScript = 1000;
+
+    /// <summary>
+    /// For each key (a trace list), the <c>timestamp</c> of its earliest point (the tail), decoded server-side: a string,
+    /// <c>""</c> when the point has none or is not a JSON object, nil when the list is gone. Sends back some 30 bytes a
+    /// trace instead of the whole point.
+    /// </summary>
+    private const string EarliestTimestampsScript = """
+        local out = {}
+        for i, key in ipairs(KEYS) do
+          local v = redis.call('LINDEX', key, -1)
+          if not v then
+            out[i] = false
+          else
+            local ok, doc = pcall(cjson.decode, v)
+            if ok and type(doc) == 'table' and type(doc['timestamp']) == 'string' then out[i] = doc['timestamp'] else out[i] = '' end
+          end
+        end
+        return out
+        """;
+
     /// <summary>Every trace and its earliest point: the tail of each list, and the earliest legacy point per base id.</summary>
     private static async Task<Dictionary<string, PointSummary>> CollectTracesAsync(IDatabase db, bool allFields)
     {
+        if (!allFields)
+        {
+            try
+            {
+                return await CollectTraceTimestampsAsync(db).ConfigureAwait(false);
+            }
+            catch (RedisServerException)
+            {
+                // Scripts refused (ACL without EVAL, scripting disabled): read the earliest points themselves.
+            }
+        }
+
         var lists = new List<(string BaseId, Task<RedisValue> Earliest)>();
         var legacy = new List<Task<RedisValue>>();
         await ScanAsync(db, AllKeysPattern, keys =>
@@ -216,6 +257,52 @@ internal sealed class RedisTraceStore : ITraceStore
             if (value.IsNull || !TracePointRules.IsSafeId(baseId)) continue; // emptied since the scan, or unreadable by id
             ReadOnlyMemory<byte> bytes = value;
             Keep(traces, baseId, PointSummary.Read(bytes.Span, allFields) ?? new PointSummary());
+        }
+        return traces;
+    }
+
+    /// <summary>
+    /// Every trace and the timestamp of its earliest point, for a listing that shows nothing else: as
+    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by a server-side script.
+    /// </summary>
+    private static async Task<Dictionary<string, PointSummary>> CollectTraceTimestampsAsync(IDatabase db)
+    {
+        var lists = new List<(string[] BaseIds, Task<RedisResult> Timestamps)>();
+        var legacy = new List<Task<RedisValue>>();
+        await ScanAsync(db, AllKeysPattern, keys =>
+        {
+            var batch = db.CreateBatch();
+            var listKeys = new List<RedisKey>(keys.Length);
+            foreach (var key in keys)
+            {
+                var name = key.ToString();
+                if (name.StartsWith(ListPrefix, StringComparison.Ordinal)) listKeys.Add(key);
+                else if (name.StartsWith(LegacyPrefix, StringComparison.Ordinal)) legacy.Add(batch.StringGetAsync(key));
+            }
+            foreach (var chunk in listKeys.Chunk(KeysPerScript))
+                lists.Add((chunk.Select(k => k.ToString()[ListPrefix.Length..]).ToArray(),
+                    batch.ScriptEvaluateAsync(EarliestTimestampsScript, chunk)));
+            batch.Execute();
+        }).ConfigureAwait(false);
+
+        var traces = new Dictionary<string, PointSummary>(lists.Count * KeysPerScript, StringComparer.Ordinal);
+        foreach (var task in legacy)
+        {
+            var value = await task.ConfigureAwait(false);
+            if (value.IsNullOrEmpty) continue;
+            ReadOnlyMemory<byte> bytes = value;
+            if (PointSummary.Read(bytes.Span, allFields: false) is { BaseId: { } baseId } summary && TracePointRules.IsSafeId(baseId))
+                Keep(traces, baseId, summary);
+        }
+        foreach (var (baseIds, task) in lists)
+        {
+            var timestamps = (RedisResult[])(await task.ConfigureAwait(false))!;
+            for (var i = 0; i < baseIds.Length && i < timestamps.Length; i++)
+            {
+                if (timestamps[i].IsNull || !TracePointRules.IsSafeId(baseIds[i])) continue; // emptied since the scan, or unreadable by id
+                var timestamp = (string?)timestamps[i];
+                Keep(traces, baseIds[i], PointSummary.FromTimestamp(string.IsNullOrEmpty(timestamp) ? null : timestamp));
+            }
         }
         return traces;
     }
@@ -310,6 +397,50 @@ internal sealed class RedisTraceStore : ITraceStore
             var keys = (RedisKey[])parts[1]!;
             if (keys.Length > 0) page(keys);
         } while (cursor != "0");
+    }
+
+    /// <summary>
+    /// Deletes each trace's list and error-index record (one <c>DEL</c> per trace, pipelined), and, when the legacy
+    /// schema is present, its legacy point keys (found by one <c>SCAN</c> and checked by the point's own base id).
+    /// </summary>
+    public async Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken)
+    {
+        var ids = baseIds.Where(TracePointRules.IsSafeId).ToHashSet(StringComparer.Ordinal);
+        if (ids.Count == 0) return 0;
+        var deleted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in ids.Chunk(1000))
+        {
+            var counts = await _connection.RunAsync("delete traces from", db =>
+            {
+                var batch = db.CreateBatch();
+                var pending = chunk.Select(id => batch.KeyDeleteAsync([ListPrefix + id, ErrorPrefix + id])).ToArray();
+                batch.Execute();
+                return Task.WhenAll(pending);
+            }, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length; i++)
+                if (counts[i] > 0) deleted.Add(chunk[i]);
+        }
+        await _connection.RunAsync("delete traces from", async db =>
+        {
+            var legacy = await ScanAsync(db, LegacyPrefix + "*").ConfigureAwait(false);
+            if (legacy.Count == 0) return;
+            var keys = legacy.ToArray();
+            var values = await db.StringGetAsync(keys).ConfigureAwait(false);
+            var doomed = new List<RedisKey>();
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (values[i].IsNullOrEmpty) continue;
+                ReadOnlyMemory<byte> bytes = values[i];
+                if (PointSummary.Read(bytes.Span, allFields: false) is { BaseId: { } id } && ids.Contains(id))
+                {
+                    doomed.Add(keys[i]);
+                    deleted.Add(id);
+                }
+            }
+            foreach (var chunk in doomed.Chunk(1000))
+                await db.KeyDeleteAsync(chunk).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return deleted.Count;
     }
 
     /// <summary>Escapes Redis glob characters (<c>* ? [ ] \ ^</c>) so the text matches only itself in a pattern.</summary>

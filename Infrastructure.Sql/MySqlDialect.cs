@@ -232,6 +232,7 @@ public sealed partial class MySqlDialect : SqlDialect
     {
         SqlOperation.CreateTable => "CREATE",
         SqlOperation.Write => "INSERT",
+        SqlOperation.Delete => "DELETE",
         _ => "SELECT",
     };
 

@@ -214,7 +214,7 @@ public sealed partial class PostgresDialect : SqlDialect
                     (privilege, on, grant) = ("USAGE", $"{db}.data_id_seq", $"GRANT USAGE ON SEQUENCE data_id_seq TO \"{user}\"");
                 else
                 {
-                    privilege = operation switch { SqlOperation.Write => "INSERT", SqlOperation.CreateTable => "CREATE", _ => "SELECT" };
+                    privilege = operation switch { SqlOperation.Write => "INSERT", SqlOperation.Delete => "DELETE", SqlOperation.CreateTable => "CREATE", _ => "SELECT" };
                     on = $"{db}.data";
                     grant = privilege == "INSERT"
                         ? $"GRANT INSERT ON data TO \"{user}\"; GRANT USAGE ON SEQUENCE data_id_seq TO \"{user}\""

@@ -13,6 +13,8 @@ public enum SqlOperation
     CreateTable,
     /// <summary>Inserting trace points (needs INSERT).</summary>
     Write,
+    /// <summary>Deleting traces (needs DELETE): <c>profiler bench --cleanup</c>.</summary>
+    Delete,
     /// <summary>Reading or listing traces (needs SELECT).</summary>
     Read,
 }

@@ -17,7 +17,7 @@ namespace Profiler.Infrastructure.Sql;
 /// OSProfiler's SQL collector (COMPAT §3) over one EF Core model: the model creates the table and its indexes
 /// when missing; writes are multi-row INSERTs in one transaction; reads stream through a data reader.
 /// </summary>
-public sealed class SqlTraceStore : ITraceStore
+public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
 {
     private const string Columns = "timestamp, base_id, parent_id, trace_id, project, host, service, name, data";
     private static readonly JsonSerializerOptions StringEncoding = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -350,6 +350,40 @@ public sealed class SqlTraceStore : ITraceStore
         return data;
     }
 
+    /// <summary>Deletes the rows of each trace: <c>DELETE … WHERE base_id IN (…)</c>, 500 ids a statement, in one transaction.</summary>
+    public async Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken)
+    {
+        var ids = baseIds.Where(TracePointRules.IsSafeId).Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0) return 0;
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = db.Database.GetDbConnection();
+        try
+        {
+            var found = 0;
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in ids.Chunk(500))
+            {
+                await using var count = connection.CreateCommand();
+                count.Transaction = transaction;
+                var inList = string.Join(",", chunk.Select((id, i) => AddIdParameter(count, i, id)));
+                count.CommandText = $"SELECT COUNT(DISTINCT base_id) FROM data WHERE base_id IN ({inList})";
+                found += Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
+                    System.Globalization.CultureInfo.InvariantCulture);
+                await using var delete = connection.CreateCommand();
+                delete.Transaction = transaction;
+                inList = string.Join(",", chunk.Select((id, i) => AddIdParameter(delete, i, id)));
+                delete.CommandText = $"DELETE FROM data WHERE base_id IN ({inList})";
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return found;
+        }
+        catch (DbException e)
+        {
+            throw Failure(SqlOperation.Delete, e);
+        }
+    }
+
     private async Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken)
     {
         var db = new TraceDbContext(_options, _dialect);
@@ -424,6 +458,7 @@ public sealed class SqlTraceStore : ITraceStore
             SqlOperation.Connect => "connect to",
             SqlOperation.CreateTable => "create table data in",
             SqlOperation.Write => "write trace points to",
+            SqlOperation.Delete => "delete traces from",
             _ => "read traces from",
         };
         var reason = _dialect.Explain(e, _connectionString, operation) ?? e.Message;
@@ -433,6 +468,13 @@ public sealed class SqlTraceStore : ITraceStore
 
     /// <summary>A DDL statement failed while creating the missing table.</summary>
     private sealed class StoreSetupException(DbException inner) : InvalidOperationException(inner.Message, inner);
+
+    private static string AddIdParameter(DbCommand command, int index, string id)
+    {
+        var name = "@b" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        AddNamed(command, name, id);
+        return name;
+    }
 
     private static void AddNamed(DbCommand command, string name, string? value)
     {

@@ -49,6 +49,9 @@ public static class ReportJson
         writer.Flush();
     }
 
+    /// <summary>Bytes a writer may hold before they go to its stream: a large report is streamed, never held whole.</summary>
+    private const int FlushThreshold = 1 << 16;
+
     private static void WriteChildren(Utf8JsonWriter writer, IReadOnlyList<ReportNode> top)
     {
         // Each frame: a list of nodes and the index of the next one to open.
@@ -62,6 +65,7 @@ public static class ReportJson
             {
                 // The children of nodes[next - 1] just ended: finish that node.
                 WriteNodeTail(writer, nodes[next - 1]);
+                if (writer.BytesPending > FlushThreshold) writer.Flush();
             }
             if (next == nodes.Count)
             {
@@ -83,11 +87,18 @@ public static class ReportJson
         if (node.Exception is not null) writer.WriteString("exception", node.Exception);
         writer.WriteNumber("finished", node.Finished);
         WriteNullable(writer, "host", node.Host);
-        foreach (var (name, raw) in node.RawPayloads.OrderBy(p => p.Key, StringComparer.Ordinal))
+        var payloads = node.RawPayloads;
+        if (payloads.Count == 1) WritePayload(writer, payloads[0]);
+        else if (payloads.Count == 2)
         {
-            writer.WritePropertyName("meta.raw_payload." + name);
-            writer.WriteRawValue(raw, skipInputValidation: true);
+            // The usual start/stop pair, sorted without allocating.
+            var swap = string.CompareOrdinal(payloads[0].Key, payloads[1].Key) > 0;
+            WritePayload(writer, payloads[swap ? 1 : 0]);
+            WritePayload(writer, payloads[swap ? 0 : 1]);
         }
+        else
+            foreach (var payload in payloads.OrderBy(p => p.Key, StringComparer.Ordinal))
+                WritePayload(writer, payload);
         writer.WriteString("name", node.Name);
         WriteNullable(writer, "project", node.Project);
         WriteNullable(writer, "service", node.Service);
@@ -96,6 +107,12 @@ public static class ReportJson
         writer.WriteString("parent_id", node.ParentId);
         writer.WriteString("trace_id", node.TraceId);
         writer.WriteEndObject();
+    }
+
+    private static void WritePayload(Utf8JsonWriter writer, KeyValuePair<string, string> payload)
+    {
+        writer.WritePropertyName("meta.raw_payload." + payload.Key);
+        writer.WriteRawValue(payload.Value, skipInputValidation: true);
     }
 
     private static void WriteNullable(Utf8JsonWriter writer, string name, long? value)

@@ -42,6 +42,12 @@ internal sealed class CliContext : IAsyncDisposable
         }
     }
 
+    /// <summary>The store for the connection string (opened on first use).</summary>
+    public ITraceStore Store => _services.GetRequiredService<ITraceStore>();
+
+    /// <summary>A logger factory writing to stderr, as the store's.</summary>
+    public ILoggerFactory LoggerFactory => _services.GetRequiredService<ILoggerFactory>();
+
     public PluginCatalog Catalog => _services.GetRequiredService<PluginCatalog>();
 
     /// <summary><see cref="ConnectionStringVariable"/>, else a SQLite file in the user's data folder.</summary>

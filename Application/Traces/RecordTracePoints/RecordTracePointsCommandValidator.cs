@@ -28,6 +28,8 @@ public sealed class RecordTracePointsCommandValidator : AbstractValidator<Record
                     context.AddFailure($"Points[{i}]", "point is null");
                     continue;
                 }
+                // The usual valid point costs no allocation; only a failing one is checked again to name its faults.
+                if (TracePointRules.IsValid(points[i])) continue;
                 var index = i;
                 TracePointRules.Check(points[i], (field, message) => context.AddFailure($"Points[{index}].{field}", message));
             }

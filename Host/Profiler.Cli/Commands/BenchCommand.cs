@@ -3,6 +3,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MediatR;
+using Microsoft.Extensions.Logging;
+using Profiler.Application.Ports;
+using Profiler.Application.Profiling;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Application.Traces.ListTraces;
 using Profiler.Application.Traces.RecordTracePoints;
@@ -12,42 +15,48 @@ using Profiler.Domain.Reports;
 namespace Profiler.Cli.Commands;
 
 /// <summary>
-/// <c>profiler bench ingest|list|report</c>: measures a store through the same use cases the applications use,
-/// like redis-benchmark measures a server. Data goes under base ids starting with <c>bench-</c>.
+/// <c>profiler bench ingest|list|report|overhead</c>: measures a store through the same use cases the applications use,
+/// like redis-benchmark measures a server. Data goes under base ids <c>bench-&lt;run&gt;-&lt;n&gt;</c>; <c>--cleanup</c>
+/// deletes it afterwards where the store supports deleting (<see cref="ITraceStoreCleanup"/>).
 /// </summary>
 internal static class BenchCommand
 {
     public static Command Create(CommonOptions common)
     {
-        var points = new Option<int>("--points") { Description = "Points to write (ingest) or in the one trace to report (report)", DefaultValueFactory = _ => 100_000 };
+        var points = new Option<int>("--points") { Description = "Points to write (ingest), in the one trace to report (report), or recorded by scopes, two a scope (overhead)", DefaultValueFactory = _ => 100_000 };
         var traces = new Option<int>("--traces") { Description = "Traces the points are spread over (ingest) or to list (list)", DefaultValueFactory = _ => 100 };
         var payload = new Option<int>("--payload-bytes") { Description = "Bytes of filler in each point's info", DefaultValueFactory = _ => 250 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent writers", DefaultValueFactory = _ => 1 };
-        var batch = new Option<int>("--batch-size") { Description = "Points per write", DefaultValueFactory = _ => 1000 };
+        var batch = new Option<int>("--batch-size") { Description = "Points per write (scopes per timed batch for overhead)", DefaultValueFactory = _ => 1000 };
         var repeat = new Option<int>("--repeat") { Description = "Times to repeat a list or report run", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with the figures" };
+        var cleanup = new Option<bool>("--cleanup") { Description = "Delete the bench's traces (bench-<run>-*) afterwards" };
 
-        Command Sub(string name, string description, Func<ParseResult, IMediator, Settings, CancellationToken, Task<Figures>> run)
+        Command Sub(string name, string description, Func<CliContext, Settings, string, CancellationToken, Task<Figures>> run)
         {
-            var command = new Command(name, description) { points, traces, payload, concurrency, batch, repeat, json };
+            var command = new Command(name, description) { points, traces, payload, concurrency, batch, repeat, json, cleanup };
             command.SetAction((result, ct) => CliErrors.Run(async () =>
             {
                 var settings = new Settings(result.GetValue(points), result.GetValue(traces), result.GetValue(payload),
                     result.GetValue(concurrency), result.GetValue(batch), result.GetValue(repeat), result.GetValue(json));
                 settings.Check();
                 await using var context = common.Context(result);
-                var figures = await run(result, context.Mediator, settings, ct);
-                Print(name, context.ShownConnectionString, figures, settings.Json);
+                var prefix = "bench-" + RunId();
+                var figures = await run(context, settings, prefix, ct);
+                var cleaned = result.GetValue(cleanup) ? await CleanupAsync(context, figures.BaseIds, settings.Json, ct) : null;
+                Print(name, context.ShownConnectionString, prefix, figures, cleaned, settings.Json);
                 return ExitCodes.Ok;
             }));
             return command;
         }
 
-        return new Command("bench", "Measure a store: ingest rate, listing and report latency")
+        return new Command("bench", "Measure a store: ingest rate, listing and report latency, trace scope overhead")
         {
-            Sub("ingest", "Write --points points in batches from --concurrency writers", (_, m, s, ct) => IngestAsync(m, s, ct)),
-            Sub("list", "Seed --traces traces, then time listing all of them", (_, m, s, ct) => ListAsync(m, s, ct)),
-            Sub("report", "Seed one trace of --points points, then time building its JSON report", (_, m, s, ct) => ReportAsync(m, s, ct)),
+            Sub("ingest", "Write --points points in batches from --concurrency writers", (c, s, p, ct) => IngestAsync(c.Mediator, s, p, ct)),
+            Sub("list", "Seed --traces traces, then time listing all of them", (c, s, p, ct) => ListAsync(c.Mediator, s, p, ct)),
+            Sub("report", "Seed one trace of --points points, then time building its JSON report", (c, s, p, ct) => ReportAsync(c.Mediator, s, p, ct)),
+            Sub("overhead", "Time a trace scope's start+stop on the caller's thread, with this store's driver behind the notifier",
+                (c, s, p, ct) => OverheadAsync(c, s, p, ct)),
         };
     }
 
@@ -68,24 +77,38 @@ internal static class BenchCommand
         }
     }
 
-    internal sealed record Figures(long Points, double Seconds, List<double> LatenciesMs, string? BaseId = null);
+    /// <summary>What a run measured: points handled, seconds timed, per-operation latencies, the traces it wrote.</summary>
+    internal sealed record Figures(long Points, double Seconds, List<double> LatenciesMs, IReadOnlyList<string> BaseIds)
+    {
+        /// <summary>Extra figures of one mode, printed after the common ones.</summary>
+        public JsonObject Extra { get; init; } = [];
+    }
 
-    private static string RunId() => DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Guid.NewGuid().ToString("N")[..6];
+    private static string RunId() => DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture)
+                                     + "-" + Guid.NewGuid().ToString("N")[..6];
 
-    /// <summary>Points of operations spread over <paramref name="traces"/> traces, start/stop pairs, built before timing.</summary>
+    /// <summary>The base ids of <paramref name="traces"/> traces under <paramref name="prefix"/>.</summary>
+    private static List<string> TraceIds(string prefix, int traces) => Enumerable.Range(0, traces).Select(t => $"{prefix}-{t}").ToList();
+
+    /// <summary>
+    /// Points of operations spread over <paramref name="traces"/> traces, start/stop pairs, built before timing. Points
+    /// share their base id strings and one read-only <c>info</c> object: the stores serialise each point in full all
+    /// the same, but the bench's own data stays small, so the garbage collector measures the store, not the bench.
+    /// </summary>
     private static List<TracePoint> MakePoints(string prefix, int count, int traces, int payloadBytes)
     {
-        var filler = new string('x', payloadBytes);
+        var info = new JsonObject { ["host"] = "bench" };
+        if (payloadBytes > 0) info["payload"] = new string('x', payloadBytes);
+        var baseIds = new string[Math.Min(traces, (count + 1) / 2)];
         var at = DateTime.UtcNow.AddMinutes(-1);
         var list = new List<TracePoint>(count);
+        var op = "";
         for (var i = 0; i < count; i++)
         {
             var trace = i / 2 % traces;
-            var baseId = $"{prefix}-{trace}";
-            var op = $"{prefix}-op{i / 2}";
+            var baseId = baseIds[trace] ??= $"{prefix}-{trace}";
             var start = i % 2 == 0;
-            var info = new JsonObject { ["host"] = "bench" };
-            if (payloadBytes > 0) info["payload"] = filler;
+            if (start) op = $"{prefix}-op{i / 2}";
             list.Add(new TracePoint
             {
                 Name = start ? "db-start" : "db-stop", BaseId = baseId, TraceId = op, ParentId = baseId,
@@ -97,6 +120,14 @@ internal static class BenchCommand
     }
 
     private static async Task<Figures> WriteAsync(IMediator mediator, List<TracePoint> points, Settings s, bool progress, CancellationToken ct)
+    {
+        var figures = await WriteBatchesAsync(mediator, points, s, progress && ShowProgress(s), ct);
+        return figures;
+    }
+
+    private static bool ShowProgress(Settings s) => !s.Json && !Console.IsErrorRedirected;
+
+    private static async Task<Figures> WriteBatchesAsync(IMediator mediator, List<TracePoint> points, Settings s, bool progress, CancellationToken ct)
     {
         var batches = points.Chunk(s.BatchSize).ToList();
         var latencies = new double[batches.Count];
@@ -115,18 +146,19 @@ internal static class BenchCommand
                 bar?.Report(Interlocked.Add(ref done, batches[i].Length));
             }
         }, ct)));
-        return new Figures(points.Count, watch.Elapsed.TotalSeconds, [.. latencies]);
+        return new Figures(points.Count, watch.Elapsed.TotalSeconds, [.. latencies], []);
     }
 
-    private static async Task<Figures> IngestAsync(IMediator mediator, Settings s, CancellationToken ct)
+    private static async Task<Figures> IngestAsync(IMediator mediator, Settings s, string prefix, CancellationToken ct)
     {
-        var points = MakePoints("bench-" + RunId(), s.Points, s.Traces, s.PayloadBytes);
-        return await WriteAsync(mediator, points, s, !s.Json && !Console.IsErrorRedirected, ct);
+        var points = MakePoints(prefix, s.Points, s.Traces, s.PayloadBytes);
+        var figures = await WriteAsync(mediator, points, s, true, ct);
+        return figures with { BaseIds = TraceIds(prefix, (int)Math.Min(s.Traces, (s.Points + 1L) / 2)) };
     }
 
-    private static async Task<Figures> ListAsync(IMediator mediator, Settings s, CancellationToken ct)
+    private static async Task<Figures> ListAsync(IMediator mediator, Settings s, string prefix, CancellationToken ct)
     {
-        await WriteAsync(mediator, MakePoints("bench-" + RunId(), s.Traces * 2, s.Traces, s.PayloadBytes), s, false, ct);
+        await WriteAsync(mediator, MakePoints(prefix, s.Traces * 2, s.Traces, s.PayloadBytes), s, true, ct);
         var latencies = new List<double>();
         var watch = Stopwatch.StartNew();
         long listed = 0;
@@ -137,13 +169,13 @@ internal static class BenchCommand
             latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
             listed += page.Traces.Count;
         }
-        return new Figures(listed, watch.Elapsed.TotalSeconds, latencies);
+        return new Figures(listed, watch.Elapsed.TotalSeconds, latencies, TraceIds(prefix, s.Traces));
     }
 
-    private static async Task<Figures> ReportAsync(IMediator mediator, Settings s, CancellationToken ct)
+    private static async Task<Figures> ReportAsync(IMediator mediator, Settings s, string prefix, CancellationToken ct)
     {
-        var points = MakePoints("bench-" + RunId(), s.Points, 1, s.PayloadBytes);
-        await WriteAsync(mediator, points, s, false, ct);
+        var points = MakePoints(prefix, s.Points, 1, s.PayloadBytes);
+        await WriteAsync(mediator, points, s, true, ct);
         var latencies = new List<double>();
         var watch = Stopwatch.StartNew();
         for (var r = 0; r < s.Repeat; r++)
@@ -154,7 +186,87 @@ internal static class BenchCommand
             ReportJson.Write(Stream.Null, report);
             latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
         }
-        return new Figures((long)s.Points * s.Repeat, watch.Elapsed.TotalSeconds, latencies, points[0].BaseId);
+        return new Figures((long)s.Points * s.Repeat, watch.Elapsed.TotalSeconds, latencies, [points[0].BaseId]);
+    }
+
+    /// <summary>
+    /// A trace scope's cost on the caller's thread: <c>using (profiler.Trace("db")) { }</c> with a
+    /// <see cref="TraceNotifier"/> in front of this store (its batcher writes through the use case while the scopes
+    /// run). Scopes are timed in batches of --batch-size; between batches (untimed) the notifier is flushed so that no
+    /// event is dropped, because a dropped event would be cheaper than a queued one. Reports the median and p99 of the
+    /// per-batch means, and the overall mean, after a warm-up of 10 batches.
+    /// </summary>
+    private static async Task<Figures> OverheadAsync(CliContext context, Settings s, string prefix, CancellationToken ct)
+    {
+        var scopes = Math.Max(1, s.Points / 2);
+        var perBatch = Math.Min(s.BatchSize, scopes);
+        var baseId = prefix + "-0";
+        await using var notifier = new TraceNotifier(context.Mediator,
+            new TraceNotifierOptions { BufferSize = Math.Max(10_000, perBatch * 2 + 1000) },
+            context.LoggerFactory.CreateLogger<TraceNotifier>());
+        var profiler = new TraceProfiler(null, notifier, baseId, host: "bench");
+
+        void RunScopes(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                using var scope = profiler.Trace("db");
+            }
+        }
+
+        for (var w = 0; w < 10; w++)
+        {
+            RunScopes(perBatch);
+            await notifier.FlushAsync(TimeSpan.FromSeconds(60), ct);
+        }
+        var warmupPoints = notifier.SentCount;
+        var nsPerScope = new List<double>();
+        var latencies = new List<double>();
+        using var bar = ShowProgress(s) ? new ProgressBar(scopes) : null;
+        long timedTicks = 0, done = 0;
+        while (done < scopes)
+        {
+            var count = (int)Math.Min(perBatch, scopes - done);
+            var started = Stopwatch.GetTimestamp();
+            RunScopes(count);
+            var elapsed = Stopwatch.GetTimestamp() - started;
+            timedTicks += elapsed;
+            var seconds = (double)elapsed / Stopwatch.Frequency;
+            nsPerScope.Add(seconds * 1e9 / count);
+            latencies.Add(seconds * 1e3);
+            done += count;
+            bar?.Report(done);
+            if (!await notifier.FlushAsync(TimeSpan.FromSeconds(60), ct))
+                throw new CliException($"the store did not take the bench's points within 60 s ({context.ShownConnectionString})", ExitCodes.Store);
+        }
+        var timed = (double)timedTicks / Stopwatch.Frequency;
+        return new Figures(done * 2, timed, latencies, [baseId])
+        {
+            Extra = new JsonObject
+            {
+                ["scopes"] = done,
+                ["ns_per_scope_median"] = Math.Round(Percentile(nsPerScope, 0.5), 1),
+                ["ns_per_scope_p99"] = Math.Round(Percentile(nsPerScope, 0.99), 1),
+                ["ns_per_scope_mean"] = Math.Round(timed * 1e9 / done, 1),
+                ["scopes_per_batch"] = perBatch,
+                ["points_stored"] = notifier.SentCount - warmupPoints,
+                ["points_dropped"] = notifier.DroppedCount,
+            },
+        };
+    }
+
+    /// <summary>Deletes the run's traces; null when the store cannot delete (its driver predates <see cref="ITraceStoreCleanup"/>).</summary>
+    private static async Task<JsonObject> CleanupAsync(CliContext context, IReadOnlyList<string> baseIds, bool json, CancellationToken ct)
+    {
+        if (context.Store is not ITraceStoreCleanup cleanup)
+        {
+            Console.Error.WriteLine($"profiler: --cleanup: the driver of {context.ShownConnectionString} cannot delete traces " +
+                                    $"(it does not implement {nameof(ITraceStoreCleanup)}); the bench's traces were left in place");
+            return new JsonObject { ["supported"] = false, ["deleted_traces"] = 0 };
+        }
+        var watch = Stopwatch.StartNew();
+        var deleted = await cleanup.DeleteTracesAsync(baseIds, ct);
+        return new JsonObject { ["supported"] = true, ["deleted_traces"] = deleted, ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3) };
     }
 
     private static double Percentile(List<double> values, double p)
@@ -178,19 +290,35 @@ internal static class BenchCommand
         return Environment.WorkingSet;
     }
 
-    private static void Print(string mode, string store, Figures f, bool json)
+    private static void Print(string mode, string store, string prefix, Figures f, JsonObject? cleanup, bool json)
     {
         var rate = f.Seconds > 0 ? f.Points / f.Seconds : 0;
         var result = new JsonObject
         {
-            ["mode"] = mode, ["store"] = store, ["points"] = f.Points, ["seconds"] = Math.Round(f.Seconds, 4),
+            ["mode"] = mode, ["store"] = store, ["run"] = prefix, ["points"] = f.Points, ["seconds"] = Math.Round(f.Seconds, 4),
             ["points_per_second"] = Math.Round(rate), ["p50_ms"] = Math.Round(Percentile(f.LatenciesMs, 0.5), 3),
             ["p99_ms"] = Math.Round(Percentile(f.LatenciesMs, 0.99), 3), ["peak_rss_bytes"] = PeakRssBytes(),
         };
-        if (json) Console.WriteLine(result.ToJsonString());
-        else
-            Console.WriteLine($"{mode} on {store}: {f.Points} points in {f.Seconds:F3} s = {rate:F0} points/s; " +
-                              $"per operation p50 {result["p50_ms"]} ms, p99 {result["p99_ms"]} ms; peak RSS {PeakRssBytes() / 1048576} MiB");
+        foreach (var (key, value) in f.Extra.ToList())
+        {
+            f.Extra.Remove(key);
+            result[key] = value;
+        }
+        if (cleanup is not null) result["cleanup"] = cleanup;
+        if (json)
+        {
+            Console.WriteLine(result.ToJsonString());
+            return;
+        }
+        Console.WriteLine($"{mode} on {store}: {f.Points} points in {f.Seconds:F3} s = {rate:F0} points/s; " +
+                          $"per operation p50 {result["p50_ms"]} ms, p99 {result["p99_ms"]} ms; peak RSS {PeakRssBytes() / 1048576} MiB");
+        if (mode == "overhead")
+            Console.WriteLine($"trace scope start+stop: median {result["ns_per_scope_median"]} ns, p99 {result["ns_per_scope_p99"]} ns, " +
+                              $"mean {result["ns_per_scope_mean"]} ns (per-batch means of {result["scopes_per_batch"]} scopes); " +
+                              $"{result["points_stored"]} points stored, {result["points_dropped"]} dropped");
+        Console.WriteLine(cleanup is null ? $"data left under base ids {prefix}-*"
+            : (bool)cleanup["supported"]! ? $"cleanup: deleted {cleanup["deleted_traces"]} traces under {prefix}-*"
+            : $"cleanup: not supported by this store; data left under base ids {prefix}-*");
     }
 
     private sealed class ProgressBar(long total) : IDisposable

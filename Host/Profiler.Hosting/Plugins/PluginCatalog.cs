@@ -90,9 +90,15 @@ public sealed class PluginCatalog
         Assembly assembly;
         try
         {
+            // Lazy: the shared assemblies' references are resolved as the plugin asks for them, instead of loading the
+            // whole closure of the contract's references (through netstandard.dll, most of the framework) up front.
             var key = Path.GetFullPath(dll) + "|" + File.GetLastWriteTimeUtc(dll).Ticks;
             assembly = Loaded.GetOrAdd(key, _ => new Lazy<Assembly>(() =>
-                PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, config => config.PreferSharedTypes = true).LoadDefaultAssembly())).Value;
+                PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, config =>
+                {
+                    config.PreferSharedTypes = true;
+                    config.IsLazyLoaded = true;
+                }).LoadDefaultAssembly())).Value;
             types = assembly.GetExportedTypes();
         }
         catch (Exception e)

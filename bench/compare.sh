@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Measures Profiler against its references side by side, on servers this script starts itself (free loopback ports,
+# a temporary directory, stopped on exit), and prints a table.
+#
+#   bench/compare.sh [--runs N] [--quick] [--profiler PATH] [--keep]
+#
+#   --runs N        repeat each measurement N times and keep the best (default 3): the machine may be shared
+#   --quick         smaller sizes (a smoke test of the script, not the targets' sizes)
+#   --profiler PATH use this profiler executable instead of publishing one (dotnet publish -r linux-x64: ReadyToRun)
+#   --keep          keep the temporary directory (server logs, outputs)
+#   --no-sql        skip the MariaDB and PostgreSQL rows
+#
+# The Redis ingest runs profiler bench with --concurrency 4 (one process, four writers; redis-benchmark itself uses 50
+# connections); --batch-size 1000 as the notifier's batches.
+#
+# Needs: dotnet, redis-server, redis-benchmark, /usr/bin/time (Debian 'time'), /usr/bin/python3 with OSProfiler
+# (Debian python3-osprofiler python3-redis; the 'osprofiler' command). Every row names its reference and target.
+# MySQL/PostgreSQL ingest rows (no target, for the record) are measured when mariadbd / postgres are installed
+# (Debian mariadb-server, postgresql), on servers started here with the test suite's relaxed durability
+# (innodb_flush_log_at_trx_commit=2; fsync=off, synchronous_commit=off). --no-sql skips them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+runs=3 quick=0 profiler="" keep=0 sql=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --profiler) profiler=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --no-sql) sql=0; shift ;;
+    *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+
+py=/usr/bin/python3
+for tool in redis-server redis-benchmark redis-cli /usr/bin/time osprofiler dotnet; do
+  command -v "$tool" >/dev/null || { echo "compare.sh needs $tool" >&2; exit 2; }
+done
+$py -c 'import osprofiler, redis' 2>/dev/null || { echo "compare.sh needs OSProfiler for $py (Debian python3-osprofiler python3-redis)" >&2; exit 2; }
+
+if [ $quick = 1 ]; then
+  ingest_points=50000 list_traces=2000 show_points=10000 sqlite_points=50000 py_points=5000 overhead_points=100000
+else
+  ingest_points=500000 list_traces=20000 show_points=100000 sqlite_points=300000 py_points=20000 overhead_points=400000
+fi
+
+work=$(mktemp -d /tmp/profiler-compare.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ $keep = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# --- the profiler under test ------------------------------------------------------------------------------------
+if [ -z "$profiler" ]; then
+  echo "publishing the profiler (Release, linux-x64, ReadyToRun) into $work/profiler" >&2
+  dotnet publish Host/Profiler.Cli/Profiler.Cli.csproj -c Release -r linux-x64 --self-contained false \
+    -o "$work/profiler" -nologo -v quiet >"$work/publish.log" 2>&1 || { cat "$work/publish.log" >&2; exit 1; }
+  profiler=$work/profiler/profiler
+fi
+
+# --- redis-server -----------------------------------------------------------------------------------------------
+redis_port=$(free_port)
+mkdir -p "$work/redis"
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/redis" \
+  --logfile "$work/redis/redis.log" &
+pids+=($!)
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis="redis://127.0.0.1:$redis_port/0"
+flush() { redis-cli -p "$redis_port" flushall >/dev/null; }
+
+results=$work/results.tsv
+: >"$results"
+row() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$results"; }   # what, ours, reference, target, met
+json() { $py -c "import json,sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])" "$1"; }
+best_max() { sort -g | tail -1; }
+best_min() { sort -g | head -1; }
+# Wall seconds and peak RSS (KiB) of a command, from /usr/bin/time; output to a file.
+timed() { local out=$1; shift; /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$out" 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; return 1; }; cat "$work/time.txt"; }
+
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); best of $runs runs" >&2
+
+# --- 1. Redis ingest: profiler bench ingest vs redis-benchmark and OSProfiler's driver ----------------------------
+ours=() ; rb=() ; osp=()
+for r in $(seq "$runs"); do
+  flush
+  rb+=("$(redis-benchmark -p "$redis_port" -t lpush -P 32 -d 250 -n 1000000 -q 2>/dev/null | tr '\r' '\n' | grep -o 'LPUSH: [0-9.]* requests per second' | tail -1 | awk '{print $2}')")
+  flush
+  ours+=("$("$profiler" bench ingest -c "$redis" --points "$ingest_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
+  flush
+  osp+=("$($py bench/osprofiler_ingest.py "$redis" "$py_points" 250 100 "bench-py-$r" | json points_per_second)")
+done
+o=$(printf '%s\n' "${ours[@]}" | best_max); b=$(printf '%s\n' "${rb[@]}" | best_max); p=$(printf '%s\n' "${osp[@]}" | best_max)
+echo "redis ingest runs: ours ${ours[*]}; redis-benchmark ${rb[*]}; osprofiler ${osp[*]}" >&2
+row "Redis ingest, points/s (1 process)" "$o" "redis-benchmark lpush -P 32 -d 250: $b" ">= 300000 and >= half of redis-benchmark" \
+  "$($py -c "print('yes' if $o >= 300000 and $o >= $b / 2 else 'no')")"
+row "Redis ingest vs OSProfiler notify(), points/s" "$o" "OSProfiler: $p" ">= 20x OSProfiler ($($py -c "print(round($o / $p, 1))")x)" \
+  "$($py -c "print('yes' if $o >= 20 * $p else 'no')")"
+
+# --- 2. SQLite ingest ---------------------------------------------------------------------------------------------
+sq=()
+for r in $(seq "$runs"); do
+  rm -f "$work"/bench.db*
+  sq+=("$("$profiler" bench ingest -c "sqlite:///$work/bench.db" --points "$sqlite_points" --traces 100 --payload-bytes 250 --json | json points_per_second)")
+done
+o=$(printf '%s\n' "${sq[@]}" | best_max)
+echo "sqlite ingest runs: ${sq[*]}" >&2
+row "SQLite ingest, points/s (8 indexes)" "$o" "-" ">= 100000" "$($py -c "print('yes' if $o >= 100000 else 'no')")"
+
+# --- 2b. MariaDB and PostgreSQL ingest (for the record) ---------------------------------------------------------------
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ $sql = 1 ] && [ -x /usr/sbin/mariadbd ]; then
+  my_port=$(free_port); my=$work/mariadb; mkdir -p "$my"
+  mariadb-install-db --no-defaults --auth-root-authentication-method=normal --datadir="$my/data" --user=root \
+    --skip-test-db --skip-name-resolve >"$my/install.log" 2>&1
+  /usr/sbin/mariadbd --no-defaults --datadir="$my/data" --port="$my_port" --bind-address=127.0.0.1 --socket="$my/sock" \
+    --pid-file="$my/pid" --user=root --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=256M \
+    --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 --performance-schema=OFF >"$my/server.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do mariadb --no-defaults --socket="$my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  mariadb --no-defaults --socket="$my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 || { echo "mariadbd did not start:" >&2; cat "$my"/*.log >&2; exit 1; }
+  mariadb --no-defaults --socket="$my/sock" -uroot -e "CREATE USER 'bench'@'%' IDENTIFIED BY 'bench-pw'; CREATE DATABASE bench CHARACTER SET utf8mb4; GRANT ALL ON bench.* TO 'bench'@'%'"
+  my_runs=()
+  for r in $(seq "$runs"); do
+    my_runs+=("$("$profiler" bench ingest -c "mysql+pymysql://bench:bench-pw@127.0.0.1:$my_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
+  done
+  echo "mariadb ingest runs: ${my_runs[*]}" >&2
+  row "MariaDB ingest, points/s (for the record)" "$(printf '%s\n' "${my_runs[@]}" | best_max)" "-" "-" "-"
+fi
+if [ $sql = 1 ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/postgres" ]; then
+  pg_port=$(free_port); pg=$work/postgres; mkdir -p "$pg"
+  # postgres will not run as root: hand its directory to the postgres user (who must be able to reach it) and drop privileges.
+  as_pg=(); [ "$(id -u)" = 0 ] && { chmod o+x "$work"; chown -R postgres:postgres "$pg"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --); }
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C \
+    --no-sync --no-instructions >"$pg/initdb.log" 2>&1
+  "${as_pg[@]}" "$pg_bin/postgres" -D "$pg/data" -p "$pg_port" -k "$pg" -c listen_addresses=127.0.0.1 -c fsync=off \
+    -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB >"$pg/server.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do psql -h "$pg" -p "$pg_port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  psql -h "$pg" -p "$pg_port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 || { echo "postgres did not start:" >&2; cat "$pg"/*.log >&2; exit 1; }
+  psql -h "$pg" -p "$pg_port" -U postgres -d postgres -q -c "CREATE ROLE bench LOGIN PASSWORD 'bench-pw'" -c "CREATE DATABASE bench OWNER bench"
+  pg_runs=()
+  for r in $(seq "$runs"); do
+    pg_runs+=("$("$profiler" bench ingest -c "postgresql://bench:bench-pw@127.0.0.1:$pg_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
+  done
+  echo "postgresql ingest runs: ${pg_runs[*]}" >&2
+  row "PostgreSQL ingest, points/s (for the record)" "$(printf '%s\n' "${pg_runs[@]}" | best_max)" "-" "-" "-"
+fi
+
+# --- 3. trace list over N Redis traces, process start included ------------------------------------------------------
+flush
+"$profiler" bench list -c "$redis" --traces "$list_traces" --repeat 1 --payload-bytes 250 --json >/dev/null
+ours=() ; osp=()
+for r in $(seq "$runs"); do
+  ours+=("$(timed "$work/list.ours" "$profiler" trace list -c "$redis" --limit "$list_traces" | cut -d' ' -f1)")
+  osp+=("$(timed "$work/list.osp" osprofiler trace list --connection-string "$redis" | cut -d' ' -f1)")
+done
+o=$(printf '%s\n' "${ours[@]}" | best_min); p=$(printf '%s\n' "${osp[@]}" | best_min)
+echo "trace list runs (s): ours ${ours[*]}; osprofiler ${osp[*]}; rows $(grep -c '^| ' "$work/list.ours") vs $(grep -c '^| ' "$work/list.osp")" >&2
+row "trace list, $list_traces Redis traces, s" "$o" "osprofiler trace list: $p" ">= 8x faster ($($py -c "print(round($p / max($o, 0.001), 1))")x)" \
+  "$($py -c "print('yes' if $p >= 8 * $o else 'no')")"
+
+# --- 4. trace show --json of one N-point Redis trace: time and peak RSS ---------------------------------------------
+flush
+id=$($py bench/make_trace.py "$show_points" 250 "$work/trace.jsonl")
+"$profiler" trace import "$work/trace.jsonl" -c "$redis" >/dev/null
+rm -f "$work/trace.jsonl"
+ours_t=() ; ours_m=() ; osp_t=() ; osp_m=()
+for r in $(seq "$runs"); do
+  read -r t m < <(timed "$work/show.ours" "$profiler" trace show "$id" --json -c "$redis"); ours_t+=("$t"); ours_m+=("$m")
+  read -r t m < <(timed "$work/show.osp" osprofiler trace show "$id" --json --connection-string "$redis"); osp_t+=("$t"); osp_m+=("$m")
+done
+ot=$(printf '%s\n' "${ours_t[@]}" | best_min); om=$(printf '%s\n' "${ours_m[@]}" | best_min)
+pt=$(printf '%s\n' "${osp_t[@]}" | best_min); pm=$(printf '%s\n' "${osp_m[@]}" | best_min)
+echo "trace show runs: ours ${ours_t[*]} s / ${ours_m[*]} KiB; osprofiler ${osp_t[*]} s / ${osp_m[*]} KiB" >&2
+row "trace show --json, $show_points-point trace, s" "$ot" "osprofiler trace show --json: $pt" ">= 8x faster ($($py -c "print(round($pt / max($ot, 0.001), 1))")x)" \
+  "$($py -c "print('yes' if $pt >= 8 * $ot else 'no')")"
+row "trace show --json, peak RSS MiB" "$((om / 1024))" "osprofiler: $((pm / 1024))" ">= 3x less ($($py -c "print(round($pm / $om, 1))")x)" \
+  "$($py -c "print('yes' if $pm >= 3 * $om else 'no')")"
+
+# --- 5. a trace scope's start+stop with the Redis driver attached ----------------------------------------------------
+flush
+ov=()
+for r in $(seq "$runs"); do
+  ov+=("$("$profiler" bench overhead -c "$redis" --points "$overhead_points" --json --cleanup | json ns_per_scope_median)")
+done
+o=$(printf '%s\n' "${ov[@]}" | best_min)
+echo "overhead runs (ns median): ${ov[*]}" >&2
+row "trace scope start+stop, ns (median of batch means)" "$o" "-" "<= 1000" "$($py -c "print('yes' if $o <= 1000 else 'no')")"
+
+# --- table ----------------------------------------------------------------------------------------------------------
+echo
+printf '| %s | %s | %s | %s | %s |\n' "measure" "Profiler" "reference" "target" "met"
+printf '| --- | --- | --- | --- | --- |\n'
+while IFS=$'\t' read -r what ours ref target met; do
+  printf '| %s | %s | %s | %s | %s |\n' "$what" "$ours" "$ref" "$target" "$met"
+done <"$results"
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"

@@ -1,0 +1,34 @@
+#!/usr/bin/python3
+"""OSProfiler's Redis driver writing N points with notify() in a loop, as an OSProfiler-instrumented service does.
+
+Usage: /usr/bin/python3 osprofiler_ingest.py redis://127.0.0.1:PORT POINTS PAYLOAD_BYTES TRACES RUN_PREFIX
+Prints one JSON object: points, seconds, points_per_second. Points are built before timing, like profiler bench's.
+"""
+import datetime
+import json
+import sys
+import time
+
+from osprofiler.drivers.redis_driver import Redis
+
+url, count, payload_bytes, traces, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+driver = Redis(url, project="bench", service="bench", conf={})  # defaults: no [profiler] config
+filler = "x" * payload_bytes
+at = datetime.datetime.utcnow()
+points = []
+for i in range(count):
+    base_id = "%s-%d" % (prefix, i // 2 % traces)
+    info = {"host": "bench"}
+    if payload_bytes:
+        info["payload"] = filler
+    points.append({
+        "name": "db-start" if i % 2 == 0 else "db-stop",
+        "base_id": base_id, "trace_id": "%s-op%d" % (prefix, i // 2), "parent_id": base_id,
+        "timestamp": (at + datetime.timedelta(microseconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "info": info,
+    })
+started = time.perf_counter()
+for p in points:
+    driver.notify(p)
+seconds = time.perf_counter() - started
+print(json.dumps({"points": count, "seconds": round(seconds, 4), "points_per_second": round(count / seconds)}))
