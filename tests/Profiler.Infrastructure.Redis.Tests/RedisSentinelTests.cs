@@ -190,12 +190,15 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
     public async Task Every_point_written_before_and_after_a_failover_is_readable_through_the_same_store()
     {
         using var topology = new PasswordSentinelTopology();
+        // The replica must have finished its first sync, or WAIT below cannot be acknowledged on a slow machine.
+        SentinelTopology.WaitFor(() => topology.Cli(topology.ReplicaPort, "INFO", "replication").Contains("master_link_status:up"),
+            TimeSpan.FromSeconds(30), "the replica's first sync with the master");
         var logging = new TestOutputLoggerFactory(output);
         await using var store = topology.Open(logging: logging);
         for (var i = 0; i < 5; i++)
             await store.WriteAsync(Trace("failover", i), CancellationToken.None);
         // Points the replica has not received yet would be lost with the master: wait for them to arrive.
-        Assert.Equal("1", topology.Cli(topology.MasterPort, "WAIT", "1", "5000").Trim());
+        Assert.Equal("1", topology.Cli(topology.MasterPort, "WAIT", "1", "15000").Trim());
 
         topology.Master.Kill();
         var promotion = System.Diagnostics.Stopwatch.StartNew();
