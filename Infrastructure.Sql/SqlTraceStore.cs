@@ -197,6 +197,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         {
             throw Failure(SqlOperation.Read, e);
         }
+        var pool = new StringPool(); // texts repeated across the trace's rows held once
         await using (reader)
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -207,7 +208,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
                 var decoded = DecodeData(data);
                 yield return decoded is null
                     ? StoredPoint.Unreadable($"column 'data' of point '{TracePointRules.Show(traceId)}' is not JSON")
-                    : StoredPoint.FromColumns(name, traceId, parentId, timestamp, project, service, host, decoded);
+                    : StoredPoint.FromColumns(name, traceId, parentId, timestamp, project, service, host, decoded, pool);
             }
         }
     }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Profiler.Infrastructure.Sql;
 
 /// <summary>A row of OSProfiler's <c>data</c> table (COMPAT §3).</summary>
-public sealed class DataRow
+internal sealed class DataRow
 {
     public int Id { get; set; }
     public string? Timestamp { get; set; }
@@ -19,7 +19,7 @@ public sealed class DataRow
 }
 
 /// <summary>The one EF Core model of the <c>data</c> table, shared by every SQL dialect.</summary>
-public sealed class TraceDbContext(DbContextOptions<TraceDbContext> options, SqlDialect dialect) : DbContext(options)
+internal sealed class TraceDbContext(DbContextOptions<TraceDbContext> options, SqlDialect dialect) : DbContext(options)
 {
     public DbSet<DataRow> Data => Set<DataRow>();
 

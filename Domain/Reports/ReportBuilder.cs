@@ -13,6 +13,8 @@ public sealed class ReportBuilder
 {
     private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
     private readonly List<Node> _order = [];
+    // Point name -> operation name: one string per operation, not one per node.
+    private readonly Dictionary<string, string> _operationNames = new(StringComparer.Ordinal);
     private TraceTimestamp? _startedAt, _finishedAt, _lastStartedAt;
     private int _points, _skipped;
 
@@ -30,11 +32,13 @@ public sealed class ReportBuilder
         _points++;
         if (!_nodes.TryGetValue(point.TraceId, out var node))
         {
-            node = new Node(point.TraceId, point.ParentId, OperationName(point.Name), point.Project, point.Service, point.Host, _order.Count);
+            if (!_operationNames.TryGetValue(point.Name, out var operation))
+                _operationNames.Add(point.Name, operation = OperationName(point.Name));
+            node = new Node(point.TraceId, point.ParentId, operation, point.Project, point.Service, point.Host, _order.Count);
             _nodes.Add(point.TraceId, node);
             _order.Add(node);
         }
-        node.SetPayload(point.Name, point.RawPayload);
+        node.SetPayload(point.Name, point.RawPayloadUtf8);
 
         var ts = point.Timestamp;
         if (point.Name.EndsWith("stop", StringComparison.Ordinal))
@@ -173,9 +177,9 @@ public sealed class ReportBuilder
         public TraceTimestamp? Started { get; set; }
         public TraceTimestamp? Finished { get; set; }
         public string? Exception { get; set; }
-        public List<KeyValuePair<string, string>> Payloads { get; } = new(2);
+        public List<KeyValuePair<string, ReadOnlyMemory<byte>>> Payloads { get; } = new(2);
 
-        public void SetPayload(string pointName, string raw)
+        public void SetPayload(string pointName, ReadOnlyMemory<byte> raw)
         {
             for (var i = 0; i < Payloads.Count; i++)
                 if (Payloads[i].Key == pointName)

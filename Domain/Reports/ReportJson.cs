@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Profiler.Domain.Reports;
@@ -109,10 +110,19 @@ public static class ReportJson
         writer.WriteEndObject();
     }
 
-    private static void WritePayload(Utf8JsonWriter writer, KeyValuePair<string, string> payload)
+    private static void WritePayload(Utf8JsonWriter writer, KeyValuePair<string, ReadOnlyMemory<byte>> payload)
     {
-        writer.WritePropertyName("meta.raw_payload." + payload.Key);
-        writer.WriteRawValue(payload.Value, skipInputValidation: true);
+        // "meta.raw_payload." + name, without a string per node.
+        Span<char> buffer = stackalloc char[256];
+        var prefix = "meta.raw_payload.".AsSpan();
+        if (prefix.Length + payload.Key.Length <= buffer.Length)
+        {
+            prefix.CopyTo(buffer);
+            payload.Key.AsSpan().CopyTo(buffer[prefix.Length..]);
+            writer.WritePropertyName(buffer[..(prefix.Length + payload.Key.Length)]);
+        }
+        else writer.WritePropertyName("meta.raw_payload." + payload.Key);
+        writer.WriteRawValue(payload.Value.Span, skipInputValidation: true);
     }
 
     private static void WriteNullable(Utf8JsonWriter writer, string name, long? value)
@@ -177,10 +187,11 @@ public static class ReportJson
             {
                 if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("info", out var info) || info.ValueKind != JsonValueKind.Object)
                     throw new FormatException("not a trace report: a node lacks its 'info' object");
-                var payloads = new List<KeyValuePair<string, string>>();
+                var payloads = new List<KeyValuePair<string, ReadOnlyMemory<byte>>>();
                 foreach (var p in info.EnumerateObject())
                     if (p.Name.StartsWith("meta.raw_payload.", StringComparison.Ordinal))
-                        payloads.Add(KeyValuePair.Create(p.Name["meta.raw_payload.".Length..], p.Value.GetRawText()));
+                        payloads.Add(KeyValuePair.Create(p.Name["meta.raw_payload.".Length..],
+                            (ReadOnlyMemory<byte>)JsonMarshal.GetRawUtf8Value(p.Value).ToArray()));
                 var node = new ReportNode
                 {
                     TraceId = Str(e, "trace_id") ?? "",

@@ -42,8 +42,8 @@ public sealed class ReportNode
     public long Finished { get; init; }
     /// <summary>Null when no stop point arrived; otherwise <c>"None"</c> or the stop point's <c>info.etype</c>.</summary>
     public string? Exception { get; init; }
-    /// <summary>Stored documents by point name (<c>meta.raw_payload.&lt;name&gt;</c>), JSON text.</summary>
-    public required IReadOnlyList<KeyValuePair<string, string>> RawPayloads { get; init; }
+    /// <summary>Stored documents by point name (<c>meta.raw_payload.&lt;name&gt;</c>), JSON text in UTF-8.</summary>
+    public required IReadOnlyList<KeyValuePair<string, ReadOnlyMemory<byte>>> RawPayloads { get; init; }
     public List<ReportNode> Children { get; } = [];
 
     /// <summary><see cref="Finished"/> minus <see cref="Started"/>.</summary>

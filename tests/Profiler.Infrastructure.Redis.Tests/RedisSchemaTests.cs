@@ -140,6 +140,29 @@ public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper outpu
         Assert.Single((await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None)).Traces);
     }
 
+    [Theory]
+    // Top-level timestamp first: read without decoding.
+    [InlineData("""{"name": "a-start", "timestamp": "2026-03-04T05:06:07.000001", "info": {"timestamp": "1999-01-01T00:00:00"}}""", "2026-03-04T05:06:07.000001")]
+    // A nested object before it, a nested "timestamp" key first, a second top-level key, escapes, text that only looks alike.
+    [InlineData("""{"info": {"timestamp": "1999-01-01T00:00:00"}, "timestamp": "2026-03-04T05:06:07.000002"}""", "2026-03-04T05:06:07.000002")]
+    [InlineData("""{"timestamp": "1999-01-01T00:00:00", "name": "x", "timestamp": "2026-03-04T05:06:07.000003"}""", "2026-03-04T05:06:07.000003")]
+    [InlineData("""{"timestamp": "2026-03-04T05:06:07.00000\u0034"}""", "2026-03-04T05:06:07.000004")]
+    [InlineData("""{"name": "a\", \"timestamp\": \"1999", "timestamp": "2026-03-04T05:06:07.000005"}""", "2026-03-04T05:06:07.000005")]
+    [InlineData("""{"x\"timestamp": "1999-01-01T00:00:00", "timestamp": "2026-03-04T05:06:07.000006"}""", "2026-03-04T05:06:07.000006")]
+    [InlineData("""{"name":"compact","timestamp":"2026-03-04T05:06:07.000007","info":{"timestamp":"1999-01-01T00:00:00"}}""", "2026-03-04T05:06:07.000007")]
+    [InlineData("""{"name": "timestamp", "timestamp" : "2026-03-04T05:06:07.000008"}""", "2026-03-04T05:06:07.000008")]
+    [InlineData("""{"name": "no time"}""", "")]
+    [InlineData("""["timestamp", "1999-01-01T00:00:00"]""", "")]
+    public async Task A_listing_shows_the_top_level_timestamp_of_the_earliest_point_however_the_document_is_laid_out(string document, string expected)
+    {
+        await server.Db().ListLeftPushAsync("osprofiler_opt:layout", document);
+
+        await using var store = server.Open();
+        var list = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
+
+        Assert.Equal(("layout", expected), (list.Traces.Single().BaseId, list.Traces.Single().Timestamp));
+    }
+
     [Fact]
     public async Task A_trace_longer_than_one_read_chunk_streams_back_in_list_order()
     {
