@@ -6,7 +6,7 @@
 #
 #   --runs N        repeat each measurement N times and keep the best (default 3): the machine may be shared
 #   --quick         smaller sizes (a smoke test of the script, not the targets' sizes)
-#   --profiler PATH use this profiler executable instead of publishing one (dotnet publish -r linux-x64: ReadyToRun)
+#   --profiler PATH use this profiler executable instead of publishing one (the release build, see below)
 #   --keep          keep the temporary directory (server logs, outputs)
 #   --no-sql        skip the MariaDB and PostgreSQL rows
 #
@@ -58,10 +58,17 @@ trap cleanup EXIT
 free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- the profiler under test ------------------------------------------------------------------------------------
+# The release build: self-contained, the CLI and the runtime precompiled together (composite ReadyToRun), so that a
+# short command starts without JIT-compiling the generic code it shares with the framework; the plugins ReadyToRun.
+# Built from a copy of the working tree: a self-contained build must not share obj/ with the tests' builds.
 if [ -z "$profiler" ]; then
-  echo "publishing the profiler (Release, linux-x64, ReadyToRun) into $work/profiler" >&2
-  dotnet publish Host/Profiler.Cli/Profiler.Cli.csproj -c Release -r linux-x64 --self-contained false \
-    -o "$work/profiler" -nologo -v quiet >"$work/publish.log" 2>&1 || { cat "$work/publish.log" >&2; exit 1; }
+  echo "publishing the profiler (Release, linux-x64, self-contained, composite ReadyToRun) into $work/profiler" >&2
+  mkdir -p "$work/src"
+  git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work/src" 2>/dev/null || true
+  (cd "$work/src" && dotnet publish Host/Profiler.Cli/Profiler.Cli.csproj -c Release -r linux-x64 --self-contained true \
+    -p:PublishReadyToRunComposite=true -o "$work/profiler" -nologo -v quiet) >"$work/publish.log" 2>&1 \
+    || { cat "$work/publish.log" >&2; exit 1; }
+  rm -rf "$work/src"
   profiler=$work/profiler/profiler
 fi
 
