@@ -7,10 +7,17 @@ namespace Profiler.Infrastructure.Sql.Tests;
 
 /// <summary>The MySQL/MariaDB driver against a real MariaDB: version check, schema, errors, batching.</summary>
 [Collection(MariaDbCollection.Name)]
-public sealed class MariaDbStoreTests(MariaDbServer server)
+public sealed class MariaDbStoreTests(MariaDbServer server) : SqlServerStoreTests
 {
-    private static ITraceStore Open(string url, DriverSettings? settings = null) =>
-        new MySqlDriver().Open(ConnectionString.Parse(url), settings ?? new DriverSettings());
+    protected override ITraceStore Open(string url) => new MySqlDriver().Open(ConnectionString.Parse(url), new DriverSettings());
+    protected override string CreateDatabase() => server.CreateDatabase();
+    protected override string Url(string database, string? scheme = null, string? password = null, string? query = null) =>
+        server.Url(database, scheme ?? "mysql+pymysql", password: password ?? MariaDbServer.Password, query: query);
+    protected override int CountRows(string database) => int.Parse(server.Admin("SELECT COUNT(*) FROM data", database).Trim());
+    protected override (string User, string Password) Login => (MariaDbServer.User, MariaDbServer.Password);
+    protected override string ServerName => $"mysql+pymysql 127.0.0.1:{server.Port}";
+    protected override string CreateDatabaseStatement(string database) => $"CREATE DATABASE `{database}`";
+    protected override void PrepareMissing(string database) => server.Admin($"GRANT ALL ON `{database}`.* TO '{MariaDbServer.User}'@'%'");
 
     private string CreateUser(string database, string grants)
     {
@@ -46,31 +53,8 @@ public sealed class MariaDbStoreTests(MariaDbServer server)
     [InlineData("mysql+pymysql", "charset=utf8")]
     [InlineData("mysql+mysqldb", "charset=utf8mb4&binary_prefix=true")]
     [InlineData("mariadb", "charset=utf8mb4&connect_timeout=5")]
-    public async Task Every_MySQL_scheme_and_SQLAlchemy_option_reaches_the_server(string scheme, string? query)
-    {
-        var db = server.CreateDatabase();
-        await using var store = Open(server.Url(db, scheme, query: query));
-        await store.WriteAsync(Points("b1", 2), CancellationToken.None);
-
-        var page = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
-
-        Assert.Equal("b1", Assert.Single(page.Traces).BaseId);
-    }
-
-    [Fact]
-    public async Task A_missing_database_is_named_with_how_to_create_it_and_never_the_password()
-    {
-        var db = Unique("missing");
-        server.Admin($"GRANT ALL ON `{db}`.* TO '{MariaDbServer.User}'@'%'");
-        await using var store = Open(server.Url(db));
-
-        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
-
-        AssertMessage(e, $"database '{db}' does not exist on mysql+pymysql 127.0.0.1:{server.Port}");
-        AssertMessage(e, $"CREATE DATABASE `{db}`");
-        AssertMessage(e, $"user '{MariaDbServer.User}'");
-        Assert.DoesNotContain(MariaDbServer.Password, e.ToString());
-    }
+    public Task Every_MySQL_scheme_and_SQLAlchemy_option_reaches_the_server(string scheme, string? query) =>
+        A_scheme_and_its_options_reach_the_server(scheme, query);
 
     [Fact]
     public async Task A_database_the_user_has_no_privilege_on_is_named_with_the_user_and_the_grant_needed()
@@ -117,29 +101,6 @@ public sealed class MariaDbStoreTests(MariaDbServer server)
     }
 
     [Fact]
-    public async Task A_wrong_password_is_refused_without_showing_it()
-    {
-        await using var store = Open(server.Url(server.CreateDatabase(), password: "Wrong-Pw-q8v1x"));
-
-        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
-
-        AssertMessage(e, $"refused user '{MariaDbServer.User}'");
-        Assert.DoesNotContain("Wrong-Pw-q8v1x", e.ToString());
-    }
-
-    [Fact]
-    public async Task A_batch_spanning_several_INSERTs_is_one_transaction()
-    {
-        var db = server.CreateDatabase();
-        await using var store = Open(server.Url(db));
-        var points = Points("atomic", 4999).Append(Points("atomic", 1, name: new string('n', 300))[0]).ToList();
-
-        await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(points, CancellationToken.None));
-
-        Assert.Equal("0", server.Admin("SELECT COUNT(*) FROM data", db).Trim());
-    }
-
-    [Fact]
     public async Task A_batch_larger_than_the_servers_packet_size_is_split_and_written_whole()
     {
         var db = server.CreateDatabase();
@@ -148,16 +109,5 @@ public sealed class MariaDbStoreTests(MariaDbServer server)
         await store.WriteAsync(Points("big", 1000, infoBytes: 24_000), CancellationToken.None);
 
         Assert.Equal(1000, (await ReportAsync(store, "big"))!.PointCount);
-    }
-
-    [Fact]
-    public async Task Only_a_stop_point_with_an_etype_key_marks_an_error_trace()
-    {
-        await using var store = Open(server.Url(server.CreateDatabase()));
-        await store.WriteAsync(ErrorListingPoints(), CancellationToken.None);
-
-        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
-
-        Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
     }
 }

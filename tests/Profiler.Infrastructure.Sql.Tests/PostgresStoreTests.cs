@@ -7,12 +7,18 @@ namespace Profiler.Infrastructure.Sql.Tests;
 
 /// <summary>The PostgreSQL driver against a real PostgreSQL: version check, schema, errors, batching.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresStoreTests(PostgresServer server)
+public sealed class PostgresStoreTests(PostgresServer server) : SqlServerStoreTests
 {
     private const string OtherPassword = "Other-" + PostgresServer.Password;
 
-    private static ITraceStore Open(string url, DriverSettings? settings = null) =>
-        new PostgresDriver().Open(ConnectionString.Parse(url), settings ?? new DriverSettings());
+    protected override ITraceStore Open(string url) => new PostgresDriver().Open(ConnectionString.Parse(url), new DriverSettings());
+    protected override string CreateDatabase() => server.CreateDatabase();
+    protected override string Url(string database, string? scheme = null, string? password = null, string? query = null) =>
+        server.Url(database, scheme ?? "postgresql+psycopg2", password: password ?? PostgresServer.Password, query: query);
+    protected override int CountRows(string database) => int.Parse(server.Admin("SELECT COUNT(*) FROM data", database).Trim());
+    protected override (string User, string Password) Login => (PostgresServer.User, PostgresServer.Password);
+    protected override string ServerName => $"postgresql+psycopg2 127.0.0.1:{server.Port}";
+    protected override string CreateDatabaseStatement(string database) => $"CREATE DATABASE \"{database}\"";
 
     private string CreateUser()
     {
@@ -49,30 +55,8 @@ public sealed class PostgresStoreTests(PostgresServer server)
     [InlineData("postgresql", null)]
     [InlineData("postgresql+psycopg2", "client_encoding=utf8&application_name=nova")]
     [InlineData("postgres", "sslmode=disable&connect_timeout=5&keepalives=1")]
-    public async Task Every_PostgreSQL_scheme_and_SQLAlchemy_option_reaches_the_server(string scheme, string? query)
-    {
-        var db = server.CreateDatabase();
-        await using var store = Open(server.Url(db, scheme, query: query));
-        await store.WriteAsync(Points("b1", 2), CancellationToken.None);
-
-        var page = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
-
-        Assert.Equal("b1", Assert.Single(page.Traces).BaseId);
-    }
-
-    [Fact]
-    public async Task A_missing_database_is_named_with_how_to_create_it_and_never_the_password()
-    {
-        var db = Unique("missing");
-        await using var store = Open(server.Url(db));
-
-        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
-
-        AssertMessage(e, $"database '{db}' does not exist on postgresql+psycopg2 127.0.0.1:{server.Port}");
-        AssertMessage(e, $"CREATE DATABASE \"{db}\"");
-        AssertMessage(e, $"user '{PostgresServer.User}'");
-        Assert.DoesNotContain(PostgresServer.Password, e.ToString());
-    }
+    public Task Every_PostgreSQL_scheme_and_SQLAlchemy_option_reaches_the_server(string scheme, string? query) =>
+        A_scheme_and_its_options_reach_the_server(scheme, query);
 
     [Fact]
     public async Task A_user_without_SELECT_or_INSERT_is_told_which_privilege_it_lacks()
@@ -105,39 +89,5 @@ public sealed class PostgresStoreTests(PostgresServer server)
 
         AssertMessage(e, $"user '{user}' lacks CREATE on schema public of database {db}");
         AssertMessage(e, $"GRANT CREATE ON SCHEMA public TO \"{user}\"");
-    }
-
-    [Fact]
-    public async Task A_wrong_password_is_refused_without_showing_it()
-    {
-        await using var store = Open(server.Url(server.CreateDatabase(), password: "Wrong-Pw-q8v1x"));
-
-        var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Points("b", 2), CancellationToken.None));
-
-        AssertMessage(e, $"refused user '{PostgresServer.User}'");
-        Assert.DoesNotContain("Wrong-Pw-q8v1x", e.ToString());
-    }
-
-    [Fact]
-    public async Task A_batch_spanning_several_INSERTs_is_one_transaction()
-    {
-        var db = server.CreateDatabase();
-        await using var store = Open(server.Url(db));
-        var points = Points("atomic", 4999).Append(Points("atomic", 1, name: new string('n', 300))[0]).ToList();
-
-        await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(points, CancellationToken.None));
-
-        Assert.Equal("0", server.Admin("SELECT COUNT(*) FROM data", db).Trim());
-    }
-
-    [Fact]
-    public async Task Only_a_stop_point_with_an_etype_key_marks_an_error_trace()
-    {
-        await using var store = Open(server.Url(server.CreateDatabase()));
-        await store.WriteAsync(ErrorListingPoints(), CancellationToken.None);
-
-        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
-
-        Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
     }
 }
