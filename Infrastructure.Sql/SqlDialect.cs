@@ -69,6 +69,18 @@ public abstract class SqlDialect
     /// <summary>Most bytes of values in one INSERT statement (keeps a statement under the server's packet size).</summary>
     public virtual long MaxInsertBytes => long.MaxValue;
 
+    /// <summary>
+    /// Whether concurrent writes are committed together (<c>SqlTraceStore</c>'s group commit): for an embedded
+    /// database that takes one writer at a time anyway.
+    /// </summary>
+    public virtual bool GroupsCommits => false;
+
+    /// <summary>Runs after each committed write of <paramref name="rows"/> rows (maintenance such as checkpoints); never throws.</summary>
+    public virtual Task AfterCommitAsync(int rows) => Task.CompletedTask;
+
+    /// <summary>Waits for maintenance this dialect started; called when its store is disposed.</summary>
+    public virtual Task StopAsync() => Task.CompletedTask;
+
     /// <summary>How to describe the store in messages (no password).</summary>
     public abstract string Describe(ConnectionString connectionString);
 

@@ -47,13 +47,13 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         if (points.Count == 0) return;
         var data = new string[points.Count];
         for (var i = 0; i < data.Length; i++) data[i] = EncodeData(points[i]);
-        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var connection = db.Database.GetDbConnection();
-        if (_dialect.RowsPerInsert == 1)
+        if (_dialect.GroupsCommits)
         {
-            await InsertPreparedAsync(connection, points, data, cancellationToken).ConfigureAwait(false);
+            await WriteGroupedAsync(new PendingWrite(points, data), cancellationToken).ConfigureAwait(false);
             return;
         }
+        await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = db.Database.GetDbConnection();
         var statements = SplitInserts(points, data);
         try
         {
@@ -93,9 +93,101 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         }
     }
 
+    /// <summary>A batch waiting to be written by <see cref="WriteGroupedAsync"/>; done when its rows are committed.</summary>
+    private sealed class PendingWrite(IReadOnlyList<TracePoint> points, string[] data)
+    {
+        public IReadOnlyList<TracePoint> Points { get; } = points;
+        public string[] Data { get; } = data;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly Lock _pendingLock = new();
+    private List<PendingWrite> _pending = [];
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>
+    /// Group commit, for an embedded database with one writer at a time: a batch joins the queue; whoever holds the
+    /// write gate commits everything queued in one transaction and completes each batch's call. Each call still returns
+    /// only once its rows are committed, and a batch is never split. Concurrent writers then share one commit (one set
+    /// of rewritten index pages in the WAL) instead of queueing on SQLite's lock. When a shared commit fails, each batch
+    /// of it is retried alone, so that a bad batch fails by itself.
+    /// </summary>
+    private async Task WriteGroupedAsync(PendingWrite write, CancellationToken cancellationToken)
+    {
+        lock (_pendingLock) _pending.Add(write);
+        try
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            bool removed;
+            lock (_pendingLock) removed = _pending.Remove(write);
+            if (removed) throw;
+            // Already taken by a commit in progress: its outcome is this call's.
+            await write.Done.Task.ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            if (!write.Done.Task.IsCompleted)
+            {
+                List<PendingWrite> group;
+                lock (_pendingLock)
+                {
+                    group = _pending;
+                    _pending = [];
+                }
+                await CommitGroupAsync(group, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+        await write.Done.Task.ConfigureAwait(false);
+    }
+
+    private async Task CommitGroupAsync(List<PendingWrite> group, CancellationToken leaderToken)
+    {
+        // The caller who commits may cancel only its own batch: a shared commit runs to its end.
+        var cancellationToken = group.Count == 1 ? leaderToken : CancellationToken.None;
+        try
+        {
+            await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            var connection = db.Database.GetDbConnection();
+            try
+            {
+                await InsertPreparedAsync(connection, group, cancellationToken).ConfigureAwait(false);
+                foreach (var w in group) w.Done.TrySetResult();
+                await _dialect.AfterCommitAsync(group.Sum(w => w.Points.Count)).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception) when (group.Count > 1)
+            {
+                // Nothing of the shared transaction was kept: each batch on its own, to fail alone.
+            }
+            foreach (var w in group)
+            {
+                try
+                {
+                    await InsertPreparedAsync(connection, [w], cancellationToken).ConfigureAwait(false);
+                    w.Done.TrySetResult();
+                }
+                catch (Exception e)
+                {
+                    w.Done.TrySetException(e);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var w in group) w.Done.TrySetException(e);
+        }
+    }
+
     // One prepared statement executed per row inside one transaction: the fast path for an embedded database.
-    private async Task InsertPreparedAsync(DbConnection connection, IReadOnlyList<TracePoint> points, string[] data,
-        CancellationToken cancellationToken)
+    private async Task InsertPreparedAsync(DbConnection connection, IReadOnlyList<PendingWrite> group, CancellationToken cancellationToken)
     {
         try
         {
@@ -118,20 +210,22 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
             command.CommandText = sql.Append(')').ToString();
             await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
             var parameters = command.Parameters;
-            for (var r = 0; r < points.Count; r++)
-            {
-                var p = points[r];
-                parameters[0].Value = p.Timestamp;
-                parameters[1].Value = p.BaseId;
-                parameters[2].Value = p.ParentId;
-                parameters[3].Value = p.TraceId;
-                parameters[4].Value = (object?)(p.Project ?? _settings.Project) ?? DBNull.Value;
-                parameters[5].Value = (object?)(_settings.Host ?? p.Host) ?? DBNull.Value;
-                parameters[6].Value = (object?)(p.Service ?? _settings.Service) ?? DBNull.Value;
-                parameters[7].Value = p.Name;
-                parameters[8].Value = data[r];
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            foreach (var (points, data) in group.Select(w => (w.Points, w.Data)))
+                for (var r = 0; r < points.Count; r++)
+                {
+                    var p = points[r];
+                    parameters[0].Value = p.Timestamp;
+                    parameters[1].Value = p.BaseId;
+                    parameters[2].Value = p.ParentId;
+                    parameters[3].Value = p.TraceId;
+                    parameters[4].Value = (object?)(p.Project ?? _settings.Project) ?? DBNull.Value;
+                    parameters[5].Value = (object?)(_settings.Host ?? p.Host) ?? DBNull.Value;
+                    parameters[6].Value = (object?)(p.Service ?? _settings.Service) ?? DBNull.Value;
+                    parameters[7].Value = p.Name;
+                    parameters[8].Value = data[r];
+                    // In-process: the synchronous call, without a task per row.
+                    command.ExecuteNonQuery();
+                }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
@@ -486,9 +580,9 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         command.Parameters.Add(p);
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _dialect.StopAsync().ConfigureAwait(false);
         _initLock.Dispose();
-        return ValueTask.CompletedTask;
     }
 }
