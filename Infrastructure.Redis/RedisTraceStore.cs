@@ -52,21 +52,24 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
         // Every document is written into one buffer by one writer; the values are slices of it.
         var lists = new Dictionary<string, List<RedisValue>>(StringComparer.Ordinal);
         var errors = new List<(string BaseId, string Record)>();
-        foreach (var point in points)
-            if (!TracePointRules.IsSafeId(point.BaseId))
-                throw new ArgumentException(TracePointRules.IdError("base_id", point.BaseId), nameof(points));
-        var buffer = new ArrayBufferWriter<byte>(points.Count * 384);
+        var buffer = RentBuffer(points.Count * 512);
         var ranges = TracePointJson.WriteAll(buffer, points, _options.Project, _options.Service);
         var documents = buffer.WrittenMemory;
         for (var i = 0; i < points.Count; i++)
         {
             var point = points[i];
-            if (!lists.TryGetValue(point.BaseId, out var values))
-                lists[point.BaseId] = values = [];
+            var baseId = point.BaseId ?? "";
+            if (!lists.TryGetValue(baseId, out var values))
+            {
+                // The key is built from the base id: checked once a trace (the use case has validated every point already).
+                if (!TracePointRules.IsSafeId(baseId))
+                    throw new ArgumentException(TracePointRules.IdError("base_id", point.BaseId), nameof(points));
+                lists[baseId] = values = [];
+            }
             values.Add(documents[ranges[i]]);
             if (_options.FilterErrorTrace && point.Info is not null
                 && point.Info.TryGetPropertyValue("etype", out var etype) && etype is not null)
-                errors.Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
+                errors.Add((baseId, ErrorRecord(baseId, point.Timestamp)));
         }
 
         await _connection.RunAsync("write trace points to", db =>
@@ -80,6 +83,27 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
             batch.Execute();
             return Task.WhenAll(pending);
         }, cancellationToken).ConfigureAwait(false);
+        // Only after every command was answered: a write that failed or timed out may still sit in the client's
+        // backlog, its values slices of this buffer, so that buffer is left to the garbage collector instead.
+        ReturnBuffer(buffer);
+    }
+
+    /// <summary>Serialisation buffers kept for reuse: a batch's documents (~0.5 MB) would otherwise be a new large-object-heap array each time.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<ArrayBufferWriter<byte>> _buffers = [];
+
+    /// <summary>Most buffers kept, and the largest kept (bytes): enough for the usual concurrent writers and batches.</summary>
+    private const int MaxKeptBuffers = 8, MaxKeptBufferBytes = 8 << 20;
+
+    private ArrayBufferWriter<byte> RentBuffer(int sizeHint)
+    {
+        if (!_buffers.TryTake(out var buffer)) return new ArrayBufferWriter<byte>(sizeHint);
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    private void ReturnBuffer(ArrayBufferWriter<byte> buffer)
+    {
+        if (buffer.Capacity <= MaxKeptBufferBytes && _buffers.Count < MaxKeptBuffers) _buffers.Add(buffer);
     }
 
     /// <summary>OSProfiler's error-index value, spaced as Python's <c>json.dumps</c> writes it.</summary>

@@ -13,14 +13,12 @@ public static class TracePointRules
     public const int MaxNameLength = 255;
 
     /// <summary>Whether <paramref name="id"/> is a safe trace id.</summary>
-    public static bool IsSafeId(string? id)
-    {
-        if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength) return false;
-        foreach (var c in id)
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-'))
-                return false;
-        return true;
-    }
+    public static bool IsSafeId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= MaxIdLength && !id.AsSpan().ContainsAnyExcept(SafeIdChars);
+
+    // Vectorised: every point's three ids are checked on ingest.
+    private static readonly System.Buffers.SearchValues<char> SafeIdChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 
     /// <summary>The message for an unsafe id, naming it (shortened, control characters shown as <c>?</c>).</summary>
     public static string IdError(string field, string? id) =>
