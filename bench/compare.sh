@@ -15,9 +15,10 @@
 #
 # Needs: dotnet, redis-server, redis-benchmark, /usr/bin/time (Debian 'time'), /usr/bin/python3 with OSProfiler
 # (Debian python3-osprofiler python3-redis; the 'osprofiler' command). Every row names its reference and target.
-# MySQL/PostgreSQL ingest rows (no target, for the record) are measured when mariadbd / postgres are installed
-# (Debian mariadb-server, postgresql), on servers started here with the test suite's relaxed durability
-# (innodb_flush_log_at_trx_commit=2; fsync=off, synchronous_commit=off). --no-sql skips them.
+# MySQL/PostgreSQL ingest rows (ours against OSProfiler's SQLAlchemy driver: Debian python3-sqlalchemy,
+# python3-pymysql, python3-psycopg2) are measured when mariadbd / postgres are installed (Debian mariadb-server,
+# postgresql), on servers started here with the test suite's relaxed durability (innodb_flush_log_at_trx_commit=2;
+# fsync=off, synchronous_commit=off) for both. --no-sql skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -41,9 +42,9 @@ done
 $py -c 'import osprofiler, redis' 2>/dev/null || { echo "compare.sh needs OSProfiler for $py (Debian python3-osprofiler python3-redis)" >&2; exit 2; }
 
 if [ $quick = 1 ]; then
-  ingest_points=50000 list_traces=2000 show_points=10000 sqlite_points=50000 py_points=5000 overhead_points=100000
+  ingest_points=50000 list_traces=2000 show_points=10000 sqlite_points=50000 py_points=5000 sql_py_points=500 overhead_points=100000
 else
-  ingest_points=500000 list_traces=20000 show_points=100000 sqlite_points=300000 py_points=20000 overhead_points=400000
+  ingest_points=500000 list_traces=20000 show_points=100000 sqlite_points=300000 py_points=20000 sql_py_points=3000 overhead_points=400000
 fi
 
 work=$(mktemp -d /tmp/profiler-compare.XXXXXX)
@@ -137,8 +138,18 @@ if [ $sql = 1 ] && [ -x /usr/sbin/mariadbd ]; then
   for r in $(seq "$runs"); do
     my_runs+=("$("$profiler" bench ingest -c "mysql+pymysql://bench:bench-pw@127.0.0.1:$my_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
   done
-  echo "mariadb ingest runs: ${my_runs[*]}" >&2
-  row "MariaDB ingest, points/s (for the record)" "$(printf '%s\n' "${my_runs[@]}" | best_max)" "-" "-" "-"
+  mariadb --no-defaults --socket="$my/sock" -uroot -e "CREATE DATABASE benchpy CHARACTER SET utf8mb4; GRANT ALL ON benchpy.* TO 'bench'@'%'"
+  my_py=()
+  for r in $(seq "$runs"); do
+    my_py+=("$($py bench/osprofiler_ingest.py "mysql+pymysql://bench:bench-pw@127.0.0.1:$my_port/benchpy" "$sql_py_points" 250 100 "bench-py-$r" | json points_per_second)")
+  done
+  # OSProfiler's driver logs and swallows its errors: count what it stored.
+  stored=$(mariadb --no-defaults --socket="$my/sock" -uroot -N -e "SELECT COUNT(*) FROM benchpy.data")
+  [ "$stored" = $((runs * sql_py_points)) ] || { echo "OSProfiler stored $stored of $((runs * sql_py_points)) points in MariaDB" >&2; exit 1; }
+  echo "mariadb ingest runs: ours ${my_runs[*]}; osprofiler ${my_py[*]}" >&2
+  o=$(printf '%s\n' "${my_runs[@]}" | best_max); p=$(printf '%s\n' "${my_py[@]}" | best_max)
+  row "MariaDB ingest, points/s (1 process, 4 writers)" "$o" "OSProfiler SQLAlchemy: $p" ">= 30x OSProfiler ($($py -c "print(round($o / $p, 1))")x)" \
+    "$($py -c "print('yes' if $o >= 30 * $p else 'no')")"
 fi
 if [ $sql = 1 ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/postgres" ]; then
   pg_port=$(free_port); pg=$work/postgres; mkdir -p "$pg"
@@ -156,8 +167,17 @@ if [ $sql = 1 ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/postgres" ]; then
   for r in $(seq "$runs"); do
     pg_runs+=("$("$profiler" bench ingest -c "postgresql://bench:bench-pw@127.0.0.1:$pg_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json --cleanup | json points_per_second)")
   done
-  echo "postgresql ingest runs: ${pg_runs[*]}" >&2
-  row "PostgreSQL ingest, points/s (for the record)" "$(printf '%s\n' "${pg_runs[@]}" | best_max)" "-" "-" "-"
+  psql -h "$pg" -p "$pg_port" -U postgres -d postgres -q -c "CREATE DATABASE benchpy OWNER bench"
+  pg_py=()
+  for r in $(seq "$runs"); do
+    pg_py+=("$($py bench/osprofiler_ingest.py "postgresql+psycopg2://bench:bench-pw@127.0.0.1:$pg_port/benchpy" "$sql_py_points" 250 100 "bench-py-$r" | json points_per_second)")
+  done
+  stored=$(psql -h "$pg" -p "$pg_port" -U postgres -d benchpy -tA -c "SELECT COUNT(*) FROM data")
+  [ "$stored" = $((runs * sql_py_points)) ] || { echo "OSProfiler stored $stored of $((runs * sql_py_points)) points in PostgreSQL" >&2; exit 1; }
+  echo "postgresql ingest runs: ours ${pg_runs[*]}; osprofiler ${pg_py[*]}" >&2
+  o=$(printf '%s\n' "${pg_runs[@]}" | best_max); p=$(printf '%s\n' "${pg_py[@]}" | best_max)
+  row "PostgreSQL ingest, points/s (1 process, 4 writers)" "$o" "OSProfiler SQLAlchemy: $p" ">= 30x OSProfiler ($($py -c "print(round($o / $p, 1))")x)" \
+    "$($py -c "print('yes' if $o >= 30 * $p else 'no')")"
 fi
 
 # --- 3. trace list over N Redis traces, process start included ------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""OSProfiler's Redis driver writing N points with notify() in a loop, as an OSProfiler-instrumented service does.
+"""OSProfiler's driver for a connection string (Redis, or SQLAlchemy for mysql+pymysql:// and postgresql+psycopg2://)
+writing N points with notify() in a loop, as an OSProfiler-instrumented service does.
 
-Usage: /usr/bin/python3 osprofiler_ingest.py redis://127.0.0.1:PORT POINTS PAYLOAD_BYTES TRACES RUN_PREFIX
+Usage: /usr/bin/python3 osprofiler_ingest.py CONNECTION_STRING POINTS PAYLOAD_BYTES TRACES RUN_PREFIX
 Prints one JSON object: points, seconds, points_per_second. Points are built before timing, like profiler bench's.
 """
 import datetime
@@ -9,10 +10,11 @@ import json
 import sys
 import time
 
-from osprofiler.drivers.redis_driver import Redis
+from osprofiler.drivers import base
 
 url, count, payload_bytes, traces, prefix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-driver = Redis(url, project="bench", service="bench", conf={})  # defaults: no [profiler] config
+# OSProfiler's own factory, as osprofiler.initializer.init_from_conf picks the driver; defaults: no [profiler] config.
+driver = base.get_driver(url, project="bench", service="bench", host="bench", conf={})
 filler = "x" * payload_bytes
 at = datetime.datetime.utcnow()
 points = []
