@@ -1,3 +1,4 @@
+using System.Buffers;
 using Profiler.Domain;
 
 namespace Profiler.Application.Common;
@@ -12,15 +13,13 @@ public static class TracePointRules
     public const int MaxIdLength = 255;
     public const int MaxNameLength = 255;
 
+    /// <summary>The characters of a safe id; searched vectorised, as every ingested point checks three ids.</summary>
+    private static readonly SearchValues<char> IdChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
+
     /// <summary>Whether <paramref name="id"/> is a safe trace id.</summary>
-    public static bool IsSafeId(string? id)
-    {
-        if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength) return false;
-        foreach (var c in id)
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-'))
-                return false;
-        return true;
-    }
+    public static bool IsSafeId(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= MaxIdLength && !id.AsSpan().ContainsAnyExcept(IdChars);
 
     /// <summary>The message for an unsafe id, naming it (shortened, control characters shown as <c>?</c>).</summary>
     public static string IdError(string field, string? id) =>
@@ -42,12 +41,9 @@ public static class TracePointRules
 
     private static bool IsLabel(string? value) => value is null || (value.Length <= MaxNameLength && !HasControl(value));
 
-    private static bool HasControl(string value)
-    {
-        foreach (var c in value)
-            if (char.IsControl(c)) return true;
-        return false;
-    }
+    /// <summary>Whether the text holds a character <see cref="char.IsControl(char)"/> calls one: U+0000–U+001F, U+007F–U+009F.</summary>
+    private static bool HasControl(string value) =>
+        value.AsSpan().ContainsAnyInRange('\u0000', '\u001F') || value.AsSpan().ContainsAnyInRange('\u007F', '\u009F');
 
     /// <summary>Checks one point; calls <paramref name="report"/> with (field, message) for each problem.</summary>
     public static void Check(TracePoint point, Action<string, string> report)
