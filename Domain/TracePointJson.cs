@@ -76,6 +76,22 @@ public static class TracePointJson
         };
     }
 
+    // Property names encoded once: the writer copies their bytes instead of checking and transcoding them per point.
+    private static readonly JsonEncodedText NameProperty = JsonEncodedText.Encode("name");
+    private static readonly JsonEncodedText BaseIdProperty = JsonEncodedText.Encode("base_id");
+    private static readonly JsonEncodedText TraceIdProperty = JsonEncodedText.Encode("trace_id");
+    private static readonly JsonEncodedText ParentIdProperty = JsonEncodedText.Encode("parent_id");
+    private static readonly JsonEncodedText TimestampProperty = JsonEncodedText.Encode("timestamp");
+    private static readonly JsonEncodedText InfoProperty = JsonEncodedText.Encode("info");
+    private static readonly JsonEncodedText ProjectProperty = JsonEncodedText.Encode("project");
+    private static readonly JsonEncodedText ServiceProperty = JsonEncodedText.Encode("service");
+
+    /// <summary>
+    /// Options of the writers this class creates: what <see cref="Write"/> writes is well-formed by construction, so the
+    /// writer need not check the structure of every token (the bytes are the same either way).
+    /// </summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
     /// <summary>
     /// Writes the point as OSProfiler's stored document: name, base_id, trace_id, parent_id, timestamp,
     /// info, project, service. <paramref name="project"/>/<paramref name="service"/> are used where the point has none.
@@ -83,17 +99,17 @@ public static class TracePointJson
     public static void Write(Utf8JsonWriter writer, TracePoint point, string? project = null, string? service = null)
     {
         writer.WriteStartObject();
-        writer.WriteString("name", point.Name);
-        writer.WriteString("base_id", point.BaseId);
-        writer.WriteString("trace_id", point.TraceId);
-        writer.WriteString("parent_id", point.ParentId);
-        writer.WriteString("timestamp", point.Timestamp);
-        writer.WritePropertyName("info");
+        writer.WriteString(NameProperty, point.Name);
+        writer.WriteString(BaseIdProperty, point.BaseId);
+        writer.WriteString(TraceIdProperty, point.TraceId);
+        writer.WriteString(ParentIdProperty, point.ParentId);
+        writer.WriteString(TimestampProperty, point.Timestamp);
+        writer.WritePropertyName(InfoProperty);
         if (point.Info is null) writer.WriteStartObject();
         else point.Info.WriteTo(writer);
         if (point.Info is null) writer.WriteEndObject();
-        WriteNullable(writer, "project", point.Project ?? project);
-        WriteNullable(writer, "service", point.Service ?? service);
+        WriteNullable(writer, ProjectProperty, point.Project ?? project);
+        WriteNullable(writer, ServiceProperty, point.Service ?? service);
         writer.WriteEndObject();
     }
 
@@ -113,19 +129,22 @@ public static class TracePointJson
 
     /// <summary>
     /// Appends each point as UTF-8 JSON to <paramref name="buffer"/> through one writer (no allocation per point) and
-    /// returns where each one is: the document of <c>points[i]</c> is <c>buffer.WrittenMemory[ranges[i]]</c>.
+    /// returns where each one is, counted from the first byte this call writes: when the buffer was empty, the document
+    /// of <c>points[i]</c> is <c>WrittenMemory[ranges[i]]</c>.
     /// </summary>
-    public static Range[] WriteAll(ArrayBufferWriter<byte> buffer, IReadOnlyList<TracePoint> points, string? project = null, string? service = null)
+    public static Range[] WriteAll(IBufferWriter<byte> buffer, IReadOnlyList<TracePoint> points, string? project = null, string? service = null)
     {
         var ranges = new Range[points.Count];
-        using var writer = new Utf8JsonWriter(buffer);
+        using var writer = new Utf8JsonWriter(buffer, WriterOptions);
+        var start = 0;
         for (var i = 0; i < points.Count; i++)
         {
-            var start = buffer.WrittenCount;
             Write(writer, points[i], project, service);
             writer.Flush();
+            var end = start + checked((int)writer.BytesCommitted);
+            ranges[i] = new Range(start, end);
+            start = end;
             writer.Reset();
-            ranges[i] = new Range(start, buffer.WrittenCount);
         }
         return ranges;
     }
@@ -135,13 +154,13 @@ public static class TracePointJson
     private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewScratch()
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        return (buffer, new Utf8JsonWriter(buffer));
+        return (buffer, new Utf8JsonWriter(buffer, WriterOptions));
     }
 
     /// <summary>The point's <c>info</c> as JSON text (<c>{}</c> when absent).</summary>
     public static string InfoJson(TracePoint point) => point.Info?.ToJsonString() ?? "{}";
 
-    private static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+    private static void WriteNullable(Utf8JsonWriter writer, JsonEncodedText name, string? value)
     {
         if (value is null) writer.WriteNull(name);
         else writer.WriteString(name, value);

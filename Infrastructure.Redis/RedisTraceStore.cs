@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -49,61 +50,68 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
     {
         if (points.Count == 0) return;
         // One LPUSH per trace with its points in batch order: the list ends up as if each point were pushed in turn.
-        // Every document is written into one buffer by one writer; the values are slices of it.
-        var lists = new Dictionary<string, List<RedisValue>>(StringComparer.Ordinal);
-        var errors = new List<(string BaseId, string Record)>();
-        var buffer = RentBuffer(points.Count * 512);
-        var ranges = TracePointJson.WriteAll(buffer, points, _options.Project, _options.Service);
-        var documents = buffer.WrittenMemory;
+        // First each point's trace (its base id checked once per trace; consecutive points mostly share one).
+        var traceOf = new int[points.Count];
+        var traceIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var baseIds = new List<string>();
+        var counts = new List<int>();
+        string? previousId = null;
+        var previous = -1;
         for (var i = 0; i < points.Count; i++)
         {
-            var point = points[i];
-            var baseId = point.BaseId ?? "";
-            if (!lists.TryGetValue(baseId, out var values))
+            var baseId = points[i].BaseId;
+            if (previous < 0 || !ReferenceEquals(baseId, previousId))
             {
-                // The key is built from the base id: checked once a trace (the use case has validated every point already).
                 if (!TracePointRules.IsSafeId(baseId))
-                    throw new ArgumentException(TracePointRules.IdError("base_id", point.BaseId), nameof(points));
-                lists[baseId] = values = [];
+                    throw new ArgumentException(TracePointRules.IdError("base_id", baseId), nameof(points));
+                ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(traceIndex, baseId, out var known);
+                if (!known)
+                {
+                    index = baseIds.Count;
+                    baseIds.Add(baseId);
+                    counts.Add(0);
+                }
+                previous = index;
+                previousId = baseId;
             }
-            values.Add(documents[ranges[i]]);
+            traceOf[i] = previous;
+            counts[previous]++;
+        }
+
+        // Every document is written into one pooled buffer by one writer; the values are slices of it.
+        var buffer = new PooledBufferWriter(points.Count * 512);
+        var ranges = TracePointJson.WriteAll(buffer, points, _options.Project, _options.Service);
+        var documents = buffer.WrittenMemory;
+        var lists = new RedisValue[baseIds.Count][];
+        for (var t = 0; t < lists.Length; t++) lists[t] = new RedisValue[counts[t]];
+        var filled = new int[lists.Length];
+        List<(string BaseId, string Record)>? errors = null;
+        for (var i = 0; i < points.Count; i++)
+        {
+            var t = traceOf[i];
+            lists[t][filled[t]++] = documents[ranges[i]];
+            var point = points[i];
             if (_options.FilterErrorTrace && point.Info is not null
                 && point.Info.TryGetPropertyValue("etype", out var etype) && etype is not null)
-                errors.Add((baseId, ErrorRecord(baseId, point.Timestamp)));
+                (errors ??= []).Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
         }
 
         await _connection.RunAsync("write trace points to", db =>
         {
             var batch = db.CreateBatch();
-            var pending = new List<Task>(lists.Count + errors.Count);
-            foreach (var (baseId, values) in lists)
-                pending.Add(batch.ListLeftPushAsync(ListPrefix + baseId, values.ToArray()));
-            foreach (var (baseId, record) in errors)
-                pending.Add(batch.StringSetAsync(ErrorPrefix + baseId, record));
+            var pending = new Task[lists.Length + (errors?.Count ?? 0)];
+            for (var t = 0; t < lists.Length; t++)
+                pending[t] = batch.ListLeftPushAsync(ListPrefix + baseIds[t], lists[t]);
+            if (errors is not null)
+                for (var e = 0; e < errors.Count; e++)
+                    pending[lists.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
             batch.Execute();
             return Task.WhenAll(pending);
         }, cancellationToken).ConfigureAwait(false);
-        // Only after every command was answered: a write that failed or timed out may still sit in the client's
-        // backlog, its values slices of this buffer, so that buffer is left to the garbage collector instead.
-        ReturnBuffer(buffer);
-    }
-
-    /// <summary>Serialisation buffers kept for reuse: a batch's documents (~0.5 MB) would otherwise be a new large-object-heap array each time.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentBag<ArrayBufferWriter<byte>> _buffers = [];
-
-    /// <summary>Most buffers kept, and the largest kept (bytes): enough for the usual concurrent writers and batches.</summary>
-    private const int MaxKeptBuffers = 8, MaxKeptBufferBytes = 8 << 20;
-
-    private ArrayBufferWriter<byte> RentBuffer(int sizeHint)
-    {
-        if (!_buffers.TryTake(out var buffer)) return new ArrayBufferWriter<byte>(sizeHint);
-        buffer.ResetWrittenCount();
-        return buffer;
-    }
-
-    private void ReturnBuffer(ArrayBufferWriter<byte> buffer)
-    {
-        if (buffer.Capacity <= MaxKeptBufferBytes && _buffers.Count < MaxKeptBuffers) _buffers.Add(buffer);
+        // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
+        // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
+        // the garbage collector then.
+        buffer.Return();
     }
 
     /// <summary>OSProfiler's error-index value, spaced as Python's <c>json.dumps</c> writes it.</summary>

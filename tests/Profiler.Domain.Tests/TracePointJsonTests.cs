@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Profiler.Domain;
 
 namespace Profiler.Domain.Tests;
@@ -34,5 +37,75 @@ public sealed class TracePointJsonTests
     {
         var e = Assert.Throws<FormatException>(() => TracePointJson.Parse([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]));
         Assert.Contains("UTF-8", e.Message);
+    }
+
+    /// <summary>
+    /// Points whose strings exercise the writer's escaping: quotes, HTML-sensitive and non-ASCII characters, a
+    /// control character, a surrogate pair; with and without info, project and service.
+    /// </summary>
+    private static List<TracePoint> AwkwardPoints() =>
+    [
+        new() { Name = "db-start", BaseId = "b-1", TraceId = "t-1", ParentId = "b-1", Timestamp = "2026-03-04T05:06:07.000008" },
+        new()
+        {
+            Name = "wsgi-stop", BaseId = "b-2", TraceId = "t:2", ParentId = "p.2", Timestamp = "2026-03-04T05:06:07.000009",
+            Info = new JsonObject
+            {
+                ["host"] = "h\"ost<&>'", ["payload"] = "caf\u00e9 \u2603 \ud83d\ude00 \u0001 tab\t nl\n",
+                ["n"] = 12.5, ["flag"] = true, ["none"] = null, ["list"] = new JsonArray(1, "two", new JsonObject { ["x"] = "y" }),
+            },
+            Project = "pr\u00f6ject", Service = null,
+        },
+    ];
+
+    /// <summary>The document as this class wrote it before property names were pre-encoded: the bytes to keep.</summary>
+    private static byte[] Reference(TracePoint point, string? project, string? service)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", point.Name);
+            writer.WriteString("base_id", point.BaseId);
+            writer.WriteString("trace_id", point.TraceId);
+            writer.WriteString("parent_id", point.ParentId);
+            writer.WriteString("timestamp", point.Timestamp);
+            writer.WritePropertyName("info");
+            if (point.Info is null) { writer.WriteStartObject(); writer.WriteEndObject(); }
+            else point.Info.WriteTo(writer);
+            if ((point.Project ?? project) is { } p) writer.WriteString("project", p); else writer.WriteNull("project");
+            if ((point.Service ?? service) is { } s) writer.WriteString("service", s); else writer.WriteNull("service");
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [Fact]
+    public void A_point_is_written_byte_for_byte_as_OSProfiler_reads_it()
+    {
+        var point = AwkwardPoints()[0];
+
+        Assert.Equal("{\"name\":\"db-start\",\"base_id\":\"b-1\",\"trace_id\":\"t-1\",\"parent_id\":\"b-1\"," +
+                     "\"timestamp\":\"2026-03-04T05:06:07.000008\",\"info\":{},\"project\":\"nova\",\"service\":null}",
+            System.Text.Encoding.UTF8.GetString(TracePointJson.ToUtf8(point, "nova")));
+    }
+
+    [Fact]
+    public void WriteAll_and_ToUtf8_write_the_same_bytes_as_before_for_every_point()
+    {
+        var points = AwkwardPoints();
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write("prefix"u8); // ranges count from the first byte WriteAll writes
+
+        var ranges = TracePointJson.WriteAll(buffer, points, "defproj", "defsvc");
+
+        var written = buffer.WrittenMemory[6..];
+        for (var i = 0; i < points.Count; i++)
+        {
+            var expected = Reference(points[i], "defproj", "defsvc");
+            Assert.Equal(expected, written[ranges[i]].ToArray());
+            Assert.Equal(expected, TracePointJson.ToUtf8(points[i], "defproj", "defsvc"));
+        }
+        Assert.Equal(written.Length, ranges[^1].End.Value);
     }
 }

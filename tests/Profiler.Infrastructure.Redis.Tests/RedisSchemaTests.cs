@@ -233,6 +233,50 @@ public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper outpu
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"listing took {watch.ElapsedMilliseconds} ms");
     }
 
+    [Fact]
+    public async Task Concurrent_batches_over_interleaved_traces_store_every_document_exactly_in_batch_order()
+    {
+        // Each write serialises into a pooled buffer that goes back to the pool once its commands are answered: batches
+        // written at the same time must never see each other's bytes.
+        await using var store = server.Open(new DriverSettings { Project = "defproj", Service = "defsvc" });
+        const int batches = 24, perBatch = 700, traces = 7;
+        var written = Enumerable.Range(0, batches).Select(b => Enumerable.Range(0, perBatch).Select(i => Point(
+            // New string instances each time: the same trace is recognised by its text, not its reference.
+            new string($"mix-{(b + i) % traces}".ToCharArray()), $"op-{b}-{i}", i % 2 == 0 ? "db-start" : "db-stop",
+            At.AddTicks(b * 10_000L + i * 10), new JsonObject { ["host"] = "node-1", ["payload"] = new string((char)('a' + b % 26), 200 + i % 97) },
+            project: i % 3 == 0 ? null : "nova")).ToList()).ToList();
+
+        await Task.WhenAll(written.Select(batch => Task.Run(() => store.WriteAsync(batch, CancellationToken.None))));
+
+        for (var t = 0; t < traces; t++)
+        {
+            var stored = (await server.Db().ListRangeAsync($"osprofiler_opt:mix-{t}")).Select(v => (byte[])v!).ToList();
+            var expected = written.Select(batch => batch.Where(p => p.BaseId == $"mix-{t}")
+                .Select(p => TracePointJson.ToUtf8(p, "defproj", "defsvc")).ToList()).ToList();
+            Assert.Equal(expected.Sum(e => e.Count), stored.Count);
+            // Batches land in any order, each one's points contiguous and in batch order (newest first in the list).
+            var remaining = stored.AsEnumerable().Reverse().ToList();
+            while (remaining.Count > 0)
+            {
+                var batch = expected.Single(e => e.Count > 0 && e[0].AsSpan().SequenceEqual(remaining[0]));
+                Assert.Equal(batch, remaining.Take(batch.Count));
+                remaining.RemoveRange(0, batch.Count);
+                expected.Remove(batch);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_with_one_unsafe_base_id_after_safe_ones_writes_nothing()
+    {
+        await using var store = server.Open();
+        await Assert.ThrowsAsync<ArgumentException>(() => store.WriteAsync(
+            [Point("ok-1", "op", "db-start", At), Point("ok-1", "op", "db-stop", At), Point("bad id", "op", "db-start", At)],
+            CancellationToken.None));
+
+        Assert.Empty(server.Admin.GetServer("127.0.0.1", server.Port).Keys(pattern: "*"));
+    }
+
     private static string TracePointJsonText(TracePoint point) =>
         System.Text.Encoding.UTF8.GetString(TracePointJson.ToUtf8(point));
 }

@@ -1,5 +1,6 @@
 using FluentValidation;
 using Profiler.Application.Common;
+using Profiler.Domain;
 
 namespace Profiler.Application.Traces.RecordTracePoints;
 
@@ -29,10 +30,15 @@ public sealed class RecordTracePointsCommandValidator : AbstractValidator<Record
                     continue;
                 }
                 // The usual valid point costs no allocation; only a failing one is checked again to name its faults.
-                if (TracePointRules.IsValid(points[i])) continue;
-                var index = i;
-                TracePointRules.Check(points[i], (field, message) => context.AddFailure($"Points[{index}].{field}", message));
+                if (!TracePointRules.IsValid(points[i])) ReportFaults(points[i], i, context);
             }
         });
     }
+
+    /// <summary>
+    /// Names the faults of an invalid point. A method of its own: a lambda capturing the index inside the loop would
+    /// allocate its closure for every point, valid or not.
+    /// </summary>
+    private static void ReportFaults(TracePoint point, int index, ValidationContext<RecordTracePointsCommand> context) =>
+        TracePointRules.Check(point, (field, message) => context.AddFailure($"Points[{index}].{field}", message));
 }

@@ -133,6 +133,9 @@ internal static class BenchCommand
         var latencies = new double[batches.Count];
         var next = -1;
         var done = 0L;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();
         using var bar = progress ? new ProgressBar(points.Count) : null;
         await Task.WhenAll(Enumerable.Range(0, s.Concurrency).Select(_ => Task.Run(async () =>
@@ -146,7 +149,19 @@ internal static class BenchCommand
                 bar?.Report(Interlocked.Add(ref done, batches[i].Length));
             }
         }, ct)));
-        return new Figures(points.Count, watch.Elapsed.TotalSeconds, [.. latencies], []);
+        var seconds = watch.Elapsed.TotalSeconds;
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        return new Figures(points.Count, seconds, [.. latencies], [])
+        {
+            // The client's side of the rate: CPU of this whole process (writers, driver, runtime), garbage
+            // collections (gen 0, 1, 2) and bytes allocated while the points were written, so that a run on a busy machine can still be compared.
+            Extra = new JsonObject
+            {
+                ["cpu_seconds"] = Math.Round(cpu.TotalSeconds, 3),
+                ["gc_collections"] = new JsonArray(Enumerable.Range(0, 3).Select(g => (JsonNode)(GC.CollectionCount(g) - collections[g])).ToArray()),
+                ["allocated_bytes"] = GC.GetTotalAllocatedBytes(precise: true) - allocated,
+            },
+        };
     }
 
     private static async Task<Figures> IngestAsync(IMediator mediator, Settings s, string prefix, CancellationToken ct)
