@@ -13,7 +13,7 @@ public sealed class SqliteDialect : SqlDialect
 {
     public override string JsonColumnType => "JSON";
 
-    /// <summary>SQLite is in-process: a prepared single-row INSERT per point in one transaction is fastest.</summary>
+    /// <summary>SQLite is in-process: <see cref="SqliteRowWriter"/> binds prepared statements directly instead of building multi-row INSERT text.</summary>
     public override int RowsPerInsert => 1;
 
     public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString)
@@ -37,11 +37,21 @@ public sealed class SqliteDialect : SqlDialect
         return connectionString.Path;
     }
 
-    /// <summary>synchronous=NORMAL is WAL's usual durability: no fsync per commit. A per-connection setting.</summary>
+    /// <summary>
+    /// Per-connection settings, one round trip. synchronous=NORMAL is WAL's usual durability: no fsync per commit,
+    /// the WAL is synced at each checkpoint. cache_size is a ceiling of 64 MiB (the default is 2 MiB, less than the
+    /// index pages a stream of batches keeps touching: reread through the OS on every batch otherwise); pages are
+    /// only held once read. wal_autocheckpoint 4000 pages (16 MiB of WAL at 4 KiB pages; default 1000): a batch of
+    /// 1000 points appends some 500 pages, most of them the same hot index pages every batch, so a checkpoint every
+    /// eighth batch instead of every second copies each of them once rather than four times, and syncs a quarter as
+    /// often. A commit is as durable as before (WAL, synchronous=NORMAL): a power cut may lose the commits since the
+    /// last sync, never the database. Measured with <c>profiler bench ingest</c> (300,000 points, batches of 1000,
+    /// with <see cref="SqliteRowWriter"/>): median batch 9.2 ms with the defaults, 6.3 ms with these.
+    /// </summary>
     public override async Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA synchronous=NORMAL;";
+        command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4000;";
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
