@@ -1,9 +1,11 @@
+using System.Buffers;
 using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -45,15 +47,25 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
     public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
     {
         if (points.Count == 0) return;
-        var data = new string[points.Count];
-        for (var i = 0; i < data.Length; i++) data[i] = EncodeData(points[i]);
         if (_dialect.GroupsCommits)
         {
-            await WriteGroupedAsync(new PendingWrite(points, data), cancellationToken).ConfigureAwait(false);
+            await WriteGroupedAsync(new PendingWrite(points), cancellationToken).ConfigureAwait(false);
             return;
         }
         await using var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
+        var data = new string[points.Count];
+        var info = new ArrayBufferWriter<byte>(512);
+        var encoded = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(info))
+        {
+            for (var i = 0; i < data.Length; i++)
+            {
+                encoded.ResetWrittenCount();
+                EncodeData(points[i], json, info, encoded);
+                data[i] = Encoding.UTF8.GetString(encoded.WrittenSpan);
+            }
+        }
         var statements = SplitInserts(points, data);
         try
         {
@@ -94,10 +106,9 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
     }
 
     /// <summary>A batch waiting to be written by <see cref="WriteGroupedAsync"/>; done when its rows are committed.</summary>
-    private sealed class PendingWrite(IReadOnlyList<TracePoint> points, string[] data)
+    private sealed class PendingWrite(IReadOnlyList<TracePoint> points)
     {
         public IReadOnlyList<TracePoint> Points { get; } = points;
-        public string[] Data { get; } = data;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -158,7 +169,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
             var connection = db.Database.GetDbConnection();
             try
             {
-                await InsertPreparedAsync(connection, group, cancellationToken).ConfigureAwait(false);
+                InsertGroup(connection, group, cancellationToken);
                 foreach (var w in group) w.Done.TrySetResult();
                 await _dialect.AfterCommitAsync(group.Sum(w => w.Points.Count)).ConfigureAwait(false);
                 return;
@@ -171,7 +182,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
             {
                 try
                 {
-                    await InsertPreparedAsync(connection, [w], cancellationToken).ConfigureAwait(false);
+                    InsertGroup(connection, [w], cancellationToken);
                     w.Done.TrySetResult();
                 }
                 catch (Exception e)
@@ -186,47 +197,14 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
         }
     }
 
-    // One prepared statement executed per row inside one transaction: the fast path for an embedded database.
-    private async Task InsertPreparedAsync(DbConnection connection, IReadOnlyList<PendingWrite> group, CancellationToken cancellationToken)
+    /// <summary>Writes the batches of a group in one transaction through <see cref="SqliteRowWriter"/>, all or none.</summary>
+    private void InsertGroup(DbConnection connection, IReadOnlyList<PendingWrite> group, CancellationToken cancellationToken)
     {
+        IReadOnlyList<TracePoint> points = group.Count == 1 ? group[0].Points : group.SelectMany(w => w.Points).ToList();
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            var sql = new StringBuilder("INSERT INTO data (").Append(Columns).Append(") VALUES (");
-            for (var i = 0; i < 9; i++)
-            {
-                if (i == 8)
-                {
-                    var placeholder = sql.Length;
-                    AddValue(command, sql.Append(','), null);
-                    var name = sql.ToString(placeholder + 1, sql.Length - placeholder - 1);
-                    sql.Length = placeholder + 1;
-                    sql.Append(_dialect.JsonValue(name));
-                }
-                else AddValue(command, i == 0 ? sql : sql.Append(','), null);
-            }
-            command.CommandText = sql.Append(')').ToString();
-            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            var parameters = command.Parameters;
-            foreach (var (points, data) in group.Select(w => (w.Points, w.Data)))
-                for (var r = 0; r < points.Count; r++)
-                {
-                    var p = points[r];
-                    parameters[0].Value = p.Timestamp;
-                    parameters[1].Value = p.BaseId;
-                    parameters[2].Value = p.ParentId;
-                    parameters[3].Value = p.TraceId;
-                    parameters[4].Value = (object?)(p.Project ?? _settings.Project) ?? DBNull.Value;
-                    parameters[5].Value = (object?)(_settings.Host ?? p.Host) ?? DBNull.Value;
-                    parameters[6].Value = (object?)(p.Service ?? _settings.Service) ?? DBNull.Value;
-                    parameters[7].Value = p.Name;
-                    parameters[8].Value = data[r];
-                    // In-process: the synchronous call, without a task per row.
-                    command.ExecuteNonQuery();
-                }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            // SQLite runs in this process: its calls complete synchronously, so there is nothing to await.
+            SqliteRowWriter.Write((SqliteConnection)connection, points, _settings, cancellationToken);
         }
         catch (DbException e)
         {
@@ -422,8 +400,56 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
     /// <summary>OSProfiler stores <c>data</c> double-encoded: a JSON string whose text is the JSON object.</summary>
     internal static string EncodeData(TracePoint point)
     {
-        var inner = "{\"info\": " + TracePointJson.InfoJson(point) + "}";
-        return JsonSerializer.Serialize(inner, StringEncoding);
+        var info = new ArrayBufferWriter<byte>(512);
+        using var json = new Utf8JsonWriter(info);
+        var output = new ArrayBufferWriter<byte>(1024);
+        EncodeData(point, json, info, output);
+        return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Appends the UTF-8 of <see cref="EncodeData(TracePoint)"/> to <paramref name="output"/> in one pass:
+    /// <c>info</c> is written once through <paramref name="json"/> (into <paramref name="info"/>, reset here), then
+    /// quoted. The bytes are those of the two-step form, <c>Serialize("{\"info\": " + InfoJson(point) + "}")</c> with
+    /// relaxed escaping: the writer's default encoder leaves only printable ASCII in <c>info</c>'s text, where that
+    /// escaping touches just <c>"</c> and <c>\</c>. Any other byte takes the two-step form itself.
+    /// </summary>
+    internal static void EncodeData(TracePoint point, Utf8JsonWriter json, ArrayBufferWriter<byte> info, IBufferWriter<byte> output)
+    {
+        info.ResetWrittenCount();
+        json.Reset(info);
+        if (point.Info is null)
+        {
+            json.WriteStartObject();
+            json.WriteEndObject();
+        }
+        else point.Info.WriteTo(json);
+        json.Flush();
+        var text = info.WrittenSpan;
+        if (text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0)
+        {
+            var inner = "{\"info\": " + Encoding.UTF8.GetString(text) + "}";
+            var quoted = JsonSerializer.Serialize(inner, StringEncoding);
+            output.Advance(Encoding.UTF8.GetBytes(quoted, output.GetSpan(Encoding.UTF8.GetMaxByteCount(quoted.Length))));
+            return;
+        }
+        ReadOnlySpan<byte> open = "\"{\\\"info\\\": "u8, close = "}\""u8;
+        var span = output.GetSpan(open.Length + 2 * text.Length + close.Length);
+        open.CopyTo(span);
+        var at = open.Length;
+        int next;
+        while ((next = text.IndexOfAny((byte)'"', (byte)'\\')) >= 0)
+        {
+            text[..next].CopyTo(span[at..]);
+            at += next;
+            span[at++] = (byte)'\\';
+            span[at++] = text[next];
+            text = text[(next + 1)..];
+        }
+        text.CopyTo(span[at..]);
+        at += text.Length;
+        close.CopyTo(span[at..]);
+        output.Advance(at + close.Length);
     }
 
     /// <summary>Reads <c>data</c> in either form: a JSON string holding the object (OSProfiler), or the object itself.</summary>

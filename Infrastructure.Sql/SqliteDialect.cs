@@ -26,7 +26,7 @@ public sealed class SqliteDialect : SqlDialect
     private string? _connectionString;
     private Task _checkpoint = Task.CompletedTask;
 
-    /// <summary>SQLite is in-process: a prepared single-row INSERT per point in one transaction is fastest.</summary>
+    /// <summary>SQLite is in-process: <see cref="SqliteRowWriter"/> binds prepared statements directly instead of building multi-row INSERT text.</summary>
     public override int RowsPerInsert => 1;
 
     /// <summary>One writer at a time: concurrent batches share a commit.</summary>

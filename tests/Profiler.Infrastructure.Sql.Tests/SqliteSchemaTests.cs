@@ -60,6 +60,73 @@ public sealed class SqliteSchemaTests : IDisposable
         Assert.Equal("GET", System.Text.Json.Nodes.JsonNode.Parse(inner)!["info"]!["request"]!["method"]!.GetValue<string>());
     }
 
+    /// <summary>The two-step encoding the one-pass <c>EncodeData</c> replaced: what OSProfiler-compatible bytes were.</summary>
+    private static string TwoStepEncoding(TracePoint point) => System.Text.Json.JsonSerializer.Serialize(
+        "{\"info\": " + TracePointJson.InfoJson(point) + "}",
+        new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+    private static TracePoint PointWithInfo(System.Text.Json.Nodes.JsonObject? info, string? project = "p") => new()
+    {
+        Name = "op-start", BaseId = "b", TraceId = "t", ParentId = "b", Timestamp = "2026-11-25T01:40:38.471000",
+        Info = info, Project = project, Service = "s",
+    };
+
+    [Fact]
+    public void Data_is_encoded_in_one_pass_to_the_same_bytes_as_in_two_steps()
+    {
+        var printable = new string(Enumerable.Range(0x20, 0x7F - 0x20).Select(c => (char)c).ToArray());
+        var infos = new List<System.Text.Json.Nodes.JsonObject?>
+        {
+            null,
+            new(),
+            new() { ["host"] = "h", ["payload"] = new string('x', 250) },
+            new() { ["ascii"] = printable, [printable] = 1 },
+            new() { ["controls"] = "\0\u0001\t\n\r\b\f\u001f\u007f", ["quotes"] = "\"'\\/\\\"" },
+            new() { ["unicode"] = "é ü 中文 😀 \u2028\u2029 \ufeff", ["html"] = "<script>&amp;</script>+`" },
+            new() { ["nested"] = new System.Text.Json.Nodes.JsonObject { ["a"] = new System.Text.Json.Nodes.JsonArray(1, 2.5, true, null, "x\"y") } },
+            System.Text.Json.Nodes.JsonNode.Parse("""{"parsed": "a\u00e9\"\\b", "n": 1e3, "esc": "\u003c"}""")!.AsObject(),
+        };
+        foreach (var info in infos)
+        {
+            var point = PointWithInfo(info);
+            Assert.Equal(TwoStepEncoding(point), SqlTraceStore.EncodeData(point));
+        }
+    }
+
+    [Fact]
+    public async Task Empty_strings_are_stored_as_empty_text_not_null()
+    {
+        await using (var store = Open())
+            await store.WriteAsync([PointWithInfo(new() { ["host"] = "" }, project: "")], CancellationToken.None);
+
+        var row = Query("SELECT project, host, typeof(project) AS t, typeof(data) AS d, data FROM data").Single();
+        Assert.Equal("", row["project"]);
+        Assert.Equal("", row["host"]);
+        Assert.Equal("text", row["t"]);
+        Assert.Equal("text", row["d"]);
+        Assert.Equal(TwoStepEncoding(PointWithInfo(new() { ["host"] = "" })), row["data"]);
+    }
+
+    [Fact]
+    public async Task A_batch_keeps_its_order_across_statements_and_a_failed_batch_leaves_no_row()
+    {
+        var points = Enumerable.Range(0, 2 * SqliteRowWriter.RowsPerStatement + 7).Select(i => new TracePoint
+        {
+            Name = i % 2 == 0 ? "op-start" : "op-stop", BaseId = "order", TraceId = $"t{i:D4}", ParentId = "order",
+            Timestamp = "2026-11-25T01:40:38.471000", Info = new() { ["i"] = i },
+        }).ToList();
+        await using (var store = Open())
+        {
+            await store.WriteAsync(points, CancellationToken.None);
+            using var cancelled = new CancellationTokenSource();
+            await cancelled.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.WriteAsync(points, cancelled.Token));
+        }
+
+        var ids = Query("SELECT trace_id FROM data ORDER BY id").Select(r => (string)r["trace_id"]!).ToList();
+        Assert.Equal(points.Select(p => p.TraceId), ids);
+    }
+
     [Fact]
     public async Task Rows_whose_data_holds_a_plain_object_or_garbage_still_read()
     {
