@@ -175,6 +175,31 @@ public sealed partial class PostgresDialect : SqlDialect
     [GeneratedRegex(@"^\s*(\d+)(?:\.(\d+))?")]
     private static partial Regex VersionPattern();
 
+    /// <summary>
+    /// Binary <c>COPY data (…) FROM STDIN</c>: one statement (a batch is stored whole or not at all), no parameter
+    /// objects, no SQL text per row, and the server skips parsing and planning. Needs only INSERT on <c>data</c>.
+    /// </summary>
+    public override bool HasBulkInsert => true;
+
+    public override async Task<bool> TryBulkInsertAsync(DbConnection connection, string columns, IReadOnlyList<string?[]> rows,
+        CancellationToken cancellationToken)
+    {
+        await using var importer = await ((NpgsqlConnection)connection)
+            .BeginBinaryImportAsync($"COPY data ({columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        foreach (var row in rows)
+        {
+            await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            for (var c = 0; c < row.Length; c++)
+            {
+                if (row[c] is not { } value) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                else await importer.WriteAsync(value, c == row.Length - 1 ? NpgsqlTypes.NpgsqlDbType.Json : NpgsqlTypes.NpgsqlDbType.Varchar,
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     public override string Describe(ConnectionString connectionString) =>
         Describe(new NpgsqlConnectionStringBuilder(BuildConnectionString(connectionString)));
 

@@ -70,6 +70,17 @@ public abstract class SqlDialect
     public virtual long MaxInsertBytes => long.MaxValue;
 
     /// <summary>
+    /// Writes <paramref name="rows"/> (values in the order of <paramref name="columns"/>, <c>data</c> last, its JSON text)
+    /// into table <c>data</c> as one statement, all or none, by the server's bulk path; false when the server has none
+    /// and multi-row INSERTs are used instead.
+    /// </summary>
+    public virtual Task<bool> TryBulkInsertAsync(DbConnection connection, string columns, IReadOnlyList<string?[]> rows,
+        CancellationToken cancellationToken) => Task.FromResult(false);
+
+    /// <summary>Whether <see cref="TryBulkInsertAsync"/> is implemented (the rows are only built then).</summary>
+    public virtual bool HasBulkInsert => false;
+
+    /// <summary>
     /// Whether concurrent writes are committed together (<c>SqlTraceStore</c>'s group commit): for an embedded
     /// database that takes one writer at a time anyway.
     /// </summary>

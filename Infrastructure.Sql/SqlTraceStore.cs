@@ -66,6 +66,24 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
                 data[i] = Encoding.UTF8.GetString(encoded.WrittenSpan);
             }
         }
+        if (_dialect.HasBulkInsert)
+        {
+            try
+            {
+                var rows = new string?[points.Count][];
+                for (var i = 0; i < rows.Length; i++)
+                {
+                    var p = points[i];
+                    rows[i] = [p.Timestamp, p.BaseId, p.ParentId, p.TraceId, p.Project ?? _settings.Project, _settings.Host ?? p.Host,
+                        p.Service ?? _settings.Service, p.Name, data[i]];
+                }
+                if (await _dialect.TryBulkInsertAsync(connection, Columns, rows, cancellationToken).ConfigureAwait(false)) return;
+            }
+            catch (DbException e)
+            {
+                throw Failure(SqlOperation.Write, e);
+            }
+        }
         var statements = SplitInserts(points, data);
         try
         {
