@@ -17,8 +17,8 @@
 # (Debian python3-osprofiler python3-redis; the 'osprofiler' command). Every row names its reference and target.
 # MySQL/PostgreSQL ingest rows (ours against OSProfiler's SQLAlchemy driver: Debian python3-sqlalchemy,
 # python3-pymysql, python3-psycopg2) are measured when mariadbd / postgres are installed (Debian mariadb-server,
-# postgresql), on servers started here with the test suite's relaxed durability (innodb_flush_log_at_trx_commit=2;
-# fsync=off, synchronous_commit=off) for both. --no-sql skips them.
+# postgresql), on servers started here with their default durability (a commit is synced: OSProfiler commits every
+# point, Profiler every batch). --no-sql skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -129,7 +129,7 @@ if [ $sql = 1 ] && [ -x /usr/sbin/mariadbd ]; then
     --skip-test-db --skip-name-resolve >"$my/install.log" 2>&1
   /usr/sbin/mariadbd --no-defaults --datadir="$my/data" --port="$my_port" --bind-address=127.0.0.1 --socket="$my/sock" \
     --pid-file="$my/pid" --user=root --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=256M \
-    --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 --performance-schema=OFF >"$my/server.log" 2>&1 &
+    --performance-schema=OFF >"$my/server.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do mariadb --no-defaults --socket="$my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
   mariadb --no-defaults --socket="$my/sock" -uroot -e 'SELECT 1' >/dev/null 2>&1 || { echo "mariadbd did not start:" >&2; cat "$my"/*.log >&2; exit 1; }
@@ -157,8 +157,8 @@ if [ $sql = 1 ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/postgres" ]; then
   as_pg=(); [ "$(id -u)" = 0 ] && { chmod o+x "$work"; chown -R postgres:postgres "$pg"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --); }
   "${as_pg[@]}" "$pg_bin/initdb" -D "$pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C \
     --no-sync --no-instructions >"$pg/initdb.log" 2>&1
-  "${as_pg[@]}" "$pg_bin/postgres" -D "$pg/data" -p "$pg_port" -k "$pg" -c listen_addresses=127.0.0.1 -c fsync=off \
-    -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB >"$pg/server.log" 2>&1 &
+  "${as_pg[@]}" "$pg_bin/postgres" -D "$pg/data" -p "$pg_port" -k "$pg" -c listen_addresses=127.0.0.1 \
+    -c shared_buffers=128MB >"$pg/server.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do psql -h "$pg" -p "$pg_port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
   psql -h "$pg" -p "$pg_port" -U postgres -d postgres -c 'SELECT 1' >/dev/null 2>&1 || { echo "postgres did not start:" >&2; cat "$pg"/*.log >&2; exit 1; }
