@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -50,7 +49,8 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
     {
         if (points.Count == 0) return;
         // One LPUSH per trace with its points in batch order: the list ends up as if each point were pushed in turn.
-        // First each point's trace (its base id checked once per trace; consecutive points mostly share one).
+        // First each point's trace, its base id checked when the trace is first seen (consecutive points mostly share
+        // one string: it is looked up only when it changes). Nothing is sent unless every base id is safe.
         var traceOf = new int[points.Count];
         var traceIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         var baseIds = new List<string>();
@@ -62,16 +62,15 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
             var baseId = points[i].BaseId;
             if (previous < 0 || !ReferenceEquals(baseId, previousId))
             {
-                if (!TracePointRules.IsSafeId(baseId))
-                    throw new ArgumentException(TracePointRules.IdError("base_id", baseId), nameof(points));
-                ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(traceIndex, baseId, out var known);
-                if (!known)
+                if (baseId is null || !traceIndex.TryGetValue(baseId, out previous))
                 {
-                    index = baseIds.Count;
+                    if (!TracePointRules.IsSafeId(baseId))
+                        throw new ArgumentException(TracePointRules.IdError("base_id", baseId), nameof(points));
+                    previous = baseIds.Count;
+                    traceIndex.Add(baseId, previous);
                     baseIds.Add(baseId);
                     counts.Add(0);
                 }
-                previous = index;
                 previousId = baseId;
             }
             traceOf[i] = previous;

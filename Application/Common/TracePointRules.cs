@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Profiler.Domain;
 
 namespace Profiler.Application.Common;
@@ -29,7 +30,7 @@ public static class TracePointRules
     }
 
     /// <summary>Whether <paramref name="id"/> is a safe trace id.</summary>
-    public static bool IsSafeId(string? id)
+    public static bool IsSafeId([NotNullWhen(true)] string? id)
     {
         if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength) return false;
         var bits = IdChars;
