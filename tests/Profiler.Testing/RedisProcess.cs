@@ -10,22 +10,33 @@ public sealed class RedisProcess : IDisposable
 {
     private readonly TempDirectory _dir = new("profiler-redis-");
     private readonly string _executable;
-    private readonly string[] _arguments;
+    private string[] _arguments = [];
 
     public RedisProcess(bool durable = false, params string[] extraArguments)
     {
         _executable = ServerProcess.Require("redis-server", "redis-server");
-        Port = FreePort.Next();
-        _arguments =
-        [
-            "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", _dir.Path,
-            .. durable ? new[] { "--appendonly", "yes", "--appendfsync", "always" } : ["--appendonly", "no"],
-            .. extraArguments,
-        ];
-        Process = Start();
+        // A port free a moment ago may be taken by another test process before the server binds it: try another.
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort.Next();
+            _arguments =
+            [
+                "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", _dir.Path,
+                .. durable ? new[] { "--appendonly", "yes", "--appendfsync", "always" } : ["--appendonly", "no"],
+                .. extraArguments,
+            ];
+            try
+            {
+                Process = Start();
+                break;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+            }
+        }
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
     public string Directory => _dir.Path;
     public ServerProcess Process { get; private set; }
     public bool IsRunning => !Process.HasExited;
@@ -56,7 +67,15 @@ public sealed class RedisProcess : IDisposable
         {
             try
             {
-                return ServerProcess.Start($"redis-server :{Port}", _executable, _arguments, Port, _dir.Path);
+                var server = ServerProcess.Start($"redis-server :{Port}", _executable, _arguments, Port, _dir.Path);
+                // An open port could belong to another test process's server: make sure it is this one.
+                server.WaitUntilReady(() =>
+                {
+                    var info = Cli("INFO", "server");
+                    if (!info.Split('\n').Any(line => line.Trim() == $"process_id:{server.Id}"))
+                        throw new InvalidOperationException($"127.0.0.1:{Port} answers, but not as process {server.Id}");
+                }, $"answering on 127.0.0.1:{Port}", TimeSpan.FromSeconds(10));
+                return server;
             }
             catch (InvalidOperationException) when (attempt < 5)
             {

@@ -116,6 +116,55 @@ public sealed class ServerProcess : IDisposable
         throw new InvalidOperationException($"{Name} did not listen on 127.0.0.1:{port} within {timeout.TotalSeconds} s:\n{Output}");
     }
 
+    /// <summary>
+    /// Waits until <paramref name="ready"/> succeeds (returns without throwing), for checks a listening port
+    /// does not prove: a unix socket created after the TCP listener, a database still recovering. Throws with the
+    /// last error and the server's output when the process exits or the time runs out.
+    /// </summary>
+    public void WaitUntilReady(Action ready, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (true)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException(
+                    $"{Name} exited with code {_process.ExitCode} before {what}:\n{last?.Message}\n{Output}", last);
+            try
+            {
+                ready();
+                return;
+            }
+            catch (InvalidOperationException e)
+            {
+                last = e;
+            }
+            if (DateTime.UtcNow >= deadline)
+                throw new InvalidOperationException(
+                    $"{Name} did not get to {what} within {timeout.TotalSeconds} s:\n{last.Message}\n{Output}", last);
+            Thread.Sleep(100);
+        }
+    }
+
+    /// <summary>
+    /// Starts a server on a fresh free port, trying again on another port (up to three times) when the one
+    /// chosen was taken between choosing and binding (tests in other processes pick free ports too).
+    /// </summary>
+    public static ServerProcess StartOnFreePort(Func<int, ServerProcess> start, out int port)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            port = FreePort.Next();
+            try
+            {
+                return start(port);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
     /// <summary>Kills the process (SIGKILL) and waits for it.</summary>
     public void Kill()
     {

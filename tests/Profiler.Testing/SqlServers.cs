@@ -15,7 +15,7 @@ public sealed class MariaDbServer : IDisposable
     private ServerProcess _server;
     private readonly string _client;
     private readonly string _mariadbd = "";
-    private readonly string[] _arguments = [];
+    private string[] _arguments = [];
 
     public MariaDbServer()
     {
@@ -31,16 +31,19 @@ public sealed class MariaDbServer : IDisposable
                 "--no-defaults", "--auth-root-authentication-method=normal", $"--datadir={data}", "--user=root",
                 "--skip-test-db", "--skip-name-resolve",
             ], _dir.Path, timeout: TimeSpan.FromMinutes(3));
-            Port = FreePort.Next();
             _mariadbd = mariadbd;
-            _arguments =
-            [
-                "--no-defaults", $"--datadir={data}", $"--port={Port}", "--bind-address=127.0.0.1", $"--socket={Socket}",
-                $"--pid-file={System.IO.Path.Combine(_dir.Path, "mariadb.pid")}", "--user=root", "--skip-name-resolve",
-                "--skip-log-bin", "--innodb-buffer-pool-size=128M", "--innodb-flush-log-at-trx-commit=2",
-                "--innodb-doublewrite=0", "--max-connections=300", "--performance-schema=OFF",
-            ];
-            _server = ServerProcess.Start("mariadbd", mariadbd, _arguments, Port, _dir.Path, timeout: TimeSpan.FromSeconds(90));
+            _server = ServerProcess.StartOnFreePort(port =>
+            {
+                _arguments =
+                [
+                    "--no-defaults", $"--datadir={data}", $"--port={port}", "--bind-address=127.0.0.1", $"--socket={Socket}",
+                    $"--pid-file={System.IO.Path.Combine(_dir.Path, "mariadb.pid")}", "--user=root", "--skip-name-resolve",
+                    "--skip-log-bin", "--innodb-buffer-pool-size=128M", "--innodb-flush-log-at-trx-commit=2",
+                    "--innodb-doublewrite=0", "--max-connections=300", "--performance-schema=OFF",
+                ];
+                return StartServer(port);
+            }, out var chosen);
+            Port = chosen;
             Admin($"CREATE USER '{User}'@'%' IDENTIFIED BY '{Password}'");
         }
         catch
@@ -53,6 +56,25 @@ public sealed class MariaDbServer : IDisposable
 
     public int Port { get; }
     public string Socket { get; }
+
+    /// <summary>
+    /// Starts mariadbd and returns once it answers on its unix socket: mariadbd listens on TCP a moment before it
+    /// creates the socket, so an open port alone is not enough for <see cref="Admin"/>.
+    /// </summary>
+    private ServerProcess StartServer(int port)
+    {
+        var server = ServerProcess.Start("mariadbd", _mariadbd, _arguments, port, _dir.Path, timeout: TimeSpan.FromSeconds(90));
+        try
+        {
+            server.WaitUntilReady(() => Admin("SELECT 1"), $"answering on {Socket}", TimeSpan.FromSeconds(60));
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Runs SQL as root over the unix socket; returns tab-separated rows.</summary>
     public string Admin(string sql, string? database = null) =>
@@ -81,7 +103,7 @@ public sealed class MariaDbServer : IDisposable
     public void Restart()
     {
         _server.Dispose();
-        _server = ServerProcess.Start("mariadbd", _mariadbd, _arguments, Port, _dir.Path, timeout: TimeSpan.FromSeconds(90));
+        _server = StartServer(Port);
     }
 
     public void Dispose()
@@ -133,11 +155,25 @@ public sealed class PostgresServer : IDisposable
             ServerProcess.Run(Exe(initdb), Args(initdb, "-D", data, "-U", "postgres", "--auth-local=trust",
                 "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"), _dir.Path,
                 timeout: TimeSpan.FromMinutes(3));
-            Port = FreePort.Next();
-            _server = ServerProcess.Start("postgres", Exe(postgres), Args(postgres, "-D", data, "-p", Port.ToString(),
-                "-k", _dir.Path, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=64MB"), Port, _dir.Path,
-                timeout: TimeSpan.FromSeconds(60));
+            _server = ServerProcess.StartOnFreePort(port =>
+            {
+                var server = ServerProcess.Start("postgres", Exe(postgres), Args(postgres, "-D", data, "-p", port.ToString(),
+                    "-k", _dir.Path, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                    "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=64MB"), port, _dir.Path,
+                    timeout: TimeSpan.FromSeconds(60));
+                try
+                {
+                    // The port opens before startup ends ("the database system is starting up").
+                    server.WaitUntilReady(() => AdminOn(port, "SELECT 1"), "accepting connections", TimeSpan.FromSeconds(60));
+                    return server;
+                }
+                catch
+                {
+                    server.Dispose();
+                    throw;
+                }
+            }, out var chosen);
+            Port = chosen;
             Admin($"CREATE ROLE {User} LOGIN PASSWORD '{Password}'");
         }
         catch
@@ -154,8 +190,10 @@ public sealed class PostgresServer : IDisposable
     public string SocketDirectory => _dir.Path;
 
     /// <summary>Runs SQL as the superuser over the unix socket; returns unaligned rows.</summary>
-    public string Admin(string sql, string database = "postgres") =>
-        ServerProcess.Run(_psql, ["-h", _dir.Path, "-p", Port.ToString(), "-U", "postgres", "-d", database,
+    public string Admin(string sql, string database = "postgres") => AdminOn(Port, sql, database);
+
+    private string AdminOn(int port, string sql, string database = "postgres") =>
+        ServerProcess.Run(_psql, ["-h", _dir.Path, "-p", port.ToString(), "-U", "postgres", "-d", database,
             "-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-c", sql], _dir.Path);
 
     /// <summary>A fresh database owned by <see cref="User"/>.</summary>
