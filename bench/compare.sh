@@ -11,7 +11,8 @@
 #   --no-sql        skip the MariaDB and PostgreSQL rows
 #
 # Ingest rows run profiler bench with --concurrency 4 (one process, four writers, as a collector serving several
-# services; redis-benchmark itself uses 50 connections) and --batch-size 1000.
+# services; redis-benchmark itself uses 50 connections) and --batch-size 1000, after bench ingest's default warm-up
+# (10% of --points, untimed: the runtime compiles the hot code meanwhile; redis-benchmark needs none).
 #
 # Needs: dotnet, redis-server, redis-benchmark, /usr/bin/time (Debian 'time'), /usr/bin/python3 with OSProfiler
 # (Debian python3-osprofiler python3-redis; the 'osprofiler' command). Every row names its reference and target.
@@ -44,7 +45,7 @@ $py -c 'import osprofiler, redis' 2>/dev/null || { echo "compare.sh needs OSProf
 if [ $quick = 1 ]; then
   ingest_points=50000 list_traces=2000 show_points=10000 sqlite_points=50000 py_points=5000 sql_py_points=500 overhead_points=100000
 else
-  ingest_points=500000 list_traces=20000 show_points=100000 sqlite_points=300000 py_points=20000 sql_py_points=3000 overhead_points=400000
+  ingest_points=1000000 list_traces=20000 show_points=100000 sqlite_points=300000 py_points=20000 sql_py_points=3000 overhead_points=400000
 fi
 
 work=$(mktemp -d /tmp/profiler-compare.XXXXXX)

@@ -71,6 +71,32 @@ public sealed class CliEndToEndTests(PublishedCli cli) : IDisposable
     }
 
     [Fact]
+    public void Bench_ingest_times_only_the_points_after_its_warm_up_and_cleans_up_both()
+    {
+        var bench = cli.Run(_work.Path, "bench", "ingest", "-c", Sqlite, "--points", "3000", "--traces", "10",
+            "--warmup", "1000", "--concurrency", "2", "--batch-size", "100", "--json", "--cleanup");
+
+        Assert.True(bench.ExitCode == 0, bench.All);
+        var figures = JsonNode.Parse(bench.StandardOutput)!;
+        Assert.Equal(3000, (long)figures["points"]!);
+        Assert.Equal(1000, (int)figures["warmup_points"]!);
+        Assert.True((double)figures["points_per_second"]! > 0);
+        // Ten timed traces and ten warm-up traces: all of them deleted, nothing of the run left.
+        Assert.Equal(20, (int)figures["cleanup"]!["deleted_traces"]!);
+        var list = cli.Run(_work.Path, "trace", "list", "--json", "-c", Sqlite);
+        Assert.Empty(JsonNode.Parse(list.StandardOutput)!["traces"]!.AsArray());
+    }
+
+    [Fact]
+    public void Bench_refuses_a_negative_warm_up_naming_the_option()
+    {
+        var bench = cli.Run(_work.Path, "bench", "ingest", "-c", Sqlite, "--warmup", "-5");
+
+        Assert.Equal(2, bench.ExitCode);
+        Assert.Contains("--warmup -5", bench.StandardError);
+    }
+
+    [Fact]
     public void A_report_file_can_be_shown_again_in_another_format()
     {
         var report = Path.Combine(_work.Path, "report.json");

@@ -31,14 +31,22 @@ internal static class BenchCommand
         var repeat = new Option<int>("--repeat") { Description = "Times to repeat a list or report run", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with the figures" };
         var cleanup = new Option<bool>("--cleanup") { Description = "Delete the bench's traces (bench-<run>-*) afterwards" };
+        var warmup = new Option<int?>("--warmup")
+        {
+            Description = "Points written before timing starts (ingest), so that the figures are the steady rate, not the runtime's JIT warm-up [default: 10% of --points, at most 100000]",
+        };
 
         Command Sub(string name, string description, Func<CliContext, Settings, string, CancellationToken, Task<Figures>> run)
         {
             var command = new Command(name, description) { points, traces, payload, concurrency, batch, repeat, json, cleanup };
+            if (name == "ingest") command.Options.Add(warmup);
             command.SetAction((result, ct) => CliErrors.Run(async () =>
             {
                 var settings = new Settings(result.GetValue(points), result.GetValue(traces), result.GetValue(payload),
-                    result.GetValue(concurrency), result.GetValue(batch), result.GetValue(repeat), result.GetValue(json));
+                    result.GetValue(concurrency), result.GetValue(batch), result.GetValue(repeat), result.GetValue(json))
+                {
+                    Warmup = result.GetValue(warmup) ?? Math.Min(result.GetValue(points) / 10, 100_000),
+                };
                 settings.Check();
                 await using var context = common.Context(result);
                 var prefix = "bench-" + RunId();
@@ -62,6 +70,9 @@ internal static class BenchCommand
 
     internal sealed record Settings(int Points, int Traces, int PayloadBytes, int Concurrency, int BatchSize, int Repeat, bool Json)
     {
+        /// <summary>Points ingest writes, untimed, before the timed points.</summary>
+        public int Warmup { get; init; }
+
         public void Check()
         {
             void Range(string name, int value, int min, int max)
@@ -74,6 +85,7 @@ internal static class BenchCommand
             Range("concurrency", Concurrency, 1, 1024);
             Range("batch-size", BatchSize, 1, RecordTracePointsCommand.MaxBatchSize);
             Range("repeat", Repeat, 1, 1000);
+            Range("warmup", Warmup, 0, 100_000_000);
         }
     }
 
@@ -166,9 +178,18 @@ internal static class BenchCommand
 
     private static async Task<Figures> IngestAsync(IMediator mediator, Settings s, string prefix, CancellationToken ct)
     {
+        // The warm-up writes the same kind of points, from as many writers, into traces of their own; untimed.
+        var warmupPrefix = prefix + "-warmup";
+        if (s.Warmup > 0)
+            await WriteBatchesAsync(mediator, MakePoints(warmupPrefix, s.Warmup, s.Traces, s.PayloadBytes), s, false, ct);
         var points = MakePoints(prefix, s.Points, s.Traces, s.PayloadBytes);
         var figures = await WriteAsync(mediator, points, s, true, ct);
-        return figures with { BaseIds = TraceIds(prefix, (int)Math.Min(s.Traces, (s.Points + 1L) / 2)) };
+        figures.Extra["warmup_points"] = s.Warmup;
+        return figures with
+        {
+            BaseIds = [.. TraceIds(prefix, (int)Math.Min(s.Traces, (s.Points + 1L) / 2)),
+                .. s.Warmup > 0 ? TraceIds(warmupPrefix, (int)Math.Min(s.Traces, (s.Warmup + 1L) / 2)) : []],
+        };
     }
 
     private static async Task<Figures> ListAsync(IMediator mediator, Settings s, string prefix, CancellationToken ct)
