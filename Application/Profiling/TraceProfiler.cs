@@ -150,7 +150,34 @@ public sealed class TraceProfiler
         if (ReferenceEquals(Ambient.Value, frame)) Ambient.Value = previous;
     }
 
-    internal static string NewId() => Guid.NewGuid().ToString();
+    /// <summary>Random bytes a thread draws ids from: 256 ids per refill.</summary>
+    private const int RandomBlock = 16 * 256;
+
+    [ThreadStatic] private static byte[]? t_random;
+    [ThreadStatic] private static int t_randomUsed;
+
+    /// <summary>
+    /// A random (version 4) UUID in its 36-character form, as OSProfiler's <c>uuid.uuid4()</c>. The 122 random bits
+    /// come from the operating system's cryptographic generator, as <see cref="Guid.NewGuid"/>'s do, but drawn 4 KiB
+    /// at a time per thread: <see cref="Guid.NewGuid"/> makes one system call per id, which was most of a scope's cost.
+    /// </summary>
+    internal static string NewId()
+    {
+        var random = t_random ??= new byte[RandomBlock];
+        var used = t_randomUsed;
+        if (used == 0 || used >= RandomBlock)
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(random);
+            used = 0;
+        }
+        var bytes = random.AsSpan(used, 16);
+        t_randomUsed = used + 16;
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40); // version 4
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        var id = new Guid(bytes, bigEndian: true).ToString();
+        bytes.Clear();
+        return id;
+    }
 }
 
 /// <summary>One level of the ambient stack: a profiler and the id new scopes take as parent.</summary>

@@ -52,6 +52,30 @@ public sealed class TraceProfilerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Trace_ids_are_distinct_random_version_4_uuids_on_every_thread()
+    {
+        // 4 threads x 2,000 ids: each thread refills its random block several times (256 ids a block).
+        var perThread = Enumerable.Range(0, 4)
+            .Select(_ => Task.Run(() => Enumerable.Range(0, 2_000).Select(_ => TraceProfiler.NewId()).ToList()))
+            .Select(t => t.Result).ToList();
+        var ids = perThread.SelectMany(x => x).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, id =>
+        {
+            Assert.Equal(36, id.Length);
+            Assert.True(Guid.TryParseExact(id, "D", out _), id);
+            Assert.Equal('4', id[14]);
+            Assert.Contains(id[19], "89ab");
+        });
+        // Random, not counted: every hex digit of the random part turns up in about equal measure.
+        var digits = string.Concat(ids.Select(id => id.Replace("-", "").Remove(12, 1).Remove(15, 1)));
+        var counts = digits.GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(16, counts.Count);
+        Assert.All(counts.Values, n => Assert.InRange(n, digits.Length / 16 * 0.9, digits.Length / 16 * 1.1));
+    }
+
+    [Fact]
     public void Unsafe_ids_are_refused_when_the_profiler_is_made()
     {
         var e = Assert.Throws<ArgumentException>(() => new TraceProfiler("k", _sink, baseId: "a b*"));
