@@ -9,8 +9,9 @@ using StackExchange.Redis;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// One store's connection: a single <see cref="ConnectionMultiplexer"/>, created on first use and reused. A failed
-/// connect is not remembered, so the next operation tries again. Every StackExchange.Redis failure leaves as a
+/// One store's connection: a single <see cref="ConnectionMultiplexer"/>, created when the store opens (in the
+/// background, <see cref="ConnectInBackground"/>) or on first use, and reused. A failed connect is not remembered, so
+/// the next operation tries again. Every StackExchange.Redis failure leaves as a
 /// <see cref="TraceStoreException"/> naming the store (password redacted) with the password scrubbed from the reason.
 /// </summary>
 internal sealed class RedisConnection : IAsyncDisposable
@@ -38,8 +39,9 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     private readonly RedisStoreOptions _options;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly Lock _gate = new();
     private volatile ConnectionMultiplexer? _multiplexer;
+    private Task<ConnectionMultiplexer>? _connecting;
     private bool _disposed;
 
     public RedisConnection(RedisStoreOptions options, ILogger logger)
@@ -96,28 +98,70 @@ internal sealed class RedisConnection : IAsyncDisposable
             return true;
         }, cancellationToken);
 
+    /// <summary>
+    /// Starts connecting now, without waiting: the first operation then finds the connection made or in progress (a
+    /// command-line tool spends the handshake's time loading and validating its request meanwhile). A failure is
+    /// not kept: the first operation sees it and the one after tries again.
+    /// </summary>
+    public void ConnectInBackground()
+    {
+        Task<ConnectionMultiplexer> connecting;
+        lock (_gate)
+        {
+            if (_disposed || _multiplexer is not null || _connecting is not null) return;
+            // On the thread pool: StackExchange.Redis does much of its start-up before its first await.
+            connecting = _connecting = Task.Run(ConnectAsync);
+        }
+        // Observed here so that a failure nobody asks about is not an unobserved task exception.
+        connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     private async Task<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
     {
         if (_multiplexer is { } existing) return existing;
-        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        Task<ConnectionMultiplexer> connecting;
+        lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_multiplexer is { } raced) return raced;
-            var multiplexer = await ConnectionMultiplexer.ConnectAsync(BuildConfiguration()).ConfigureAwait(false);
-            multiplexer.ConnectionFailed += (_, e) => _logger.LogWarning(
-                "Lost connection to {EndPoint} of {Store}: {Failure} {Reason}",
-                Show(e.EndPoint), _options.Describe(), e.FailureType, Scrub(e.Exception?.Message));
-            multiplexer.ConnectionRestored += (_, e) => _logger.LogInformation(
-                "Connection to {EndPoint} of {Store} restored", Show(e.EndPoint), _options.Describe());
-            _logger.LogDebug("Connected to {Store}", _options.Describe());
-            _multiplexer = multiplexer;
-            return multiplexer;
+            // Callers arriving while a connect is in flight share it, and its outcome.
+            connecting = _connecting ??= ConnectAsync();
         }
-        finally
+        return await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        ConnectionMultiplexer multiplexer;
+        try
         {
-            _connectLock.Release();
+            multiplexer = await ConnectionMultiplexer.ConnectAsync(BuildConfiguration()).ConfigureAwait(false);
         }
+        catch
+        {
+            // Not remembered: the next operation tries again.
+            lock (_gate) _connecting = null;
+            throw;
+        }
+        multiplexer.ConnectionFailed += (_, e) => _logger.LogWarning(
+            "Lost connection to {EndPoint} of {Store}: {Failure} {Reason}",
+            Show(e.EndPoint), _options.Describe(), e.FailureType, Scrub(e.Exception?.Message));
+        multiplexer.ConnectionRestored += (_, e) => _logger.LogInformation(
+            "Connection to {EndPoint} of {Store} restored", Show(e.EndPoint), _options.Describe());
+        _logger.LogDebug("Connected to {Store}", _options.Describe());
+        lock (_gate)
+        {
+            _connecting = null;
+            if (!_disposed)
+            {
+                _multiplexer = multiplexer;
+                return multiplexer;
+            }
+        }
+        // Disposed while connecting: the new connection is closed at once.
+        await multiplexer.DisposeAsync().ConfigureAwait(false);
+        throw new ObjectDisposedException(nameof(RedisConnection));
     }
 
     internal ConfigurationOptions BuildConfiguration()
@@ -275,20 +319,20 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _connectLock.WaitAsync().ConfigureAwait(false);
-        try
+        ConnectionMultiplexer? multiplexer;
+        lock (_gate)
         {
+            if (_disposed) return;
             _disposed = true;
-            if (_multiplexer is { } multiplexer)
-            {
-                _multiplexer = null;
-                await multiplexer.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
-                await multiplexer.DisposeAsync().ConfigureAwait(false);
-            }
+            multiplexer = _multiplexer;
+            _multiplexer = null;
         }
-        finally
+        if (multiplexer is not null)
         {
-            _connectLock.Release();
+            await multiplexer.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
+            await multiplexer.DisposeAsync().ConfigureAwait(false);
         }
+        // A connect still in flight is not waited for (it may be waiting on an unreachable host): it closes what it
+        // opens, seeing the store disposed.
     }
 }

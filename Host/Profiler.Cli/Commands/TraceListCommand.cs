@@ -42,13 +42,23 @@ internal static class TraceListCommand
         var idWidth = Math.Max("base_id".Length, traces.Count == 0 ? 0 : traces.Max(t => t.BaseId.Length));
         var tsWidth = Math.Max("timestamp".Length, traces.Count == 0 ? 0 : traces.Max(t => t.Timestamp.Length));
         var rule = $"+{new string('-', idWidth + 2)}+{new string('-', tsWidth + 2)}+";
-        var output = new StringWriter();
-        output.WriteLine(rule);
-        output.WriteLine($"| {"base_id".PadRight(idWidth)} | {"timestamp".PadRight(tsWidth)} |");
-        output.WriteLine(rule);
-        foreach (var t in traces) output.WriteLine($"| {t.BaseId.PadRight(idWidth)} | {t.Timestamp.PadRight(tsWidth)} |");
-        output.WriteLine(rule);
-        Console.Out.Write(output.ToString());
+        var spaces = new string(' ', Math.Max(idWidth, tsWidth));
+        using var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+        void Row(string id, string timestamp)
+        {
+            output.Write("| ");
+            output.Write(id);
+            output.Write(spaces.AsSpan(0, idWidth - id.Length));
+            output.Write(" | ");
+            output.Write(timestamp);
+            output.Write(spaces.AsSpan(0, tsWidth - timestamp.Length));
+            output.Write(" |\n");
+        }
+        output.Write(rule + "\n");
+        Row("base_id", "timestamp");
+        output.Write(rule + "\n");
+        foreach (var t in traces) Row(t.BaseId, t.Timestamp);
+        output.Write(rule + "\n");
     }
 
     private static void WriteJson(TracePage page)
