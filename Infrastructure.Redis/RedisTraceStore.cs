@@ -475,19 +475,27 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
         return keys;
     }
 
-    /// <summary>SCAN the whole keyspace for <paramref name="pattern"/>, handing each page to <paramref name="page"/>.</summary>
+    /// <summary>
+    /// SCAN the whole keyspace for <paramref name="pattern"/>, handing each page to <paramref name="page"/>. The next
+    /// SCAN is sent before a page is handed over, so that the server scans while the client works on the page (and
+    /// whatever the page's handler sends goes after it).
+    /// </summary>
     private static async Task ScanAsync(IDatabase db, string pattern, Action<RedisKey[]> page)
     {
-        var cursor = "0";
-        do
+        Task<RedisResult> Scan(string cursor) =>
+            db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster);
+
+        var pending = Scan("0");
+        while (true)
         {
-            var result = await db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster)
-                .ConfigureAwait(false);
-            var parts = (RedisResult[])result!;
-            cursor = parts[0].ToString();
+            var parts = (RedisResult[])(await pending.ConfigureAwait(false))!;
+            var cursor = parts[0].ToString();
             var keys = (RedisKey[])parts[1]!;
+            var more = cursor != "0";
+            if (more) pending = Scan(cursor);
             if (keys.Length > 0) page(keys);
-        } while (cursor != "0");
+            if (!more) return;
+        }
     }
 
     /// <summary>
