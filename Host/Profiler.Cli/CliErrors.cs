@@ -57,9 +57,48 @@ internal static class CliErrors
         }
         catch (Exception e)
         {
-            if (Environment.GetEnvironmentVariable("PROFILER_DEBUG") == "1") Console.Error.WriteLine(e);
-            return Fail($"unexpected {e.GetType().Name}: {e.Message} (set PROFILER_DEBUG=1 for details)", ExitCodes.Internal);
+            if (Environment.GetEnvironmentVariable("PROFILER_DEBUG") == "1") Console.Error.WriteLine(Redact(e.ToString()));
+            var plugin = PluginOf(e);
+            var origin = plugin is null ? "" : $" from plugin '{plugin.Value.Name}' ({plugin.Value.Folder})";
+            return Fail($"unexpected {e.GetType().Name}{origin}: {Redact(e.Message)} (set PROFILER_DEBUG=1 for details)",
+                ExitCodes.Internal);
         }
+    }
+
+    private static volatile string? _secret;
+
+    /// <summary>
+    /// The password of the connection string in use: removed from what an unexpected failure prints, since a plugin's
+    /// own message may hold it (the drivers' expected failures are redacted by the drivers and the store factory).
+    /// </summary>
+    public static void RedactSecret(string? password) => _secret = password is { Length: >= 3 } ? password : null;
+
+    private static string Redact(string text)
+    {
+        if (_secret is not { } secret) return text;
+        return text.Replace(secret, "***", StringComparison.Ordinal)
+            .Replace(Uri.EscapeDataString(secret), "***", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The plugin whose code threw <paramref name="e"/> (or an exception inside it): the first frame, from the throw
+    /// on, in an assembly a plugin's load context loaded (the driver's or one of its dependencies, as
+    /// StackExchange.Redis). Its folder under <c>plugins/</c> names the plugin.
+    /// </summary>
+    private static (string Name, string Folder)? PluginOf(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+            foreach (var frame in new System.Diagnostics.StackTrace(x, false).GetFrames())
+            {
+                var assembly = frame.GetMethod()?.DeclaringType?.Assembly;
+                if (assembly is null || assembly.IsDynamic
+                    || System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly) is not { } context
+                    || context == System.Runtime.Loader.AssemblyLoadContext.Default
+                    || Path.GetDirectoryName(assembly.Location) is not { Length: > 0 } folder)
+                    continue;
+                return (Path.GetFileName(folder), folder);
+            }
+        return null;
     }
 
     private static int Fail(string message, int code)

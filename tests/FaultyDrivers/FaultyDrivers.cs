@@ -59,3 +59,38 @@ public sealed class DuplicateSchemeDriver : ITraceStoreDriver
     public ITraceStore Open(ConnectionString connectionString, DriverSettings settings) =>
         throw new TraceStoreException($"the dup store of {typeof(DuplicateSchemeDriver).Assembly.GetName().Name} is not a real store");
 }
+
+/// <summary>
+/// Opens a store fine; the store then throws exceptions the contract does not allow (not a
+/// <see cref="TraceStoreException"/>), whose message (carelessly) holds the connection string's password.
+/// </summary>
+public sealed class StoreThrowsDriver : ITraceStoreDriver
+{
+    public string Name => "storethrows";
+    public IReadOnlyList<string> Schemes => ["storethrows"];
+
+    public ITraceStore Open(ConnectionString connectionString, DriverSettings settings) => new Store(connectionString.Password);
+
+    private sealed class Store(string? password) : ITraceStore
+    {
+        private InvalidOperationException Broken() => new($"the storethrows store broke (password {password})");
+
+        public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => throw Broken();
+
+        public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            throw Broken();
+#pragma warning disable CS0162 // an iterator needs a yield
+            yield break;
+#pragma warning restore CS0162
+        }
+
+        public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw Broken();
+
+        public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw Broken();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

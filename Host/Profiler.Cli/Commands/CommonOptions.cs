@@ -19,6 +19,10 @@ internal sealed class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public CliContext Context(ParseResult result) =>
-        new(result.GetValue(ConnectionString), result.GetValue(Plugins) ?? []);
+    public CliContext Context(ParseResult result)
+    {
+        var context = new CliContext(result.GetValue(ConnectionString), result.GetValue(Plugins) ?? []);
+        CliErrors.RedactSecret(Profiler.Domain.ConnectionString.TryParse(context.ConnectionString, out var parsed, out _) ? parsed?.Password : null);
+        return context;
+    }
 }

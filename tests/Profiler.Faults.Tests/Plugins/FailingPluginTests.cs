@@ -46,7 +46,7 @@ public sealed class FailingPluginTests(PublishedCli cli, ITestOutputHelper outpu
         output.WriteLine("profiler drivers:\n" + drivers.All);
 
         Assert.Equal(0, drivers.ExitCode);
-        foreach (var scheme in new[] { "jsonl", "sqlite", "redis", "openthrows", "opennull", "dup" })
+        foreach (var scheme in new[] { "jsonl", "sqlite", "redis", "openthrows", "opennull", "dup", "storethrows" })
             Assert.Contains(scheme, drivers.StandardOutput);
         foreach (var plugin in new[] { "FaultyDrivers", "FaultyDriversTwin" })
         {
@@ -78,6 +78,18 @@ public sealed class FailingPluginTests(PublishedCli cli, ITestOutputHelper outpu
                 Assert.DoesNotContain(Secret, r.All);
                 Assert.DoesNotContain("   at ", r.All);
             }
+        }
+
+        // A store that opened and then throws what the contract does not allow: exit 70, the plugin named, no password.
+        foreach (var args in new[] { new[] { "trace", "list" }, ["trace", "show", "some-id"], ["trace", "import", Fixtures.PointsFile("simple", "redis")] })
+        {
+            var r = cli.Run(_work.Path, [.. args, "-c", $"storethrows://:{Secret}@store.example/x", "--plugins", plugins]);
+            output.WriteLine($"{string.Join(' ', args)} -c storethrows: exit {r.ExitCode}: {LastLine(r)}");
+            Assert.True(r.ExitCode == 70, r.All);
+            Assert.Contains("unexpected InvalidOperationException from plugin 'FaultyDrivers'", LastLine(r));
+            Assert.Contains("the storethrows store broke (password ***)", LastLine(r));
+            Assert.DoesNotContain(Secret, r.All);
+            Assert.DoesNotContain("   at ", r.All);
         }
 
         // The working drivers beside them.
