@@ -12,12 +12,14 @@ public sealed class CliEndToEndTests(PublishedCli cli) : IDisposable
 
     public void Dispose() => _work.Dispose();
 
-    [Fact]
-    public void The_published_layout_holds_the_executable_and_the_SQL_plugin_without_the_hosts_contract()
+    [Theory]
+    [InlineData("Profiler.Infrastructure.Sql")]
+    [InlineData("Profiler.Infrastructure.Redis")]
+    public void The_published_layout_holds_the_executable_and_each_plugin_without_the_hosts_contract(string name)
     {
-        var plugin = Path.Combine(cli.Directory, "plugins", "Profiler.Infrastructure.Sql");
+        var plugin = Path.Combine(cli.Directory, "plugins", name);
 
-        Assert.True(File.Exists(Path.Combine(plugin, "Profiler.Infrastructure.Sql.dll")));
+        Assert.True(File.Exists(Path.Combine(plugin, name + ".dll")));
         Assert.False(File.Exists(Path.Combine(plugin, "Profiler.Application.dll")));
         Assert.False(File.Exists(Path.Combine(plugin, "Profiler.Domain.dll")));
         var drivers = cli.Run(_work.Path, "drivers");
