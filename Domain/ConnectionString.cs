@@ -148,6 +148,18 @@ public sealed class ConnectionString
         return Printable(redacted[..(q + 1)] + string.Join('&', parts));
     }
 
+    /// <summary>
+    /// <paramref name="text"/> (a message from code that saw this connection string) with the password, plain or
+    /// percent-encoded, replaced by <c>***</c>. Passwords under 3 characters are left: replacing them would mangle the
+    /// text without hiding anything worth hiding.
+    /// </summary>
+    public string ScrubPassword(string text)
+    {
+        if (Password is not { Length: >= 3 } password) return text;
+        return text.Replace(password, "***", StringComparison.Ordinal)
+            .Replace(Uri.EscapeDataString(password), "***", StringComparison.Ordinal);
+    }
+
     /// <summary>The connection string with its password and secret query values shown as <c>***</c>.</summary>
     public override string ToString()
     {

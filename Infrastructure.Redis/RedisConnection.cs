@@ -105,16 +105,8 @@ internal sealed class RedisConnection : IAsyncDisposable
     /// </summary>
     public void ConnectInBackground()
     {
-        Task<ConnectionMultiplexer> connecting;
         lock (_gate)
-        {
-            if (_disposed || _multiplexer is not null || _connecting is not null) return;
-            // On the thread pool: StackExchange.Redis does much of its start-up before its first await.
-            connecting = _connecting = Task.Run(ConnectAsync);
-        }
-        // Observed here so that a failure nobody asks about is not an unobserved task exception.
-        connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (!_disposed && _multiplexer is null) StartConnecting();
     }
 
     private async Task<ConnectionMultiplexer> GetAsync(CancellationToken cancellationToken)
@@ -125,10 +117,24 @@ internal sealed class RedisConnection : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_multiplexer is { } raced) return raced;
-            // Callers arriving while a connect is in flight share it, and its outcome.
-            connecting = _connecting ??= ConnectAsync();
+            connecting = StartConnecting();
         }
         return await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The connect in flight, or a new one (under <see cref="_gate"/>): callers arriving meanwhile share it and its
+    /// outcome. It runs on the thread pool, never inline: StackExchange.Redis does much of its start-up before its first
+    /// await, and a connect that failed at once must not be stored after it cleared itself.
+    /// </summary>
+    private Task<ConnectionMultiplexer> StartConnecting()
+    {
+        if (_connecting is { } inFlight) return inFlight;
+        var connecting = _connecting = Task.Run(ConnectAsync);
+        // Observed, so that a failure nobody waits for (a background connect) is not an unobserved task exception.
+        connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return connecting;
     }
 
     private async Task<ConnectionMultiplexer> ConnectAsync()

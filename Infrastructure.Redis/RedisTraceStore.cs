@@ -361,25 +361,25 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
         await ScanAsync(db, AllKeysPattern, keys =>
         {
             var batch = db.CreateBatch();
-            var names = new string[keys.Length];
-            var inList = new int[keys.Length];
+            var listKeys = new RedisKey[keys.Length];
+            var listIds = new string[keys.Length];
             var listed = 0;
-            for (var k = 0; k < keys.Length; k++)
+            foreach (var key in keys)
             {
-                var name = names[k] = keys[k].ToString();
-                if (name.StartsWith(ListPrefix, StringComparison.Ordinal)) inList[listed++] = k;
-                else if (name.StartsWith(LegacyPrefix, StringComparison.Ordinal)) legacy.Add(batch.StringGetAsync(keys[k]));
+                var name = key.ToString();
+                if (name.StartsWith(ListPrefix, StringComparison.Ordinal))
+                {
+                    listKeys[listed] = key;
+                    listIds[listed++] = name[ListPrefix.Length..];
+                }
+                else if (name.StartsWith(LegacyPrefix, StringComparison.Ordinal)) legacy.Add(batch.StringGetAsync(key));
             }
             for (var start = 0; start < listed; start += KeysPerScript)
             {
                 var chunk = new RedisKey[Math.Min(KeysPerScript, listed - start)];
                 var baseIds = new string[chunk.Length];
-                for (var j = 0; j < chunk.Length; j++)
-                {
-                    var k = inList[start + j];
-                    chunk[j] = keys[k];
-                    baseIds[j] = names[k][ListPrefix.Length..];
-                }
+                Array.Copy(listKeys, start, chunk, 0, chunk.Length);
+                Array.Copy(listIds, start, baseIds, 0, chunk.Length);
                 lists.Add((baseIds, batch.ScriptEvaluateAsync(EarliestTimestampsScript, chunk)));
             }
             batch.Execute();

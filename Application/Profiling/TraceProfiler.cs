@@ -163,20 +163,19 @@ public sealed class TraceProfiler
     /// </summary>
     internal static string NewId()
     {
-        var random = t_random ??= new byte[RandomBlock];
+        var random = t_random;
         var used = t_randomUsed;
-        if (used == 0 || used >= RandomBlock)
+        if (random is null || used == RandomBlock)
         {
+            random = t_random ??= new byte[RandomBlock];
             System.Security.Cryptography.RandomNumberGenerator.Fill(random);
             used = 0;
         }
-        var bytes = random.AsSpan(used, 16);
         t_randomUsed = used + 16;
+        var bytes = random.AsSpan(used, 16);
         bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40); // version 4
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
-        var id = new Guid(bytes, bigEndian: true).ToString();
-        bytes.Clear();
-        return id;
+        return new Guid(bytes, bigEndian: true).ToString();
     }
 }
 

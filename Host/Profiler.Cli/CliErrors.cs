@@ -65,20 +65,15 @@ internal static class CliErrors
         }
     }
 
-    private static volatile string? _secret;
+    private static volatile Profiler.Domain.ConnectionString? _store;
 
     /// <summary>
-    /// The password of the connection string in use: removed from what an unexpected failure prints, since a plugin's
+    /// The connection string in use: its password is removed from what an unexpected failure prints, since a plugin's
     /// own message may hold it (the drivers' expected failures are redacted by the drivers and the store factory).
     /// </summary>
-    public static void RedactSecret(string? password) => _secret = password is { Length: >= 3 } ? password : null;
+    public static void RedactPasswordOf(Profiler.Domain.ConnectionString? store) => _store = store;
 
-    private static string Redact(string text)
-    {
-        if (_secret is not { } secret) return text;
-        return text.Replace(secret, "***", StringComparison.Ordinal)
-            .Replace(Uri.EscapeDataString(secret), "***", StringComparison.Ordinal);
-    }
+    private static string Redact(string text) => _store?.ScrubPassword(text) ?? text;
 
     /// <summary>
     /// The plugin whose code threw <paramref name="e"/> (or an exception inside it): the first frame, from the throw

@@ -77,15 +77,7 @@ public sealed class StoreThrowsDriver : ITraceStoreDriver
 
         public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => throw Broken();
 
-        public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId,
-            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.Yield();
-            throw Broken();
-#pragma warning disable CS0162 // an iterator needs a yield
-            yield break;
-#pragma warning restore CS0162
-        }
+        public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) => throw Broken();
 
         public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw Broken();
 

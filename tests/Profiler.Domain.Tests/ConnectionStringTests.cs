@@ -5,6 +5,16 @@ namespace Profiler.Domain.Tests;
 public sealed class ConnectionStringTests
 {
     [Fact]
+    public void A_message_loses_the_password_plain_or_percent_encoded_but_a_tiny_password_is_left()
+    {
+        var store = ConnectionString.Parse("redis://:p%40ss%2Fw0rd@127.0.0.1:6379/0");
+
+        Assert.Equal("auth *** failed; url :***@", store.ScrubPassword("auth p@ss/w0rd failed; url :p%40ss%2Fw0rd@"));
+        Assert.Equal("a b a", ConnectionString.Parse("redis://:a@h/0").ScrubPassword("a b a"));
+        Assert.Equal("no password", ConnectionString.Parse("redis://h/0").ScrubPassword("no password"));
+    }
+
+    [Fact]
     public void A_redis_url_with_password_and_database_parses()
     {
         var cs = ConnectionString.Parse("redis://:s3cret@127.0.0.1:6380/2");

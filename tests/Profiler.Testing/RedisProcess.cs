@@ -15,25 +15,17 @@ public sealed class RedisProcess : IDisposable
     public RedisProcess(bool durable = false, params string[] extraArguments)
     {
         _executable = ServerProcess.Require("redis-server", "redis-server");
-        // A port free a moment ago may be taken by another test process before the server binds it: try another.
-        for (var attempt = 1; ; attempt++)
+        Process = ServerProcess.StartOnFreePort(port =>
         {
-            Port = FreePort.Next();
+            Port = port;
             _arguments =
             [
-                "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", _dir.Path,
+                "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", _dir.Path,
                 .. durable ? new[] { "--appendonly", "yes", "--appendfsync", "always" } : ["--appendonly", "no"],
                 .. extraArguments,
             ];
-            try
-            {
-                Process = Start();
-                break;
-            }
-            catch (InvalidOperationException) when (attempt < 3)
-            {
-            }
-        }
+            return Start();
+        }, out _);
     }
 
     public int Port { get; private set; }
@@ -67,15 +59,12 @@ public sealed class RedisProcess : IDisposable
         {
             try
             {
-                var server = ServerProcess.Start($"redis-server :{Port}", _executable, _arguments, Port, _dir.Path);
-                // An open port could belong to another test process's server: make sure it is this one.
-                server.WaitUntilReady(() =>
+                // An open port could belong to another test process's server: ready once it is this one.
+                return ServerProcess.Start($"redis-server :{Port}", _executable, _arguments, Port, _dir.Path, ready: server =>
                 {
-                    var info = Cli("INFO", "server");
-                    if (!info.Split('\n').Any(line => line.Trim() == $"process_id:{server.Id}"))
+                    if (!Cli("INFO", "server").Split('\n').Any(line => line.Trim() == $"process_id:{server.Id}"))
                         throw new InvalidOperationException($"127.0.0.1:{Port} answers, but not as process {server.Id}");
-                }, $"answering on 127.0.0.1:{Port}", TimeSpan.FromSeconds(10));
-                return server;
+                });
             }
             catch (InvalidOperationException) when (attempt < 5)
             {

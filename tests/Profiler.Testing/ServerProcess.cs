@@ -55,9 +55,15 @@ public sealed class ServerProcess : IDisposable
             $"'{executable}' is not installed: install Debian's {debianPackage} (apt-get install -y {debianPackage}); .ci/run does this.");
     }
 
-    /// <summary>Starts a process and returns once <paramref name="port"/> accepts connections (or throws with its output).</summary>
+    /// <summary>
+    /// Starts a process and returns once <paramref name="port"/> accepts connections and, when given, <paramref name="ready"/>
+    /// succeeds (returns without throwing <see cref="InvalidOperationException"/>): for what a listening port does not
+    /// prove, such as a unix socket created after the TCP listener, a database still starting up, or the port being this
+    /// process's and not another test process's. Throws with the server's output, the process stopped, otherwise.
+    /// </summary>
     public static ServerProcess Start(string name, string fileName, IEnumerable<string> arguments, int port,
-        string? workingDirectory = null, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+        string? workingDirectory = null, IDictionary<string, string>? environment = null, TimeSpan? timeout = null,
+        Action<ServerProcess>? ready = null)
     {
         var process = Launch(fileName, arguments, workingDirectory, environment);
         var server = new ServerProcess(process, name);
@@ -65,8 +71,17 @@ public sealed class ServerProcess : IDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        server.WaitForPort(port, timeout ?? TimeSpan.FromSeconds(30));
-        return server;
+        try
+        {
+            server.WaitForPort(port, timeout ?? TimeSpan.FromSeconds(30));
+            if (ready is not null) server.WaitUntilReady(() => ready(server), timeout ?? TimeSpan.FromSeconds(30));
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs a command to completion; throws with its output when it fails.</summary>
@@ -116,12 +131,7 @@ public sealed class ServerProcess : IDisposable
         throw new InvalidOperationException($"{Name} did not listen on 127.0.0.1:{port} within {timeout.TotalSeconds} s:\n{Output}");
     }
 
-    /// <summary>
-    /// Waits until <paramref name="ready"/> succeeds (returns without throwing), for checks a listening port
-    /// does not prove: a unix socket created after the TCP listener, a database still recovering. Throws with the
-    /// last error and the server's output when the process exits or the time runs out.
-    /// </summary>
-    public void WaitUntilReady(Action ready, string what, TimeSpan timeout)
+    private void WaitUntilReady(Action ready, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         Exception? last = null;
@@ -129,7 +139,7 @@ public sealed class ServerProcess : IDisposable
         {
             if (_process.HasExited)
                 throw new InvalidOperationException(
-                    $"{Name} exited with code {_process.ExitCode} before {what}:\n{last?.Message}\n{Output}", last);
+                    $"{Name} exited with code {_process.ExitCode} before it was ready:\n{last?.Message}\n{Output}", last);
             try
             {
                 ready();
@@ -141,7 +151,7 @@ public sealed class ServerProcess : IDisposable
             }
             if (DateTime.UtcNow >= deadline)
                 throw new InvalidOperationException(
-                    $"{Name} did not get to {what} within {timeout.TotalSeconds} s:\n{last.Message}\n{Output}", last);
+                    $"{Name} was not ready within {timeout.TotalSeconds} s:\n{last.Message}\n{Output}", last);
             Thread.Sleep(100);
         }
     }

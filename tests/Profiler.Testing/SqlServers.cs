@@ -61,20 +61,10 @@ public sealed class MariaDbServer : IDisposable
     /// Starts mariadbd and returns once it answers on its unix socket: mariadbd listens on TCP a moment before it
     /// creates the socket, so an open port alone is not enough for <see cref="Admin"/>.
     /// </summary>
-    private ServerProcess StartServer(int port)
-    {
-        var server = ServerProcess.Start("mariadbd", _mariadbd, _arguments, port, _dir.Path, timeout: TimeSpan.FromSeconds(90));
-        try
-        {
-            server.WaitUntilReady(() => Admin("SELECT 1"), $"answering on {Socket}", TimeSpan.FromSeconds(60));
-            return server;
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
-    }
+    private ServerProcess StartServer(int port) =>
+        ServerProcess.Start("mariadbd", _mariadbd, _arguments, port, _dir.Path, timeout: TimeSpan.FromSeconds(90),
+            ready: _ => Admin("SELECT 1"));
+
 
     /// <summary>Runs SQL as root over the unix socket; returns tab-separated rows.</summary>
     public string Admin(string sql, string? database = null) =>
@@ -155,24 +145,12 @@ public sealed class PostgresServer : IDisposable
             ServerProcess.Run(Exe(initdb), Args(initdb, "-D", data, "-U", "postgres", "--auth-local=trust",
                 "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"), _dir.Path,
                 timeout: TimeSpan.FromMinutes(3));
+            // The port opens before startup ends ("the database system is starting up"): ready once a query runs.
             _server = ServerProcess.StartOnFreePort(port =>
-            {
-                var server = ServerProcess.Start("postgres", Exe(postgres), Args(postgres, "-D", data, "-p", port.ToString(),
+                ServerProcess.Start("postgres", Exe(postgres), Args(postgres, "-D", data, "-p", port.ToString(),
                     "-k", _dir.Path, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
                     "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=64MB"), port, _dir.Path,
-                    timeout: TimeSpan.FromSeconds(60));
-                try
-                {
-                    // The port opens before startup ends ("the database system is starting up").
-                    server.WaitUntilReady(() => AdminOn(port, "SELECT 1"), "accepting connections", TimeSpan.FromSeconds(60));
-                    return server;
-                }
-                catch
-                {
-                    server.Dispose();
-                    throw;
-                }
-            }, out var chosen);
+                    timeout: TimeSpan.FromSeconds(60), ready: _ => AdminOn(port, "SELECT 1")), out var chosen);
             Port = chosen;
             Admin($"CREATE ROLE {User} LOGIN PASSWORD '{Password}'");
         }

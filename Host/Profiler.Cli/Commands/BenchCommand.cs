@@ -36,16 +36,17 @@ internal static class BenchCommand
             Description = "Points written before timing starts (ingest), so that the figures are the steady rate, not the runtime's JIT warm-up [default: 10% of --points, at most 100000]",
         };
 
-        Command Sub(string name, string description, Func<CliContext, Settings, string, CancellationToken, Task<Figures>> run)
+        Command Sub(string name, string description, Func<CliContext, Settings, string, CancellationToken, Task<Figures>> run,
+            params Option[] own)
         {
             var command = new Command(name, description) { points, traces, payload, concurrency, batch, repeat, json, cleanup };
-            if (name == "ingest") command.Options.Add(warmup);
+            foreach (var option in own) command.Options.Add(option);
             command.SetAction((result, ct) => CliErrors.Run(async () =>
             {
                 var settings = new Settings(result.GetValue(points), result.GetValue(traces), result.GetValue(payload),
                     result.GetValue(concurrency), result.GetValue(batch), result.GetValue(repeat), result.GetValue(json))
                 {
-                    Warmup = result.GetValue(warmup) ?? Math.Min(result.GetValue(points) / 10, 100_000),
+                    Warmup = own.Contains(warmup) ? result.GetValue(warmup) ?? Math.Min(result.GetValue(points) / 10, 100_000) : 0,
                 };
                 settings.Check();
                 await using var context = common.Context(result);
@@ -60,7 +61,7 @@ internal static class BenchCommand
 
         return new Command("bench", "Measure a store: ingest rate, listing and report latency, trace scope overhead")
         {
-            Sub("ingest", "Write --points points in batches from --concurrency writers", (c, s, p, ct) => IngestAsync(c.Mediator, s, p, ct)),
+            Sub("ingest", "Write --points points in batches from --concurrency writers", (c, s, p, ct) => IngestAsync(c.Mediator, s, p, ct), warmup),
             Sub("list", "Seed --traces traces, then time listing all of them", (c, s, p, ct) => ListAsync(c.Mediator, s, p, ct)),
             Sub("report", "Seed one trace of --points points, then time building its JSON report", (c, s, p, ct) => ReportAsync(c.Mediator, s, p, ct)),
             Sub("overhead", "Time a trace scope's start+stop on the caller's thread, with this store's driver behind the notifier",

@@ -22,7 +22,8 @@ internal sealed class CommonOptions
     public CliContext Context(ParseResult result)
     {
         var context = new CliContext(result.GetValue(ConnectionString), result.GetValue(Plugins) ?? []);
-        CliErrors.RedactSecret(Profiler.Domain.ConnectionString.TryParse(context.ConnectionString, out var parsed, out _) ? parsed?.Password : null);
+        Profiler.Domain.ConnectionString.TryParse(context.ConnectionString, out var parsed, out _);
+        CliErrors.RedactPasswordOf(parsed);
         return context;
     }
 }

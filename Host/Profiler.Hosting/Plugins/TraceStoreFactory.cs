@@ -49,28 +49,20 @@ public sealed class TraceStoreFactory(PluginCatalog catalog, ILoggerFactory logg
         }
         catch (FormatException e)
         {
-            throw Scrub(e.Message, parsed) is var m && m != e.Message ? new FormatException(m, e) : e;
+            throw parsed.ScrubPassword(e.Message) is var m && m != e.Message ? new FormatException(m, e) : e;
         }
         catch (TraceStoreException e)
         {
-            throw Scrub(e.Message, parsed) is var m && m != e.Message ? new TraceStoreException(m, e) : e;
+            throw parsed.ScrubPassword(e.Message) is var m && m != e.Message ? new TraceStoreException(m, e) : e;
         }
         catch (Exception e)
         {
             // The contract allows only the two above; anything else is the plugin's failure, and is said to be.
             throw new TraceStoreException(
                 $"Driver '{loaded.Driver.Name}' of plugin '{loaded.Plugin}' ({loaded.AssemblyPath}) failed to open '{parsed}': " +
-                $"{e.GetType().Name}: {Scrub(e.Message, parsed)}", e);
+                $"{e.GetType().Name}: {parsed.ScrubPassword(e.Message)}", e);
         }
         return store ?? throw new TraceStoreException(
             $"Driver '{loaded.Driver.Name}' of plugin '{loaded.Plugin}' ({loaded.AssemblyPath}) opened no store for '{parsed}' (its Open returned null).");
-    }
-
-    /// <summary>A plugin's message with the connection string's password (plain or percent-encoded) replaced by <c>***</c>.</summary>
-    private static string Scrub(string message, ConnectionString parsed)
-    {
-        if (parsed.Password is not { Length: >= 3 } password) return message;
-        return message.Replace(password, "***", StringComparison.Ordinal)
-            .Replace(Uri.EscapeDataString(password), "***", StringComparison.Ordinal);
     }
 }
