@@ -26,7 +26,7 @@ internal sealed class PointSummary
     /// <summary>Ticks of <see cref="Timestamp"/>, or <see cref="NoTime"/>.</summary>
     public long Ticks { get; private set; } = NoTime;
 
-    /// <summary>The value of a listing field (<see cref="Profiler.Application.Ports.TraceFields.Allowed"/>).</summary>
+    /// <summary>The value of a listing field (<see cref="Profiler.Storage.TraceFields.Allowed"/>).</summary>
     public string? Field(string field) => field switch
     {
         "base_id" => BaseId,

@@ -3,7 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using StackExchange.Redis;
 
 namespace Profiler.Infrastructure.Redis;

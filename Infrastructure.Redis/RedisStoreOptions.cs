@@ -1,6 +1,5 @@
 using System.Globalization;
-using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Infrastructure.Redis;

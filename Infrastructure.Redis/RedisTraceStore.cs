@@ -4,8 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using StackExchange.Redis;
 

@@ -3,8 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
-using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Infrastructure.Sql;

@@ -4,8 +4,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Infrastructure.Sql;

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using SQLitePCL;
 

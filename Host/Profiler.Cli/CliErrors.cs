@@ -1,5 +1,5 @@
 using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 
 namespace Profiler.Cli;
 

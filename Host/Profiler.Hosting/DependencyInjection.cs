@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Profiler.Application;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Hosting.Plugins;
 
 namespace Profiler.Hosting;

@@ -2,8 +2,8 @@ using BenchmarkDotNet.Attributes;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application;
-using Profiler.Application.Ports;
-using Profiler.Application.Profiling;
+using Profiler.Storage;
+using Profiler.Instrumentation;
 using Profiler.Domain;
 
 namespace Profiler.Benchmarks;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Profiler.Hosting.Instrumentation;
+using Profiler.Instrumentation;
 using Profiler.Testing;
 
 namespace Profiler.Hosting.Tests;

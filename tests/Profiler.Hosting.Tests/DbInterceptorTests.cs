@@ -1,8 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Profiler.Application.Profiling;
+using Profiler.Instrumentation;
 using Profiler.Domain;
-using Profiler.Hosting.Instrumentation;
 
 namespace Profiler.Hosting.Tests;
 

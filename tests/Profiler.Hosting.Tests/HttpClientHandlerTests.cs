@@ -1,6 +1,5 @@
 using System.Net;
-using Profiler.Application.Profiling;
-using Profiler.Hosting.Instrumentation;
+using Profiler.Instrumentation;
 
 namespace Profiler.Hosting.Tests;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Profiler.Application.Profiling;
+using Profiler.Instrumentation;
 
 namespace Profiler.Hosting.Tests;
 

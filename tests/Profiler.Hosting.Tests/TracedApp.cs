@@ -6,10 +6,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
-using Profiler.Application.Profiling;
+using Profiler.Storage;
+using Profiler.Instrumentation;
 using Profiler.Domain;
-using Profiler.Hosting.Instrumentation;
 using Profiler.Infrastructure.Sql;
 using Profiler.Testing;
 

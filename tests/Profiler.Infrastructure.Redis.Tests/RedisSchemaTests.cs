@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
 using Profiler.Testing;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Testing;
 using Xunit.Abstractions;

@@ -1,4 +1,4 @@
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Testing;
 

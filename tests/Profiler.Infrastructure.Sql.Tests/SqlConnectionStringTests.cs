@@ -1,6 +1,6 @@
 using MySqlConnector;
 using Npgsql;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Infrastructure.Sql.Tests;

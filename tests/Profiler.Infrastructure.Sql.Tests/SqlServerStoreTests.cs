@@ -1,4 +1,4 @@
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using static Profiler.Infrastructure.Sql.Tests.SqlServerTestKit;
 
 namespace Profiler.Infrastructure.Sql.Tests;

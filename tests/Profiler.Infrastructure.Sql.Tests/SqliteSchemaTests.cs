@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
 using Profiler.Infrastructure.Sql;

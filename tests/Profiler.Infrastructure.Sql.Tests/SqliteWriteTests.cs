@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Testing;
 using static Profiler.Infrastructure.Sql.Tests.SqlServerTestKit;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Profiler.Application.Traces.GetTraceReport;
-using Profiler.Application.Profiling;
+using Profiler.Instrumentation;
 using Profiler.Domain.Reports;
 
 namespace Profiler.Cli.Commands;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Profiler.Application.Profiling;
+using Profiler.Instrumentation;
 
 namespace Profiler.Cli.Commands;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using Profiler.Storage;
 using Profiler.Application.Common;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Application.Traces.ListErrorTraces;
 using Profiler.Application.Traces.ListTraces;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Domain.Reports;
 using Profiler.Hosting.Rendering;
@@ -67,5 +68,5 @@ internal static class TraceShowCommand
         return command;
     }
 
-    internal static string Show(string value) => Profiler.Application.Common.TracePointRules.Show(value);
+    internal static string Show(string value) => Profiler.Storage.TracePointRules.Show(value);
 }

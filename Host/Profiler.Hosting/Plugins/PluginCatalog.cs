@@ -1,7 +1,7 @@
 using System.Reflection;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Hosting.Plugins;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Hosting.Plugins;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 
 namespace Profiler.Hosting.Web;
 

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 
 namespace Profiler.Hosting.Web;
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Application.Traces.ListErrorTraces;
 using Profiler.Application.Traces.ListTraces;

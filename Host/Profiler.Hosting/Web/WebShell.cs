@@ -8,8 +8,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
-using Profiler.Hosting.Instrumentation;
+using Profiler.Storage;
+using Profiler.Instrumentation;
 
 namespace Profiler.Hosting.Web;
 

@@ -13,7 +13,7 @@ public sealed class WebShellOptions
     public required string ConnectionString { get; init; }
 
     /// <summary>Driver settings the store is opened with. Default: the driver defaults.</summary>
-    public Application.Ports.DriverSettings? DriverSettings { get; init; }
+    public Profiler.Storage.DriverSettings? DriverSettings { get; init; }
 
     /// <summary>
     /// Folders searched for driver plugins. Default null: <see cref="Plugins.PluginCatalog.DefaultFolders"/>

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Application.Tests.Traces;

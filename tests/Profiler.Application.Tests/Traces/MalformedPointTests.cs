@@ -1,7 +1,7 @@
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
 using Profiler.Testing;

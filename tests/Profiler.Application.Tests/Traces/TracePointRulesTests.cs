@@ -1,3 +1,4 @@
+using Profiler.Storage;
 using Profiler.Application.Common;
 using Profiler.Domain;
 

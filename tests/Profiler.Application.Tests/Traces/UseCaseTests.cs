@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application.Common;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Application.Traces.ListErrorTraces;
 using Profiler.Application.Traces.ListTraces;

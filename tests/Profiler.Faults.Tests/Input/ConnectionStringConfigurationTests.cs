@@ -1,8 +1,8 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
-using Profiler.Hosting.Instrumentation;
+using Profiler.Storage;
+using Profiler.Instrumentation;
 using Profiler.Hosting.Web;
 using Profiler.Testing;
 using Xunit.Abstractions;

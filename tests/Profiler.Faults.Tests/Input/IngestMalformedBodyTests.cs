@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 
@@ -190,7 +191,7 @@ internal static class Web
             {
                 var point = Profiler.Domain.TracePointJson.FromNode(item?.DeepClone());
                 var ok = true;
-                Profiler.Application.Common.TracePointRules.Check(point, (_, _) => ok = false);
+                Profiler.Storage.TracePointRules.Check(point, (_, _) => ok = false);
                 if (!ok) return false;
             }
             return true;

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Profiler.Storage;
 using Profiler.Application.Common;
-using Profiler.Application.Profiling;
+using Profiler.Instrumentation;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Profiler.Application.Ports;
-using Profiler.Application.Profiling;
+using Profiler.Storage;
+using Profiler.Instrumentation;
 using Profiler.Domain;
 using Profiler.Infrastructure.Redis;
 using Profiler.Infrastructure.Sql;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Infrastructure.Sql;
 using Profiler.Testing;

@@ -4,11 +4,10 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
-using Profiler.Application.Profiling;
+using Profiler.Storage;
+using Profiler.Instrumentation;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
-using Profiler.Hosting.Instrumentation;
 using Xunit.Abstractions;
 
 namespace Profiler.Faults.Tests.Outage;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using System.Diagnostics;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Infrastructure.Redis;
 using Profiler.Testing;

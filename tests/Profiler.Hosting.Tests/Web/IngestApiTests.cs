@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Hosting.Tests.Web;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Hosting.Tests.Web;

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Application.Ports;
+using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Hosting.Web;
 using Profiler.Testing;

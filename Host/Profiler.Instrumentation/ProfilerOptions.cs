@@ -1,0 +1,204 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Profiler.Storage;
+using Profiler.Instrumentation;
+using Profiler.Application.Traces.RecordTracePoints;
+using Profiler.Domain;
+
+namespace Profiler.Instrumentation;
+
+/// <summary>
+/// Instrumentation settings, read by <see cref="ProfilerOptions.FromConfiguration"/> from the <c>Profiler</c>
+/// configuration section (PascalCase keys, e.g. <c>Profiler:HmacKeys</c>) or from an OpenStack INI file's
+/// <c>[profiler]</c> or <c>[osprofiler]</c> section (OSProfiler's snake_case keys, e.g. <c>hmac_keys</c>; COMPAT §6).
+/// </summary>
+public sealed class ProfilerOptions
+{
+    /// <summary>The configuration sections read, first match wins per key.</summary>
+    public static readonly IReadOnlyList<string> SectionNames = ["Profiler", "osprofiler"];
+
+    /// <summary>Trace requests that carry a valid signed trace header (<c>enabled</c>). Default false.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// Keys a trace header may be signed with (<c>hmac_keys</c>, comma-separated, or a list). Default empty: then no
+    /// request is traced. Secrets: never logged or shown in errors.
+    /// </summary>
+    public IReadOnlyList<string> HmacKeys { get; set; } = [];
+
+    /// <summary>
+    /// Where points are stored (<c>connection_string</c>), e.g. <c>redis://host:6379</c>. Default null. The host's
+    /// store factory opens it; <c>AddProfiler</c> itself only expects an <see cref="ITraceStore"/> registration.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Keep an index of traces with errors (<c>filter_error_trace</c>). Default false.</summary>
+    public bool FilterErrorTrace { get; set; }
+
+    /// <summary>Store network timeout (<c>socket_timeout</c>, seconds). Default 0.1 s.</summary>
+    public TimeSpan SocketTimeout { get; set; } = TimeSpan.FromSeconds(0.1);
+
+    /// <summary>Redis Sentinel master name (<c>sentinel_service_name</c>). Default <c>mymaster</c>.</summary>
+    public string SentinelServiceName { get; set; } = "mymaster";
+
+    /// <summary>Project stored with this service's points (<c>project</c>). Default null (the store's default).</summary>
+    public string? Project { get; set; }
+
+    /// <summary>Service name stored with this service's points (<c>service</c>). Default null (the store's default).</summary>
+    public string? Service { get; set; }
+
+    /// <summary>Host put into <c>info.host</c> (<c>host</c>). Default null: the machine name.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>Most points waiting to be stored before new ones are dropped (<c>buffer_size</c>). Default 10 000.</summary>
+    public int BufferSize { get; set; } = 10_000;
+
+    /// <summary>Most points per write (<c>batch_size</c>, 1 to 10 000). Default 500.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long shutdown waits for buffered points (<c>flush_timeout</c>, seconds). Default 5 s.</summary>
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// <see cref="System.Diagnostics.ActivitySource"/> names whose activities become trace points inside a trace
+    /// (<c>activity_sources</c>, comma-separated, or a list). Default empty: none.
+    /// </summary>
+    public IReadOnlyList<string> ActivitySources { get; set; } = [];
+
+    /// <summary>The settings a storage driver opens the store with.</summary>
+    public DriverSettings ToDriverSettings(ILoggerFactory? loggerFactory = null) => new()
+    {
+        SocketTimeout = SocketTimeout,
+        SentinelServiceName = SentinelServiceName,
+        FilterErrorTrace = FilterErrorTrace,
+        Project = Project,
+        Service = Service,
+        Host = Host,
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
+    };
+
+    /// <summary>The notifier's settings.</summary>
+    public TraceNotifierOptions ToNotifierOptions() => new()
+    {
+        BufferSize = BufferSize,
+        BatchSize = BatchSize,
+        FlushTimeout = FlushTimeout,
+        Project = Project,
+        Service = Service,
+    };
+
+    /// <summary>
+    /// Reads the options from <paramref name="configuration"/>'s <c>Profiler</c> and <c>osprofiler</c> sections (an INI
+    /// file's <c>[profiler]</c> is the same section: keys are case-insensitive). Each setting may be spelled in
+    /// PascalCase or snake_case. Booleans accept true/false, yes/no, on/off, 1/0 (as oslo.config). Throws
+    /// <see cref="FormatException"/> naming the key, the value (never an HMAC key) and what is accepted.
+    /// </summary>
+    public static ProfilerOptions FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        // Children, not GetSection: their keys keep the file's spelling, so errors name the key as the user wrote it.
+        var children = configuration.GetChildren().ToList();
+        var sections = SectionNames
+            .SelectMany(name => children.Where(c => string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase)))
+            .ToList();
+        var o = new ProfilerOptions();
+        if (Find(sections, "Enabled", "enabled") is { } enabled) o.Enabled = Boolean(enabled);
+        if (Find(sections, "HmacKeys", "hmac_keys") is { } keys) o.HmacKeys = List(keys);
+        if (Find(sections, "ConnectionString", "connection_string") is { } cs) o.ConnectionString = Connection(cs);
+        if (Find(sections, "FilterErrorTrace", "filter_error_trace") is { } fet) o.FilterErrorTrace = Boolean(fet);
+        if (Find(sections, "SocketTimeout", "socket_timeout") is { } st) o.SocketTimeout = Seconds(st);
+        if (Find(sections, "SentinelServiceName", "sentinel_service_name") is { } ssn) o.SentinelServiceName = Text(ssn, allowEmpty: false)!;
+        if (Find(sections, "Project", "project") is { } project) o.Project = Text(project);
+        if (Find(sections, "Service", "service") is { } service) o.Service = Text(service);
+        if (Find(sections, "Host", "host") is { } host) o.Host = Text(host);
+        if (Find(sections, "BufferSize", "buffer_size") is { } bs) o.BufferSize = Integer(bs, 1, 10_000_000);
+        if (Find(sections, "BatchSize", "batch_size") is { } bat) o.BatchSize = Integer(bat, 1, RecordTracePointsCommand.MaxBatchSize);
+        if (Find(sections, "FlushTimeout", "flush_timeout") is { } ft) o.FlushTimeout = Seconds(ft);
+        if (Find(sections, "ActivitySources", "activity_sources") is { } sources) o.ActivitySources = List(sources);
+        return o;
+    }
+
+    /// <summary>Checks values set in code; throws <see cref="ArgumentException"/> naming the property and value.</summary>
+    public void Validate()
+    {
+        if (BufferSize < 1) throw new ArgumentException($"Profiler option BufferSize = {BufferSize} is out of range: use 1 or more");
+        if (BatchSize is < 1 or > RecordTracePointsCommand.MaxBatchSize)
+            throw new ArgumentException($"Profiler option BatchSize = {BatchSize} is out of range: use 1 to {RecordTracePointsCommand.MaxBatchSize}");
+        if (SocketTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"Profiler option SocketTimeout = {SocketTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s is out of range: use more than 0 seconds");
+        if (FlushTimeout < TimeSpan.Zero)
+            throw new ArgumentException($"Profiler option FlushTimeout = {FlushTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s is out of range: use 0 seconds or more");
+        if (HmacKeys.Any(string.IsNullOrEmpty)) throw new ArgumentException("Profiler option HmacKeys holds an empty key: remove it");
+    }
+
+    private static IConfigurationSection? Find(List<IConfigurationSection> sections, string pascal, string snake)
+    {
+        foreach (var section in sections)
+            foreach (var child in section.GetChildren())
+                if (string.Equals(child.Key, pascal, StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(child.Key, snake, StringComparison.OrdinalIgnoreCase))
+                    return child;
+        return null;
+    }
+
+    private static string Unquote(string value)
+    {
+        var v = value.Trim();
+        return v.Length >= 2 && (v[0] == '"' && v[^1] == '"' || v[0] == '\'' && v[^1] == '\'') ? v[1..^1] : v;
+    }
+
+    private static FormatException Error(IConfigurationSection s, string accepted) =>
+        new($"Profiler setting '{s.Path}' = '{Show(s.Value)}' is not valid: {accepted}.");
+
+    private static string Show(string? value) =>
+        value is null ? "" : value.Length > 80 ? value[..80] + "…" : new string(value.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+
+    private static bool Boolean(IConfigurationSection s) => Unquote(s.Value ?? "").ToLowerInvariant() switch
+    {
+        "true" or "yes" or "on" or "1" => true,
+        "false" or "no" or "off" or "0" => false,
+        _ => throw Error(s, "use true or false (also yes/no, on/off, 1/0)"),
+    };
+
+    private static TimeSpan Seconds(IConfigurationSection s)
+    {
+        var text = Unquote(s.Value ?? "");
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            && double.IsFinite(seconds) && seconds > 0 && seconds <= 3600)
+            return TimeSpan.FromSeconds(seconds);
+        throw Error(s, "use a number of seconds above 0 and at most 3600, e.g. 0.1");
+    }
+
+    private static int Integer(IConfigurationSection s, int min, int max)
+    {
+        var text = Unquote(s.Value ?? "");
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
+        throw Error(s, $"use a whole number from {min} to {max}");
+    }
+
+    private static string? Text(IConfigurationSection s, bool allowEmpty = true)
+    {
+        var text = Unquote(s.Value ?? "");
+        if (text.Any(char.IsControl) || text.Length > 255) throw Error(s, "use at most 255 printable characters");
+        if (text.Length == 0 && !allowEmpty) throw Error(s, "use a non-empty name");
+        return text.Length == 0 ? null : text;
+    }
+
+    private static string? Connection(IConfigurationSection s)
+    {
+        var text = Unquote(s.Value ?? "");
+        if (text.Length == 0) return null;
+        if (Domain.ConnectionString.TryParse(text, out _, out var error)) return text;
+        throw new FormatException($"Profiler setting '{s.Path}' is not valid: {error}");
+    }
+
+    private static IReadOnlyList<string> List(IConfigurationSection s)
+    {
+        var items = s.Value is not null
+            ? Unquote(s.Value).Split(',')
+            : s.GetChildren().Select(c => c.Value ?? "").ToArray();
+        return items.Select(i => i.Trim()).Where(i => i.Length > 0).ToArray();
+    }
+}

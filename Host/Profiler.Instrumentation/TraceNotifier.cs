@@ -1,0 +1,325 @@
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using MediatR;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Profiler.Application.Common;
+using Profiler.Application.Traces.RecordTracePoints;
+using Profiler.Domain;
+
+namespace Profiler.Instrumentation;
+
+/// <summary>Settings of a <see cref="TraceNotifier"/>.</summary>
+public sealed class TraceNotifierOptions
+{
+    /// <summary>Most events waiting to be sent; when full, new ones are dropped and counted. Default 10 000.</summary>
+    public int BufferSize { get; init; } = 10_000;
+
+    /// <summary>Most points sent in one <see cref="RecordTracePointsCommand"/>. Default 500.</summary>
+    public int BatchSize { get; init; } = 500;
+
+    /// <summary>First wait before retrying a batch the store refused. Default 50 ms; doubles per failure.</summary>
+    public TimeSpan MinRetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Longest wait between retries. Default 5 s.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long disposing waits for buffered points to be sent before dropping them. Default 5 s.</summary>
+    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>At most one log line per this interval for each of: drops, store failures, rejected points. Default 10 s.</summary>
+    public TimeSpan LogInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Project set on points (else the store's default). Default null.</summary>
+    public string? Project { get; init; }
+
+    /// <summary>Service set on points (else the store's default). Default null.</summary>
+    public string? Service { get; init; }
+}
+
+/// <summary>
+/// The sink between the profiler and the store: a bounded in-memory buffer and one background batcher that
+/// sends batches through <see cref="RecordTracePointsCommand"/> (so through validation, never straight to a store).
+/// </summary>
+/// <remarks>
+/// <para>Callers never block, do I/O or see a storage error: <see cref="TryWrite"/> is lock-free (an unbounded
+/// single-reader <see cref="Channel"/> bounded by an interlocked count, because a <c>BoundedChannel</c> takes a lock
+/// per write) and drops the event when <see cref="TraceNotifierOptions.BufferSize"/> events are waiting.</para>
+/// <para>While the store fails, the batcher retries the same batch with exponential backoff
+/// (<see cref="TraceNotifierOptions.MinRetryDelay"/> to <see cref="TraceNotifierOptions.MaxRetryDelay"/>); events keep
+/// buffering and are dropped only when the buffer is full. A batch the validator rejects is not retried: the points
+/// it names are dropped and counted in <see cref="RejectedCount"/>, the rest are sent. Drops, failures and rejections
+/// are logged at most once per <see cref="TraceNotifierOptions.LogInterval"/> each, and published as the
+/// <c>Profiler.Instrumentation</c> meter's counters.</para>
+/// </remarks>
+public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposable
+{
+    /// <summary>Name of the <see cref="Meter"/> the counters are published on.</summary>
+    public const string MeterName = "Profiler.Instrumentation";
+
+    private readonly IMediator _mediator;
+    private readonly TraceNotifierOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<TraceEvent> _channel = Channel.CreateUnbounded<TraceEvent>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Meter _meter;
+    private readonly Timer _dropReporter;
+    private readonly Task _batcher;
+    private TaskCompletionSource _progress = NewSignal();
+    private int _queued;
+    private long _accepted, _settled, _dropped, _droppedReported, _rejected, _sent, _failures;
+    private volatile bool _closed;
+    private int _disposed;
+    private DateTime _lastFailureLog = DateTime.MinValue, _lastRejectLog = DateTime.MinValue;
+
+    /// <summary>Starts the batcher. <paramref name="mediator"/> must reach a <see cref="RecordTracePointsCommand"/> handler.</summary>
+    public TraceNotifier(IMediator mediator, TraceNotifierOptions? options = null, ILogger<TraceNotifier>? logger = null)
+    {
+        _mediator = mediator ?? throw new ArgumentNullException(nameof(mediator));
+        _options = options ?? new TraceNotifierOptions();
+        if (_options.BufferSize < 1)
+            throw new ArgumentException($"BufferSize {_options.BufferSize} is out of range: use 1 or more", nameof(options));
+        if (_options.BatchSize is < 1 or > RecordTracePointsCommand.MaxBatchSize)
+            throw new ArgumentException(
+                $"BatchSize {_options.BatchSize} is out of range: use 1 to {RecordTracePointsCommand.MaxBatchSize}", nameof(options));
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+        _meter = new Meter(MeterName);
+        _meter.CreateObservableCounter("profiler.points.sent", () => SentCount, description: "Trace points stored");
+        _meter.CreateObservableCounter("profiler.points.dropped", () => DroppedCount, description: "Trace points dropped (buffer full or notifier closed)");
+        _meter.CreateObservableCounter("profiler.points.rejected", () => RejectedCount, description: "Trace points the validator rejected");
+        _meter.CreateObservableUpDownCounter("profiler.points.queued", () => QueuedCount, description: "Trace points waiting to be sent");
+
+        // The batcher and the timer must not inherit the creator's ambient profiler: a store that is itself
+        // instrumented would otherwise trace its own writes into the caller's trace.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _batcher = Task.Run(RunAsync);
+            _dropReporter = new Timer(_ => ReportDrops(), null, _options.LogInterval, _options.LogInterval);
+        }
+    }
+
+    /// <summary>Events dropped because the buffer was full or the notifier was closed.</summary>
+    public long DroppedCount => Interlocked.Read(ref _dropped);
+
+    /// <summary>Points the <c>RecordTracePoints</c> validator rejected (not retried).</summary>
+    public long RejectedCount => Interlocked.Read(ref _rejected);
+
+    /// <summary>Points the store accepted.</summary>
+    public long SentCount => Interlocked.Read(ref _sent);
+
+    /// <summary>Failed attempts to send a batch (each is retried).</summary>
+    public long FailedAttempts => Interlocked.Read(ref _failures);
+
+    /// <summary>Events waiting in the buffer.</summary>
+    public int QueuedCount => Math.Max(0, Volatile.Read(ref _queued));
+
+    /// <summary>Queues an event without blocking; false when it was dropped (buffer full or notifier disposed).</summary>
+    public bool TryWrite(in TraceEvent traceEvent)
+    {
+        if (_closed)
+        {
+            Interlocked.Increment(ref _dropped);
+            return false;
+        }
+        if (Interlocked.Increment(ref _queued) > _options.BufferSize)
+        {
+            Interlocked.Decrement(ref _queued);
+            Interlocked.Increment(ref _dropped);
+            return false;
+        }
+        Interlocked.Increment(ref _accepted);
+        if (_channel.Writer.TryWrite(traceEvent)) return true;
+        Interlocked.Decrement(ref _queued);
+        Interlocked.Increment(ref _dropped);
+        Settle(1);
+        return false;
+    }
+
+    /// <summary>
+    /// Waits until every event queued before the call was stored, rejected or dropped, or <paramref name="timeout"/>
+    /// passed. Returns true when everything was settled.
+    /// </summary>
+    public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var target = Interlocked.Read(ref _accepted);
+        var deadline = DateTime.UtcNow + timeout;
+        while (Interlocked.Read(ref _settled) < target)
+        {
+            var signal = Volatile.Read(ref _progress).Task;
+            if (Interlocked.Read(ref _settled) >= target) break;
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || _batcher.IsCompleted) return Interlocked.Read(ref _settled) >= target;
+            await Task.WhenAny(signal, Task.Delay(left, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Stops accepting events, sends what is buffered (waiting at most <see cref="TraceNotifierOptions.FlushTimeout"/>),
+    /// then drops and counts the rest.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _closed = true;
+        _channel.Writer.TryComplete();
+        if (await Task.WhenAny(_batcher, Task.Delay(_options.FlushTimeout)).ConfigureAwait(false) != _batcher)
+        {
+            _abort.Cancel();
+            await Task.WhenAny(_batcher, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        }
+        await _dropReporter.DisposeAsync().ConfigureAwait(false);
+        ReportDrops();
+        if (_batcher.IsCompleted) _abort.Dispose();
+        _meter.Dispose();
+    }
+
+    /// <summary>Synchronous <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task RunAsync()
+    {
+        TraceProfiler.Clean();
+        var reader = _channel.Reader;
+        List<TracePoint>? batch = null;
+        try
+        {
+            while (await reader.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
+            {
+                batch = new List<TracePoint>(Math.Min(_options.BatchSize, Math.Max(1, QueuedCount)));
+                var broken = 0;
+                while (batch.Count < _options.BatchSize && reader.TryRead(out var e))
+                {
+                    Interlocked.Decrement(ref _queued);
+                    try { batch.Add(e.ToTracePoint(_options.Project, _options.Service)); }
+                    catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
+                    {
+                        broken++;
+                        LogRejected($"point '{e.Name}' could not be built: {ex.Message}");
+                    }
+                }
+                if (broken > 0)
+                {
+                    Interlocked.Add(ref _rejected, broken);
+                    Settle(broken);
+                }
+                if (batch.Count > 0) await SendAsync(batch).ConfigureAwait(false);
+                batch = null;
+            }
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            var left = batch?.Count ?? 0;
+            while (reader.TryRead(out _))
+            {
+                Interlocked.Decrement(ref _queued);
+                left++;
+            }
+            Interlocked.Add(ref _dropped, left);
+            Settle(left);
+            if (left > 0)
+                _logger.LogWarning("Profiler: dropped {Count} buffered trace points at shutdown: the store did not take them within {Timeout}",
+                    left, _options.FlushTimeout);
+        }
+        catch (Exception e)
+        {
+            // Not expected: everything the store can throw is handled in SendAsync.
+            _logger.LogError(e, "Profiler: the trace point batcher stopped; trace points are no longer stored");
+        }
+    }
+
+    private async Task SendAsync(List<TracePoint> batch)
+    {
+        var delay = _options.MinRetryDelay;
+        var failuresInRow = 0;
+        IReadOnlyList<TracePoint> points = batch;
+        while (true)
+        {
+            try
+            {
+                await _mediator.Send(new RecordTracePointsCommand(points), _abort.Token).ConfigureAwait(false);
+                Interlocked.Add(ref _sent, points.Count);
+                Settle(points.Count);
+                if (failuresInRow > 0)
+                    _logger.LogInformation("Profiler: the trace store works again after {Failures} failed attempts", failuresInRow);
+                return;
+            }
+            catch (ValidationException e)
+            {
+                var kept = WithoutRejected(points, e);
+                var rejected = points.Count - kept.Count;
+                Interlocked.Add(ref _rejected, rejected);
+                Settle(rejected);
+                LogRejected(e.Message);
+                if (kept.Count == 0) return;
+                points = kept;
+            }
+            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                failuresInRow++;
+                Interlocked.Increment(ref _failures);
+                var now = DateTime.UtcNow;
+                if (failuresInRow == 1 || now - _lastFailureLog >= _options.LogInterval)
+                {
+                    _lastFailureLog = now;
+                    _logger.LogWarning("Profiler: storing {Count} trace points failed (attempt {Attempt}); retrying in {Delay} ms: {Error}",
+                        points.Count, failuresInRow, (int)delay.TotalMilliseconds, e.Message);
+                }
+                await Task.Delay(delay, _abort.Token).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    /// <summary>The points the validation errors do not name (<c>Points[i]…</c>); none when an error concerns the whole batch.</summary>
+    internal static IReadOnlyList<TracePoint> WithoutRejected(IReadOnlyList<TracePoint> points, ValidationException e)
+    {
+        var bad = new HashSet<int>();
+        foreach (var error in e.Errors)
+        {
+            var p = error.Property;
+            if (!p.StartsWith("Points[", StringComparison.Ordinal)) return [];
+            var end = p.IndexOf(']', 7);
+            if (end < 0 || !int.TryParse(p.AsSpan(7, end - 7), out var index)) return [];
+            bad.Add(index);
+        }
+        if (bad.Count == 0) return [];
+        var kept = new List<TracePoint>(points.Count);
+        for (var i = 0; i < points.Count; i++)
+            if (!bad.Contains(i)) kept.Add(points[i]);
+        return kept.Count == points.Count ? [] : kept;
+    }
+
+    private void LogRejected(string message)
+    {
+        var now = DateTime.UtcNow;
+        if (now - _lastRejectLog < _options.LogInterval) return;
+        _lastRejectLog = now;
+        _logger.LogWarning("Profiler: dropped trace points the validator rejected ({Total} so far): {Message}", RejectedCount, message);
+    }
+
+    private void ReportDrops()
+    {
+        var dropped = Interlocked.Read(ref _dropped);
+        var reported = Interlocked.Exchange(ref _droppedReported, dropped);
+        if (dropped > reported)
+            _logger.LogWarning("Profiler: dropped {Count} trace points ({Total} in all): the buffer of {Size} was full or the notifier closed",
+                dropped - reported, dropped, _options.BufferSize);
+    }
+
+    private void Settle(int count)
+    {
+        if (count == 0) return;
+        Interlocked.Add(ref _settled, count);
+        Interlocked.Exchange(ref _progress, NewSignal()).TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

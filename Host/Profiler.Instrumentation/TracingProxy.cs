@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Profiler.Instrumentation;
+
+/// <summary>
+/// How <see cref="Tracing.TraceInterface{T}"/> traces methods. The start point's info is
+/// <c>{"function": {"name": "Namespace.IType.Method", "args": "(1, 'x')", "kwargs": "{}"}}</c> merged into
+/// <see cref="Info"/>, as OSProfiler's <c>trace</c>/<c>trace_cls</c> (.NET has no keyword arguments, so
+/// <c>kwargs</c> is always <c>{}</c>).
+/// </summary>
+public sealed class TraceMethodOptions
+{
+    /// <summary>Leave <c>args</c>/<c>kwargs</c> out (e.g. arguments hold passwords). Default false.</summary>
+    public bool HideArgs { get; init; }
+
+    /// <summary>
+    /// Hide the result. Default true (as OSProfiler); when false the stop point carries
+    /// <c>{"function": {"result": "…"}}</c>, for a task its awaited result.
+    /// </summary>
+    public bool HideResult { get; init; } = true;
+
+    /// <summary>Extra info copied into every start point. Default none.</summary>
+    public JsonObject? Info { get; init; }
+
+    /// <summary>Longest text kept for one argument or result; longer ones are cut with <c>…</c>. Default 1000.</summary>
+    public int MaxValueLength { get; init; } = 1000;
+}
+
+/// <summary>The <see cref="DispatchProxy"/> behind <see cref="Tracing.TraceInterface{T}"/> (not sealed: DispatchProxy derives from it).</summary>
+public class TracingProxy<T> : DispatchProxy where T : class
+{
+    private static readonly ConcurrentDictionary<Type, MethodInfo> TaskAwaiters = new();
+    private static readonly ConcurrentDictionary<Type, MethodInfo> ValueTaskAwaiters = new();
+    private T _target = null!;
+    private string _name = "";
+    private TraceMethodOptions _options = null!;
+
+    internal static T Create(T target, string name, TraceMethodOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!typeof(T).IsInterface)
+            throw new ArgumentException($"TraceInterface needs an interface type, got {typeof(T).FullName}", nameof(T));
+        var proxy = Create<T, TracingProxy<T>>();
+        var self = (TracingProxy<T>)(object)proxy;
+        self._target = target;
+        self._name = name;
+        self._options = options;
+        return proxy;
+    }
+
+    /// <inheritdoc />
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        var profiler = TraceProfiler.Current;
+        if (profiler is null)
+            return targetMethod.Invoke(_target, BindingFlags.DoNotWrapExceptions, null, args, null);
+
+        var info = _options.Info?.DeepClone() as JsonObject ?? new JsonObject();
+        var function = new JsonObject { ["name"] = $"{targetMethod.DeclaringType?.FullName}.{targetMethod.Name}" };
+        if (!_options.HideArgs)
+        {
+            function["args"] = FormatArgs(args);
+            function["kwargs"] = "{}";
+        }
+        info["function"] = function;
+
+        var scope = profiler.Trace(_name, info);
+        object? result;
+        try
+        {
+            result = targetMethod.Invoke(_target, BindingFlags.DoNotWrapExceptions, null, args, null);
+        }
+        catch (Exception e)
+        {
+            scope.Fail(e);
+            scope.Dispose();
+            ExceptionDispatchInfo.Capture(e).Throw();
+            throw;
+        }
+
+        var returnType = targetMethod.ReturnType;
+        if (result is Task task)
+        {
+            scope.Detach();
+            if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>))
+            {
+                var awaiter = TaskAwaiters.GetOrAdd(returnType.GetGenericArguments()[0], t =>
+                    typeof(TracingProxy<T>).GetMethod(nameof(AwaitTaskOf), BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(t));
+                return awaiter.Invoke(this, [task, scope]);
+            }
+            return AwaitTask(task, scope);
+        }
+        if (returnType == typeof(ValueTask))
+        {
+            scope.Detach();
+            return AwaitValueTask((ValueTask)result!, scope);
+        }
+        if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(ValueTask<>))
+        {
+            scope.Detach();
+            var awaiter = ValueTaskAwaiters.GetOrAdd(returnType.GetGenericArguments()[0], t =>
+                typeof(TracingProxy<T>).GetMethod(nameof(AwaitValueTaskOf), BindingFlags.NonPublic | BindingFlags.Instance)!.MakeGenericMethod(t));
+            return awaiter.Invoke(this, [result, scope]);
+        }
+        if (!_options.HideResult && returnType != typeof(void)) SetResult(scope, result);
+        scope.Dispose();
+        return result;
+    }
+
+    private async Task AwaitTask(Task task, TraceScope scope)
+    {
+        try { await task.ConfigureAwait(false); }
+        catch (Exception e) when (scope.Fail(e)) { throw; }
+        finally { scope.Dispose(); }
+    }
+
+    private async Task<TResult> AwaitTaskOf<TResult>(Task task, TraceScope scope)
+    {
+        try
+        {
+            var value = await ((Task<TResult>)task).ConfigureAwait(false);
+            if (!_options.HideResult) SetResult(scope, value);
+            return value;
+        }
+        catch (Exception e) when (scope.Fail(e)) { throw; }
+        finally { scope.Dispose(); }
+    }
+
+    private static async ValueTask AwaitValueTask(ValueTask task, TraceScope scope)
+    {
+        try { await task.ConfigureAwait(false); }
+        catch (Exception e) when (scope.Fail(e)) { throw; }
+        finally { scope.Dispose(); }
+    }
+
+    private async ValueTask<TResult> AwaitValueTaskOf<TResult>(ValueTask<TResult> task, TraceScope scope)
+    {
+        try
+        {
+            var value = await task.ConfigureAwait(false);
+            if (!_options.HideResult) SetResult(scope, value);
+            return value;
+        }
+        catch (Exception e) when (scope.Fail(e)) { throw; }
+        finally { scope.Dispose(); }
+    }
+
+    private void SetResult(TraceScope scope, object? value) =>
+        scope.StopInfo["function"] = new JsonObject { ["result"] = Format(value) };
+
+    private string FormatArgs(object?[]? args)
+    {
+        if (args is null || args.Length == 0) return "()";
+        var text = new StringBuilder("(");
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (i > 0) text.Append(", ");
+            text.Append(Format(args[i]));
+        }
+        return text.Append(')').ToString();
+    }
+
+    private string Format(object? value)
+    {
+        var text = value switch
+        {
+            null => "null",
+            string s => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'",
+            bool b => b ? "true" : "false",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+        return text.Length <= _options.MaxValueLength ? text : string.Concat(text.AsSpan(0, _options.MaxValueLength), "…");
+    }
+}

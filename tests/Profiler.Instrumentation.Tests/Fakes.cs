@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Profiler.Application;
+using Profiler.Storage;
+using Profiler.Instrumentation;
+using Profiler.Domain;
+
+namespace Profiler.Instrumentation.Tests;
+
+/// <summary>Collects events in memory, as the notifier would queue them.</summary>
+internal sealed class CollectingSink : ITraceEventSink
+{
+    private readonly ConcurrentQueue<TraceEvent> _events = new();
+
+    public bool TryWrite(in TraceEvent traceEvent)
+    {
+        _events.Enqueue(traceEvent);
+        return true;
+    }
+
+    public IReadOnlyList<TracePoint> Points => _events.Select(e => e.ToTracePoint()).ToList();
+    public IReadOnlyList<TraceEvent> Events => _events.ToList();
+}
+
+/// <summary>An in-memory store that can be told to fail or hang (Application tests only).</summary>
+internal sealed class FakeTraceStore : ITraceStore
+{
+    private readonly ConcurrentQueue<TracePoint> _points = new();
+    private volatile TaskCompletionSource? _hang;
+
+    public volatile bool Failing;
+    public int Writes;
+
+    public IReadOnlyList<TracePoint> Points => _points.ToList();
+
+    public void Hang() => _hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    public void Release() => Interlocked.Exchange(ref _hang, null)?.TrySetResult();
+
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref Writes);
+        if (_hang is { } hang) await hang.Task.WaitAsync(cancellationToken);
+        if (Failing) throw new TraceStoreException("fake store is down");
+        foreach (var p in points) _points.Enqueue(p);
+    }
+
+    public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.CompletedTask;
+        yield break;
+    }
+
+    public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => Task.FromResult(new TracePage([], null));
+    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => Task.FromResult(new TracePage([], null));
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>A mediator with the real RecordTracePoints handler and validation, over this store.</summary>
+    public IMediator Mediator()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<ITraceStore>(this);
+        services.AddApplicationServices();
+        return services.BuildServiceProvider().GetRequiredService<IMediator>();
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Profiler.Application.Common;
+using Profiler.Instrumentation;
+using Profiler.Domain;
+
+namespace Profiler.Instrumentation.Tests;
+
+public sealed class TraceNotifierTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    private static TraceNotifierOptions Fast(int buffer = 10_000, int batch = 100) => new()
+    {
+        BufferSize = buffer,
+        BatchSize = batch,
+        MinRetryDelay = TimeSpan.FromMilliseconds(10),
+        MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+        FlushTimeout = TimeSpan.FromSeconds(2),
+    };
+
+    private static async Task Eventually(Func<bool> condition, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > Wait) Assert.Fail($"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task Points_reach_the_store_through_the_record_command_with_project_and_service()
+    {
+        var store = new FakeTraceStore();
+        await using var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { Project = "nova", Service = "api" });
+        var profiler = new TraceProfiler("k", notifier, "base");
+        for (var i = 0; i < 10; i++) using (profiler.Trace("db")) { }
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(20, store.Points.Count);
+        Assert.Equal(20, notifier.SentCount);
+        Assert.All(store.Points, p => Assert.Equal(("nova", "api", "base"), (p.Project, p.Service, p.BaseId)));
+    }
+
+    [Fact]
+    public async Task A_failing_store_never_reaches_the_caller_and_buffered_points_arrive_after_it_recovers()
+    {
+        var store = new FakeTraceStore { Failing = true };
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast());
+        var profiler = new TraceProfiler("k", notifier);
+        for (var i = 0; i < 50; i++) using (profiler.Trace("db")) { }
+        await Eventually(() => notifier.FailedAttempts >= 3, "retries");
+        Assert.Empty(store.Points);
+        Assert.Equal(0, notifier.DroppedCount);
+
+        store.Failing = false;
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(100, store.Points.Count);
+        Assert.Equal(100, store.Points.Select(p => (p.TraceId, p.Name)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Trace_returns_at_once_while_the_store_hangs_and_drops_are_counted_and_logged_when_the_buffer_is_full()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        var logger = new ListLogger();
+        var options = new TraceNotifierOptions { BufferSize = 100, BatchSize = 10, LogInterval = TimeSpan.FromMilliseconds(50) };
+        await using var notifier = new TraceNotifier(store.Mediator(), options, logger);
+        var profiler = new TraceProfiler("k", notifier);
+
+        var slowest = TimeSpan.Zero;
+        var total = Stopwatch.StartNew();
+        for (var i = 0; i < 500; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (profiler.Trace("db")) { }
+            if (sw.Elapsed > slowest) slowest = sw.Elapsed;
+        }
+        total.Stop();
+        Assert.True(total.Elapsed < TimeSpan.FromSeconds(2), $"1000 events took {total.Elapsed}");
+        Assert.True(slowest < TimeSpan.FromMilliseconds(200), $"slowest Trace call took {slowest}");
+
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+        var dropped = notifier.DroppedCount;
+        Assert.InRange(dropped, 1000 - 100 - 10, 1000 - 100);
+        await Eventually(() => logger.Lines.Any(l => l.Contains("dropped") && l.Contains("buffer of 100")), "a drop warning");
+
+        store.Release();
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(1000 - dropped, store.Points.Count);
+        Assert.Equal(dropped, notifier.DroppedCount);
+    }
+
+    [Fact]
+    public async Task Points_the_validator_rejects_are_dropped_and_counted_once_and_the_rest_are_stored()
+    {
+        var store = new FakeTraceStore();
+        var logger = new ListLogger();
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast(), logger);
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("good")) { }
+        using (profiler.Trace("bad\u0001name")) { }
+        using (profiler.Trace(new string('x', 300))) { }
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(4, notifier.RejectedCount);
+        Assert.Equal(["good-start", "good-stop"], store.Points.Select(p => p.Name).Order());
+        Assert.Equal(0, notifier.FailedAttempts);
+        Assert.Contains(logger.Lines, l => l.Contains("rejected"));
+    }
+
+    [Fact]
+    public void Rejected_points_are_found_by_the_index_the_validator_names()
+    {
+        TracePoint P(string n) => new() { Name = n, BaseId = "b", TraceId = "t", ParentId = "b", Timestamp = "2026-01-01T00:00:00.000000" };
+        var points = new[] { P("a-start"), P("b-start"), P("c-start") };
+        var kept = TraceNotifier.WithoutRejected(points, new ValidationException([new ValidationError("Points[1].name", "bad")]));
+        Assert.Equal(["a-start", "c-start"], kept.Select(p => p.Name));
+        Assert.Empty(TraceNotifier.WithoutRejected(points, new ValidationException([new ValidationError("Points", "too many")])));
+    }
+
+    [Fact]
+    public async Task Disposing_flushes_what_is_buffered()
+    {
+        var store = new FakeTraceStore();
+        var notifier = new TraceNotifier(store.Mediator(), Fast(batch: 7));
+        var profiler = new TraceProfiler("k", notifier);
+        for (var i = 0; i < 100; i++) using (profiler.Trace("db")) { }
+        await notifier.DisposeAsync();
+        Assert.Equal(200, store.Points.Count);
+        Assert.False(notifier.TryWrite(new TraceEvent("late", true, "b", "t", "b", DateTime.UtcNow.Ticks, null, "h")));
+        Assert.Equal(1, notifier.DroppedCount);
+    }
+
+    [Fact]
+    public async Task Disposing_gives_up_on_a_hanging_store_after_the_flush_timeout_and_counts_the_loss()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        var logger = new ListLogger();
+        var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { FlushTimeout = TimeSpan.FromMilliseconds(300), BatchSize = 5 }, logger);
+        var profiler = new TraceProfiler("k", notifier);
+        for (var i = 0; i < 10; i++) using (profiler.Trace("db")) { }
+        var sw = Stopwatch.StartNew();
+        notifier.Dispose();
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"dispose took {sw.Elapsed}");
+        Assert.Equal(20, notifier.DroppedCount);
+        Assert.Empty(store.Points);
+        Assert.Contains(logger.Lines, l => l.Contains("dropped 20"));
+    }
+}
+
+internal sealed class ListLogger : ILogger<TraceNotifier>
+{
+    private readonly List<string> _lines = [];
+
+    public IReadOnlyList<string> Lines { get { lock (_lines) return _lines.ToList(); } }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (_lines) _lines.Add($"{logLevel}: {formatter(state, exception)}");
+    }
+}
