@@ -183,10 +183,7 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
     }
 
     public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
-        ListAsync(query, errorsOnly: false, cancellationToken);
-
-    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
-        ListAsync(query, errorsOnly: true, cancellationToken);
+        ListAsync(query, query.ErrorsOnly, cancellationToken);
 
     private async Task<TracePage> ListAsync(TraceListQuery query, bool errorsOnly, CancellationToken cancellationToken)
     {

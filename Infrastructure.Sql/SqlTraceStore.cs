@@ -303,10 +303,7 @@ public sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
     }
 
     public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
-        ListAsync(query, errorsOnly: false, cancellationToken);
-
-    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
-        ListAsync(query, errorsOnly: true, cancellationToken);
+        ListAsync(query, query.ErrorsOnly, cancellationToken);
 
     private async Task<TracePage> ListAsync(TraceListQuery query, bool errorsOnly, CancellationToken cancellationToken)
     {

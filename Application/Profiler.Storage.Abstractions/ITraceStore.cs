@@ -22,18 +22,20 @@ public interface ITraceStore : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken);
 
-    /// <summary>Lists traces, newest first, one page at a time.</summary>
+    /// <summary>
+    /// Lists traces, newest first (by the timestamp of each trace's earliest point), one page at a time; with
+    /// <see cref="TraceListQuery.ErrorsOnly"/>, only traces that hold a failed operation (a stop point whose
+    /// <c>info</c> has <c>etype</c>). Throws <see cref="FormatException"/> for a cursor this driver did not give out.
+    /// </summary>
     Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken);
-
-    /// <summary>Lists traces that hold a failed operation (a stop point with <c>info.etype</c>), newest first.</summary>
-    Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken);
 }
 
 /// <summary>A page request for trace listings.</summary>
 /// <param name="Limit">Most traces to return (at least 1).</param>
 /// <param name="Cursor">Null for the first page, else <see cref="TracePage.NextCursor"/> of the previous page.</param>
 /// <param name="Fields">Extra point fields to return per trace, from <see cref="TraceFields.Allowed"/>, taken from the trace's earliest point.</param>
-public sealed record TraceListQuery(int Limit, string? Cursor = null, IReadOnlyList<string>? Fields = null)
+/// <param name="ErrorsOnly">Only traces that hold a failed operation (a stop point with <c>info.etype</c>).</param>
+public sealed record TraceListQuery(int Limit, string? Cursor = null, IReadOnlyList<string>? Fields = null, bool ErrorsOnly = false)
 {
     public IReadOnlyList<string> Fields { get; init; } = Fields ?? [];
 }

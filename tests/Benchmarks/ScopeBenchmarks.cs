@@ -107,6 +107,5 @@ internal sealed class DiscardingStore : ITraceStore
     }
 
     public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => Task.FromResult(new TracePage([], null));
-    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => Task.FromResult(new TracePage([], null));
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

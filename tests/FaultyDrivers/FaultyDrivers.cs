@@ -81,7 +81,6 @@ public sealed class StoreThrowsDriver : ITraceStoreDriver
 
         public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw Broken();
 
-        public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw Broken();
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

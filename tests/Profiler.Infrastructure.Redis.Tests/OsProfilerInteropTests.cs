@@ -99,7 +99,7 @@ public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper
         var rpc = ours.Children.Single().Children.Single(c => c.Name == "rpc");
         Assert.Equal("ValueError", rpc.Exception);
         // OSProfiler's error index (filter_error_trace) lists the trace as failed here too.
-        var errors = await store.ListErrorTracesAsync(new TraceListQuery(10, Fields: ["name", "project", "service"]), CancellationToken.None);
+        var errors = await store.ListTracesAsync(new TraceListQuery(10, Fields: ["name", "project", "service"], ErrorsOnly: true), CancellationToken.None);
         var listed = Assert.Single(errors.Traces);
         Assert.Equal((baseId, "wsgi-start", "nova", "api"),
             (listed.BaseId, listed.Fields["name"], listed.Fields["project"], listed.Fields["service"]));

@@ -72,7 +72,7 @@ public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper outpu
         Assert.Equal("{\"base_id\": \"loud\", \"timestamp\": \"2026-03-04T05:06:07.000000\"}",
             (string?)await server.Db().StringGetAsync("osprofiler_error:loud"));
         await using var store = server.Open();
-        var errors = await store.ListErrorTracesAsync(new TraceListQuery(10, Fields: ["name", "host"]), CancellationToken.None);
+        var errors = await store.ListTracesAsync(new TraceListQuery(10, Fields: ["name", "host"], ErrorsOnly: true), CancellationToken.None);
         Assert.Equal(["by-query", "loud"], errors.Traces.Select(t => t.BaseId));
         Assert.Equal(("db-stop", "node-1"), (errors.Traces[1].Fields["name"], errors.Traces[1].Fields["host"]));
     }
@@ -83,7 +83,7 @@ public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper outpu
         await server.Db().StringSetAsync("osprofiler_error:orphan", "{\"base_id\": \"orphan\", \"timestamp\": \"2026-01-02T03:04:05.678901\"}");
 
         await using var store = server.Open();
-        var errors = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+        var errors = await store.ListTracesAsync(new TraceListQuery(10, ErrorsOnly: true), CancellationToken.None);
 
         var trace = Assert.Single(errors.Traces);
         Assert.Equal(("orphan", "2026-01-02T03:04:05.678901"), (trace.BaseId, trace.Timestamp));

@@ -88,7 +88,7 @@ public abstract class OsProfilerSqlInteropTests
         ReportAssert.Equivalent(expected, actual);
         var rpc = expected["children"]![0]!["children"]!.AsArray().Single(n => (string)n!["info"]!["name"]! == "rpc")!;
         Assert.EndsWith("ValueError", (string)rpc["info"]!["exception"]!);
-        var errors = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+        var errors = await store.ListTracesAsync(new TraceListQuery(10, ErrorsOnly: true), CancellationToken.None);
         Assert.Equal([baseId], errors.Traces.Select(t => t.BaseId));
 
         // Profiler writes into the table OSProfiler created, and OSProfiler reads that back.

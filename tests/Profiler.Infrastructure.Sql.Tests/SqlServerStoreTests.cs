@@ -89,7 +89,7 @@ public abstract class SqlServerStoreTests
         await using var store = Open(Url(CreateDatabase()));
         await store.WriteAsync(ErrorListingPoints(), CancellationToken.None);
 
-        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+        var page = await store.ListTracesAsync(new TraceListQuery(10, ErrorsOnly: true), CancellationToken.None);
 
         Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
     }

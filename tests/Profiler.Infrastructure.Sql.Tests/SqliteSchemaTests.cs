@@ -160,7 +160,7 @@ public sealed class SqliteSchemaTests : IDisposable
         await using var store = Open();
         await store.WriteAsync(SqlServerTestKit.ErrorListingPoints(), CancellationToken.None);
 
-        var page = await store.ListErrorTracesAsync(new TraceListQuery(10), CancellationToken.None);
+        var page = await store.ListTracesAsync(new TraceListQuery(10, ErrorsOnly: true), CancellationToken.None);
 
         Assert.Equal(["failed"], page.Traces.Select(t => t.BaseId));
     }

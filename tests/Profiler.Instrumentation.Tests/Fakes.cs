@@ -52,7 +52,6 @@ internal sealed class FakeTraceStore : ITraceStore
     }
 
     public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => Task.FromResult(new TracePage([], null));
-    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => Task.FromResult(new TracePage([], null));
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>A mediator with the real RecordTracePoints handler and validation, over this store.</summary>

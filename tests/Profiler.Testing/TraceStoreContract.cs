@@ -131,7 +131,7 @@ public abstract class TraceStoreContract
         await store.WriteAsync(SmallTrace("ok-trace", at), CancellationToken.None);
         await store.WriteAsync(SmallTrace("failed-trace", at.AddSeconds(1), error: true), CancellationToken.None);
 
-        var page = await store.ListErrorTracesAsync(new TraceListQuery(100), CancellationToken.None);
+        var page = await store.ListTracesAsync(new TraceListQuery(100, ErrorsOnly: true), CancellationToken.None);
 
         Assert.Equal(["failed-trace"], page.Traces.Select(t => t.BaseId));
         var all = await store.ListTracesAsync(new TraceListQuery(100), CancellationToken.None);

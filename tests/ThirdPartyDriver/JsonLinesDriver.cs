@@ -44,10 +44,9 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings) : I
     }
 
     public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
-        Task.FromResult(List(query, _ => true));
-
-    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
-        Task.FromResult(List(query, file => File.ReadAllText(file).Contains("\"etype\"", StringComparison.Ordinal)));
+        Task.FromResult(query.ErrorsOnly
+            ? List(query, file => File.ReadAllText(file).Contains("\"etype\"", StringComparison.Ordinal))
+            : List(query, _ => true));
 
     private TracePage List(TraceListQuery query, Func<string, bool> keep)
     {

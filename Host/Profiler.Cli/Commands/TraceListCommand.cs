@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Profiler.Storage;
-using Profiler.Application.Traces.ListErrorTraces;
 using Profiler.Application.Traces.ListTraces;
 
 namespace Profiler.Cli.Commands;
@@ -21,9 +20,8 @@ internal static class TraceListCommand
         command.SetAction((result, ct) => CliErrors.Run(async () =>
         {
             await using var context = common.Context(result);
-            var page = result.GetValue(errors)
-                ? await context.Mediator.Send(new ListErrorTracesQuery(result.GetValue(limit), result.GetValue(cursor)), ct)
-                : await context.Mediator.Send(new ListTracesQuery(result.GetValue(limit), result.GetValue(cursor)), ct);
+            var page = await context.Mediator.Send(
+                new ListTracesQuery(result.GetValue(limit), result.GetValue(cursor), ErrorsOnly: result.GetValue(errors)), ct);
             if (result.GetValue(json)) WriteJson(page);
             else
             {

@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Routing;
 using Profiler.Application.Common;
 using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
-using Profiler.Application.Traces.ListErrorTraces;
 using Profiler.Application.Traces.ListTraces;
 using Profiler.Domain.Reports;
 using Profiler.Hosting.Rendering;
@@ -92,9 +91,7 @@ internal static class TraceEndpoints
     {
         try
         {
-            return request.ErrorsOnly
-                ? await mediator.Send(new ListErrorTracesQuery(request.Limit, request.Cursor), ct)
-                : await mediator.Send(new ListTracesQuery(request.Limit, request.Cursor), ct);
+            return await mediator.Send(new ListTracesQuery(request.Limit, request.Cursor, ErrorsOnly: request.ErrorsOnly), ct);
         }
         catch (FormatException) when (request.Cursor is not null)
         {

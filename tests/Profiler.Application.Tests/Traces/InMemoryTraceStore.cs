@@ -28,15 +28,15 @@ internal sealed class InMemoryTraceStore : ITraceStore
     public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken)
     {
         LastListQuery = query;
+        if (query.ErrorsOnly) return ListErrors();
         var traces = Batches.SelectMany(b => b).GroupBy(p => p.BaseId)
             .Select(g => new TraceSummary(g.Key, g.Min(p => p.Timestamp)!, new Dictionary<string, string?>()))
             .OrderByDescending(t => t.Timestamp).Take(query.Limit).ToList();
         return Task.FromResult(new TracePage(traces, null));
     }
 
-    public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken)
+    private Task<TracePage> ListErrors()
     {
-        LastListQuery = query;
         var ids = Batches.SelectMany(b => b).Where(p => p.ErrorType is not null).Select(p => p.BaseId).ToHashSet();
         return Task.FromResult(new TracePage(
             ids.Select(id => new TraceSummary(id, "", new Dictionary<string, string?>())).ToList(), null));

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application.Common;
 using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
-using Profiler.Application.Traces.ListErrorTraces;
 using Profiler.Application.Traces.ListTraces;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
@@ -150,7 +149,7 @@ public sealed class UseCaseTests
     {
         var e = await Assert.ThrowsAsync<ValidationException>(() => _mediator.Send(new ListTracesQuery(limit, cursor)));
         Assert.Equal(property, e.Errors[0].Property);
-        e = await Assert.ThrowsAsync<ValidationException>(() => _mediator.Send(new ListErrorTracesQuery(limit, cursor)));
+        e = await Assert.ThrowsAsync<ValidationException>(() => _mediator.Send(new ListTracesQuery(limit, cursor, ErrorsOnly: true)));
         Assert.Equal(property, e.Errors[0].Property);
     }
 
@@ -166,7 +165,7 @@ public sealed class UseCaseTests
     {
         await _mediator.Send(new RecordTracePointsCommand([Point(), Point("db-stop", info: new JsonObject { ["host"] = "h", ["etype"] = "KeyError" })]));
 
-        var page = await _mediator.Send(new ListErrorTracesQuery(10));
+        var page = await _mediator.Send(new ListTracesQuery(10, ErrorsOnly: true));
 
         Assert.Equal(["8b1c4b4e-1f7a-4c55-9f43-0d9b8c1c2d3e"], page.Traces.Select(t => t.BaseId));
     }

@@ -126,7 +126,6 @@ public sealed class QueryApiTests
         public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
         public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
         public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
-        public Task<TracePage> ListErrorTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

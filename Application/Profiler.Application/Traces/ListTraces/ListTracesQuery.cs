@@ -3,6 +3,10 @@ using Profiler.Storage;
 
 namespace Profiler.Application.Traces.ListTraces;
 
-/// <summary>Lists traces newest first. <paramref name="Fields"/> are extra fields of each trace's earliest point.</summary>
-public sealed record ListTracesQuery(int Limit = 1000, string? Cursor = null, IReadOnlyList<string>? Fields = null)
+/// <summary>
+/// Lists traces newest first; with <paramref name="ErrorsOnly"/>, only those holding a failed operation.
+/// <paramref name="Fields"/> are extra fields of each trace's earliest point.
+/// </summary>
+public sealed record ListTracesQuery(int Limit = 1000, string? Cursor = null, IReadOnlyList<string>? Fields = null,
+    bool ErrorsOnly = false)
     : IRequest<TracePage>;
