@@ -3,55 +3,51 @@ using Profiler.Domain;
 namespace Profiler.Storage;
 
 /// <summary>
-/// What a use case needs from a trace store. Implemented by every driver plugin.
-/// Methods are safe to call concurrently. Failures of the store itself are
-/// <see cref="TraceStoreException"/>s whose messages name the store (password redacted).
+/// A trace store: what the use cases need from storage. A driver's <see cref="ITraceStoreDriver.Open"/> returns one.
 /// </summary>
+/// <remarks>
+/// <para>Every method is safe to call concurrently from several threads, takes a <see cref="CancellationToken"/> and
+/// never blocks the calling thread on the network. A failure of the store itself (unreachable, refused, missing
+/// privileges, server too old) is a <see cref="TraceStoreException"/> whose message names the store, with its password
+/// redacted (<see cref="ConnectionString.ScrubPassword"/>); a bad argument is an <see cref="ArgumentException"/> or
+/// <see cref="FormatException"/> naming the value.</para>
+/// <para>Optional capabilities (<see cref="ITraceStoreCleanup"/>) are further interfaces the same store object may
+/// implement; callers test for them and cope with stores that do not.</para>
+/// <para><c>tests/Profiler.Testing</c>'s contract suite checks every rule stated here; <c>docs/driver-contract.md</c> explains them.</para>
+/// </remarks>
 public interface ITraceStore : IAsyncDisposable
 {
     /// <summary>
-    /// Writes a batch of validated points as one unit: one pipelined round trip (Redis) or one transaction (SQL).
-    /// Points without project/service get the driver's defaults.
+    /// Stores a batch of points as one unit: one pipelined round trip (Redis) or one transaction (SQL), so that a batch
+    /// is either stored whole or, when the call throws, not at all as far as the store can tell.
     /// </summary>
+    /// <param name="points">
+    /// Points that passed <see cref="TracePointRules.IsValid"/>. A point without <see cref="TracePoint.Project"/>,
+    /// <see cref="TracePoint.Service"/> or <see cref="TracePoint.Host"/> gets <see cref="DriverSettings.Project"/>,
+    /// <see cref="DriverSettings.Service"/> or <see cref="DriverSettings.Host"/>; a value the point carries always wins.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the write; the batch may then be stored or not.</param>
     Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Streams every point of the trace <paramref name="baseId"/> in storage order, without loading the
-    /// trace into memory first. Points that cannot be read are yielded as
-    /// <see cref="StoredPoint.Unreadable"/>. An unknown trace yields nothing.
+    /// Streams every point of one trace in storage order, without loading the whole trace into memory first.
     /// </summary>
+    /// <param name="baseId">The trace's base id. An unknown id, or one that is not a safe id
+    /// (<see cref="TracePointRules.IsSafeId"/>), yields nothing.</param>
+    /// <param name="cancellationToken">Stops the stream.</param>
+    /// <returns>The points; a stored point that cannot be read is yielded as <see cref="StoredPoint.Unreadable"/>
+    /// so that the rest of the trace still reports.</returns>
     IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Lists traces, newest first (by the timestamp of each trace's earliest point), one page at a time; with
-    /// <see cref="TraceListQuery.ErrorsOnly"/>, only traces that hold a failed operation (a stop point whose
-    /// <c>info</c> has <c>etype</c>). Throws <see cref="FormatException"/> for a cursor this driver did not give out.
+    /// Lists traces one page at a time, newest first by the timestamp of each trace's earliest point (the point with
+    /// the smallest timestamp; on a tie, the one stored first). With <see cref="TraceListQuery.ErrorsOnly"/>, only
+    /// traces that hold a failed operation (a stop point whose <c>info</c> has <c>etype</c>).
     /// </summary>
+    /// <param name="query">Page size, cursor, extra fields and the errors-only flag.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>One page; <see cref="TracePage.NextCursor"/> is null after the last one. Paging from the first page to
+    /// the last returns every trace that existed throughout exactly once.</returns>
+    /// <exception cref="FormatException">The cursor is not one this driver gave out.</exception>
     Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken);
-}
-
-/// <summary>A page request for trace listings.</summary>
-/// <param name="Limit">Most traces to return (at least 1).</param>
-/// <param name="Cursor">Null for the first page, else <see cref="TracePage.NextCursor"/> of the previous page.</param>
-/// <param name="Fields">Extra point fields to return per trace, from <see cref="TraceFields.Allowed"/>, taken from the trace's earliest point.</param>
-/// <param name="ErrorsOnly">Only traces that hold a failed operation (a stop point with <c>info.etype</c>).</param>
-public sealed record TraceListQuery(int Limit, string? Cursor = null, IReadOnlyList<string>? Fields = null, bool ErrorsOnly = false)
-{
-    public IReadOnlyList<string> Fields { get; init; } = Fields ?? [];
-}
-
-/// <summary>One listed trace.</summary>
-/// <param name="BaseId">The trace's base id.</param>
-/// <param name="Timestamp">Timestamp of the trace's earliest point.</param>
-/// <param name="Fields">The requested extra fields (value null where the point has none).</param>
-public sealed record TraceSummary(string BaseId, string Timestamp, IReadOnlyDictionary<string, string?> Fields);
-
-/// <summary>A page of traces and the cursor of the next page (null at the end).</summary>
-public sealed record TracePage(IReadOnlyList<TraceSummary> Traces, string? NextCursor);
-
-/// <summary>The fields a listing can return beside <c>base_id</c> and <c>timestamp</c>.</summary>
-public static class TraceFields
-{
-    public static readonly IReadOnlyList<string> Allowed =
-        ["base_id", "timestamp", "name", "trace_id", "parent_id", "project", "service", "host"];
 }

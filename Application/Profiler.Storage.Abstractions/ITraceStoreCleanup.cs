@@ -12,5 +12,8 @@ public interface ITraceStoreCleanup
     /// Redis's error index) and returns how many traces had something to delete. Unknown ids are ignored; ids that
     /// are not safe ids (<see cref="TracePointRules.IsSafeId"/>) are ignored too.
     /// </summary>
+    /// <param name="baseIds">The traces to delete.</param>
+    /// <param name="cancellationToken">Cancels the deletion; some traces may then be deleted already.</param>
+    /// <returns>How many of the traces had something to delete.</returns>
     Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken);
 }

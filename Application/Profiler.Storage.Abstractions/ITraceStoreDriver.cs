@@ -1,66 +1,38 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Profiler.Domain;
 
 namespace Profiler.Storage;
 
 /// <summary>
-/// What a storage plugin exports. The host finds every public, non-abstract class implementing this
-/// interface with a public parameterless constructor in <c>plugins/&lt;Name&gt;/&lt;Name&gt;.dll</c>, and
-/// picks the driver whose <see cref="Schemes"/> hold the connection string's scheme.
+/// A storage driver: it names the connection-string schemes it serves and opens a <see cref="ITraceStore"/> for one.
 /// </summary>
 /// <remarks>
-/// A plugin references <c>Profiler.Application</c> with <c>Private=false</c> and
-/// <c>ExcludeAssets=runtime</c> and sets <c>EnableDynamicLoading</c>; only this contract, the domain
-/// types it uses and Microsoft.Extensions.Logging's abstractions are shared with the host.
+/// <para>A driver reaches a host in one of two ways. As a plugin: the host finds every public, non-abstract class
+/// implementing this interface with a public parameterless constructor in <c>plugins/&lt;Name&gt;/&lt;Name&gt;.dll</c>
+/// (the plugin's project sets <c>EnableDynamicLoading</c> and references <c>Profiler.Storage.Abstractions</c> with
+/// <c>ExcludeAssets=runtime</c>, and <c>Private=false</c> for a project reference), loads it into a load context of its
+/// own, and shares only this contract, the domain types and Microsoft.Extensions.Logging's abstractions with it. Or
+/// referenced directly by an application, which registers it (<c>services.AddTraceStoreDriver&lt;T&gt;()</c>).</para>
+/// <para>Either way the connection string's scheme picks the driver: the one whose <see cref="Schemes"/> holds it.</para>
 /// </remarks>
 public interface ITraceStoreDriver
 {
-    /// <summary>Short name shown by <c>profiler drivers</c>, e.g. <c>sqlite</c>.</summary>
+    /// <summary>Short name shown by <c>profiler drivers</c> and in errors, e.g. <c>sqlite</c>. Not empty.</summary>
     string Name { get; }
 
-    /// <summary>Lower-case URL schemes served, e.g. <c>redis</c>, <c>rediss</c>.</summary>
+    /// <summary>The lower-case URL schemes served, e.g. <c>redis</c> and <c>rediss</c>. At least one; none empty.</summary>
     IReadOnlyList<string> Schemes { get; }
 
     /// <summary>
-    /// Opens a store. Must not block on the network: connect lazily or within
-    /// <see cref="DriverSettings.SocketTimeout"/>. Throws <see cref="FormatException"/> for options it cannot
-    /// accept and <see cref="TraceStoreException"/> for a store it cannot use, naming the value (password redacted).
+    /// Opens a store. Must not block on the network: connect in the background, or lazily within
+    /// <see cref="DriverSettings.SocketTimeout"/> of the first operation.
     /// </summary>
+    /// <param name="connectionString">The parsed connection string; its scheme is one of <see cref="Schemes"/>. Its
+    /// query options override <paramref name="settings"/> where the driver documents so.</param>
+    /// <param name="settings">Settings from the host's configuration (OSProfiler's <c>[profiler]</c> keys).</param>
+    /// <returns>The store; never null.</returns>
+    /// <exception cref="FormatException">An option or value the driver cannot accept; the message names it and what
+    /// would be accepted, with the password redacted.</exception>
+    /// <exception cref="TraceStoreException">A store the driver cannot use (e.g. a file that cannot be created); the
+    /// message names the store, with the password redacted.</exception>
     ITraceStore Open(ConnectionString connectionString, DriverSettings settings);
-}
-
-/// <summary>Settings a driver opens a store with; the connection string's query may override them.</summary>
-public sealed class DriverSettings
-{
-    /// <summary>Network timeout for one operation. Default 0.1 s (OSProfiler's <c>socket_timeout</c>).</summary>
-    public TimeSpan SocketTimeout { get; init; } = TimeSpan.FromSeconds(0.1);
-
-    /// <summary>Redis Sentinel master name. Default <c>mymaster</c>.</summary>
-    public string SentinelServiceName { get; init; } = "mymaster";
-
-    /// <summary>Keep an index of traces that hold an error (Redis <c>osprofiler_error:</c> keys). Default false.</summary>
-    public bool FilterErrorTrace { get; init; }
-
-    /// <summary>Project stored with points that carry none. Default null.</summary>
-    public string? Project { get; init; }
-
-    /// <summary>Service stored with points that carry none. Default null.</summary>
-    public string? Service { get; init; }
-
-    /// <summary>Host stored in SQL's <c>host</c> column for points whose <c>info</c> has none. Default null.</summary>
-    public string? Host { get; init; }
-
-    /// <summary>Where the driver logs. Default: nowhere.</summary>
-    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
-}
-
-/// <summary>
-/// The store failed or cannot be used: unreachable, refused, too old, missing privileges. The message is
-/// safe to show a user: it names the store (password redacted) and what would fix it.
-/// </summary>
-public class TraceStoreException : Exception
-{
-    public TraceStoreException(string message) : base(message) { }
-    public TraceStoreException(string message, Exception? inner) : base(message, inner) { }
 }

@@ -11,7 +11,10 @@ namespace Profiler.Storage;
 /// </summary>
 public static class TracePointRules
 {
+    /// <summary>Longest id accepted: 255 characters (OSProfiler's SQL columns are <c>varchar(255)</c>).</summary>
     public const int MaxIdLength = 255;
+
+    /// <summary>Longest point name, project or service accepted: 255 characters.</summary>
     public const int MaxNameLength = 255;
 
     /// <summary>
@@ -30,7 +33,8 @@ public static class TracePointRules
         return bits;
     }
 
-    /// <summary>Whether <paramref name="id"/> is a safe trace id.</summary>
+    /// <summary>Whether <paramref name="id"/> is a safe trace id: 1–255 characters of <c>A–Z a–z 0–9 . _ : -</c>.</summary>
+    /// <param name="id">The id to check; null is not safe.</param>
     public static bool IsSafeId([NotNullWhen(true)] string? id)
     {
         if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength) return false;
@@ -42,11 +46,14 @@ public static class TracePointRules
     }
 
     /// <summary>The message for an unsafe id, naming it (shortened, control characters shown as <c>?</c>).</summary>
+    /// <param name="field">The field the id came from, e.g. <c>base_id</c>.</param>
+    /// <param name="id">The id that failed <see cref="IsSafeId"/>.</param>
     public static string IdError(string field, string? id) =>
         id is null ? $"{field} is missing"
         : $"{field} '{Show(id)}' is not a valid id: use 1 to {MaxIdLength} characters from A-Z a-z 0-9 . _ : - (e.g. a UUID)";
 
     /// <summary>Whether <paramref name="point"/> passes <see cref="Check"/> without a problem; allocates nothing.</summary>
+    /// <param name="point">The point to check.</param>
     public static bool IsValid(TracePoint point)
     {
         var name = point.Name;
@@ -70,7 +77,12 @@ public static class TracePointRules
         return false;
     }
 
-    /// <summary>Checks one point; calls <paramref name="report"/> with (field, message) for each problem.</summary>
+    /// <summary>
+    /// Checks one point: a name of the form <c>&lt;operation&gt;-start</c> or <c>&lt;operation&gt;-stop</c>, safe
+    /// <c>base_id</c>, <c>trace_id</c> and <c>parent_id</c>, an OSProfiler timestamp, printable project and service.
+    /// </summary>
+    /// <param name="point">The point to check.</param>
+    /// <param name="report">Called with (field, message) for each problem; the message names the value.</param>
     public static void Check(TracePoint point, Action<string, string> report)
     {
         if (point.Name is null or "") report("name", "name is missing");
@@ -95,6 +107,7 @@ public static class TracePointRules
     }
 
     /// <summary>A value shortened to 60 characters with control characters shown as <c>?</c>, for messages.</summary>
+    /// <param name="value">The value to show; null is shown as <c>null</c>.</param>
     public static string Show(string? value)
     {
         if (value is null) return "null";
