@@ -18,7 +18,7 @@ public sealed class OsProfilerFixtureTests
     /// <summary>Reads a fixture the way each OSProfiler backend stored it: whole documents (Redis) or rows (SQL).</summary>
     internal static IEnumerable<StoredPoint> StoredPoints(string shape, string backend)
     {
-        foreach (var line in File.ReadLines(Fixtures.PointsFile(shape, backend)).Where(l => l.Length > 0))
+        foreach (var line in Fixtures.PointLines(shape, backend))
         {
             if (backend == "redis")
             {
@@ -62,7 +62,7 @@ public sealed class OsProfilerFixtureTests
     [MemberData(nameof(AllFixtures))]
     public void OSProfilers_own_report_file_reads_and_writes_back_unchanged(string shape, string backend)
     {
-        using var file = File.OpenRead(Fixtures.ReportFile(shape, backend));
+        using var file = Fixtures.Open($"{shape}.{backend}.report.json");
         var report = ReportJson.Read(file);
 
         Assert.True(JsonNode.DeepEquals(FixtureTrace.Report(shape, backend), JsonNode.Parse(ReportJson.ToJson(report))));
