@@ -80,3 +80,34 @@ public sealed class OsProfilerFixtureTests
         Assert.Equal(expectedOrder, report.Children[0].Children.Select(n => n.TraceId));
     }
 }
+
+public sealed class FixtureFilesTests
+{
+    [Fact]
+    public void Every_shape_is_embedded_for_both_backends_with_its_report()
+    {
+        var all = Fixtures.All().ToList();
+
+        Assert.Equal(["deep", "siblings_same_ms", "simple", "unfinished"], all.Select(f => f.Shape).Distinct());
+        Assert.All(all.GroupBy(f => f.Shape), g => Assert.Equal(["mysql", "redis"], g.Select(f => f.Backend)));
+        Assert.All(all, f => Assert.NotEmpty(Fixtures.ReadText($"{f.Shape}.{f.Backend}.report.json")));
+    }
+
+    [Fact]
+    public void A_fixture_given_as_a_file_holds_exactly_the_embedded_text()
+    {
+        var file = Fixtures.PointsFile("simple", "redis");
+
+        Assert.Equal(Fixtures.ReadText("simple.redis.points.jsonl"), File.ReadAllText(file));
+        Assert.Equal(Fixtures.ReadText("deep.mysql.report.json"), File.ReadAllText(Fixtures.ReportFile("deep", "mysql")));
+        Assert.DoesNotContain("shared", Path.GetFullPath(file), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_fixture_is_an_error_listing_the_embedded_ones()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => Fixtures.Open("nope.redis.points.jsonl"));
+
+        Assert.Contains("simple.redis.points.jsonl", e.Message);
+    }
+}
