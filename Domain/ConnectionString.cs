@@ -10,9 +10,15 @@ public readonly record struct HostPort(string Host, int? Port)
 }
 
 /// <summary>
-/// A parsed collector URL (COMPAT §2–3): <c>scheme://[user[:password]@]host[:port][,host[:port]…][/path][?key=value&amp;…]</c>.
-/// SQLite takes SQLAlchemy's form <c>sqlite:///relative.db</c> or <c>sqlite:////absolute/path.db</c>.
-/// <see cref="ToString"/> and every error message show the value with the password replaced by <c>***</c>.
+/// A parsed collector URL (docs/osprofiler-formats.md §2–3):
+/// <c>scheme://[user[:password]@]host[:port][,host[:port]…][/path][?key=value&amp;…]</c>.
+/// User name, password, path and query are percent-decoded; a <c>%</c> not followed by two hex digits, or escapes
+/// that do not decode to UTF-8, are a <see cref="FormatException"/> (write a literal <c>%</c> as <c>%25</c>).
+/// SQLite takes SQLAlchemy's form: <c>sqlite:///relative.db</c> gives <see cref="Path"/> <c>relative.db</c>
+/// (relative to the current directory), <c>sqlite:////abs/dir/x.db</c> gives <c>/abs/dir/x.db</c>.
+/// <see cref="ToString"/> and every error message show the value with the password replaced by <c>***</c>; this class
+/// is the one place that hides passwords (<see cref="Redact"/>, <see cref="ScrubPassword"/>): drivers, the CLI and
+/// the web shell call it rather than keep rules of their own.
 /// </summary>
 public sealed class ConnectionString
 {
@@ -23,16 +29,32 @@ public sealed class ConnectionString
 
     private static readonly string[] SecretQueryKeys = ["password", "passwd", "pwd", "secret", "token", "key"];
 
+    /// <summary>
+    /// Shortest password <see cref="ScrubPassword"/> replaces wherever it occurs in a text (3 characters). A shorter
+    /// one is hidden only inside a URL's userinfo: as a bare substring, <c>a</c> or <c>42</c> would turn every word
+    /// and number holding it into <c>***</c>, mangling the message while hiding nothing an attacker could not guess.
+    /// </summary>
+    public const int MinBarePasswordLength = 3;
+
+    private const string Mask = "***";
+
     private ConnectionString(string scheme) => Scheme = scheme;
 
     /// <summary>Lower-case scheme, e.g. <c>redis</c>, <c>mysql+pymysql</c>, <c>sqlite</c>.</summary>
     public string Scheme { get; }
+    /// <summary>The user name, percent-decoded; null when the URL has none (or an empty one).</summary>
     public string? Username { get; private init; }
     /// <summary>The password, percent-decoded. Never printed: use <see cref="ToString"/> to show the value.</summary>
     public string? Password { get; private init; }
+    /// <summary>The password as written in the URL (percent-escapes not decoded), for <see cref="ScrubPassword"/>.</summary>
+    private string? PasswordAsWritten { get; init; }
     /// <summary>Hosts in order; empty when the URL has none (SQLite).</summary>
     public IReadOnlyList<HostPort> Hosts { get; private init; } = [];
-    /// <summary>The text after the first <c>/</c> following the hosts (database name, Redis db number, SQLite file), percent-decoded; null when absent.</summary>
+    /// <summary>
+    /// The text after the first <c>/</c> following the hosts (database name, Redis db number, SQLite file),
+    /// percent-decoded; null when absent. With no host, <c>scheme:///relative/x.db</c> gives <c>relative/x.db</c>
+    /// and <c>scheme:////abs/x.db</c> gives <c>/abs/x.db</c> (SQLAlchemy's SQLite form).
+    /// </summary>
     public string? Path { get; private init; }
     /// <summary>Query options, percent-decoded; a key given twice keeps its last value.</summary>
     public IReadOnlyDictionary<string, string> Query { get; private init; } = new Dictionary<string, string>();
@@ -55,7 +77,7 @@ public sealed class ConnectionString
         if (rest.Any(char.IsControl) || rest.Any(char.IsWhiteSpace))
             throw Error(value, "it contains whitespace or control characters");
 
-        string? user = null, password = null;
+        string? user = null, password = null, passwordAsWritten = null;
         var at = rest.LastIndexOf('@');
         if (at >= 0)
         {
@@ -63,7 +85,8 @@ public sealed class ConnectionString
             rest = rest[(at + 1)..];
             var colon = userInfo.IndexOf(':');
             user = Decode(value, colon >= 0 ? userInfo[..colon] : userInfo, "user name");
-            password = colon >= 0 ? Decode(value, userInfo[(colon + 1)..], "password", secret: true) : null;
+            passwordAsWritten = colon >= 0 ? userInfo[(colon + 1)..] : null;
+            password = passwordAsWritten is null ? null : Decode(value, passwordAsWritten, "password", secret: true);
             if (user.Length == 0) user = null;
         }
 
@@ -97,7 +120,7 @@ public sealed class ConnectionString
 
         return new ConnectionString(scheme.ToLowerInvariant())
         {
-            Username = user, Password = password, Hosts = hosts, Path = path, Query = query,
+            Username = user, Password = password, PasswordAsWritten = passwordAsWritten, Hosts = hosts, Path = path, Query = query,
         };
     }
 
@@ -119,8 +142,10 @@ public sealed class ConnectionString
     }
 
     /// <summary>
-    /// Redacts a connection string that may not parse: the text between <c>scheme://user:</c> and the last <c>@</c>,
-    /// and values of secret-looking query options, become <c>***</c>.
+    /// Redacts a connection string that may not parse (for messages about a bad value): the userinfo after
+    /// <c>scheme://user:</c> up to the last <c>@</c> (or, without a <c>:</c>, the whole userinfo), and the values of
+    /// secret-looking query options (<c>password</c>, <c>pwd</c>, <c>secret</c>, <c>token</c>, <c>key</c>…), become
+    /// <c>***</c>; control characters show as <c>?</c> and the result is cut at 200 characters. Null gives "".
     /// </summary>
     public static string Redact(string? value)
     {
@@ -132,7 +157,7 @@ public sealed class ConnectionString
         if (at >= start)
         {
             var colon = value.IndexOf(':', start);
-            sb.Append(colon >= 0 && colon < at ? value[..(colon + 1)] + "***" : value[..start] + "***");
+            sb.Append(colon >= 0 && colon < at ? value[..(colon + 1)] + Mask : value[..start] + Mask);
             sb.Append(value, at, value.Length - at);
         }
         else sb.Append(value);
@@ -143,22 +168,62 @@ public sealed class ConnectionString
         for (var i = 0; i < parts.Length; i++)
         {
             var eq = parts[i].IndexOf('=');
-            if (eq > 0 && IsSecretKey(Uri.UnescapeDataString(parts[i][..eq]))) parts[i] = parts[i][..(eq + 1)] + "***";
+            if (eq > 0 && IsSecretKey(Uri.UnescapeDataString(parts[i][..eq]))) parts[i] = parts[i][..(eq + 1)] + Mask;
         }
         return Printable(redacted[..(q + 1)] + string.Join('&', parts));
     }
 
     /// <summary>
-    /// <paramref name="text"/> (a message from code that saw this connection string) with the password, plain or
-    /// percent-encoded, replaced by <c>***</c>. Passwords under 3 characters are left: replacing them would mangle the
-    /// text without hiding anything worth hiding.
+    /// <paramref name="text"/> (a message from code that saw this connection string, e.g. a driver's or server's
+    /// error) with passwords replaced by <c>***</c>, by two rules:
+    /// <list type="number">
+    /// <item>In every URL in the text (<c>scheme://user:password@host…</c>, any scheme, the URL ending at whitespace
+    /// or a quote), the password between <c>user:</c> and the last <c>@</c> is replaced, whatever its length and
+    /// whether or not it is this one's: a password in userinfo position is a password.</item>
+    /// <item>This connection string's password of at least <see cref="MinBarePasswordLength"/> characters is replaced
+    /// wherever it occurs: as decoded, percent-encoded (<see cref="Uri.EscapeDataString(string)"/>) and as written in the
+    /// URL. A shorter password is left elsewhere in the text (only rule 1 hides it): replacing every <c>a</c> or
+    /// <c>42</c> would mangle the message and hide nothing worth hiding.</item>
+    /// </list>
+    /// A connection string without a password applies rule 1 only.
     /// </summary>
     public string ScrubPassword(string text)
     {
-        if (Password is not { Length: >= 3 } password) return text;
-        return text.Replace(password, "***", StringComparison.Ordinal)
-            .Replace(Uri.EscapeDataString(password), "***", StringComparison.Ordinal);
+        ArgumentNullException.ThrowIfNull(text);
+        text = ScrubUrlPasswords(text);
+        if (Password is not { Length: >= MinBarePasswordLength } password) return text;
+        // Longest first, so that a form holding another (p%2540 holds p%25) is replaced whole.
+        foreach (var form in new[] { password, Uri.EscapeDataString(password), PasswordAsWritten ?? password }
+                     .Distinct(StringComparer.Ordinal).OrderByDescending(f => f.Length))
+            text = text.Replace(form, Mask, StringComparison.Ordinal);
+        return text;
     }
+
+    /// <summary>Rule 1 of <see cref="ScrubPassword"/>: the userinfo password of every URL in the text.</summary>
+    private static string ScrubUrlPasswords(string text)
+    {
+        var sep = text.IndexOf("://", StringComparison.Ordinal);
+        if (sep < 0) return text;
+        var sb = new StringBuilder(text.Length);
+        var copied = 0;
+        while (sep >= 0)
+        {
+            var start = sep + 3;
+            var end = start;
+            while (end < text.Length && !EndsUrl(text[end])) end++;
+            var at = text.LastIndexOf('@', end - 1, end - start);
+            var colon = at > start ? text.IndexOf(':', start, at - start) : -1;
+            if (colon >= 0 && !(at == colon + 1 + Mask.Length && text.AsSpan(colon + 1, Mask.Length).SequenceEqual(Mask)))
+            {
+                sb.Append(text, copied, colon + 1 - copied).Append(Mask);
+                copied = at;
+            }
+            sep = end < text.Length ? text.IndexOf("://", end, StringComparison.Ordinal) : -1;
+        }
+        return sb.Append(text, copied, text.Length - copied).ToString();
+    }
+
+    private static bool EndsUrl(char c) => char.IsWhiteSpace(c) || char.IsControl(c) || c is '\'' or '"' or '`' or '<' or '>';
 
     /// <summary>The connection string with its password and secret query values shown as <c>***</c>.</summary>
     public override string ToString()
@@ -239,16 +304,70 @@ public sealed class ConnectionString
         return new HostPort(host, portNumber);
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Percent-decodes one part of the URL strictly. <see cref="Uri.UnescapeDataString(string)"/> never throws: it
+    /// leaves <c>%zz</c>, a lone <c>%</c> or <c>%4</c> as they are, so a typo passed unnoticed. Here each <c>%</c>
+    /// must start two hex digits and the bytes must be UTF-8; otherwise a <see cref="FormatException"/> names the
+    /// part (not the text of a secret one).
+    /// </summary>
     private static string Decode(string value, string text, string what, bool secret = false)
     {
+        if (!text.Contains('%'))
+        {
+            if (text.Any(char.IsSurrogate) && !IsValidUtf16(text))
+                throw Error(value, secret ? $"{what} is not valid text" : $"{what} '{text}' is not valid text");
+            return text;
+        }
+        var bytes = new List<byte>(text.Length);
+        for (var i = 0; i < text.Length;)
+        {
+            if (text[i] == '%')
+            {
+                if (i + 2 >= text.Length || !char.IsAsciiHexDigit(text[i + 1]) || !char.IsAsciiHexDigit(text[i + 2]))
+                {
+                    var escape = text.Substring(i, Math.Min(3, text.Length - i));
+                    throw Error(value, secret
+                        ? $"{what} is not percent-encoded correctly: a '%' is not followed by two hex digits (write a literal % as %25)"
+                        : $"{what} '{text}' is not percent-encoded correctly: '{escape}' is not % and two hex digits (write a literal % as %25)");
+                }
+                bytes.Add(Convert.ToByte(text.Substring(i + 1, 2), 16));
+                i += 3;
+                continue;
+            }
+            var next = text.IndexOf('%', i);
+            if (next < 0) next = text.Length;
+            try
+            {
+                bytes.AddRange(StrictUtf8.GetBytes(text[i..next]));
+            }
+            catch (ArgumentException)
+            {
+                throw Error(value, secret ? $"{what} is not valid text" : $"{what} '{text}' is not valid text");
+            }
+            i = next;
+        }
         try
         {
-            return Uri.UnescapeDataString(text);
+            return StrictUtf8.GetString(bytes.ToArray());
         }
-        catch (Exception) when (!secret)
+        catch (ArgumentException)
         {
-            throw Error(value, $"{what} '{text}' is not percent-encoded correctly");
+            throw Error(value, secret
+                ? $"{what} is not UTF-8 once percent-decoded"
+                : $"{what} '{text}' is not UTF-8 once percent-decoded");
         }
+    }
+
+    private static bool IsValidUtf16(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) return false;
+        }
+        return true;
     }
 
     private static FormatException Error(string value, string reason) =>

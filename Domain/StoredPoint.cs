@@ -45,7 +45,7 @@ public sealed class StoredPoint
     public static StoredPoint Unreadable(string problem) => new() { IsReadable = false, Problem = problem };
 
     /// <summary>
-    /// Reads a whole point document as Redis stores it (COMPAT §2). The host is <c>info.host</c>.
+    /// Reads a whole point document as Redis stores it (docs/osprofiler-formats.md §2). The host is <c>info.host</c>.
     /// Returns an unreadable point when the text is not JSON or lacks a field OSProfiler's reader needs.
     /// </summary>
     public static StoredPoint FromDocument(string json) => FromDocument(Encoding.UTF8.GetBytes(json), null);
@@ -113,7 +113,7 @@ public sealed class StoredPoint
     }
 
     /// <summary>
-    /// Builds a point from SQL columns (COMPAT §3) and the decoded <c>data</c> column
+    /// Builds a point from SQL columns (docs/osprofiler-formats.md §3) and the decoded <c>data</c> column
     /// (<paramref name="dataJson"/>, a JSON object, usually <c>{"info": …}</c>), which becomes the raw payload.
     /// </summary>
     public static StoredPoint FromColumns(string? name, string? traceId, string? parentId, string? timestamp,

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Profiler.Domain;
 
 /// <summary>
-/// One trace point as an application records it (COMPAT §1): the start or the stop
+/// One trace point as an application records it (docs/osprofiler-formats.md §1): the start or the stop
 /// of one traced operation. <see cref="Name"/> ends in <c>-start</c> or <c>-stop</c>.
 /// </summary>
 public sealed class TracePoint

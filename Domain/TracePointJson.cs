@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace Profiler.Domain;
 
-/// <summary>Reads and writes a <see cref="TracePoint"/> as OSProfiler's JSON document (COMPAT §1).</summary>
+/// <summary>Reads and writes a <see cref="TracePoint"/> as OSProfiler's JSON document (docs/osprofiler-formats.md §1).</summary>
 public static class TracePointJson
 {
     /// <summary>Deepest nesting accepted inside a point.</summary>

@@ -4,7 +4,7 @@ namespace Profiler.Domain;
 
 /// <summary>
 /// A trace point's time: UTC with microsecond precision, written as
-/// <c>%Y-%m-%dT%H:%M:%S.%f</c> (six fraction digits) like OSProfiler (COMPAT §1).
+/// <c>%Y-%m-%dT%H:%M:%S.%f</c> (six fraction digits) like OSProfiler (docs/osprofiler-formats.md §1).
 /// Readers accept one to six fraction digits, or none.
 /// </summary>
 public readonly record struct TraceTimestamp : IComparable<TraceTimestamp>

@@ -1,7 +1,7 @@
 namespace Profiler.Domain.Reports;
 
 /// <summary>
-/// Builds OSProfiler's report (COMPAT §4) from a stream of stored points in O(n log n).
+/// Builds OSProfiler's report (docs/osprofiler-formats.md §4) from a stream of stored points in O(n log n).
 /// Feed every point of one trace with <see cref="Add"/>, then call <see cref="Build"/> once.
 /// </summary>
 /// <remarks>

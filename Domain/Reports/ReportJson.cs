@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Profiler.Domain.Reports;
 
 /// <summary>
-/// The report as OSProfiler's <c>trace show --json</c> prints it (COMPAT §4), keys sorted as OSProfiler sorts them.
+/// The report as OSProfiler's <c>trace show --json</c> prints it (docs/osprofiler-formats.md §4), keys sorted as OSProfiler sorts them.
 /// Written without recursion, so a trace of any depth renders.
 /// </summary>
 public static class ReportJson

@@ -1,7 +1,7 @@
 namespace Profiler.Domain.Reports;
 
 /// <summary>
-/// OSProfiler's report of one trace (COMPAT §4): a forest of timed operations under a root
+/// OSProfiler's report of one trace (docs/osprofiler-formats.md §4): a forest of timed operations under a root
 /// named <c>total</c>, and per-operation stats. Times are whole milliseconds from the trace's earliest point.
 /// </summary>
 public sealed class TraceReport

@@ -96,3 +96,55 @@ public sealed class ConnectionStringTests
         Assert.DoesNotContain(":pw@", e.Message);
     }
 }
+
+public sealed class PercentEscapeTests
+{
+    [Theory]
+    [InlineData("redis://:pw@host/%zz", "path '%zz'", "'%zz'")]
+    [InlineData("redis://:pw@host/0%", "path '0%'", "'%'")]
+    [InlineData("redis://:pw@host/%4", "path '%4'", "'%4'")]
+    [InlineData("mysql://us%zzer:pw@db/x", "user name 'us%zzer'", "'%zz'")]
+    [InlineData("mysql://u:pw@db/x?charset=utf%8", "value of query option 'charset'", "'%8'")]
+    [InlineData("mysql://u:pw@db/x?char%set=utf8", "query key 'char%set'", "'%se'")]
+    public void A_malformed_percent_escape_is_a_FormatException_naming_the_part_and_the_escape(string text, string part, string escape)
+    {
+        var e = Assert.Throws<FormatException>(() => ConnectionString.Parse(text));
+
+        Assert.Contains(part, e.Message);
+        Assert.Contains(escape, e.Message);
+        Assert.Contains("%25", e.Message);
+        Assert.Contains(":***@", e.Message);
+        Assert.DoesNotContain(":pw@", e.Message);
+    }
+
+    [Theory]
+    [InlineData("redis://:hunter2%zz@host/0")]
+    [InlineData("redis://:hunter2%@host/0")]
+    [InlineData("redis://:hunter2%4@host/0")]
+    [InlineData("mysql://u@db/x?password=hunter2%zz")]
+    public void A_malformed_escape_in_a_secret_is_an_error_that_shows_none_of_it(string text)
+    {
+        var e = Assert.Throws<FormatException>(() => ConnectionString.Parse(text));
+
+        Assert.Contains("not percent-encoded correctly", e.Message);
+        Assert.DoesNotContain("hunter2", e.Message);
+    }
+
+    [Fact]
+    public void Escapes_that_are_not_UTF_8_are_a_FormatException()
+    {
+        var e = Assert.Throws<FormatException>(() => ConnectionString.Parse("sqlite:///db%ff.db"));
+
+        Assert.Contains("UTF-8", e.Message);
+        Assert.Contains("sqlite:///db%ff.db", e.Message);
+    }
+
+    [Fact]
+    public void Well_formed_escapes_decode_in_every_part()
+    {
+        var cs = ConnectionString.Parse("mysql://n%C3%B6va:p%25w%2Fd@db/pro%20filer?app%5Fname=a%26b");
+
+        Assert.Equal(("növa", "p%w/d", "pro filer"), (cs.Username, cs.Password, cs.Path));
+        Assert.Equal("a&b", cs.Query["app_name"]);
+    }
+}

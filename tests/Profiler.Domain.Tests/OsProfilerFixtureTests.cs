@@ -18,7 +18,7 @@ public sealed class OsProfilerFixtureTests
     /// <summary>Reads a fixture the way each OSProfiler backend stored it: whole documents (Redis) or rows (SQL).</summary>
     internal static IEnumerable<StoredPoint> StoredPoints(string shape, string backend)
     {
-        foreach (var line in File.ReadLines(Fixtures.PointsFile(shape, backend)).Where(l => l.Length > 0))
+        foreach (var line in Fixtures.PointLines(shape, backend))
         {
             if (backend == "redis")
             {
@@ -62,7 +62,7 @@ public sealed class OsProfilerFixtureTests
     [MemberData(nameof(AllFixtures))]
     public void OSProfilers_own_report_file_reads_and_writes_back_unchanged(string shape, string backend)
     {
-        using var file = File.OpenRead(Fixtures.ReportFile(shape, backend));
+        using var file = Fixtures.Open($"{shape}.{backend}.report.json");
         var report = ReportJson.Read(file);
 
         Assert.True(JsonNode.DeepEquals(FixtureTrace.Report(shape, backend), JsonNode.Parse(ReportJson.ToJson(report))));
@@ -78,5 +78,36 @@ public sealed class OsProfilerFixtureTests
         var expected = FixtureTrace.Report("siblings_same_ms", "mysql");
         var expectedOrder = expected["children"]![0]!["children"]!.AsArray().Select(n => (string)n!["trace_id"]!);
         Assert.Equal(expectedOrder, report.Children[0].Children.Select(n => n.TraceId));
+    }
+}
+
+public sealed class FixtureFilesTests
+{
+    [Fact]
+    public void Every_shape_is_embedded_for_both_backends_with_its_report()
+    {
+        var all = Fixtures.All().ToList();
+
+        Assert.Equal(["deep", "siblings_same_ms", "simple", "unfinished"], all.Select(f => f.Shape).Distinct());
+        Assert.All(all.GroupBy(f => f.Shape), g => Assert.Equal(["mysql", "redis"], g.Select(f => f.Backend)));
+        Assert.All(all, f => Assert.NotEmpty(Fixtures.ReadText($"{f.Shape}.{f.Backend}.report.json")));
+    }
+
+    [Fact]
+    public void A_fixture_given_as_a_file_holds_exactly_the_embedded_text()
+    {
+        var file = Fixtures.PointsFile("simple", "redis");
+
+        Assert.Equal(Fixtures.ReadText("simple.redis.points.jsonl"), File.ReadAllText(file));
+        Assert.Equal(Fixtures.ReadText("deep.mysql.report.json"), File.ReadAllText(Fixtures.ReportFile("deep", "mysql")));
+        Assert.DoesNotContain("shared", Path.GetFullPath(file), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_fixture_is_an_error_listing_the_embedded_ones()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => Fixtures.Open("nope.redis.points.jsonl"));
+
+        Assert.Contains("simple.redis.points.jsonl", e.Message);
     }
 }

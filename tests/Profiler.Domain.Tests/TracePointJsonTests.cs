@@ -10,7 +10,7 @@ public sealed class TracePointJsonTests
     [Fact]
     public void A_point_round_trips_through_OSProfilers_document_form()
     {
-        var line = File.ReadLines(Profiler.Testing.Fixtures.PointsFile("simple", "redis")).First();
+        var line = Profiler.Testing.Fixtures.PointLines("simple", "redis")[0];
 
         var point = TracePointJson.Parse(line);
         var written = System.Text.Encoding.UTF8.GetString(TracePointJson.ToUtf8(point));

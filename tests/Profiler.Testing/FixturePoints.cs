@@ -11,7 +11,7 @@ public sealed record FixtureTrace(string BaseId, IReadOnlyList<TracePoint> Point
 {
     public static FixtureTrace Load(string shape, string backend)
     {
-        var lines = File.ReadAllLines(Fixtures.PointsFile(shape, backend)).Where(l => l.Trim().Length > 0).ToList();
+        var lines = Fixtures.PointLines(shape, backend).Where(l => l.Trim().Length > 0).ToList();
         string? host = null;
         var points = new List<TracePoint>();
         foreach (var line in lines)
@@ -37,10 +37,10 @@ public sealed record FixtureTrace(string BaseId, IReadOnlyList<TracePoint> Point
 
     /// <summary>OSProfiler's own report for the fixture.</summary>
     public static JsonNode Report(string shape, string backend) =>
-        JsonNode.Parse(File.ReadAllText(Fixtures.ReportFile(shape, backend)))!;
+        JsonNode.Parse(Fixtures.ReadText($"{shape}.{backend}.report.json"))!;
 }
 
-/// <summary>Compares two COMPAT §4 reports: equal but for the order of siblings that started in the same millisecond.</summary>
+/// <summary>Compares two reports (docs/osprofiler-formats.md §4): equal but for the order of siblings that started in the same millisecond.</summary>
 public static class ReportAssert
 {
     /// <param name="expected">OSProfiler's report.</param>

@@ -3,37 +3,77 @@ using System.Net.Sockets;
 
 namespace Profiler.Testing;
 
-/// <summary>Where the shared OSProfiler fixtures live.</summary>
+/// <summary>
+/// OSProfiler's own output, kept in <c>tests/fixtures/osprofiler/</c> and embedded in this assembly (resource names
+/// <c>osprofiler/&lt;file&gt;</c>): for each shape and backend, <c>&lt;shape&gt;.&lt;backend&gt;.points.jsonl</c> (what the
+/// store held) and <c>&lt;shape&gt;.&lt;backend&gt;.report.json</c> (OSProfiler's report of it). Read from the assembly,
+/// never from a path outside the clone.
+/// </summary>
 public static class Fixtures
 {
-    /// <summary><c>../shared/fixtures/osprofiler</c> beside the repository, found by walking up from the test binaries.</summary>
-    public static string OsProfilerDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "fixtures", "osprofiler");
-                if (Directory.Exists(candidate)) return candidate;
-                candidate = Path.Combine(dir.FullName, "..", "shared", "fixtures", "osprofiler");
-                if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "Profiler.sln")))
-                    return Path.GetFullPath(candidate);
-            }
-            throw new InvalidOperationException(
-                "OSProfiler fixtures not found: expected ../shared/fixtures/osprofiler beside the repository checkout.");
-        }
-    }
+    private const string Prefix = "osprofiler/";
+
+    private static readonly System.Reflection.Assembly Assembly = typeof(Fixtures).Assembly;
+
+    private static readonly Lazy<string> Extracted = new(Extract);
 
     /// <summary>Fixture names: (shape, backend) pairs such as ("simple", "redis").</summary>
     public static IEnumerable<(string Shape, string Backend)> All() =>
-        Directory.GetFiles(OsProfilerDirectory, "*.points.jsonl").Select(Path.GetFileName)
-            .Select(f => f!.Split('.')).Select(p => (p[0], p[1])).OrderBy(p => p);
+        Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".points.jsonl", StringComparison.Ordinal))
+            .Select(n => n[Prefix.Length..].Split('.')).Select(p => (p[0], p[1])).OrderBy(p => p);
 
+    /// <summary>Opens an embedded fixture file by name, e.g. <c>simple.redis.points.jsonl</c>.</summary>
+    public static Stream Open(string fileName) =>
+        Assembly.GetManifestResourceStream(Prefix + fileName)
+        ?? throw new FileNotFoundException(
+            $"No OSProfiler fixture '{fileName}' is embedded in {Assembly.GetName().Name}: the files of tests/fixtures/osprofiler/ are " +
+            $"({string.Join(", ", Assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))}).",
+            fileName);
+
+    /// <summary>The text of an embedded fixture file.</summary>
+    public static string ReadText(string fileName)
+    {
+        using var reader = new StreamReader(Open(fileName));
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>The non-empty lines of a fixture's <c>points.jsonl</c>, in file order.</summary>
+    public static IReadOnlyList<string> PointLines(string shape, string backend) =>
+        ReadText($"{shape}.{backend}.points.jsonl").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToList();
+
+    /// <summary>
+    /// A file holding the fixture's points, for code that takes a path (<c>profiler trace import FILE</c>): the
+    /// embedded files are written once per test process into a temporary folder.
+    /// </summary>
     public static string PointsFile(string shape, string backend) =>
-        Path.Combine(OsProfilerDirectory, $"{shape}.{backend}.points.jsonl");
+        Path.Combine(Extracted.Value, $"{shape}.{backend}.points.jsonl");
 
+    /// <summary>A file holding OSProfiler's report of the fixture; see <see cref="PointsFile"/>.</summary>
     public static string ReportFile(string shape, string backend) =>
-        Path.Combine(OsProfilerDirectory, $"{shape}.{backend}.report.json");
+        Path.Combine(Extracted.Value, $"{shape}.{backend}.report.json");
+
+    /// <summary>
+    /// Writes every embedded fixture into a folder named after this assembly's build (its module version id), so
+    /// test processes of one build share it and a rebuild gets a fresh one; each file is written beside its final
+    /// name and renamed, so a process never reads a half-written file.
+    /// </summary>
+    private static string Extract()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "profiler-osprofiler-fixtures", Assembly.ManifestModule.ModuleVersionId.ToString("N"));
+        Directory.CreateDirectory(folder);
+        foreach (var name in Assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
+        {
+            var target = Path.Combine(folder, name[Prefix.Length..]);
+            if (File.Exists(target)) continue;
+            var partial = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+            using (var source = Assembly.GetManifestResourceStream(name)!)
+            using (var file = File.Create(partial))
+                source.CopyTo(file);
+            File.Move(partial, target, overwrite: true);
+        }
+        return folder;
+    }
 
     /// <summary>The repository root (the folder holding Profiler.sln).</summary>
     public static string RepositoryRoot

@@ -75,7 +75,7 @@ public static class MalformedInput
         "\"info\": {\"db\": {\"statement\": \"SELECT 1\", \"params\": {}}, \"host\": \"node-1\"}, \"project\": \"nova\", \"service\": \"api\"}";
 
     /// <summary>
-    /// <paramref name="count"/> JSON texts of bad points (each invalid as a COMPAT §1 point), as UTF-8 bytes:
+    /// <paramref name="count"/> JSON texts of bad points (each invalid as a point of docs/osprofiler-formats.md §1), as UTF-8 bytes:
     /// truncated JSON, wrong types, missing fields, huge strings, deep nesting, invalid UTF-8, glob characters
     /// in ids, names without -start/-stop, bad timestamps.
     /// </summary>

@@ -7,16 +7,32 @@ using Xunit;
 namespace Profiler.Testing;
 
 /// <summary>
-/// The driver contract: every driver runs these tests through a subclass whose fixture starts a real server.
-/// <see cref="CreateStoreAsync"/> must return a store over an empty collector.
+/// The driver contract suite (docs/driver-contract.md): what every <see cref="ITraceStoreDriver"/>'s stores must do,
+/// checked on a real store. A driver's test project derives one class per backend from it and fills in the seam:
+/// <see cref="FixtureBackend"/> and <see cref="CreateStoreAsync"/> (a store over an EMPTY collector, opened with the
+/// given settings; the derived class owns the server, e.g. through an <c>IClassFixture</c>). Capabilities a backend
+/// lacks by design are declared by overriding the <c>virtual</c> properties, never by leaving tests out.
+/// The decisions checked: D1 a cursor the driver did not give out is a <see cref="FormatException"/> naming it;
+/// D3 a trace's earliest point is the one with the smallest timestamp, on a tie the one stored first; D4 a point's
+/// own host wins over <see cref="DriverSettings.Host"/>, which fills in points that carry none; D5 errors are listed
+/// whether or not <see cref="DriverSettings.FilterErrorTrace"/> is set (unless <see cref="ErrorsListedWithoutFilterErrorTrace"/>
+/// is false); listings return the requested fields of the earliest point and page through every trace exactly once.
 /// </summary>
 public abstract class TraceStoreContract
 {
-    /// <summary>Which OSProfiler fixtures this driver reproduces exactly: <c>redis</c> or <c>mysql</c>.</summary>
+    /// <summary>Which OSProfiler fixtures this driver reproduces exactly: <c>redis</c> (stores whole point documents) or <c>mysql</c> (stores rows).</summary>
     protected abstract string FixtureBackend { get; }
 
-    /// <summary>A store over an empty collector, opened with <paramref name="settings"/>.</summary>
+    /// <summary>A store over an empty collector, opened with <paramref name="settings"/>; every call gives a new, empty one.</summary>
     protected abstract Task<ITraceStore> CreateStoreAsync(DriverSettings settings);
+
+    /// <summary>
+    /// D5: whether the store lists error traces when it was opened with <see cref="DriverSettings.FilterErrorTrace"/>
+    /// off. Default true (SQL, a driver that can query its points). Redis overrides it with false: it lists errors
+    /// from its <c>osprofiler_error:</c> index, written only with <c>filter_error_trace</c> on, as OSProfiler does;
+    /// the suite then checks that nothing is listed as an error without the index.
+    /// </summary>
+    protected virtual bool ErrorsListedWithoutFilterErrorTrace => true;
 
     protected static TracePoint Point(string baseId, string traceId, string parentId, string name, DateTime at,
         JsonObject? info = null, string? project = "proj", string? service = "svc") => new()
@@ -106,21 +122,181 @@ public abstract class TraceStoreContract
         foreach (var (id, i) in ids.Select((id, i) => (id, i)).Reverse())
             await store.WriteAsync(SmallTrace(id, start.AddSeconds(i)), CancellationToken.None);
 
-        var seen = new List<TraceSummary>();
-        string? cursor = null;
-        var pages = 0;
-        do
-        {
-            var page = await store.ListTracesAsync(new TraceListQuery(10, cursor, ["name"]), CancellationToken.None);
-            Assert.True(page.Traces.Count <= 10);
-            seen.AddRange(page.Traces);
-            cursor = page.NextCursor;
-            Assert.True(++pages <= 10, "paging does not end");
-        } while (cursor is not null);
+        var (seen, pages) = await ListAllAsync(store, new TraceListQuery(10, Fields: ["name"]));
 
+        Assert.InRange(pages, 3, 4);
         Assert.Equal(ids.AsEnumerable().Reverse(), seen.Select(t => t.BaseId));
         Assert.Equal(TraceTimestamp.FromDateTime(start.AddSeconds(24)).ToString(), seen[0].Timestamp);
         Assert.All(seen, t => Assert.Equal("wsgi-start", t.Fields["name"]));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(7)]
+    public async Task Paging_by_cursor_returns_every_trace_exactly_once_even_when_many_share_a_timestamp(int limit)
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        var at = new DateTime(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc);
+        // Three timestamps, seven traces on each: page boundaries fall inside runs of equal timestamps.
+        var ids = new List<string>();
+        for (var i = 0; i < 21; i++)
+        {
+            var id = $"tie-{i % 7}-{i / 7}";
+            ids.Add(id);
+            await store.WriteAsync(SmallTrace(id, at.AddSeconds(i / 7)), CancellationToken.None);
+        }
+
+        var (seen, pages) = await ListAllAsync(store, new TraceListQuery(limit));
+
+        Assert.Equal(ids.Order(), seen.Select(t => t.BaseId).Order());
+        // A driver may end with an empty page if the one before it was full.
+        Assert.InRange(pages, (21 + limit - 1) / limit, (21 + limit - 1) / limit + 1);
+        Assert.Equal(seen.OrderByDescending(t => t.Timestamp, StringComparer.Ordinal).Select(t => t.Timestamp), seen.Select(t => t.Timestamp));
+    }
+
+    [Fact]
+    public async Task A_listing_returns_every_requested_field_from_the_earliest_point()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings { Project = "default-project", Service = "default-service" });
+        var at = new DateTime(2026, 4, 5, 6, 7, 8, DateTimeKind.Utc);
+        await store.WriteAsync(
+        [
+            Point("fields-1", "op-late", "fields-1", "late-start", at.AddMilliseconds(3),
+                new JsonObject { ["host"] = "late-host" }, project: "late-project", service: "late-service"),
+            Point("fields-1", "op-early", "parent-early", "early-start", at,
+                new JsonObject { ["host"] = "early-host" }, project: "early-project", service: "early-service"),
+            Point("fields-1", "op-early", "parent-early", "early-stop", at.AddMilliseconds(5)),
+        ], CancellationToken.None);
+
+        var page = await store.ListTracesAsync(new TraceListQuery(10, Fields: TraceFields.Allowed), CancellationToken.None);
+
+        var trace = Assert.Single(page.Traces);
+        Assert.Null(page.NextCursor);
+        var timestamp = TraceTimestamp.FromDateTime(at).ToString();
+        Assert.Equal(("fields-1", timestamp), (trace.BaseId, trace.Timestamp));
+        Assert.Equal(
+        [
+            ("base_id", "fields-1"), ("host", "early-host"), ("name", "early-start"), ("parent_id", "parent-early"),
+            ("project", "early-project"), ("service", "early-service"), ("timestamp", timestamp), ("trace_id", "op-early"),
+        ], trace.Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value)));
+    }
+
+    [Fact]
+    public async Task A_listing_without_fields_returns_none()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        await store.WriteAsync(SmallTrace("no-fields", DateTime.UtcNow), CancellationToken.None);
+
+        var page = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
+
+        Assert.Empty(Assert.Single(page.Traces).Fields);
+    }
+
+    [Fact]
+    public async Task On_equal_timestamps_the_point_stored_first_is_the_earliest()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        var at = new DateTime(2026, 5, 6, 7, 8, 9, DateTimeKind.Utc);
+        // Stored first overall but later in time; then three points tied on the earliest timestamp, whose names and
+        // ids sort the other way round, so neither name nor id order can stand in for storage order.
+        await store.WriteAsync([Point("tie", "op-0", "tie", "later-start", at.AddMilliseconds(1))], CancellationToken.None);
+        await store.WriteAsync(
+        [
+            Point("tie", "op-9", "tie", "zz-first-start", at),
+            Point("tie", "op-5", "tie", "mm-second-start", at),
+        ], CancellationToken.None);
+        await store.WriteAsync([Point("tie", "op-1", "tie", "aa-third-start", at)], CancellationToken.None);
+
+        var page = await store.ListTracesAsync(new TraceListQuery(10, Fields: ["name", "trace_id"]), CancellationToken.None);
+
+        var trace = Assert.Single(page.Traces);
+        Assert.Equal(TraceTimestamp.FromDateTime(at).ToString(), trace.Timestamp);
+        Assert.Equal(("zz-first-start", "op-9"), (trace.Fields["name"], trace.Fields["trace_id"]));
+    }
+
+    [Fact]
+    public async Task A_points_own_host_wins_over_the_settings_host()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings { Host = "settings-host" });
+        var at = new DateTime(2026, 6, 7, 8, 9, 10, DateTimeKind.Utc);
+        await store.WriteAsync(
+        [
+            Point("hosts", "op-1", "hosts", "db-start", at, new JsonObject { ["host"] = "point-host" }),
+            Point("hosts", "op-1", "hosts", "db-stop", at.AddMilliseconds(1), new JsonObject { ["host"] = "point-host" }),
+        ], CancellationToken.None);
+
+        var node = Assert.Single((await ReportAsync(store, "hosts"))!.Children);
+        var listed = Assert.Single((await store.ListTracesAsync(new TraceListQuery(10, Fields: ["host"]), CancellationToken.None)).Traces);
+
+        Assert.Equal("point-host", node.Host);
+        Assert.Equal("point-host", listed.Fields["host"]);
+    }
+
+    [Fact]
+    public async Task The_settings_host_fills_in_points_that_carry_none()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings { Host = "settings-host" });
+        var at = new DateTime(2026, 6, 7, 8, 9, 10, DateTimeKind.Utc);
+        await store.WriteAsync(
+        [
+            Point("no-host", "op-1", "no-host", "db-start", at, new JsonObject { ["db"] = "x" }),
+            Point("no-host", "op-1", "no-host", "db-stop", at.AddMilliseconds(1), new JsonObject()),
+        ], CancellationToken.None);
+
+        var node = Assert.Single((await ReportAsync(store, "no-host"))!.Children);
+        var listed = Assert.Single((await store.ListTracesAsync(new TraceListQuery(10, Fields: ["host"]), CancellationToken.None)).Traces);
+
+        Assert.Equal("settings-host", node.Host);
+        Assert.Equal("settings-host", listed.Fields["host"]);
+    }
+
+    public static TheoryData<string> ForeignCursors() => new()
+    {
+        "garbage",
+        "not a cursor at all",
+        "0",
+        "-1",
+        "{\"offset\": 10}",
+        "MjAyNi0wMS0wMVQxMjowMDowMC4wMDAwMDB8bGlzdC0xMA",   // base64url of another driver's "timestamp|id"
+        "2026-01-01T12:00:10.000000|list-10",
+        "%00\u0001\u007f",
+        new string('x', 5000),
+    };
+
+    [Theory]
+    [MemberData(nameof(ForeignCursors))]
+    public async Task A_cursor_the_driver_did_not_give_out_is_a_FormatException_naming_it(string cursor)
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        await store.WriteAsync(SmallTrace("cursor-1", DateTime.UtcNow), CancellationToken.None);
+
+        var e = await Assert.ThrowsAnyAsync<FormatException>(() => store.ListTracesAsync(new TraceListQuery(10, cursor), CancellationToken.None));
+
+        Assert.Contains(TracePointRules.Show(cursor), e.Message);
+    }
+
+    [Fact]
+    public async Task A_tampered_cursor_is_a_FormatException()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        var at = new DateTime(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+        for (var i = 0; i < 5; i++) await store.WriteAsync(SmallTrace($"tamper-{i}", at.AddSeconds(i)), CancellationToken.None);
+        var cursor = (await store.ListTracesAsync(new TraceListQuery(2), CancellationToken.None)).NextCursor;
+        Assert.NotNull(cursor);
+
+        foreach (var tampered in Tamper(cursor))
+            await Assert.ThrowsAnyAsync<FormatException>(() => store.ListTracesAsync(new TraceListQuery(2, tampered), CancellationToken.None));
+        Assert.Equal(2, (await store.ListTracesAsync(new TraceListQuery(2, cursor), CancellationToken.None)).Traces.Count);
+    }
+
+    /// <summary>The cursor cut short, lengthened, and with its middle character changed.</summary>
+    private static IEnumerable<string> Tamper(string cursor)
+    {
+        yield return cursor[..^1];
+        yield return cursor + "0";
+        var middle = cursor.Length / 2;
+        yield return cursor[..middle] + (cursor[middle] == 'A' ? 'B' : 'A') + cursor[(middle + 1)..];
     }
 
     [Fact]
@@ -136,6 +312,60 @@ public abstract class TraceStoreContract
         Assert.Equal(["failed-trace"], page.Traces.Select(t => t.BaseId));
         var all = await store.ListTracesAsync(new TraceListQuery(100), CancellationToken.None);
         Assert.Equal(["failed-trace", "ok-trace"], all.Traces.Select(t => t.BaseId));
+    }
+
+    [Fact]
+    public async Task Errors_are_listed_whether_or_not_FilterErrorTrace_is_set_unless_the_backend_lists_them_from_that_index()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings { FilterErrorTrace = false });
+        var at = DateTime.UtcNow;
+        await store.WriteAsync(SmallTrace("ok-trace", at), CancellationToken.None);
+        await store.WriteAsync(SmallTrace("failed-trace", at.AddSeconds(1), error: true), CancellationToken.None);
+
+        var errors = await store.ListTracesAsync(new TraceListQuery(100, ErrorsOnly: true), CancellationToken.None);
+
+        Assert.Equal(ErrorsListedWithoutFilterErrorTrace ? ["failed-trace"] : [], errors.Traces.Select(t => t.BaseId));
+    }
+
+    [Fact]
+    public async Task Error_traces_page_by_cursor_exactly_once()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings { FilterErrorTrace = true });
+        var at = new DateTime(2026, 7, 8, 9, 10, 11, DateTimeKind.Utc);
+        var failed = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            var id = $"mixed-{i:D2}";
+            if (i % 2 == 0) failed.Add(id);
+            await store.WriteAsync(SmallTrace(id, at.AddSeconds(i / 3), error: i % 2 == 0), CancellationToken.None);
+        }
+
+        var (seen, _) = await ListAllAsync(store, new TraceListQuery(2, ErrorsOnly: true));
+
+        Assert.Equal(failed.Order(), seen.Select(t => t.BaseId).Order());
+    }
+
+    /// <summary>Follows <see cref="TracePage.NextCursor"/> to the end; fails on a page over the limit or a trace seen twice.</summary>
+    protected static async Task<(List<TraceSummary> Traces, int Pages)> ListAllAsync(ITraceStore store, TraceListQuery first)
+    {
+        var seen = new List<TraceSummary>();
+        var query = first;
+        var pages = 0;
+        while (true)
+        {
+            var page = await store.ListTracesAsync(query, CancellationToken.None);
+            pages++;
+            Assert.True(page.Traces.Count <= first.Limit, $"page {pages} holds {page.Traces.Count} traces, over the limit {first.Limit}");
+            Assert.True(page.Traces.Count > 0 || page.NextCursor is null, $"page {pages} is empty but gives a next cursor");
+            foreach (var trace in page.Traces)
+            {
+                Assert.DoesNotContain(seen, t => t.BaseId == trace.BaseId);
+                seen.Add(trace);
+            }
+            Assert.True(pages <= 1000, "paging does not end");
+            if (page.NextCursor is null) return (seen, pages);
+            query = first with { Cursor = page.NextCursor };
+        }
     }
 
     [Fact]

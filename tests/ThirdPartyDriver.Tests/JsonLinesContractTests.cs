@@ -1,0 +1,32 @@
+using Profiler.Domain;
+using Profiler.Storage;
+using Profiler.Testing;
+
+namespace ThirdPartyDriver.Tests;
+
+/// <summary>The whole driver contract on the JSON Lines driver: a fresh folder per store, opened through the driver.</summary>
+public sealed class JsonLinesContractTests : TraceStoreContract, IDisposable
+{
+    private readonly TempDirectory _dir = new("profiler-jsonl-");
+
+    /// <summary>The driver stores whole point documents, as OSProfiler's Redis collector does.</summary>
+    protected override string FixtureBackend => "redis";
+
+    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
+        Task.FromResult(new JsonLinesDriver().Open(ConnectionString.Parse($"jsonl:///{_dir.Path}/{Guid.NewGuid():N}"), settings));
+
+    public void Dispose() => _dir.Dispose();
+}
+
+public sealed class JsonLinesDriverTests
+{
+    [Fact]
+    public void A_connection_string_without_a_folder_is_a_FormatException_naming_it_without_the_password()
+    {
+        var e = Assert.Throws<FormatException>(() =>
+            new JsonLinesDriver().Open(ConnectionString.Parse("jsonl://:s3cret@host"), new DriverSettings()));
+
+        Assert.Contains("jsonl://:***@host", e.Message);
+        Assert.DoesNotContain("s3cret", e.Message);
+    }
+}
