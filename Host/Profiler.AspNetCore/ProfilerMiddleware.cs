@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using Profiler.Instrumentation;
 
 namespace Profiler.AspNetCore;
@@ -12,25 +13,27 @@ namespace Profiler.AspNetCore;
 /// join the trace). Any other request, or every request when <see cref="ProfilerOptions.Enabled"/> is false, is
 /// served untraced. An exception leaving the pipeline is recorded on <c>wsgi-stop</c> and rethrown.
 /// </summary>
-public sealed class ProfilerMiddleware(RequestDelegate next, ProfilerOptions options, ITraceEventSink sink)
+public sealed class ProfilerMiddleware(RequestDelegate next, IOptions<ProfilerOptions> profilerOptions, ITraceEventSink sink)
 {
+    private readonly ProfilerOptions _options = profilerOptions.Value;
+
     /// <summary>The point name OSProfiler's middleware uses.</summary>
     public const string PointName = "wsgi";
 
     /// <summary>Serves one request.</summary>
     public Task InvokeAsync(HttpContext context)
     {
-        if (!options.Enabled || options.HmacKeys.Count == 0) return next(context);
+        if (!_options.Enabled || _options.HmacKeys.Count == 0) return next(context);
         var headers = context.Request.Headers;
         if (!headers.TryGetValue(TraceHeaders.InfoHeader, out var info) || !headers.TryGetValue(TraceHeaders.HmacHeader, out var hmac)
-            || !TraceHeaders.TryVerify(info.ToString(), hmac.ToString(), options.HmacKeys, out var continuation))
+            || !TraceHeaders.TryVerify(info.ToString(), hmac.ToString(), _options.HmacKeys, out var continuation))
             return next(context);
         return TracedAsync(context, continuation!);
     }
 
     private async Task TracedAsync(HttpContext context, TraceContinuation continuation)
     {
-        var profiler = new TraceProfiler(continuation.HmacKey, sink, continuation.BaseId, continuation.ParentId, options.Host);
+        var profiler = new TraceProfiler(continuation.HmacKey, sink, continuation.BaseId, continuation.ParentId, _options.Host);
         var request = context.Request;
         var info = new JsonObject
         {

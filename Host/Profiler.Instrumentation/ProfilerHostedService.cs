@@ -2,49 +2,68 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Profiler.Storage;
-using Profiler.Instrumentation;
 
 namespace Profiler.Instrumentation;
 
 /// <summary>
-/// Starts the instrumentation with the host (checks a store is registered, makes the notifier
-/// <see cref="TraceProfiler.DefaultSink"/>, starts the <see cref="ActivityBridge"/>) and flushes buffered points at
-/// shutdown, waiting at most <see cref="ProfilerOptions.FlushTimeout"/>.
+/// Starts the instrumentation with the host when <see cref="ProfilerOptions.Enabled"/>: opens the store (so a missing
+/// or unknown driver fails the start, not the first point; drivers connect in the background), makes the notifier
+/// <see cref="TraceProfiler.DefaultSink"/>, starts the <see cref="ActivityBridge"/>; and flushes buffered points at
+/// shutdown, waiting at most <see cref="ProfilerOptions.FlushTimeout"/>. When not enabled it opens nothing.
 /// </summary>
-internal sealed class ProfilerHostedService(IServiceProvider services, ProfilerOptions options, TraceNotifier notifier,
-    ILogger<ProfilerHostedService>? logger = null) : IHostedService
+internal sealed class ProfilerHostedService(IServiceProvider services, IOptions<ProfilerOptions> options,
+    ILogger<ProfilerHostedService>? logger = null) : IHostedService, IDisposable, IAsyncDisposable
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
     private ActivityBridge? _bridge;
+    private TraceNotifier? _notifier;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!options.Enabled) return Task.CompletedTask;
-        if (services.GetService<IServiceProviderIsService>() is { } isService && !isService.IsService(typeof(ITraceStore)))
-            throw new InvalidOperationException(
-                "AddProfiler found no ITraceStore registration: register the store trace points go to, e.g. "
-                + "services.AddTraceStore(connectionString) with the profiler's connection_string, before the host starts.");
-        if (options.HmacKeys.Count == 0)
-            _logger.LogWarning("Profiler: enabled but no hmac_keys are configured, so no request will be traced");
+        var o = options.Value;
+        if (!o.Enabled) return Task.CompletedTask;
+        // Opening does not wait for the network: drivers connect in the background.
+        services.GetRequiredService<ITraceStore>();
+        var notifier = services.GetRequiredService<TraceNotifier>();
+        if (o.HmacKeys.Count == 0) Log.NoHmacKeys(_logger);
         TraceProfiler.DefaultSink = notifier;
-        if (options.ActivitySources.Count > 0) _bridge = new ActivityBridge(options.ActivitySources);
+        _notifier = notifier;
+        if (o.ActivitySources.Count > 0) _bridge = new ActivityBridge(o.ActivitySources);
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _bridge?.Dispose();
-        _bridge = null;
-        if (ReferenceEquals(TraceProfiler.DefaultSink, notifier)) TraceProfiler.DefaultSink = NullTraceEventSink.Instance;
+        var notifier = Detach();
+        if (notifier is null) return;
         try
         {
-            if (!await notifier.FlushAsync(options.FlushTimeout, cancellationToken).ConfigureAwait(false))
-                _logger.LogWarning("Profiler: {Count} trace points were still waiting to be stored at shutdown", notifier.QueuedCount);
+            if (!await notifier.FlushAsync(options.Value.FlushTimeout, cancellationToken).ConfigureAwait(false))
+                Log.PointsLeftAtShutdown(_logger, notifier.QueuedCount);
         }
         catch (OperationCanceledException)
         {
-            _logger.LogWarning("Profiler: shutdown cut the flush short; {Count} trace points were waiting", notifier.QueuedCount);
+            Log.FlushCutShort(_logger, notifier.QueuedCount);
         }
+    }
+
+    /// <summary>Stops the bridge and the default sink; the notifier itself is the container's to dispose (it flushes then).</summary>
+    public void Dispose() => Detach();
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Detach();
+        return ValueTask.CompletedTask;
+    }
+
+    private TraceNotifier? Detach()
+    {
+        Interlocked.Exchange(ref _bridge, null)?.Dispose();
+        var notifier = Interlocked.Exchange(ref _notifier, null);
+        if (notifier is not null && ReferenceEquals(TraceProfiler.DefaultSink, notifier)) TraceProfiler.DefaultSink = NullTraceEventSink.Instance;
+        return notifier;
     }
 }

@@ -16,6 +16,9 @@ namespace Profiler.Instrumentation;
 /// </summary>
 public sealed class ProfilerOptions
 {
+    /// <summary>Largest <see cref="BufferSize"/>: 10 000 000.</summary>
+    public const int MaxBufferSize = 10_000_000;
+
     /// <summary>The configuration sections read, first match wins per key.</summary>
     public static readonly IReadOnlyList<string> SectionNames = ["Profiler", "osprofiler"];
 
@@ -29,8 +32,9 @@ public sealed class ProfilerOptions
     public IReadOnlyList<string> HmacKeys { get; set; } = [];
 
     /// <summary>
-    /// Where points are stored (<c>connection_string</c>), e.g. <c>redis://host:6379</c>. Default null. The host's
-    /// store factory opens it; <c>AddProfiler</c> itself only expects an <see cref="ITraceStore"/> registration.
+    /// Where points are stored (<c>connection_string</c>), e.g. <c>redis://host:6379</c>. Default null. When set,
+    /// <c>AddProfiler</c> opens it at start with the driver serving its scheme (see <c>AddTraceStoreDriver</c>), with
+    /// <see cref="ToDriverSettings"/>; an <see cref="ITraceStore"/> the application registers itself wins.
     /// </summary>
     public string? ConnectionString { get; set; }
 
@@ -67,7 +71,14 @@ public sealed class ProfilerOptions
     /// </summary>
     public IReadOnlyList<string> ActivitySources { get; set; } = [];
 
-    /// <summary>The settings a storage driver opens the store with.</summary>
+    /// <summary>Values configuration held that could not be read (see <see cref="Bind"/>); <see cref="ProfilerOptionsValidator"/> reports them.</summary>
+    internal List<string> ConfigurationErrors { get; } = [];
+
+    /// <summary>
+    /// The settings a storage driver opens the store with: <see cref="SocketTimeout"/>, <see cref="SentinelServiceName"/>,
+    /// <see cref="FilterErrorTrace"/>, <see cref="Project"/>, <see cref="Service"/>, <see cref="Host"/> and
+    /// <paramref name="loggerFactory"/> (default: nowhere). The one place <c>[profiler]</c> keys become driver settings.
+    /// </summary>
     public DriverSettings ToDriverSettings(ILoggerFactory? loggerFactory = null) => new()
     {
         SocketTimeout = SocketTimeout,
@@ -93,9 +104,23 @@ public sealed class ProfilerOptions
     /// Reads the options from <paramref name="configuration"/>'s <c>Profiler</c> and <c>osprofiler</c> sections (an INI
     /// file's <c>[profiler]</c> is the same section: keys are case-insensitive). Each setting may be spelled in
     /// PascalCase or snake_case. Booleans accept true/false, yes/no, on/off, 1/0 (as oslo.config). Throws
-    /// <see cref="FormatException"/> naming the key, the value (never an HMAC key) and what is accepted.
+    /// <see cref="FormatException"/> naming each bad key, its value (never an HMAC key) and what is accepted.
+    /// <c>services.AddProfiler(configuration)</c> reads the same way, and reports bad values when the host starts.
     /// </summary>
     public static ProfilerOptions FromConfiguration(IConfiguration configuration)
+    {
+        var o = new ProfilerOptions();
+        var errors = new List<string>();
+        o.Bind(configuration, errors);
+        if (errors.Count > 0) throw new FormatException(string.Join(" ", errors));
+        return o;
+    }
+
+    /// <summary>
+    /// Sets the properties <paramref name="configuration"/> holds a value for; a value that cannot be read leaves its
+    /// property as it was and adds a sentence naming the key, the value and what is accepted to <paramref name="errors"/>.
+    /// </summary>
+    internal void Bind(IConfiguration configuration, List<string> errors)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         // Children, not GetSection: their keys keep the file's spelling, so errors name the key as the user wrote it.
@@ -103,34 +128,35 @@ public sealed class ProfilerOptions
         var sections = SectionNames
             .SelectMany(name => children.Where(c => string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase)))
             .ToList();
-        var o = new ProfilerOptions();
-        if (Find(sections, "Enabled", "enabled") is { } enabled) o.Enabled = Boolean(enabled);
-        if (Find(sections, "HmacKeys", "hmac_keys") is { } keys) o.HmacKeys = List(keys);
-        if (Find(sections, "ConnectionString", "connection_string") is { } cs) o.ConnectionString = Connection(cs);
-        if (Find(sections, "FilterErrorTrace", "filter_error_trace") is { } fet) o.FilterErrorTrace = Boolean(fet);
-        if (Find(sections, "SocketTimeout", "socket_timeout") is { } st) o.SocketTimeout = Seconds(st);
-        if (Find(sections, "SentinelServiceName", "sentinel_service_name") is { } ssn) o.SentinelServiceName = Text(ssn, allowEmpty: false)!;
-        if (Find(sections, "Project", "project") is { } project) o.Project = Text(project);
-        if (Find(sections, "Service", "service") is { } service) o.Service = Text(service);
-        if (Find(sections, "Host", "host") is { } host) o.Host = Text(host);
-        if (Find(sections, "BufferSize", "buffer_size") is { } bs) o.BufferSize = Integer(bs, 1, 10_000_000);
-        if (Find(sections, "BatchSize", "batch_size") is { } bat) o.BatchSize = Integer(bat, 1, RecordTracePointsCommand.MaxBatchSize);
-        if (Find(sections, "FlushTimeout", "flush_timeout") is { } ft) o.FlushTimeout = Seconds(ft);
-        if (Find(sections, "ActivitySources", "activity_sources") is { } sources) o.ActivitySources = List(sources);
-        return o;
+        void Read<T>(string pascal, string snake, Func<IConfigurationSection, T> parse, Action<T> set)
+        {
+            if (Find(sections, pascal, snake) is not { } section) return;
+            try { set(parse(section)); }
+            catch (FormatException e) { errors.Add(e.Message); }
+        }
+        Read("Enabled", "enabled", Boolean, v => Enabled = v);
+        Read("HmacKeys", "hmac_keys", List, v => HmacKeys = v);
+        Read("ConnectionString", "connection_string", Connection, v => ConnectionString = v);
+        Read("FilterErrorTrace", "filter_error_trace", Boolean, v => FilterErrorTrace = v);
+        Read("SocketTimeout", "socket_timeout", Seconds, v => SocketTimeout = v);
+        Read("SentinelServiceName", "sentinel_service_name", s => Text(s, allowEmpty: false)!, v => SentinelServiceName = v);
+        Read("Project", "project", s => Text(s), v => Project = v);
+        Read("Service", "service", s => Text(s), v => Service = v);
+        Read("Host", "host", s => Text(s), v => Host = v);
+        Read("BufferSize", "buffer_size", s => Integer(s, 1, MaxBufferSize), v => BufferSize = v);
+        Read("BatchSize", "batch_size", s => Integer(s, 1, RecordTracePointsCommand.MaxBatchSize), v => BatchSize = v);
+        Read("FlushTimeout", "flush_timeout", Seconds, v => FlushTimeout = v);
+        Read("ActivitySources", "activity_sources", List, v => ActivitySources = v);
     }
 
-    /// <summary>Checks values set in code; throws <see cref="ArgumentException"/> naming the property and value.</summary>
+    /// <summary>
+    /// Checks the values (however they were set); throws <see cref="ArgumentException"/> naming each bad property and
+    /// its value (never an HMAC key). <c>AddProfiler</c> runs the same checks through <see cref="ProfilerOptionsValidator"/>.
+    /// </summary>
     public void Validate()
     {
-        if (BufferSize < 1) throw new ArgumentException($"Profiler option BufferSize = {BufferSize} is out of range: use 1 or more");
-        if (BatchSize is < 1 or > RecordTracePointsCommand.MaxBatchSize)
-            throw new ArgumentException($"Profiler option BatchSize = {BatchSize} is out of range: use 1 to {RecordTracePointsCommand.MaxBatchSize}");
-        if (SocketTimeout <= TimeSpan.Zero)
-            throw new ArgumentException($"Profiler option SocketTimeout = {SocketTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s is out of range: use more than 0 seconds");
-        if (FlushTimeout < TimeSpan.Zero)
-            throw new ArgumentException($"Profiler option FlushTimeout = {FlushTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s is out of range: use 0 seconds or more");
-        if (HmacKeys.Any(string.IsNullOrEmpty)) throw new ArgumentException("Profiler option HmacKeys holds an empty key: remove it");
+        var errors = ProfilerOptionsValidator.Check(this);
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors));
     }
 
     private static IConfigurationSection? Find(List<IConfigurationSection> sections, string pascal, string snake)

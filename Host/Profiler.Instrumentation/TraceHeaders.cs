@@ -69,6 +69,8 @@ public static class TraceHeaders
     }
 
     /// <summary>Lowercase hex HMAC-SHA1 of <paramref name="info"/>'s UTF-8 bytes keyed with <paramref name="hmacKey"/>'s.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
+        Justification = "HMAC-SHA1 is OSProfiler's wire format for X-Trace-HMAC (COMPAT §5); Python services verify it. HMAC-SHA1 is not broken as a MAC.")]
     public static string Sign(string info, string hmacKey) =>
         Convert.ToHexStringLower(HMACSHA1.HashData(Encoding.UTF8.GetBytes(hmacKey), Encoding.UTF8.GetBytes(info)));
 
@@ -79,6 +81,8 @@ public static class TraceHeaders
     /// of a JSON object, an object without a string <c>base_id</c>, with keys other than <c>base_id</c> and
     /// <c>parent_id</c> (or either twice), or ids that are not safe (<see cref="TracePointRules.IsSafeId"/>).
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
+        Justification = "HMAC-SHA1 is OSProfiler's wire format for X-Trace-HMAC (COMPAT §5); Python services verify it. HMAC-SHA1 is not broken as a MAC.")]
     public static bool TryVerify(string? info, string? hmac, IReadOnlyList<string> hmacKeys, out TraceContinuation? continuation)
     {
         continuation = null;

@@ -221,13 +221,12 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
             Interlocked.Add(ref _dropped, left);
             Settle(left);
             if (left > 0)
-                _logger.LogWarning("Profiler: dropped {Count} buffered trace points at shutdown: the store did not take them within {Timeout}",
-                    left, _options.FlushTimeout);
+                Log.DroppedAtShutdown(_logger, left, _options.FlushTimeout);
         }
         catch (Exception e)
         {
             // Not expected: everything the store can throw is handled in SendAsync.
-            _logger.LogError(e, "Profiler: the trace point batcher stopped; trace points are no longer stored");
+            Log.BatcherStopped(_logger, e);
         }
     }
 
@@ -244,7 +243,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
                 Interlocked.Add(ref _sent, points.Count);
                 Settle(points.Count);
                 if (failuresInRow > 0)
-                    _logger.LogInformation("Profiler: the trace store works again after {Failures} failed attempts", failuresInRow);
+                    Log.StoreRecovered(_logger, failuresInRow);
                 return;
             }
             catch (ValidationException e)
@@ -269,8 +268,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
                 if (failuresInRow == 1 || now - _lastFailureLog >= _options.LogInterval)
                 {
                     _lastFailureLog = now;
-                    _logger.LogWarning("Profiler: storing {Count} trace points failed (attempt {Attempt}); retrying in {Delay} ms: {Error}",
-                        points.Count, failuresInRow, (int)delay.TotalMilliseconds, e.Message);
+                    Log.StoreFailed(_logger, points.Count, failuresInRow, (int)delay.TotalMilliseconds, e.Message);
                 }
                 await Task.Delay(delay, _abort.Token).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
@@ -302,7 +300,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         var now = DateTime.UtcNow;
         if (now - _lastRejectLog < _options.LogInterval) return;
         _lastRejectLog = now;
-        _logger.LogWarning("Profiler: dropped trace points the validator rejected ({Total} so far): {Message}", RejectedCount, message);
+        Log.PointsRejected(_logger, RejectedCount, message);
     }
 
     private void ReportDrops()
@@ -310,8 +308,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         var dropped = Interlocked.Read(ref _dropped);
         var reported = Interlocked.Exchange(ref _droppedReported, dropped);
         if (dropped > reported)
-            _logger.LogWarning("Profiler: dropped {Count} trace points ({Total} in all): the buffer of {Size} was full or the notifier closed",
-                dropped - reported, dropped, _options.BufferSize);
+            Log.PointsDropped(_logger, dropped - reported, dropped, _options.BufferSize);
     }
 
     private void Settle(int count)

@@ -8,7 +8,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Profiler.Storage;
 using Profiler.Instrumentation;
-using Profiler.Domain;
 using Profiler.Infrastructure.Sql;
 using Profiler.Testing;
 
@@ -40,10 +39,11 @@ internal sealed class TracedApp : IAsyncDisposable
             ["Profiler:Host"] = "dotnet-node",
             ["Profiler:Project"] = "demo",
             ["Profiler:Service"] = "web",
+            ["Profiler:ConnectionString"] = $"sqlite:///{t._dir.Path}/traces.db",
         });
-        t.Store = new SqliteDriver().Open(ConnectionString.Parse($"sqlite:///{t._dir.Path}/traces.db"), new DriverSettings());
-        builder.Services.AddSingleton(t.Store);
+        // As an app wires it: the driver referenced directly, the store opened from the profiler's connection string.
         builder.Services.AddProfiler(builder.Configuration);
+        builder.Services.AddTraceStoreDriver<SqliteDriver>();
         builder.Services.AddHttpClient("downstream").AddProfilerHandler();
         var app = builder.Build();
         app.UseProfiler();
@@ -61,6 +61,7 @@ internal sealed class TracedApp : IAsyncDisposable
         endpoints?.Invoke(app);
         await app.StartAsync();
         t._app = app;
+        t.Store = app.Services.GetRequiredService<ITraceStore>();
         t.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return t;
     }
@@ -104,8 +105,8 @@ internal sealed class TracedApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        // The container owns the store it opened, and disposes it.
         await _app.DisposeAsync();
-        await Store.DisposeAsync();
         _dir.Dispose();
     }
 }

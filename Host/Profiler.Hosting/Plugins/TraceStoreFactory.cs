@@ -1,68 +1,61 @@
 using Microsoft.Extensions.Logging;
+using Profiler.Instrumentation.Stores;
 using Profiler.Storage;
-using Profiler.Domain;
 
 namespace Profiler.Hosting.Plugins;
 
-/// <summary>No loaded driver serves a connection string's scheme.</summary>
-public sealed class UnknownSchemeException(string message) : TraceStoreException(message);
-
-/// <summary>Opens a store for a connection string with the driver that serves its scheme.</summary>
-public sealed class TraceStoreFactory(PluginCatalog catalog, ILoggerFactory loggerFactory)
+/// <summary>
+/// Opens a store for a connection string with the driver that serves its scheme: drivers the application registered
+/// (<c>AddTraceStoreDriver</c>) first, then the plugins of <see cref="Catalog"/>. A thin use of
+/// <see cref="TraceStoreOpener"/>, which holds the opening logic.
+/// </summary>
+public sealed class TraceStoreFactory
 {
-    public PluginCatalog Catalog => catalog;
+    private readonly TraceStoreOpener _opener;
+
+    /// <summary>Opens stores with <paramref name="catalog"/>'s plugins and <paramref name="drivers"/> (default none; they come first).</summary>
+    public TraceStoreFactory(PluginCatalog catalog, ILoggerFactory loggerFactory, IEnumerable<ITraceStoreDriver>? drivers = null)
+        : this(catalog, new TraceStoreOpener(drivers, [new PluginDriverSource(catalog)], loggerFactory))
+    {
+    }
+
+    /// <summary>Opens stores with <paramref name="opener"/>, which must already know <paramref name="catalog"/>'s plugins.</summary>
+    public TraceStoreFactory(PluginCatalog catalog, TraceStoreOpener opener)
+    {
+        Catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
+        Opener = opener ?? throw new ArgumentNullException(nameof(opener));
+        _opener = opener;
+    }
+
+    /// <summary>The plugins found.</summary>
+    public PluginCatalog Catalog { get; }
+
+    /// <summary>What resolves schemes and opens stores.</summary>
+    public TraceStoreOpener Opener { get; }
 
     /// <summary>
-    /// Parses <paramref name="connectionString"/> and opens a store. Throws <see cref="FormatException"/> for a
-    /// malformed string and <see cref="UnknownSchemeException"/> listing the known schemes and the folders searched.
-    /// A driver that fails otherwise than its contract allows (another exception, or no store) is a
-    /// <see cref="TraceStoreException"/> naming the driver and its plugin. Messages never hold the password.
+    /// Parses <paramref name="connectionString"/> and opens a store (<see cref="TraceStoreOpener.Open"/>): throws
+    /// <see cref="FormatException"/> for a malformed string, <see cref="UnknownSchemeException"/> naming the scheme, the
+    /// known schemes, how to add a driver and the plugin folders searched, and <see cref="TraceStoreException"/> for a
+    /// driver that fails otherwise than its contract allows, naming it and its plugin. Messages never hold the password.
     /// </summary>
-    public ITraceStore Open(string connectionString, DriverSettings? settings = null)
+    public ITraceStore Open(string connectionString, DriverSettings? settings = null) => _opener.Open(connectionString, settings);
+}
+
+/// <summary>The drivers of a <see cref="PluginCatalog"/>, offered to <see cref="TraceStoreOpener"/>.</summary>
+public sealed class PluginDriverSource(PluginCatalog catalog) : ITraceStoreDriverSource
+{
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Schemes => catalog.Schemes;
+
+    /// <inheritdoc />
+    public TraceStoreDriverEntry? Find(string scheme) =>
+        catalog.Find(scheme) is { } loaded ? new TraceStoreDriverEntry(loaded.Driver, $"of plugin '{loaded.Plugin}' ({loaded.AssemblyPath})") : null;
+
+    /// <summary>The plugin folders searched and the plugins' problems.</summary>
+    public string? Describe()
     {
-        var parsed = ConnectionString.Parse(connectionString);
-        var loaded = catalog.Find(parsed.Scheme);
-        if (loaded is null)
-        {
-            var known = catalog.Schemes.Count > 0 ? string.Join(", ", catalog.Schemes) : "none (no plugin loaded)";
-            var warnings = catalog.Warnings.Count > 0 ? " Plugin problems: " + string.Join(" ", catalog.Warnings) : "";
-            throw new UnknownSchemeException(
-                $"No driver serves scheme '{parsed.Scheme}' (connection string '{parsed}'). Known schemes: {known}. " +
-                $"Plugin folders searched: {string.Join(", ", catalog.Folders)}.{warnings}");
-        }
-        settings ??= new DriverSettings();
-        if (ReferenceEquals(settings.LoggerFactory, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance))
-            settings = new DriverSettings
-            {
-                SocketTimeout = settings.SocketTimeout, SentinelServiceName = settings.SentinelServiceName,
-                FilterErrorTrace = settings.FilterErrorTrace, Project = settings.Project, Service = settings.Service,
-                Host = settings.Host, LoggerFactory = loggerFactory,
-            };
-        ITraceStore? store;
-        try
-        {
-            store = loaded.Driver.Open(parsed, settings);
-        }
-        catch (OperationCanceledException)
-        {
-            throw;
-        }
-        catch (FormatException e)
-        {
-            throw parsed.ScrubPassword(e.Message) is var m && m != e.Message ? new FormatException(m, e) : e;
-        }
-        catch (TraceStoreException e)
-        {
-            throw parsed.ScrubPassword(e.Message) is var m && m != e.Message ? new TraceStoreException(m, e) : e;
-        }
-        catch (Exception e)
-        {
-            // The contract allows only the two above; anything else is the plugin's failure, and is said to be.
-            throw new TraceStoreException(
-                $"Driver '{loaded.Driver.Name}' of plugin '{loaded.Plugin}' ({loaded.AssemblyPath}) failed to open '{parsed}': " +
-                $"{e.GetType().Name}: {parsed.ScrubPassword(e.Message)}", e);
-        }
-        return store ?? throw new TraceStoreException(
-            $"Driver '{loaded.Driver.Name}' of plugin '{loaded.Plugin}' ({loaded.AssemblyPath}) opened no store for '{parsed}' (its Open returned null).");
+        var warnings = catalog.Warnings.Count > 0 ? " Plugin problems: " + string.Join(" ", catalog.Warnings) : "";
+        return $"Plugin folders searched: {string.Join(", ", catalog.Folders)}.{warnings}";
     }
 }

@@ -10,6 +10,7 @@ using Profiler.Storage;
 using Profiler.Instrumentation;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Domain.Reports;
+using Profiler.Hosting;
 using Profiler.Hosting.Tests.Web;
 using Profiler.Testing;
 using Xunit.Abstractions;
@@ -78,9 +79,11 @@ public sealed class OsProfilerPropagationTests(ITestOutputHelper output) : IAsyn
             ["Profiler:Host"] = "dotnetnode",
             ["Profiler:Project"] = "demo",
             ["Profiler:Service"] = "web",
+            ["Profiler:ConnectionString"] = _redis.Url(),
         });
+        // The Redis driver as a plugin: the profiler's connection string resolves among the plugins found.
         builder.Services.AddProfiler(builder.Configuration);
-        builder.Services.AddTraceStore(_redis.Url(), pluginFolders: [ShellServer.PluginFolder]);
+        builder.Services.AddTraceStorePlugins([ShellServer.PluginFolder]);
         builder.Services.AddHttpClient("downstream").AddProfilerHandler();
         var app = builder.Build();
         app.UseProfiler();
