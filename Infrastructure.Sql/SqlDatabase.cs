@@ -10,7 +10,7 @@ namespace Profiler.Infrastructure.Sql;
 /// One store's database: opens connections (the schema made ready on first use) and turns provider failures into
 /// <see cref="TraceStoreException"/>s that name the store, never its password. Shared by the store's parts.
 /// </summary>
-internal sealed class SqlDatabase
+internal sealed class SqlDatabase : IDisposable
 {
     private readonly DbContextOptions<TraceDbContext> _options;
     private readonly SqlSchema _schema;
@@ -24,6 +24,7 @@ internal sealed class SqlDatabase
         var builder = new DbContextOptionsBuilder<TraceDbContext>();
         dialect.Configure(builder, connectionString);
         _options = builder.Options;
+        Description = dialect.Describe(connectionString);
         _schema = new SqlSchema(this);
     }
 
@@ -36,7 +37,7 @@ internal sealed class SqlDatabase
     public ILogger Logger { get; }
 
     /// <summary>The store as messages name it (no password).</summary>
-    public string Describe() => Dialect.Describe(ConnectionString);
+    public string Description { get; }
 
     /// <summary>
     /// An open connection, in a context the caller disposes; the server checked and table <c>data</c> created on the
@@ -85,6 +86,8 @@ internal sealed class SqlDatabase
             _ => "read traces from",
         };
         var reason = ConnectionString.ScrubPassword(Dialect.Explain(e, ConnectionString, operation) ?? e.Message);
-        return new TraceStoreException($"Could not {action} {Describe()}: {reason}", e);
+        return new TraceStoreException($"Could not {action} {Description}: {reason}", e);
     }
+
+    public void Dispose() => _schema.Dispose();
 }

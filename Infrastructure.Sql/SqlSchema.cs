@@ -8,7 +8,7 @@ namespace Profiler.Infrastructure.Sql;
 /// then creates table <c>data</c> and its indexes from the EF Core model when the table is missing (as OSProfiler's
 /// SQLAlchemy <c>create_all</c> does; COMPAT §3). A table that exists is used as it is.
 /// </summary>
-internal sealed class SqlSchema(SqlDatabase database)
+internal sealed class SqlSchema(SqlDatabase database) : IDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private volatile bool _ready;
@@ -36,7 +36,7 @@ internal sealed class SqlSchema(SqlDatabase database)
 
     private async Task CreateTableAsync(TraceDbContext db, DbConnection connection, CancellationToken cancellationToken)
     {
-        Log.CreatingTable(database.Logger, database.Describe());
+        Log.CreatingTable(database.Logger, database.Description);
         foreach (var statement in db.Database.GenerateCreateScript()
                      .Split(";", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                      .Where(s => s.Length > 0 && !s.StartsWith("--", StringComparison.Ordinal)))
@@ -57,6 +57,8 @@ internal sealed class SqlSchema(SqlDatabase database)
             }
         }
     }
+
+    public void Dispose() => _lock.Dispose();
 
     /// <summary>A DDL statement failed while creating the missing table.</summary>
     internal sealed class SetupException(DbException inner) : InvalidOperationException(inner.Message, inner);

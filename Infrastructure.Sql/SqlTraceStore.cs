@@ -10,6 +10,7 @@ namespace Profiler.Infrastructure.Sql;
 /// </summary>
 internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
 {
+    private readonly SqlDatabase _database;
     private readonly ITraceWriter _writer;
     private readonly TraceReader _reader;
     private readonly TraceLister _lister;
@@ -18,7 +19,7 @@ internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
     /// <summary>A store that connects on first use; throws <see cref="FormatException"/> for options the dialect refuses.</summary>
     public SqlTraceStore(SqlDialect dialect, ConnectionString connectionString, DriverSettings settings)
     {
-        var database = new SqlDatabase(dialect, connectionString, settings);
+        var database = _database = new SqlDatabase(dialect, connectionString, settings);
         _writer = dialect.CreateWriter(database);
         _reader = new TraceReader(database);
         _lister = new TraceLister(database);
@@ -37,5 +38,10 @@ internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup
     public Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken) =>
         _cleanup.DeleteAsync(baseIds, cancellationToken);
 
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    /// <summary>Waits for the writer's background work (SQLite's checkpoint); pooled connections stay with the provider.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _database.Dispose();
+    }
 }

@@ -15,6 +15,8 @@ namespace Profiler.Infrastructure.Sql;
 /// buffers (no parameter objects, no data reader per execution). The rows are those parameterised
 /// <see cref="SqliteCommand"/>s would write: the same text values, in the same order (ids follow the batch).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001",
+    Justification = "One writer a thread for the process's life (its buffers reused across batches); nothing to release early.")]
 internal sealed class SqliteRowWriter
 {
     /// <summary>

@@ -161,7 +161,7 @@ internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionS
         catch (SqliteException e)
         {
             // A busy or failed checkpoint only leaves the log longer; the next write past the threshold tries again.
-            Log.CheckpointFailed(database.Logger, database.Describe(), e.Message);
+            Log.CheckpointFailed(database.Logger, database.Description, e.Message);
         }
     }
 
