@@ -21,7 +21,7 @@ namespace Profiler.Infrastructure.Sql;
 /// <c>verify_identity</c>), <c>ssl_ca</c>/<c>ssl_cert</c>/<c>ssl_key</c>, <c>program_name</c>. Others are ignored.
 /// The JSON column is <c>json</c> (on MariaDB a <c>longtext</c> with a <c>json_valid</c> check, which the server adds).
 /// </remarks>
-public sealed partial class MySqlDialect : SqlDialect
+internal sealed partial class MySqlDialect : SqlDialect
 {
     /// <summary>Default TCP port.</summary>
     public const int DefaultPort = 3306;
@@ -36,14 +36,6 @@ public sealed partial class MySqlDialect : SqlDialect
 
     public override string JsonColumnType => "json";
 
-    public override string Quote(string identifier) => $"`{identifier}`";
-
-    /// <summary>Every batch up to this many rows is one INSERT, one round trip (MySqlConnector interpolates values client-side).</summary>
-    public override int RowsPerInsert => 2000;
-
-    /// <summary>Stays well below the smallest default <c>max_allowed_packet</c> (4 MiB on MySQL 5.7).</summary>
-    public override long MaxInsertBytes => 2L * 1024 * 1024;
-
     public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString)
     {
         var cs = BuildConnectionString(connectionString);
@@ -54,6 +46,8 @@ public sealed partial class MySqlDialect : SqlDialect
             : new MySqlServerVersion(MinimumMySql);
         builder.UseMySql(cs, version);
     }
+
+    public override ITraceWriter CreateWriter(SqlDatabase database) => new MySqlTraceWriter(database);
 
     /// <summary>The MySqlConnector connection string for a SQLAlchemy URL; throws <see cref="FormatException"/> naming a bad option.</summary>
     internal static string BuildConnectionString(ConnectionString url)

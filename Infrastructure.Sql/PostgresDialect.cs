@@ -23,7 +23,7 @@ namespace Profiler.Infrastructure.Sql;
 /// <c>options</c>, <c>target_session_attrs</c>, <c>client_encoding</c>/<c>charset</c> (UTF-8 only). Others are ignored.
 /// Several hosts (<c>host1:5432,host2:5432</c>) are tried in order.
 /// </remarks>
-public sealed partial class PostgresDialect : SqlDialect
+internal sealed partial class PostgresDialect : SqlDialect
 {
     /// <summary>Default TCP port.</summary>
     public const int DefaultPort = 5432;
@@ -35,19 +35,10 @@ public sealed partial class PostgresDialect : SqlDialect
 
     public override string DataAsText => "data::text";
 
-    public override string JsonValue(string parameter) => $"CAST({parameter} AS json)";
-
-    /// <summary>Npgsql sends <c>$n</c> placeholders with unnamed parameters as they are, without rewriting the SQL.</summary>
-    public override bool PositionalParameters => true;
-
-    /// <summary>2,000 rows of 9 parameters stay far below PostgreSQL's 65,535 parameters a statement.</summary>
-    public override int RowsPerInsert => 2000;
-
-    /// <summary>Npgsql streams parameters; this only keeps one statement's memory bounded.</summary>
-    public override long MaxInsertBytes => 64L * 1024 * 1024;
-
     public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString) =>
         builder.UseNpgsql(BuildConnectionString(connectionString));
+
+    public override ITraceWriter CreateWriter(SqlDatabase database) => new PostgresTraceWriter(database);
 
     /// <summary>SQLAlchemy creates <c>id SERIAL</c> with the primary key <c>data_pkey</c>; do the same.</summary>
     public override void ConfigureModel(ModelBuilder modelBuilder)
@@ -173,31 +164,6 @@ public sealed partial class PostgresDialect : SqlDialect
 
     [GeneratedRegex(@"^\s*(\d+)(?:\.(\d+))?")]
     private static partial Regex VersionPattern();
-
-    /// <summary>
-    /// Binary <c>COPY data (…) FROM STDIN</c>: one statement (a batch is stored whole or not at all), no parameter
-    /// objects, no SQL text per row, and the server skips parsing and planning. Needs only INSERT on <c>data</c>.
-    /// </summary>
-    public override bool HasBulkInsert => true;
-
-    public override async Task<bool> TryBulkInsertAsync(DbConnection connection, string columns, IReadOnlyList<string?[]> rows,
-        CancellationToken cancellationToken)
-    {
-        await using var importer = await ((NpgsqlConnection)connection)
-            .BeginBinaryImportAsync($"COPY data ({columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
-        foreach (var row in rows)
-        {
-            await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            for (var c = 0; c < row.Length; c++)
-            {
-                if (row[c] is not { } value) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                else await importer.WriteAsync(value, c == row.Length - 1 ? NpgsqlTypes.NpgsqlDbType.Json : NpgsqlTypes.NpgsqlDbType.Varchar,
-                    cancellationToken).ConfigureAwait(false);
-            }
-        }
-        await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        return true;
-    }
 
     public override string Describe(ConnectionString connectionString) =>
         Describe(new NpgsqlConnectionStringBuilder(BuildConnectionString(connectionString)));

@@ -18,11 +18,12 @@ internal sealed class DataRow
     public string? Data { get; set; }
 }
 
-/// <summary>The one EF Core model of the <c>data</c> table, shared by every SQL dialect.</summary>
+/// <summary>
+/// The one EF Core model of the <c>data</c> table, shared by every SQL dialect: it generates the DDL and opens the
+/// connections. Rows are written and read by plain commands, never through change tracking.
+/// </summary>
 internal sealed class TraceDbContext(DbContextOptions<TraceDbContext> options, SqlDialect dialect) : DbContext(options)
 {
-    public DbSet<DataRow> Data => Set<DataRow>();
-
     public SqlDialect Dialect { get; } = dialect;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

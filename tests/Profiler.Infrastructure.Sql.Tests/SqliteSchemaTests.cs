@@ -60,7 +60,7 @@ public sealed class SqliteSchemaTests : IDisposable
         Assert.Equal("GET", System.Text.Json.Nodes.JsonNode.Parse(inner)!["info"]!["request"]!["method"]!.GetValue<string>());
     }
 
-    /// <summary>The two-step encoding the one-pass <c>EncodeData</c> replaced: what OSProfiler-compatible bytes were.</summary>
+    /// <summary>The two-step encoding the one-pass <c>OsProfilerData.Encode</c> replaced: what OSProfiler-compatible bytes were.</summary>
     private static string TwoStepEncoding(TracePoint point) => System.Text.Json.JsonSerializer.Serialize(
         "{\"info\": " + TracePointJson.InfoJson(point) + "}",
         new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -89,7 +89,7 @@ public sealed class SqliteSchemaTests : IDisposable
         foreach (var info in infos)
         {
             var point = PointWithInfo(info);
-            Assert.Equal(TwoStepEncoding(point), SqlTraceStore.EncodeData(point));
+            Assert.Equal(TwoStepEncoding(point), OsProfilerData.Encode(point));
         }
     }
 

@@ -81,7 +81,7 @@ public sealed class SqliteWriteTests : IDisposable
     [Fact]
     public async Task A_long_run_of_writes_is_checkpointed_into_the_database_file_in_the_background()
     {
-        var rows = SqliteDialect.CheckpointAfterRows + 10_000;
+        var rows = SqliteTraceWriter.CheckpointAfterRows + 10_000;
         await using (var store = Open())
         {
             for (var written = 0; written < rows; written += 5_000)

@@ -38,6 +38,29 @@ public sealed record FixtureTrace(string BaseId, IReadOnlyList<TracePoint> Point
     /// <summary>OSProfiler's own report for the fixture.</summary>
     public static JsonNode Report(string shape, string backend) =>
         JsonNode.Parse(Fixtures.ReadText($"{shape}.{backend}.report.json"))!;
+
+    /// <summary>
+    /// OSProfiler's report for the fixture as Profiler stores its points: each node's <c>host</c> is its start point's
+    /// own <c>info.host</c> where it has one, since a point's host wins over <see cref="Profiler.Storage.DriverSettings.Host"/>
+    /// (contract decision D4). OSProfiler's SQL driver stored its own host setting instead; for Redis fixtures the
+    /// report is unchanged.
+    /// </summary>
+    public static JsonNode ReportWithOwnHosts(string shape, string backend)
+    {
+        var report = Report(shape, backend);
+        foreach (var child in report["children"]!.AsArray()) UseOwnHost(child!);
+        return report;
+
+        static void UseOwnHost(JsonNode node)
+        {
+            var info = node["info"]!.AsObject();
+            var payloads = info.Where(kv => kv.Key.StartsWith("meta.raw_payload.", StringComparison.Ordinal)).ToList();
+            var start = payloads.FirstOrDefault(kv => kv.Key.EndsWith("-start", StringComparison.Ordinal));
+            var payload = start.Value ?? payloads.FirstOrDefault().Value;
+            if (payload?["info"]?["host"] is JsonValue host && host.TryGetValue<string>(out var own)) info["host"] = own;
+            foreach (var child in node["children"]!.AsArray()) UseOwnHost(child!);
+        }
+    }
 }
 
 /// <summary>Compares two reports (docs/osprofiler-formats.md §4): equal but for the order of siblings that started in the same millisecond.</summary>

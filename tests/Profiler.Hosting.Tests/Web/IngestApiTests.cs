@@ -23,7 +23,7 @@ public sealed class IngestApiTests
         Assert.Equal(fixture.Points.Count, (int)body["stored"]!);
 
         var report = await server.GetJsonAsync($"api/v1/traces/{fixture.BaseId}");
-        ReportAssert.Equivalent(FixtureTrace.Report(shape, "mysql"), report);
+        ReportAssert.Equivalent(FixtureTrace.ReportWithOwnHosts(shape, "mysql"), report);
     }
 
     [Fact]

@@ -1,0 +1,12 @@
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// Inserts trace points into table <c>data</c> the way one server does it best; one a store. A batch is stored whole
+/// or not at all; its rows keep the batch's order; failures are <see cref="Profiler.Storage.TraceStoreException"/>s.
+/// Rows are filled by <see cref="DataColumns"/> and <see cref="OsProfilerData"/>, the same on every server.
+/// </summary>
+internal interface ITraceWriter : IAsyncDisposable
+{
+    /// <summary>Stores <paramref name="points"/> (not empty) in one transaction.</summary>
+    Task WriteAsync(IReadOnlyList<Profiler.Domain.TracePoint> points, CancellationToken cancellationToken);
+}

@@ -1,0 +1,93 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Profiler.Domain;
+using Profiler.Storage;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// One store's database: opens connections (the schema made ready on first use) and turns provider failures into
+/// <see cref="TraceStoreException"/>s that name the store, never its password. Shared by the store's parts.
+/// </summary>
+internal sealed class SqlDatabase : IDisposable
+{
+    private readonly DbContextOptions<TraceDbContext> _options;
+    private readonly SqlSchema _schema;
+
+    public SqlDatabase(SqlDialect dialect, ConnectionString connectionString, DriverSettings settings)
+    {
+        Dialect = dialect;
+        ConnectionString = connectionString;
+        Settings = settings;
+        Logger = settings.LoggerFactory.CreateLogger<SqlTraceStore>();
+        var builder = new DbContextOptionsBuilder<TraceDbContext>();
+        dialect.Configure(builder, connectionString);
+        _options = builder.Options;
+        Description = dialect.Describe(connectionString);
+        _schema = new SqlSchema(this);
+    }
+
+    public SqlDialect Dialect { get; }
+
+    public ConnectionString ConnectionString { get; }
+
+    public DriverSettings Settings { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>The store as messages name it (no password).</summary>
+    public string Description { get; }
+
+    /// <summary>
+    /// An open connection, in a context the caller disposes; the server checked and table <c>data</c> created on the
+    /// first call. Failures are <see cref="TraceStoreException"/>s.
+    /// </summary>
+    public async Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken)
+    {
+        var db = new TraceDbContext(_options, Dialect);
+        try
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await Dialect.OnConnectionOpenedAsync(db.Database.GetDbConnection(), cancellationToken).ConfigureAwait(false);
+            await _schema.EnsureAsync(db, cancellationToken).ConfigureAwait(false);
+            return db;
+        }
+        catch (SqlSchema.SetupException e)
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw Failure(SqlOperation.CreateTable, e.InnerException!);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw Failure(SqlOperation.Connect, e);
+        }
+        catch
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The user-facing failure of <paramref name="operation"/>: what was being done, to which store, and why (the
+    /// dialect's explanation, else the provider's message), the password scrubbed by <see cref="Profiler.Domain.ConnectionString.ScrubPassword"/>.
+    /// </summary>
+    public TraceStoreException Failure(SqlOperation operation, Exception e)
+    {
+        if (e is TraceStoreException t) return t;
+        var action = operation switch
+        {
+            SqlOperation.Connect => "connect to",
+            SqlOperation.CreateTable => "create table data in",
+            SqlOperation.Write => "write trace points to",
+            SqlOperation.Delete => "delete traces from",
+            _ => "read traces from",
+        };
+        var reason = ConnectionString.ScrubPassword(Dialect.Explain(e, ConnectionString, operation) ?? e.Message);
+        return new TraceStoreException($"Could not {action} {Description}: {reason}", e);
+    }
+
+    public void Dispose() => _schema.Dispose();
+}

@@ -1,0 +1,170 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Profiler.Domain;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// SQLite's write path. Group commit, for an embedded database with one writer at a time: a batch joins the queue;
+/// whoever holds the write gate commits everything queued in one transaction (through <see cref="SqliteRowWriter"/>)
+/// and completes each batch's call. Each call still returns only once its rows are committed, and a batch is never
+/// split. Concurrent writers then share one commit (one set of rewritten index pages in the WAL) instead of queueing
+/// on SQLite's lock. When a shared commit fails, each batch of it is retried alone, so that a bad batch fails by
+/// itself. After commits, checkpoints run in the background (<see cref="CheckpointAfterRows"/>).
+/// </summary>
+internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionString) : ITraceWriter
+{
+    /// <summary>
+    /// Rows committed after which a write starts a checkpoint in the background: some 50 MiB of write-ahead log with
+    /// OSProfiler's eight indexes (a row rewrites about 1 KiB of pages in the log).
+    /// </summary>
+    public const int CheckpointAfterRows = 50_000;
+
+    /// <summary>Rows committed since the last checkpoint began after which a write waits for one (the background not keeping up).</summary>
+    public const int CheckpointNowRows = 4 * CheckpointAfterRows;
+
+    private readonly Lock _pendingLock = new();
+    private List<PendingWrite> _pending = [];
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private long _rowsSinceCheckpoint;
+    private Task _checkpoint = Task.CompletedTask;
+
+    /// <summary>A batch waiting to be written; done when its rows are committed.</summary>
+    private sealed class PendingWrite(IReadOnlyList<TracePoint> points)
+    {
+        public IReadOnlyList<TracePoint> Points { get; } = points;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite(points);
+        lock (_pendingLock) _pending.Add(write);
+        try
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            bool removed;
+            lock (_pendingLock) removed = _pending.Remove(write);
+            if (removed) throw;
+            // Already taken by a commit in progress: its outcome is this call's.
+            await write.Done.Task.ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            if (!write.Done.Task.IsCompleted)
+            {
+                List<PendingWrite> group;
+                lock (_pendingLock)
+                {
+                    group = _pending;
+                    _pending = [];
+                }
+                await CommitGroupAsync(group, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+        await write.Done.Task.ConfigureAwait(false);
+    }
+
+    private async Task CommitGroupAsync(List<PendingWrite> group, CancellationToken leaderToken)
+    {
+        // The caller who commits may cancel only its own batch: a shared commit runs to its end.
+        var cancellationToken = group.Count == 1 ? leaderToken : CancellationToken.None;
+        try
+        {
+            await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var connection = (SqliteConnection)db.Database.GetDbConnection();
+            try
+            {
+                Insert(connection, group, cancellationToken);
+                foreach (var w in group) w.Done.TrySetResult();
+                await AfterCommitAsync(group.Sum(w => w.Points.Count)).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception) when (group.Count > 1)
+            {
+                // Nothing of the shared transaction was kept: each batch on its own, to fail alone.
+            }
+            foreach (var w in group)
+            {
+                try
+                {
+                    Insert(connection, [w], cancellationToken);
+                    w.Done.TrySetResult();
+                }
+                catch (Exception e)
+                {
+                    w.Done.TrySetException(e);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var w in group) w.Done.TrySetException(e);
+        }
+    }
+
+    /// <summary>Writes the batches of a group in one transaction, all or none.</summary>
+    private void Insert(SqliteConnection connection, IReadOnlyList<PendingWrite> group, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<TracePoint> points = group.Count == 1 ? group[0].Points : group.SelectMany(w => w.Points).ToList();
+        try
+        {
+            // SQLite runs in this process: its calls complete synchronously, so there is nothing to await.
+            SqliteRowWriter.Write(connection, points, database.Settings, cancellationToken);
+        }
+        catch (DbException e)
+        {
+            throw database.Failure(SqlOperation.Write, e);
+        }
+    }
+
+    /// <summary>
+    /// Keeps the write-ahead log short without stalling writers (the connections run with
+    /// <c>wal_autocheckpoint=0</c>; <see cref="SqliteDialect.OnConnectionOpenedAsync"/>): every
+    /// <see cref="CheckpointAfterRows"/> rows a PASSIVE checkpoint runs on its own connection in the background (it
+    /// copies committed pages into the database while writers go on appending; the log is then reused from its
+    /// start). Past <see cref="CheckpointNowRows"/> rows the writer waits for one, so the log stays bounded even when
+    /// readers hold checkpoints back. Called by one writer at a time (under the write gate).
+    /// </summary>
+    private async Task AfterCommitAsync(int rows)
+    {
+        _rowsSinceCheckpoint += rows;
+        if (_rowsSinceCheckpoint < CheckpointAfterRows) return;
+        if (_checkpoint.IsCompleted)
+        {
+            _rowsSinceCheckpoint = 0;
+            _checkpoint = Task.Run(CheckpointAsync);
+        }
+        else if (_rowsSinceCheckpoint >= CheckpointNowRows)
+            await _checkpoint.ConfigureAwait(false);
+    }
+
+    private async Task CheckpointAsync()
+    {
+        try
+        {
+            await using var connection = new SqliteConnection(connectionString);
+            await connection.OpenAsync().ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        catch (SqliteException e)
+        {
+            // A busy or failed checkpoint only leaves the log longer; the next write past the threshold tries again.
+            Log.CheckpointFailed(database.Logger, database.Description, e.Message);
+        }
+    }
+
+    /// <summary>Waits for the checkpoint in progress, if any.</summary>
+    public async ValueTask DisposeAsync() => await _checkpoint.ConfigureAwait(false);
+}

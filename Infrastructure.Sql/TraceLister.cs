@@ -1,0 +1,120 @@
+using System.Data.Common;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Profiler.Storage;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// Lists traces from table <c>data</c>, newest first: one row a base id with its earliest timestamp, paged by
+/// <see cref="ListCursor"/>, optionally only traces holding a failed operation, with the requested fields of each
+/// trace's earliest point. Errors are found by query, whatever <see cref="DriverSettings.FilterErrorTrace"/> says
+/// (contract decision D5).
+/// </summary>
+internal sealed class TraceLister(SqlDatabase database)
+{
+    /// <summary>Columns a listing field may name, read from a trace's earliest point.</summary>
+    private static readonly string[] PointColumns = ["base_id", "timestamp", "name", "trace_id", "parent_id", "project", "service", "host"];
+
+    public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
+    {
+        var (cursorTimestamp, cursorId) = ListCursor.Parse(query.Cursor);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = db.Database.GetDbConnection();
+        try
+        {
+            var page = await PageAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
+            string? next = null;
+            if (page.Count > query.Limit)
+            {
+                page.RemoveAt(page.Count - 1);
+                next = ListCursor.Encode(page[^1].Timestamp, page[^1].BaseId);
+            }
+            var fields = query.Fields.Any(f => f is not ("base_id" or "timestamp"))
+                ? await EarliestPointsAsync(connection, page.Select(p => p.BaseId).ToList(), cancellationToken).ConfigureAwait(false)
+                : null;
+            var traces = page.Select(p =>
+            {
+                var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+                foreach (var f in query.Fields)
+                    values[f] = f switch
+                    {
+                        "base_id" => p.BaseId,
+                        "timestamp" => p.Timestamp,
+                        _ => fields is not null && fields.TryGetValue(p.BaseId, out var row) ? row.GetValueOrDefault(f) : null,
+                    };
+                return new TraceSummary(p.BaseId, p.Timestamp, values);
+            }).ToList();
+            return new TracePage(traces, next);
+        }
+        catch (DbException e)
+        {
+            throw database.Failure(SqlOperation.Read, e);
+        }
+    }
+
+    /// <summary>Up to <c>Limit + 1</c> traces after the cursor: base id and earliest timestamp, newest first.</summary>
+    private async Task<List<(string BaseId, string Timestamp)>> PageAsync(DbConnection connection, TraceListQuery query,
+        string? cursorTimestamp, string? cursorId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        // Groups on the indexed base_id; an error trace is one with a stop point whose data has info.etype.
+        // A row without a base id (damaged, or written by hand) belongs to no trace.
+        var sql = new StringBuilder("SELECT base_id, MIN(timestamp) AS ts FROM data WHERE base_id IS NOT NULL");
+        if (query.ErrorsOnly)
+        {
+            // The key "etype" in either storage form: double-encoded (\"etype\":, as OSProfiler writes) or a plain object
+            // ("etype":). Bound as parameters with '!' as the LIKE escape, so no server reads the backslash as one.
+            var data = database.Dialect.DataAsText;
+            sql.Append($" AND base_id IN (SELECT base_id FROM data WHERE name LIKE '%-stop' AND ({data} LIKE @etype1 ESCAPE '!' OR {data} LIKE @etype2 ESCAPE '!'))");
+            SqlParameters.Add(command, "@etype1", "%\\\"etype\\\":%");
+            SqlParameters.Add(command, "@etype2", "%\"etype\":%");
+        }
+        sql.Append(" GROUP BY base_id");
+        if (cursorTimestamp is not null)
+        {
+            sql.Append(" HAVING MIN(timestamp) < @cts OR (MIN(timestamp) = @cts AND base_id < @cid)");
+            SqlParameters.Add(command, "@cts", cursorTimestamp);
+            SqlParameters.Add(command, "@cid", cursorId);
+        }
+        sql.Append(" ORDER BY ts DESC, base_id DESC LIMIT @limit");
+        var limit = command.CreateParameter();
+        limit.ParameterName = "@limit";
+        limit.Value = query.Limit + 1;
+        command.Parameters.Add(limit);
+        command.CommandText = sql.ToString();
+        var page = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            page.Add((reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1)));
+        return page;
+    }
+
+    /// <summary>
+    /// The columns of each trace's earliest point: the smallest timestamp, and on equal timestamps the one stored
+    /// first, the smallest id (contract decision D3).
+    /// </summary>
+    private static async Task<Dictionary<string, Dictionary<string, string?>>> EarliestPointsAsync(
+        DbConnection connection, List<string> baseIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, Dictionary<string, string?>>(StringComparer.Ordinal);
+        foreach (var chunk in baseIds.Chunk(SqlParameters.IdsPerStatement))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                $"SELECT d.{string.Join(", d.", PointColumns)} FROM data d " +
+                $"JOIN (SELECT base_id, MIN(timestamp) AS ts FROM data WHERE base_id IN ({SqlParameters.AddIds(command, chunk)}) GROUP BY base_id) m " +
+                "ON d.base_id = m.base_id AND d.timestamp = m.ts ORDER BY d.id";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var id = reader.GetString(0);
+                if (result.ContainsKey(id)) continue; // a later-stored point at the same timestamp
+                var row = new Dictionary<string, string?>(StringComparer.Ordinal);
+                for (var i = 0; i < PointColumns.Length; i++) row[PointColumns[i]] = reader.IsDBNull(i) ? null : reader.GetString(i);
+                result[id] = row;
+            }
+        }
+        return result;
+    }
+}
