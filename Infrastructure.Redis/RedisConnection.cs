@@ -90,7 +90,7 @@ internal sealed class RedisConnection : IAsyncDisposable
             }
             catch (Exception e) when (e is RedisException or TimeoutException or IOException or System.Net.Sockets.SocketException)
             {
-                throw Failure(action, e);
+                throw Failure(action, e, multiplexer);
             }
         }
     }
@@ -221,7 +221,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         _ => false,
     };
 
-    internal TraceStoreException Failure(string action, Exception e)
+    /// <summary>
+    /// <paramref name="e"/> as a <see cref="TraceStoreException"/> naming the store, with a hint chosen by the failure's
+    /// type and status; <paramref name="multiplexer"/> (when connected) tells what the server turned out to be.
+    /// </summary>
+    internal TraceStoreException Failure(string action, Exception e, ConnectionMultiplexer? multiplexer = null)
     {
         if (e is TraceStoreException t) return t;
         var reason = Scrub(Reason(e));
@@ -236,8 +240,9 @@ internal sealed class RedisConnection : IAsyncDisposable
             RedisServerException { Kind: RedisErrorKind.NoPermission } =>
                 " The server's ACL does not let this user run what the driver needs (LPUSH, SET, LRANGE, LLEN, LINDEX, " +
                 "GET, MGET, SCAN, DEL, MULTI/EXEC; EVAL is optional).",
-            RedisServerException { Kind: RedisErrorKind.ReadOnly } =>
-                " The server is a read-only replica: name the master, or its sentinels with redissentinel://.",
+            RedisServerException { Kind: RedisErrorKind.ReadOnly } => ReplicaHint,
+            // StackExchange.Redis knows the server for a replica and does not send it a write at all.
+            RedisConnectionException when !_options.Sentinel && OnlyReplicas(multiplexer) => ReplicaHint,
             RedisServerException { Kind: RedisErrorKind.OutOfMemory } =>
                 " The server is above its maxmemory limit: free memory or raise maxmemory.",
             RedisConnectionException or System.Net.Sockets.SocketException or IOException =>
@@ -251,6 +256,16 @@ internal sealed class RedisConnection : IAsyncDisposable
         // An inner exception whose text held the password would leak it; keep it only when it was clean.
         var inner = reason == e.Message ? e : null;
         return new TraceStoreException($"Could not {action} {_options.Describe()}: {reason}{hint}", inner);
+    }
+
+    private const string ReplicaHint = " The server is a read-only replica: name its master, or its sentinels with redissentinel://.";
+
+    /// <summary>Every server the multiplexer is connected to is a replica (by the role it reported).</summary>
+    private static bool OnlyReplicas(ConnectionMultiplexer? multiplexer)
+    {
+        if (multiplexer is null) return false;
+        var servers = multiplexer.GetServers();
+        return servers.Length > 0 && servers.All(s => s.IsConnected && s.IsReplica);
     }
 
     /// <summary>StackExchange.Redis's message without its advice to change options this driver sets on purpose.</summary>
