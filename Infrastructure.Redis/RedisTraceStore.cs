@@ -30,8 +30,6 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
         _connection.ConnectInBackground();
     }
 
-    internal RedisConnection Connection => _connection;
-
     public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) =>
         _writer.WriteAsync(points, cancellationToken);
 
