@@ -92,11 +92,14 @@ public static class TracePointJson
     /// </summary>
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
+    private static readonly JsonEncodedText HostProperty = JsonEncodedText.Encode("host");
+
     /// <summary>
     /// Writes the point as OSProfiler's stored document: name, base_id, trace_id, parent_id, timestamp,
-    /// info, project, service. <paramref name="project"/>/<paramref name="service"/> are used where the point has none.
+    /// info, project, service. <paramref name="project"/>/<paramref name="service"/> are used where the point has none,
+    /// and <paramref name="host"/> becomes <c>info.host</c> where the point's info has no <c>host</c>.
     /// </summary>
-    public static void Write(Utf8JsonWriter writer, TracePoint point, string? project = null, string? service = null)
+    public static void Write(Utf8JsonWriter writer, TracePoint point, string? project = null, string? service = null, string? host = null)
     {
         writer.WriteStartObject();
         writer.WriteString(NameProperty, point.Name);
@@ -105,9 +108,26 @@ public static class TracePointJson
         writer.WriteString(ParentIdProperty, point.ParentId);
         writer.WriteString(TimestampProperty, point.Timestamp);
         writer.WritePropertyName(InfoProperty);
-        if (point.Info is null) writer.WriteStartObject();
+        if (host is not null && (point.Info is null || !point.Info.ContainsKey("host")))
+        {
+            // The point carries no host: the store's default fills it in, after the point's own keys.
+            writer.WriteStartObject();
+            if (point.Info is not null)
+                foreach (var (key, value) in point.Info)
+                {
+                    writer.WritePropertyName(key);
+                    if (value is null) writer.WriteNullValue();
+                    else value.WriteTo(writer);
+                }
+            writer.WriteString(HostProperty, host);
+            writer.WriteEndObject();
+        }
+        else if (point.Info is null)
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+        }
         else point.Info.WriteTo(writer);
-        if (point.Info is null) writer.WriteEndObject();
         WriteNullable(writer, ProjectProperty, point.Project ?? project);
         WriteNullable(writer, ServiceProperty, point.Service ?? service);
         writer.WriteEndObject();
@@ -132,14 +152,15 @@ public static class TracePointJson
     /// returns where each one is, counted from the first byte this call writes: when the buffer was empty, the document
     /// of <c>points[i]</c> is <c>WrittenMemory[ranges[i]]</c>.
     /// </summary>
-    public static Range[] WriteAll(IBufferWriter<byte> buffer, IReadOnlyList<TracePoint> points, string? project = null, string? service = null)
+    public static Range[] WriteAll(IBufferWriter<byte> buffer, IReadOnlyList<TracePoint> points, string? project = null, string? service = null,
+        string? host = null)
     {
         var ranges = new Range[points.Count];
         using var writer = new Utf8JsonWriter(buffer, WriterOptions);
         var start = 0;
         for (var i = 0; i < points.Count; i++)
         {
-            Write(writer, points[i], project, service);
+            Write(writer, points[i], project, service, host);
             writer.Flush();
             var end = start + checked((int)writer.BytesCommitted);
             ranges[i] = new Range(start, end);

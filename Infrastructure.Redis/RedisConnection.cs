@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Security;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Profiler.Storage;
 using StackExchange.Redis;
@@ -12,8 +9,15 @@ namespace Profiler.Infrastructure.Redis;
 /// One store's connection: a single <see cref="ConnectionMultiplexer"/>, created when the store opens (in the
 /// background, <see cref="ConnectInBackground"/>) or on first use, and reused. A failed connect is not remembered, so
 /// the next operation tries again. Every StackExchange.Redis failure leaves as a
-/// <see cref="TraceStoreException"/> naming the store (password redacted) with the password scrubbed from the reason.
+/// <see cref="TraceStoreException"/> naming the store (password redacted) with the password scrubbed from the reason
+/// (<see cref="Profiler.Domain.ConnectionString.ScrubPassword"/>).
 /// </summary>
+/// <remarks>
+/// Failures are told apart by StackExchange.Redis's exception types and the status they carry
+/// (<see cref="RedisConnectionException.FailureType"/>, <see cref="RedisServerException.Kind"/>,
+/// <see cref="RedisTimeoutException.Commandstatus"/>), and a refused TLS certificate by the store's own check
+/// (<see cref="TlsCertificateCheck"/>): never by the text of a message.
+/// </remarks>
 internal sealed class RedisConnection : IAsyncDisposable
 {
     /// <summary>
@@ -43,6 +47,8 @@ internal sealed class RedisConnection : IAsyncDisposable
     private volatile ConnectionMultiplexer? _multiplexer;
     private Task<ConnectionMultiplexer>? _connecting;
     private bool _disposed;
+    /// <summary>The certificate check of the latest connect attempt over TLS.</summary>
+    private volatile TlsCertificateCheck? _tls;
 
     public RedisConnection(RedisStoreOptions options, ILogger logger)
     {
@@ -79,13 +85,12 @@ internal sealed class RedisConnection : IAsyncDisposable
             }
             catch (Exception e) when (_options.Sentinel && IsFailover(e) && DateTime.UtcNow < deadline)
             {
-                _logger.LogWarning("{Action} {Store} failed (attempt {Attempt}), retrying while the sentinels fail over: {Reason}",
-                    action, _options.Describe(), attempt, Scrub(e.Message));
+                Log.RetryingDuringFailover(_logger, action, _options.Describe(), attempt, Scrub(e.Message));
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 500)), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is RedisException or TimeoutException or IOException or System.Net.Sockets.SocketException)
             {
-                throw Failure(action, e);
+                throw Failure(action, e, multiplexer);
             }
         }
     }
@@ -150,12 +155,10 @@ internal sealed class RedisConnection : IAsyncDisposable
             lock (_gate) _connecting = null;
             throw;
         }
-        multiplexer.ConnectionFailed += (_, e) => _logger.LogWarning(
-            "Lost connection to {EndPoint} of {Store}: {Failure} {Reason}",
-            Show(e.EndPoint), _options.Describe(), e.FailureType, Scrub(e.Exception?.Message));
-        multiplexer.ConnectionRestored += (_, e) => _logger.LogInformation(
-            "Connection to {EndPoint} of {Store} restored", Show(e.EndPoint), _options.Describe());
-        _logger.LogDebug("Connected to {Store}", _options.Describe());
+        multiplexer.ConnectionFailed += (_, e) =>
+            Log.ConnectionLost(_logger, Show(e.EndPoint), _options.Describe(), e.FailureType, Scrub(e.Exception?.Message));
+        multiplexer.ConnectionRestored += (_, e) => Log.ConnectionRestored(_logger, Show(e.EndPoint), _options.Describe());
+        Log.Connected(_logger, _options.Describe());
         lock (_gate)
         {
             _connecting = null;
@@ -191,13 +194,10 @@ internal sealed class RedisConnection : IAsyncDisposable
         if (_options.Tls)
         {
             config.SslHost = _options.Endpoints[0].Host;
-            if (!_options.VerifyCertificate)
-                config.CertificateValidation += (_, _, _, _) => true;
-            else if (_options.CaCertificatesFile is { } caFile)
-            {
-                var roots = LoadRoots(caFile);
-                config.CertificateValidation += (_, certificate, _, errors) => ChainsTo(roots, certificate, errors);
-            }
+            // Always our own check, even against the system's CAs: a refused certificate is then known as such.
+            var check = new TlsCertificateCheck(_options);
+            _tls = check;
+            config.CertificateValidation += check.Validate;
         }
         if (_options.Sentinel)
         {
@@ -210,66 +210,41 @@ internal sealed class RedisConnection : IAsyncDisposable
         return config;
     }
 
-    private X509Certificate2Collection LoadRoots(string file)
-    {
-        var roots = new X509Certificate2Collection();
-        try
-        {
-            roots.ImportFromPemFile(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
-        {
-            throw new TraceStoreException(
-                $"Could not read the CA certificates ssl_ca_certs='{file}' for {_options.Describe()}: {e.Message} Give a readable PEM file.", e);
-        }
-        if (roots.Count == 0)
-            throw new TraceStoreException($"ssl_ca_certs='{file}' for {_options.Describe()} holds no PEM certificate: give the CA's certificate in PEM form.");
-        return roots;
-    }
-
-    /// <summary>The server certificate is valid for the host and chains to one of <paramref name="roots"/>.</summary>
-    private static bool ChainsTo(X509Certificate2Collection roots, X509Certificate? certificate, SslPolicyErrors errors)
-    {
-        if (errors == SslPolicyErrors.None) return true;
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0) return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        try
-        {
-            return chain.Build(leaf);
-        }
-        finally
-        {
-            if (!ReferenceEquals(leaf, certificate)) leaf.Dispose();
-        }
-    }
-
-    private static bool IsFailover(Exception e) => e switch
+    /// <summary>A failure a Sentinel failover explains, after which the operation may be sent again to the new master.</summary>
+    internal static bool IsFailover(Exception e) => e switch
     {
         RedisConnectionException => true,
-        RedisServerException s => s.Message.StartsWith("READONLY", StringComparison.Ordinal)
-                                   || s.Message.Contains("MASTERDOWN", StringComparison.Ordinal),
+        // The old master, demoted to replica, refuses writes; a replica that lost its master refuses reads.
+        RedisServerException { Kind: RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown } => true,
         // Still waiting in the backlog for a connection: never sent, so safe to send again to the new master.
-        RedisTimeoutException t => t.Message.Contains("backlog", StringComparison.OrdinalIgnoreCase),
+        RedisTimeoutException { Commandstatus: CommandStatus.WaitingInBacklog } => true,
         _ => false,
     };
 
-    internal TraceStoreException Failure(string action, Exception e)
+    /// <summary>
+    /// <paramref name="e"/> as a <see cref="TraceStoreException"/> naming the store, with a hint chosen by the failure's
+    /// type and status; <paramref name="multiplexer"/> (when connected) tells what the server turned out to be.
+    /// </summary>
+    internal TraceStoreException Failure(string action, Exception e, ConnectionMultiplexer? multiplexer = null)
     {
         if (e is TraceStoreException t) return t;
         var reason = Scrub(Reason(e));
         var hint = e switch
         {
+            RedisConnectionException when _tls?.Refused is { } refused =>
+                $" The server's TLS certificate was refused ({refused}): it must be valid for the host and chain to a " +
+                "trusted CA (name the CA's PEM file with ssl_ca_certs=/path/ca.pem).",
             RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
-                when _options.Tls && (e.InnerException is System.Security.Authentication.AuthenticationException
-                                      || e.Message.Contains("(AuthenticationException)", StringComparison.Ordinal)) =>
-                " Check the server's TLS certificate: it must be valid for the host and chain to a trusted CA " +
-                "(name the CA's PEM file with ssl_ca_certs=/path/ca.pem).",
-            RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure } =>
+                or RedisServerException { Kind: RedisErrorKind.NoAuth or RedisErrorKind.WrongPass } =>
                 " Check the password (redis://:password@host:port) and, for Redis 6 ACLs, the user name.",
+            RedisServerException { Kind: RedisErrorKind.NoPermission } =>
+                " The server's ACL does not let this user run what the driver needs (LPUSH, SET, LRANGE, LLEN, LINDEX, " +
+                "GET, MGET, SCAN, DEL, MULTI/EXEC; EVAL is optional).",
+            RedisServerException { Kind: RedisErrorKind.ReadOnly } => ReplicaHint,
+            // StackExchange.Redis knows the server for a replica and does not send it a write at all.
+            RedisConnectionException when !_options.Sentinel && OnlyReplicas(multiplexer) => ReplicaHint,
+            RedisServerException { Kind: RedisErrorKind.OutOfMemory } =>
+                " The server is above its maxmemory limit: free memory or raise maxmemory.",
             RedisConnectionException or System.Net.Sockets.SocketException or IOException =>
                 _options.Sentinel
                     ? $" Check that the sentinels at {string.Join(",", _options.Endpoints)} are running and monitor a master named '{_options.ServiceName}' (sentinel_service_name)."
@@ -283,7 +258,21 @@ internal sealed class RedisConnection : IAsyncDisposable
         return new TraceStoreException($"Could not {action} {_options.Describe()}: {reason}{hint}", inner);
     }
 
+    private const string ReplicaHint = " The server is a read-only replica: name its master, or its sentinels with redissentinel://.";
+
+    /// <summary>Every server the multiplexer is connected to is a replica (by the role it reported).</summary>
+    private static bool OnlyReplicas(ConnectionMultiplexer? multiplexer)
+    {
+        if (multiplexer is null) return false;
+        var servers = multiplexer.GetServers();
+        return servers.Length > 0 && servers.All(s => s.IsConnected && s.IsReplica);
+    }
+
     /// <summary>StackExchange.Redis's message without its advice to change options this driver sets on purpose.</summary>
+    /// <remarks>
+    /// This only edits the text shown; nothing is decided from it. Should StackExchange.Redis reword its advice, the
+    /// advice simply stays in the message.
+    /// </remarks>
     private static string Reason(Exception e)
     {
         var text = e.Message;
@@ -298,18 +287,8 @@ internal sealed class RedisConnection : IAsyncDisposable
         return text.Length == 0 || text.EndsWith('.') ? text : text + ".";
     }
 
-    /// <summary>The text with the password (and its percent-encoded form) replaced by <c>***</c>.</summary>
-    internal string Scrub(string? text)
-    {
-        if (text is null) return "";
-        if (_options.ConnectionString.Password is { Length: > 0 } password)
-        {
-            text = text.Replace(password, "***", StringComparison.Ordinal);
-            var encoded = Uri.EscapeDataString(password);
-            if (encoded != password) text = text.Replace(encoded, "***", StringComparison.Ordinal);
-        }
-        return text;
-    }
+    /// <summary>The text with the password scrubbed by the one scrubber, <see cref="Profiler.Domain.ConnectionString.ScrubPassword"/>.</summary>
+    internal string Scrub(string? text) => text is null ? "" : _options.ConnectionString.ScrubPassword(text);
 
     private static string Show(EndPoint? endpoint) => endpoint switch
     {

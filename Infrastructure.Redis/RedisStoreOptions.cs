@@ -45,6 +45,9 @@ internal sealed class RedisStoreOptions
     public string? Project { get; private init; }
     public string? Service { get; private init; }
 
+    /// <summary>Host put into <c>info.host</c> of points that carry none (<see cref="DriverSettings.Host"/>).</summary>
+    public string? Host { get; private init; }
+
     /// <summary>The store as users should see it: the connection string, password redacted.</summary>
     public string Describe() => Sentinel
         ? $"Redis Sentinel {ConnectionString} (service '{ServiceName}')"
@@ -115,6 +118,7 @@ internal sealed class RedisStoreOptions
             FilterErrorTrace = cs.GetBoolean("filter_error_trace") ?? settings.FilterErrorTrace,
             Project = settings.Project,
             Service = settings.Service,
+            Host = settings.Host,
         };
     }
 

@@ -167,7 +167,7 @@ public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper outpu
     public async Task A_trace_longer_than_one_read_chunk_streams_back_in_list_order()
     {
         await using var store = server.Open();
-        var count = RedisTraceStore.ReadChunk * 2 + 17;
+        var count = RedisTraceReader.ReadChunk * 2 + 17;
         var points = Enumerable.Range(0, count / 2 + 1).SelectMany(i => new[]
         {
             Point("long", $"op{i}", "db-start", At.AddMilliseconds(i)),

@@ -8,6 +8,12 @@ public sealed class RedisTraceStoreTests(RedisServer server) : TraceStoreContrac
 {
     protected override string FixtureBackend => "redis";
 
+    // Errors are listed from the osprofiler_error: index, which only filter_error_trace writes (as OSProfiler).
+    protected override bool ErrorsListedWithoutFilterErrorTrace => false;
+
+    // The listing reads each trace's first stored point (its list's tail), not the whole list.
+    protected override bool EarliestIsFirstStored => true;
+
     protected override async Task<ITraceStore> CreateStoreAsync(DriverSettings settings)
     {
         await server.FlushAsync();

@@ -1,0 +1,69 @@
+using System.Text;
+using StackExchange.Redis;
+
+namespace Profiler.Infrastructure.Redis;
+
+/// <summary>
+/// OSProfiler's Redis key schema (COMPAT §2) and the keyspace scan the reader, the lister and the cleanup share.
+/// </summary>
+/// <remarks>
+/// A trace is the list <c>osprofiler_opt:&lt;base_id&gt;</c>, newest point first (<c>LPUSH</c>); with
+/// <c>filter_error_trace</c> a trace holding a failed operation also gets <c>osprofiler_error:&lt;base_id&gt;</c> =
+/// <c>{"base_id": …, "timestamp": …}</c>. The legacy schema, one key <c>osprofiler:&lt;base_id&gt;…</c> per point, is
+/// read too, never written.
+/// </remarks>
+internal static class RedisSchema
+{
+    public const string ListPrefix = "osprofiler_opt:";
+    public const string LegacyPrefix = "osprofiler:";
+    public const string ErrorPrefix = "osprofiler_error:";
+
+    /// <summary>One SCAN pattern for all three key families: <c>osprofiler:</c>, <c>osprofiler_opt:</c>, <c>osprofiler_error:</c>.</summary>
+    public const string AllKeysPattern = "osprofiler[:_]*";
+
+    /// <summary><c>COUNT</c> of each <c>SCAN</c>: few round trips over a large keyspace.</summary>
+    public const int ScanCount = 10_000;
+
+    /// <summary>Escapes Redis glob characters (<c>* ? [ ] \ ^</c>) so the text matches only itself in a pattern.</summary>
+    public static string GlobEscape(string text)
+    {
+        var sb = new StringBuilder(text.Length + 4);
+        foreach (var c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\' or '^') sb.Append('\\');
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Every key matching <paramref name="pattern"/>; see <see cref="ScanAsync(IDatabase, string, Action{RedisKey[]})"/>.</summary>
+    public static async Task<List<RedisKey>> ScanAsync(IDatabase db, string pattern)
+    {
+        var keys = new List<RedisKey>();
+        await ScanAsync(db, pattern, keys.AddRange).ConfigureAwait(false);
+        return keys;
+    }
+
+    /// <summary>
+    /// SCAN the whole keyspace for <paramref name="pattern"/>, handing each page to <paramref name="page"/>. The next
+    /// SCAN is sent before a page is handed over, so that the server scans while the client works on the page (and
+    /// whatever the page's handler sends goes after it).
+    /// </summary>
+    public static async Task ScanAsync(IDatabase db, string pattern, Action<RedisKey[]> page)
+    {
+        Task<RedisResult> Scan(string cursor) =>
+            db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster);
+
+        var pending = Scan("0");
+        while (true)
+        {
+            var parts = (RedisResult[])(await pending.ConfigureAwait(false))!;
+            var cursor = parts[0].ToString();
+            var keys = (RedisKey[])parts[1]!;
+            var more = cursor != "0";
+            if (more) pending = Scan(cursor);
+            if (keys.Length > 0) page(keys);
+            if (!more) return;
+        }
+    }
+}

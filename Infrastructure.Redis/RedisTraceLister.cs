@@ -1,0 +1,254 @@
+using Microsoft.Extensions.Logging;
+using Profiler.Storage;
+using StackExchange.Redis;
+using static Profiler.Infrastructure.Redis.RedisSchema;
+
+namespace Profiler.Infrastructure.Redis;
+
+/// <summary>
+/// Lists traces newest first by their earliest point, from one pipelined <c>SCAN</c> of the keyspace: every trace, or
+/// (<see cref="TraceListQuery.ErrorsOnly"/>) the traces of the <c>osprofiler_error:</c> index (contract decision D5:
+/// Redis cannot query points for errors, so what <c>filter_error_trace</c> indexed when they were written is listed).
+/// </summary>
+/// <remarks>
+/// A trace's earliest point (contract decision D3) is its list's tail, the point stored first (<c>LPUSH</c> puts the
+/// newest at the head): on a timestamp tie that is the one stored first. Its legacy points, when it has any, compete
+/// by timestamp, a list point winning only with a strictly earlier one.
+/// </remarks>
+internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnection connection, ILogger logger)
+{
+    /// <summary>Trace lists whose earliest timestamps one script call reads: a short, bounded stall of the server each.</summary>
+    private const int KeysPerScript = 1000;
+
+    /// <summary>The listing script (<c>Scripts/EarliestTimestamps.lua</c>, an embedded resource), loaded once.</summary>
+    internal static readonly string EarliestTimestampsScript = LoadScript("EarliestTimestamps.lua");
+
+    public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
+    {
+        var (cursorTicks, cursorId) = ListingCursor.Parse(query.Cursor);
+        var errorsOnly = query.ErrorsOnly;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var allFields = query.Fields.Any(f => f is not ("base_id" or "timestamp"));
+        var traces = await connection.RunAsync(errorsOnly ? "list error traces in" : "list traces in",
+            db => errorsOnly ? CollectErrorTracesAsync(db, allFields) : CollectTracesAsync(db, allFields), cancellationToken)
+            .ConfigureAwait(false);
+
+        // Plain loops and a sort of reference-typed entries: a listing runs once per process, and generic code over
+        // value types (LINQ's sorter over key/value pairs, say) would be compiled at run time for it first.
+        var entries = new List<ListedTrace>(traces.Count);
+        foreach (var (baseId, summary) in traces)
+            if (cursorId is null || summary.Ticks < cursorTicks
+                || (summary.Ticks == cursorTicks && string.CompareOrdinal(baseId, cursorId) < 0))
+                entries.Add(new ListedTrace(baseId, summary));
+        entries.Sort(ListedTrace.NewestFirst);
+        string? next = null;
+        var count = Math.Min(entries.Count, query.Limit);
+        if (entries.Count > query.Limit)
+        {
+            var last = entries[count - 1];
+            next = ListingCursor.Format(last.Summary.Ticks, last.BaseId);
+        }
+        var page = new List<TraceSummary>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var (baseId, summary) = entries[i];
+            var fields = new Dictionary<string, string?>(query.Fields.Count, StringComparer.Ordinal);
+            foreach (var f in query.Fields)
+                fields[f] = f == "base_id" ? baseId : summary.Field(f);
+            page.Add(new TraceSummary(baseId, summary.Timestamp ?? "", fields));
+        }
+        Log.Listed(logger, page.Count, traces.Count, options.Describe(),
+            System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new TracePage(page, next);
+    }
+
+    /// <summary>A trace of a listing and its earliest point; <see cref="NewestFirst"/> is the listing's order.</summary>
+    private sealed record ListedTrace(string BaseId, PointSummary Summary)
+    {
+        /// <summary>Newest earliest point first (traces without a time last), then base id descending: a total order, so pages are stable.</summary>
+        public static readonly IComparer<ListedTrace> NewestFirst = Comparer<ListedTrace>.Create(static (a, b) =>
+        {
+            var byTime = b.Summary.Ticks.CompareTo(a.Summary.Ticks);
+            return byTime != 0 ? byTime : string.CompareOrdinal(b.BaseId, a.BaseId);
+        });
+    }
+
+    /// <summary>Every trace and its earliest point: the tail of each list, and the earliest legacy point per base id.</summary>
+    private async Task<Dictionary<string, PointSummary>> CollectTracesAsync(IDatabase db, bool allFields)
+    {
+        if (!allFields)
+        {
+            try
+            {
+                return await CollectTraceTimestampsAsync(db).ConfigureAwait(false);
+            }
+            catch (RedisServerException e)
+            {
+                // Scripts refused (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand) or failing on
+                // a key of another type under the list prefix (WrongType): read the earliest points themselves, which
+                // copes with each of these.
+                Log.ScriptRefused(logger, options.Describe(), e.Kind);
+            }
+        }
+
+        var lists = new List<(string BaseId, Task<RedisValue> Earliest)>();
+        var legacy = new List<Task<RedisValue>>();
+        await ScanAsync(db, AllKeysPattern, keys =>
+        {
+            // Reads of one scan page go out together while the next page is scanned.
+            var batch = db.CreateBatch();
+            foreach (var key in keys)
+            {
+                var name = key.ToString();
+                if (name.StartsWith(ListPrefix, StringComparison.Ordinal))
+                    lists.Add((name[ListPrefix.Length..], batch.ListGetByIndexAsync(key, -1)));
+                else if (name.StartsWith(LegacyPrefix, StringComparison.Ordinal))
+                    legacy.Add(batch.StringGetAsync(key));
+            }
+            batch.Execute();
+        }).ConfigureAwait(false);
+
+        var traces = new Dictionary<string, PointSummary>(lists.Count, StringComparer.Ordinal);
+        foreach (var task in legacy)
+        {
+            var value = await ValueOrNullAsync(task).ConfigureAwait(false);
+            if (value.IsNullOrEmpty) continue;
+            ReadOnlyMemory<byte> bytes = value;
+            if (PointSummary.Read(bytes.Span, allFields) is { BaseId: { } baseId } summary && TracePointRules.IsSafeId(baseId))
+                Keep(traces, baseId, summary);
+        }
+        foreach (var (baseId, task) in lists)
+        {
+            var value = await ValueOrNullAsync(task).ConfigureAwait(false);
+            if (value.IsNull || !TracePointRules.IsSafeId(baseId)) continue; // emptied since the scan, or unreadable by id
+            ReadOnlyMemory<byte> bytes = value;
+            Keep(traces, baseId, PointSummary.Read(bytes.Span, allFields) ?? new PointSummary());
+        }
+        return traces;
+    }
+
+    /// <summary>
+    /// Every trace and the timestamp of its earliest point, for a listing that shows nothing else: as
+    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by <see cref="EarliestTimestampsScript"/>.
+    /// </summary>
+    private static async Task<Dictionary<string, PointSummary>> CollectTraceTimestampsAsync(IDatabase db)
+    {
+        var lists = new List<(string[] BaseIds, Task<RedisResult> Timestamps)>();
+        var legacy = new List<Task<RedisValue>>();
+        await ScanAsync(db, AllKeysPattern, keys =>
+        {
+            var batch = db.CreateBatch();
+            var listKeys = new RedisKey[keys.Length];
+            var listIds = new string[keys.Length];
+            var listed = 0;
+            foreach (var key in keys)
+            {
+                var name = key.ToString();
+                if (name.StartsWith(ListPrefix, StringComparison.Ordinal))
+                {
+                    listKeys[listed] = key;
+                    listIds[listed++] = name[ListPrefix.Length..];
+                }
+                else if (name.StartsWith(LegacyPrefix, StringComparison.Ordinal)) legacy.Add(batch.StringGetAsync(key));
+            }
+            for (var start = 0; start < listed; start += KeysPerScript)
+            {
+                var chunk = new RedisKey[Math.Min(KeysPerScript, listed - start)];
+                var baseIds = new string[chunk.Length];
+                Array.Copy(listKeys, start, chunk, 0, chunk.Length);
+                Array.Copy(listIds, start, baseIds, 0, chunk.Length);
+                lists.Add((baseIds, batch.ScriptEvaluateAsync(EarliestTimestampsScript, chunk)));
+            }
+            batch.Execute();
+        }).ConfigureAwait(false);
+
+        var traces = new Dictionary<string, PointSummary>(lists.Count * KeysPerScript, StringComparer.Ordinal);
+        foreach (var task in legacy)
+        {
+            var value = await task.ConfigureAwait(false);
+            if (value.IsNullOrEmpty) continue;
+            ReadOnlyMemory<byte> bytes = value;
+            if (PointSummary.Read(bytes.Span, allFields: false) is { BaseId: { } baseId } summary && TracePointRules.IsSafeId(baseId))
+                Keep(traces, baseId, summary);
+        }
+        foreach (var (baseIds, task) in lists)
+        {
+            var timestamps = (RedisResult[])(await task.ConfigureAwait(false))!;
+            for (var i = 0; i < baseIds.Length && i < timestamps.Length; i++)
+            {
+                if (timestamps[i].IsNull || !TracePointRules.IsSafeId(baseIds[i])) continue; // emptied since the scan, or unreadable by id
+                var timestamp = (string?)timestamps[i];
+                Keep(traces, baseIds[i], PointSummary.FromTimestamp(string.IsNullOrEmpty(timestamp) ? null : timestamp));
+            }
+        }
+        return traces;
+    }
+
+    /// <summary>The traces in the error index, each with its earliest point (or the index record when it has no list).</summary>
+    private static async Task<Dictionary<string, PointSummary>> CollectErrorTracesAsync(IDatabase db, bool allFields)
+    {
+        var errorIds = new List<string>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        await ScanAsync(db, AllKeysPattern, keys =>
+        {
+            foreach (var key in keys)
+            {
+                var name = key.ToString();
+                if (name.StartsWith(ErrorPrefix, StringComparison.Ordinal)) errorIds.Add(name[ErrorPrefix.Length..]);
+                else if (name.StartsWith(ListPrefix, StringComparison.Ordinal)) listed.Add(name[ListPrefix.Length..]);
+            }
+        }).ConfigureAwait(false);
+
+        var batch = db.CreateBatch();
+        var reads = errorIds.Distinct(StringComparer.Ordinal).Where(TracePointRules.IsSafeId)
+            .Select(id => (BaseId: id, InList: listed.Contains(id),
+                Value: listed.Contains(id) ? batch.ListGetByIndexAsync(ListPrefix + id, -1) : batch.StringGetAsync(ErrorPrefix + id)))
+            .ToList();
+        batch.Execute();
+
+        var traces = new Dictionary<string, PointSummary>(reads.Count, StringComparer.Ordinal);
+        foreach (var (baseId, inList, task) in reads)
+        {
+            var value = await ValueOrNullAsync(task).ConfigureAwait(false);
+            if (value.IsNull) continue;
+            ReadOnlyMemory<byte> bytes = value;
+            traces[baseId] = inList
+                ? PointSummary.Read(bytes.Span, allFields) ?? new PointSummary()
+                : PointSummary.FromErrorRecord(baseId, bytes.Span);
+        }
+        return traces;
+    }
+
+    /// <summary>
+    /// The value a listing read, or null for a key that holds another type than the schema's (a foreign or damaged
+    /// key under an <c>osprofiler</c> prefix), so that one such key does not break the listing.
+    /// </summary>
+    private static async Task<RedisValue> ValueOrNullAsync(Task<RedisValue> read)
+    {
+        try
+        {
+            return await read.ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Kind == RedisErrorKind.WrongType)
+        {
+            return RedisValue.Null;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="candidate"/> when it is earlier than the trace's point so far: on a tie, the one seen first stays.</summary>
+    private static void Keep(Dictionary<string, PointSummary> traces, string baseId, PointSummary candidate)
+    {
+        if (!traces.TryGetValue(baseId, out var current)
+            || (candidate.Ticks != PointSummary.NoTime && (current.Ticks == PointSummary.NoTime || candidate.Ticks < current.Ticks)))
+            traces[baseId] = candidate;
+    }
+
+    private static string LoadScript(string file)
+    {
+        var name = $"{typeof(RedisTraceLister).Namespace}.Scripts.{file}";
+        using var stream = typeof(RedisTraceLister).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The Redis driver assembly lacks its embedded resource '{name}': rebuild it.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Profiler.Domain;
+using Profiler.Storage;
+using StackExchange.Redis;
+using static Profiler.Infrastructure.Redis.RedisSchema;
+
+namespace Profiler.Infrastructure.Redis;
+
+/// <summary>
+/// Writes batches of points: one pipelined <c>LPUSH</c> per trace of the batch, and with <c>filter_error_trace</c> an
+/// <c>osprofiler_error:</c> index record per failed point, all in one round trip.
+/// </summary>
+internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
+{
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    {
+        if (points.Count == 0) return;
+        // One LPUSH per trace with its points in batch order: the list ends up as if each point were pushed in turn.
+        // First each point's trace, its base id checked when the trace is first seen (consecutive points mostly share
+        // one string: it is looked up only when it changes). Nothing is sent unless every base id is safe.
+        var traceOf = new int[points.Count];
+        var traceIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var baseIds = new List<string>();
+        var counts = new List<int>();
+        string? previousId = null;
+        var previous = -1;
+        for (var i = 0; i < points.Count; i++)
+        {
+            var baseId = points[i].BaseId;
+            if (previous < 0 || !ReferenceEquals(baseId, previousId))
+            {
+                if (baseId is null || !traceIndex.TryGetValue(baseId, out previous))
+                {
+                    if (!TracePointRules.IsSafeId(baseId))
+                        throw new ArgumentException(TracePointRules.IdError("base_id", baseId), nameof(points));
+                    previous = baseIds.Count;
+                    traceIndex.Add(baseId, previous);
+                    baseIds.Add(baseId);
+                    counts.Add(0);
+                }
+                previousId = baseId;
+            }
+            traceOf[i] = previous;
+            counts[previous]++;
+        }
+
+        // Every document is written into one pooled buffer by one writer; the values are slices of it.
+        var buffer = new PooledBufferWriter(points.Count * 512);
+        var ranges = TracePointJson.WriteAll(buffer, points, options.Project, options.Service, options.Host);
+        var documents = buffer.WrittenMemory;
+        var lists = new RedisValue[baseIds.Count][];
+        for (var t = 0; t < lists.Length; t++) lists[t] = new RedisValue[counts[t]];
+        var filled = new int[lists.Length];
+        List<(string BaseId, string Record)>? errors = null;
+        for (var i = 0; i < points.Count; i++)
+        {
+            var t = traceOf[i];
+            lists[t][filled[t]++] = documents[ranges[i]];
+            var point = points[i];
+            if (options.FilterErrorTrace && point.Info is not null
+                && point.Info.TryGetPropertyValue("etype", out var etype) && etype is not null)
+                (errors ??= []).Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
+        }
+
+        await connection.RunAsync("write trace points to", db =>
+        {
+            var batch = db.CreateBatch();
+            var pending = new Task[lists.Length + (errors?.Count ?? 0)];
+            for (var t = 0; t < lists.Length; t++)
+                pending[t] = batch.ListLeftPushAsync(ListPrefix + baseIds[t], lists[t]);
+            if (errors is not null)
+                for (var e = 0; e < errors.Count; e++)
+                    pending[lists.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
+            batch.Execute();
+            return Task.WhenAll(pending);
+        }, cancellationToken).ConfigureAwait(false);
+        // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
+        // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
+        // the garbage collector then.
+        buffer.Return();
+    }
+
+    /// <summary>OSProfiler's error-index value, spaced as Python's <c>json.dumps</c> writes it.</summary>
+    internal static string ErrorRecord(string baseId, string timestamp) =>
+        $"{{\"base_id\": {JsonSerializer.Serialize(baseId)}, \"timestamp\": {JsonSerializer.Serialize(timestamp)}}}";
+}
