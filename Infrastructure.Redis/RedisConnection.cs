@@ -156,9 +156,15 @@ internal sealed class RedisConnection : IAsyncDisposable
             throw;
         }
         multiplexer.ConnectionFailed += (_, e) =>
-            Log.ConnectionLost(_logger, Show(e.EndPoint), _options.Describe(), e.FailureType, Scrub(e.Exception?.Message));
-        multiplexer.ConnectionRestored += (_, e) => Log.ConnectionRestored(_logger, Show(e.EndPoint), _options.Describe());
-        Log.Connected(_logger, _options.Describe());
+        {
+            if (_logger.IsEnabled(LogLevel.Warning))
+                Log.ConnectionLost(_logger, Show(e.EndPoint), _options.Describe(), e.FailureType, Scrub(e.Exception?.Message));
+        };
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            if (_logger.IsEnabled(LogLevel.Information)) Log.ConnectionRestored(_logger, Show(e.EndPoint), _options.Describe());
+        };
+        if (_logger.IsEnabled(LogLevel.Debug)) Log.Connected(_logger, _options.Describe());
         lock (_gate)
         {
             _connecting = null;

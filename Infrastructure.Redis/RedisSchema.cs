@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// OSProfiler's Redis key schema (COMPAT §2) and the keyspace scan the reader, the lister and the cleanup share.
+/// OSProfiler's Redis key schema (docs/osprofiler-formats.md §2) and the keyspace scan the reader, the lister and the cleanup share.
 /// </summary>
 /// <remarks>
 /// A trace is the list <c>osprofiler_opt:&lt;base_id&gt;</c>, newest point first (<c>LPUSH</c>); with

@@ -5,7 +5,7 @@ using Profiler.Domain;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Everything a Redis store is opened with: the parsed connection string (COMPAT §2) merged with the driver
+/// Everything a Redis store is opened with: the parsed connection string (docs/osprofiler-formats.md §2) merged with the driver
 /// settings, which the connection string's query overrides.
 /// </summary>
 /// <remarks>

@@ -57,8 +57,9 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
                 fields[f] = f == "base_id" ? baseId : summary.Field(f);
             page.Add(new TraceSummary(baseId, summary.Timestamp ?? "", fields));
         }
-        Log.Listed(logger, page.Count, traces.Count, options.Describe(),
-            System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (logger.IsEnabled(LogLevel.Debug))
+            Log.Listed(logger, page.Count, traces.Count, options.Describe(),
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new TracePage(page, next);
     }
 
@@ -87,7 +88,7 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
                 // Scripts refused (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand) or failing on
                 // a key of another type under the list prefix (WrongType): read the earliest points themselves, which
                 // copes with each of these.
-                Log.ScriptRefused(logger, options.Describe(), e.Kind);
+                if (logger.IsEnabled(LogLevel.Debug)) Log.ScriptRefused(logger, options.Describe(), e.Kind);
             }
         }
 

@@ -5,7 +5,7 @@ using Profiler.Storage;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// OSProfiler's Redis collector (COMPAT §2; key schema in <see cref="RedisSchema"/>): one connection, and the
+/// OSProfiler's Redis collector (docs/osprofiler-formats.md §2; key schema in <see cref="RedisSchema"/>): one connection, and the
 /// <see cref="RedisTraceWriter">writer</see>, <see cref="RedisTraceReader">reader</see>,
 /// <see cref="RedisTraceLister">lister</see> and <see cref="RedisTraceCleanup">cleanup</see> sharing it.
 /// </summary>

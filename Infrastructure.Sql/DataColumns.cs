@@ -4,7 +4,7 @@ using Profiler.Storage;
 namespace Profiler.Infrastructure.Sql;
 
 /// <summary>
-/// The values of one row of OSProfiler's <c>data</c> table for a point (COMPAT §3), in the order of <see cref="Names"/>;
+/// The values of one row of OSProfiler's <c>data</c> table for a point (docs/osprofiler-formats.md §3), in the order of <see cref="Names"/>;
 /// every writer fills a row from here, so that every backend stores the same values.
 /// </summary>
 internal static class DataColumns

@@ -7,7 +7,7 @@ using Profiler.Domain;
 namespace Profiler.Infrastructure.Sql;
 
 /// <summary>
-/// The codec of the <c>data</c> column (COMPAT §3): the point less the eight columns, <c>{"info": …}</c>, stored
+/// The codec of the <c>data</c> column (docs/osprofiler-formats.md §3): the point less the eight columns, <c>{"info": …}</c>, stored
 /// double-encoded as OSProfiler stores it (a JSON string whose text is the JSON object).
 /// </summary>
 internal static class OsProfilerData

@@ -6,7 +6,7 @@ namespace Profiler.Infrastructure.Sql;
 /// <summary>
 /// Makes a database ready, once a store: checks the server (its version; <see cref="SqlDialect.CheckServerAsync"/>),
 /// then creates table <c>data</c> and its indexes from the EF Core model when the table is missing (as OSProfiler's
-/// SQLAlchemy <c>create_all</c> does; COMPAT §3). A table that exists is used as it is.
+/// SQLAlchemy <c>create_all</c> does; docs/osprofiler-formats.md §3). A table that exists is used as it is.
 /// </summary>
 internal sealed class SqlSchema(SqlDatabase database) : IDisposable
 {

@@ -4,7 +4,7 @@ using Profiler.Storage;
 namespace Profiler.Infrastructure.Sql;
 
 /// <summary>
-/// OSProfiler's SQL collector (COMPAT §3): the <c>data</c> table, created with its indexes when missing
+/// OSProfiler's SQL collector (docs/osprofiler-formats.md §3): the <c>data</c> table, created with its indexes when missing
 /// (<see cref="SqlSchema"/>); writes by the server's own writer (<see cref="SqlDialect.CreateWriter"/>); reads, listing
 /// and deletes by SQL shared by every server (<see cref="TraceReader"/>, <see cref="TraceLister"/>, <see cref="TraceCleanup"/>).
 /// </summary>

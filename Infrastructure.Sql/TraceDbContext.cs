@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Profiler.Infrastructure.Sql;
 
-/// <summary>A row of OSProfiler's <c>data</c> table (COMPAT §3).</summary>
+/// <summary>A row of OSProfiler's <c>data</c> table (docs/osprofiler-formats.md §3).</summary>
 internal sealed class DataRow
 {
     public int Id { get; set; }

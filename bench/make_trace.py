@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes one trace of N points as JSON Lines (COMPAT §1) for `profiler trace import`: start/stop pairs of operations
+"""Writes one trace of N points as JSON Lines (docs/osprofiler-formats.md §1) for `profiler trace import`: start/stop pairs of operations
 nested up to 10 deep, 250 bytes of filler in each point's info. The base id is a UUID, because `osprofiler trace show`
 only looks up UUID-like ids.
 

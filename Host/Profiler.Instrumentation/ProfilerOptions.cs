@@ -12,7 +12,7 @@ namespace Profiler.Instrumentation;
 /// <summary>
 /// Instrumentation settings, read by <see cref="ProfilerOptions.FromConfiguration"/> from the <c>Profiler</c>
 /// configuration section (PascalCase keys, e.g. <c>Profiler:HmacKeys</c>) or from an OpenStack INI file's
-/// <c>[profiler]</c> or <c>[osprofiler]</c> section (OSProfiler's snake_case keys, e.g. <c>hmac_keys</c>; COMPAT §6).
+/// <c>[profiler]</c> or <c>[osprofiler]</c> section (OSProfiler's snake_case keys, e.g. <c>hmac_keys</c>; docs/osprofiler-formats.md §6).
 /// </summary>
 public sealed class ProfilerOptions
 {

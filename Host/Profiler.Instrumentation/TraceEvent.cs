@@ -52,7 +52,7 @@ public readonly struct TraceEvent
     public string Name => IsStart ? Operation + "-start" : Operation + "-stop";
 
     /// <summary>
-    /// Builds the stored point (COMPAT §1): timestamp in OSProfiler's text form (UTC, microseconds) and
+    /// Builds the stored point (docs/osprofiler-formats.md §1): timestamp in OSProfiler's text form (UTC, microseconds) and
     /// <c>info.host</c> set. Mutates and keeps <see cref="Info"/>; call once per event.
     /// </summary>
     public TracePoint ToTracePoint(string? project = null, string? service = null)

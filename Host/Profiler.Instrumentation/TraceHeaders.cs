@@ -7,7 +7,7 @@ using Profiler.Application.Common;
 
 namespace Profiler.Instrumentation;
 
-/// <summary>The two signed header values that carry a trace to another service (COMPAT §5).</summary>
+/// <summary>The two signed header values that carry a trace to another service (docs/osprofiler-formats.md §5).</summary>
 /// <param name="Info"><c>X-Trace-Info</c>: URL-safe base64 (with <c>=</c> padding) of <c>{"base_id": …, "parent_id": …}</c>.</param>
 /// <param name="Hmac"><c>X-Trace-HMAC</c>: lowercase hex HMAC-SHA1 of <paramref name="Info"/>'s text.</param>
 public readonly record struct TraceHeaderValues(string Info, string Hmac)
@@ -70,7 +70,7 @@ public static class TraceHeaders
 
     /// <summary>Lowercase hex HMAC-SHA1 of <paramref name="info"/>'s UTF-8 bytes keyed with <paramref name="hmacKey"/>'s.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
-        Justification = "HMAC-SHA1 is OSProfiler's wire format for X-Trace-HMAC (COMPAT §5); Python services verify it. HMAC-SHA1 is not broken as a MAC.")]
+        Justification = "HMAC-SHA1 is OSProfiler's wire format for X-Trace-HMAC (docs/osprofiler-formats.md §5); Python services verify it. HMAC-SHA1 is not broken as a MAC.")]
     public static string Sign(string info, string hmacKey) =>
         Convert.ToHexStringLower(HMACSHA1.HashData(Encoding.UTF8.GetBytes(hmacKey), Encoding.UTF8.GetBytes(info)));
 
@@ -82,7 +82,7 @@ public static class TraceHeaders
     /// <c>parent_id</c> (or either twice), or ids that are not safe (<see cref="TracePointRules.IsSafeId"/>).
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
-        Justification = "HMAC-SHA1 is OSProfiler's wire format for X-Trace-HMAC (COMPAT §5); Python services verify it. HMAC-SHA1 is not broken as a MAC.")]
+        Justification = "HMAC-SHA1 is OSProfiler's wire format for X-Trace-HMAC (docs/osprofiler-formats.md §5); Python services verify it. HMAC-SHA1 is not broken as a MAC.")]
     public static bool TryVerify(string? info, string? hmac, IReadOnlyList<string> hmacKeys, out TraceContinuation? continuation)
     {
         continuation = null;

@@ -7,7 +7,7 @@ namespace Profiler.Instrumentation;
 /// <summary>
 /// A profiler for one trace, OSProfiler's <c>profiler.init(hmac_key, base_id, parent_id)</c>: it knows the trace's
 /// base id, the key that signs outgoing trace headers, and where its points go. <see cref="Trace"/> opens a scope
-/// that sends <c>&lt;name&gt;-start</c> now and <c>&lt;name&gt;-stop</c> when disposed (COMPAT §1).
+/// that sends <c>&lt;name&gt;-start</c> now and <c>&lt;name&gt;-stop</c> when disposed (docs/osprofiler-formats.md §1).
 /// </summary>
 /// <remarks>
 /// <para>Nesting follows the code's async flow (an <see cref="AsyncLocal{T}"/>), not threads: a scope opened inside

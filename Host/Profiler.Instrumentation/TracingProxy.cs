@@ -45,7 +45,7 @@ public class TracingProxy<T> : DispatchProxy where T : class
         ArgumentNullException.ThrowIfNull(target);
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (!typeof(T).IsInterface)
-            throw new ArgumentException($"TraceInterface needs an interface type, got {typeof(T).FullName}", nameof(T));
+            throw new InvalidOperationException($"TraceInterface needs an interface type, got {typeof(T).FullName}");
         var proxy = Create<T, TracingProxy<T>>();
         var self = (TracingProxy<T>)(object)proxy;
         self._target = target;
@@ -100,7 +100,10 @@ public class TracingProxy<T> : DispatchProxy where T : class
         if (returnType == typeof(ValueTask))
         {
             scope.Detach();
+            // The proxy returns the caller's ValueTask boxed, as DispatchProxy requires; the caller awaits it once.
+#pragma warning disable CA2012
             return AwaitValueTask((ValueTask)result!, scope);
+#pragma warning restore CA2012
         }
         if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(ValueTask<>))
         {
@@ -114,7 +117,7 @@ public class TracingProxy<T> : DispatchProxy where T : class
         return result;
     }
 
-    private async Task AwaitTask(Task task, TraceScope scope)
+    private static async Task AwaitTask(Task task, TraceScope scope)
     {
         try { await task.ConfigureAwait(false); }
         catch (Exception e) when (scope.Fail(e)) { throw; }

@@ -24,7 +24,7 @@ public sealed class RedisContractDecisionTests(RedisServer server) : IClassFixtu
         Info = failed ? new JsonObject { ["host"] = "node-1", ["etype"] = "ValueError" } : new JsonObject { ["host"] = "node-1" },
     };
 
-    private async Task WriteTracesAsync(ITraceStore store, int count)
+    private static async Task WriteTracesAsync(ITraceStore store, int count)
     {
         for (var i = 0; i < count; i++)
             await store.WriteAsync([Point($"trace-{i:D2}", "op", "wsgi-start", At.AddSeconds(i), failed: true)], CancellationToken.None);

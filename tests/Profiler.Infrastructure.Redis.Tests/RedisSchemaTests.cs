@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 
 namespace Profiler.Infrastructure.Redis.Tests;
 
-/// <summary>OSProfiler's key schema (COMPAT §2), as written and as read, on a real redis-server.</summary>
+/// <summary>OSProfiler's key schema (docs/osprofiler-formats.md §2), as written and as read, on a real redis-server.</summary>
 public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>, IAsyncLifetime
 {
     private static readonly DateTime At = new(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc);

@@ -62,8 +62,10 @@ public sealed class SqliteSchemaTests : IDisposable
 
     /// <summary>The two-step encoding the one-pass <c>OsProfilerData.Encode</c> replaced: what OSProfiler-compatible bytes were.</summary>
     private static string TwoStepEncoding(TracePoint point) => System.Text.Json.JsonSerializer.Serialize(
-        "{\"info\": " + TracePointJson.InfoJson(point) + "}",
-        new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        "{\"info\": " + TracePointJson.InfoJson(point) + "}", RelaxedEscaping);
+
+    private static readonly System.Text.Json.JsonSerializerOptions RelaxedEscaping =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static TracePoint PointWithInfo(System.Text.Json.Nodes.JsonObject? info, string? project = "p") => new()
     {

@@ -6,7 +6,7 @@ namespace Profiler.Instrumentation.Tests;
 
 public sealed class TraceHeadersTests
 {
-    // OSProfiler's test vector (COMPAT §5).
+    // OSProfiler's test vector (docs/osprofiler-formats.md §5).
     private const string Key = "SECRET_KEY";
     private const string BaseId = "1b9b0e2e-7c2f-4f0c-9a59-3c4f6f8f2f11";
     private const string ParentId = "5d2f1c7a-0b3e-4d5f-8a6b-9c0d1e2f3a4b";

@@ -8,6 +8,9 @@ namespace Profiler.Testing;
 /// </summary>
 public sealed class RedisProcess : IDisposable
 {
+    private static readonly string[] DurableArguments = ["--appendonly", "yes", "--appendfsync", "always"];
+    private static readonly string[] VolatileArguments = ["--appendonly", "no"];
+
     private readonly TempDirectory _dir = new("profiler-redis-");
     private readonly string _executable;
     private string[] _arguments = [];
@@ -21,7 +24,7 @@ public sealed class RedisProcess : IDisposable
             _arguments =
             [
                 "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", _dir.Path,
-                .. durable ? new[] { "--appendonly", "yes", "--appendfsync", "always" } : ["--appendonly", "no"],
+                .. durable ? DurableArguments : VolatileArguments,
                 .. extraArguments,
             ];
             return Start();

@@ -63,7 +63,7 @@ public abstract class TraceStoreContract
         ];
     }
 
-    private async Task<TraceReport?> ReportAsync(ITraceStore store, string baseId)
+    private static async Task<TraceReport?> ReportAsync(ITraceStore store, string baseId)
     {
         var builder = new ReportBuilder();
         await foreach (var p in store.ReadTraceAsync(baseId, CancellationToken.None)) builder.Add(p);
