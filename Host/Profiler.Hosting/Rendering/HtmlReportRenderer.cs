@@ -24,7 +24,7 @@ public static class HtmlReportRenderer
     public static void Render(TraceReport report, string baseId, TextWriter output, string? listUrl = null)
     {
         var json = ReportJson.ToJson(report, indented: false);
-        PageAssets.WriteHead(output, "Trace " + baseId, PageAssets.BaseStyle, PageAssets.ReportStyle);
+        PageAssets.WriteHead(output, "Trace " + WebUtility.HtmlEncode(baseId), PageAssets.BaseStyle, PageAssets.ReportStyle);
         PageAssets.Fill(output, PageAssets.Read(PageAssets.ReportTemplate), new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["base_id"] = WebUtility.HtmlEncode(baseId),

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -50,14 +49,14 @@ internal static class PageAssets
     public static string ReportScriptHashSource { get; } =
         "'sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Read(ReportScript)))) + "'";
 
-    /// <summary>Writes the page skeleton: <paramref name="title"/> (plain text, encoded here) and the styles, in order.</summary>
-    public static void WriteHead(TextWriter output, string title, params string[] styles)
+    /// <summary>Writes the page skeleton: <paramref name="htmlTitle"/> (already HTML-encoded) and the styles, in order.</summary>
+    public static void WriteHead(TextWriter output, string htmlTitle, params string[] styles)
     {
         var style = new StringBuilder();
         foreach (var s in styles) style.Append(Read(s));
         Fill(output, Read(PageTemplate), new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["title"] = WebUtility.HtmlEncode(title), ["style"] = style.ToString(),
+            ["title"] = htmlTitle, ["style"] = style.ToString(),
         });
     }
 

@@ -128,7 +128,7 @@ internal static class Pages
     private static string PageHead(string title, params string[] styles)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
-        PageAssets.WriteHead(writer, title + " · Profiler", [PageAssets.BaseStyle, .. styles]);
+        PageAssets.WriteHead(writer, Encode(title) + " · Profiler", [PageAssets.BaseStyle, .. styles]);
         return writer.ToString();
     }
 }
