@@ -56,7 +56,8 @@ public sealed class PluginLoadingTests(PublishedCli cli, ProbePlugin probe) : IC
         Assert.Contains(Path.Combine(second, "ProbeDriver"), conflict);
         Assert.Contains(Path.Combine(first, "ProbeDriver"), conflict);
         Assert.Contains("'ProbeDriver' keeps it", conflict);
-        var builtIn = drivers.StandardError.Split('\n').First(l => l.Contains("claims scheme 'sqlite'", StringComparison.Ordinal));
+        var builtIn = drivers.StandardError.Split('\n').Single(l => l.StartsWith("profiler: warning: Plugin 'Profiler.Infrastructure.Sql'", StringComparison.Ordinal)
+                                                                 && l.Contains("also claims scheme 'sqlite'", StringComparison.Ordinal));
         Assert.Contains(Path.Combine(cli.Directory, "plugins", "Profiler.Infrastructure.Sql"), builtIn);
         Assert.Contains(Path.Combine(first, "ProbeDriver"), builtIn);
     }
@@ -142,5 +143,20 @@ public sealed class PluginLoadingTests(PublishedCli cli, ProbePlugin probe) : IC
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--verbosity 'loud'", result.StandardError);
         Assert.Contains("diagnostic (trace)", result.StandardError);
+    }
+
+    [Fact]
+    public void Bench_cleanup_on_a_store_that_cannot_delete_says_so_and_still_succeeds()
+    {
+        var folder = Folder("nocleanup");
+
+        var bench = cli.Run(_work.Path, "bench", "list", "-c", "probe:///x", "--traces", "2", "--repeat", "1", "--json", "--cleanup",
+            "--plugins", folder);
+
+        Assert.True(bench.ExitCode == 0, bench.All);
+        var cleanup = JsonNode.Parse(bench.StandardOutput)!["cleanup"]!;
+        Assert.False(cleanup["supported"]!.GetValue<bool>());
+        Assert.Equal(0, cleanup["deleted_traces"]!.GetValue<int>());
+        Assert.Contains("cannot delete traces (it does not implement ITraceStoreCleanup)", bench.StandardError);
     }
 }
