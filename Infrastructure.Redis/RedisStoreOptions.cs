@@ -1,6 +1,6 @@
 using System.Globalization;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Infrastructure.Redis;
 

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Infrastructure.Sql;
 

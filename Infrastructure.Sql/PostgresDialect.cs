@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Infrastructure.Sql;
 

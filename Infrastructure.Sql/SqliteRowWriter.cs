@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 using SQLitePCL;
 
 namespace Profiler.Infrastructure.Sql;

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using Profiler.Storage;
 using Profiler.Domain;
 
 namespace Profiler.Storage;

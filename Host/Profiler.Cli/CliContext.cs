@@ -1,9 +1,9 @@
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Storage;
 using Profiler.Hosting;
 using Profiler.Hosting.Plugins;
+using Profiler.Storage;
 
 namespace Profiler.Cli;
 
@@ -15,15 +15,20 @@ internal sealed class CliContext : IAsyncDisposable
 
     private readonly ServiceProvider _services;
 
-    public CliContext(string? connectionString, IReadOnlyList<string> pluginFolders, DriverSettings? settings = null)
+    /// <param name="connectionString">The store; null: <see cref="DefaultConnectionString"/>.</param>
+    /// <param name="pluginFolders">Plugin folders in search order (<see cref="PluginCatalog.DefaultFolders"/>).</param>
+    /// <param name="logLevel">Least level logged to stderr, the drivers' logs included (<c>--verbosity</c>).</param>
+    /// <param name="settings">Driver settings; null: the drivers' defaults.</param>
+    public CliContext(string? connectionString, IReadOnlyList<string> pluginFolders, LogLevel logLevel = LogLevel.Warning,
+        DriverSettings? settings = null)
     {
         ConnectionString = connectionString ?? DefaultConnectionString();
         var services = new ServiceCollection();
-        services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
-            .AddFilter("Microsoft", LogLevel.Error));
+        services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel)
+            .AddFilter("Microsoft", CliVerbosity.FrameworkLevel(logLevel)));
         // Console logging goes to stdout by default; keep stdout for results.
         services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        services.AddTraceStore(ConnectionString, settings, PluginCatalog.DefaultFolders(pluginFolders));
+        services.AddTraceStore(ConnectionString, settings, pluginFolders);
         _services = services.BuildServiceProvider();
     }
 
@@ -41,9 +46,6 @@ internal sealed class CliContext : IAsyncDisposable
             return _services.GetRequiredService<IMediator>();
         }
     }
-
-    /// <summary>The store for the connection string (opened on first use).</summary>
-    public ITraceStore Store => _services.GetRequiredService<ITraceStore>();
 
     /// <summary>A logger factory writing to stderr, as the store's.</summary>
     public ILoggerFactory LoggerFactory => _services.GetRequiredService<ILoggerFactory>();

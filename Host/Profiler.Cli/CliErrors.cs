@@ -1,4 +1,5 @@
 using Profiler.Application.Common;
+using Profiler.Hosting.Plugins;
 using Profiler.Storage;
 
 namespace Profiler.Cli;
@@ -47,6 +48,11 @@ internal static class CliErrors
         {
             return Fail(e.Message, ExitCodes.Store);
         }
+        catch (Exception e) when (MissingAssembly(e) is { } missing)
+        {
+            // Before IOException: FileNotFoundException is one, and a plugin's missing dependency is not the user's file.
+            return Fail(Redact(Describe(e, missing)), ExitCodes.Store);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return Fail(e.Message, ExitCodes.Usage);
@@ -63,6 +69,35 @@ internal static class CliErrors
             return Fail($"unexpected {e.GetType().Name}{origin}: {Redact(e.Message)} (set PROFILER_DEBUG=1 for details)",
                 ExitCodes.Internal);
         }
+    }
+
+    /// <summary>
+    /// The assembly that failed to load, when <paramref name="e"/> (or an exception inside it) is the runtime failing to
+    /// load one (its <c>FileName</c> is an assembly name, not a path); null otherwise.
+    /// </summary>
+    private static string? MissingAssembly(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            var name = x switch
+            {
+                FileNotFoundException f => f.FileName,
+                FileLoadException f => f.FileName,
+                _ => null,
+            };
+            if (name is not null && name.Contains(", Version=", StringComparison.Ordinal)) return name;
+        }
+        return null;
+    }
+
+    /// <summary>Names the plugin that needed <paramref name="assembly"/>: the one whose code threw, else the one whose dependency list names it.</summary>
+    private static string Describe(Exception e, string assembly)
+    {
+        var plugin = PluginOf(e);
+        if (plugin is null && PluginCatalog.PluginsDependingOn(assembly) is [var (name, folder), ..]) plugin = (name, folder);
+        var who = plugin is null ? "a plugin" : $"plugin '{plugin.Value.Name}' ({plugin.Value.Folder})";
+        return $"{who} could not load its dependency '{assembly}': the assembly is missing from the plugin's folder. " +
+               "Install the plugin with its dependencies (the output of dotnet publish, not of dotnet build).";
     }
 
     private static volatile Profiler.Domain.ConnectionString? _store;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Profiler.Cli.Commands;
+using Profiler.Cli.Commands.Bench;
 
 var common = new CommonOptions();
 var trace = new Command("trace", "Show, list and import traces")
@@ -19,4 +20,5 @@ var root = new RootCommand("profiler: a cross-service profiler and trace collect
 };
 root.Options.Add(common.ConnectionString);
 root.Options.Add(common.Plugins);
+root.Options.Add(common.Verbosity);
 return await root.Parse(args).InvokeAsync();

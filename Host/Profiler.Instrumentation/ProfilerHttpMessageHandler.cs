@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Profiler.Instrumentation;
 
 namespace Profiler.Instrumentation;
 

@@ -2,10 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Profiler.Storage;
-using Profiler.Instrumentation;
 using Profiler.Application.Traces.RecordTracePoints;
-using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Instrumentation;
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Profiler.Storage;
-using Profiler.Application.Common;
 
 namespace Profiler.Instrumentation;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Profiler.Storage;
-using Profiler.Application.Common;
 
 namespace Profiler.Instrumentation;
 

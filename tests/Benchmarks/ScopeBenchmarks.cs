@@ -2,9 +2,9 @@ using BenchmarkDotNet.Attributes;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application;
-using Profiler.Storage;
-using Profiler.Instrumentation;
 using Profiler.Domain;
+using Profiler.Instrumentation;
+using Profiler.Storage;
 
 namespace Profiler.Benchmarks;
 

@@ -1,5 +1,3 @@
-using Profiler.Domain;
-
 namespace Profiler.Domain.Tests;
 
 public sealed class ConnectionStringTests

@@ -1,4 +1,3 @@
-using Profiler.Domain;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

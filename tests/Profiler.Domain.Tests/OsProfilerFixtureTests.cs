@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Profiler.Domain;
 using Profiler.Domain.Reports;
 using Profiler.Testing;
 

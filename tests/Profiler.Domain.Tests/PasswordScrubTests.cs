@@ -1,5 +1,3 @@
-using Profiler.Domain;
-
 namespace Profiler.Domain.Tests;
 
 /// <summary>The one password scrubber (<see cref="ConnectionString.ScrubPassword"/>, <see cref="ConnectionString.Redact"/>).</summary>

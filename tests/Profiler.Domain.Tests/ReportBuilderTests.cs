@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Profiler.Domain;
 using Profiler.Domain.Reports;
 
 namespace Profiler.Domain.Tests;

@@ -1,5 +1,4 @@
 using System.Text;
-using Profiler.Domain;
 
 namespace Profiler.Domain.Tests;
 

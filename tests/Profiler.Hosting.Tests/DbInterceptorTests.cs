@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Profiler.Instrumentation;
 using Profiler.Domain;
+using Profiler.Instrumentation;
 
 namespace Profiler.Hosting.Tests;
 

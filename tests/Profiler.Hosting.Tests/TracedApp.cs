@@ -2,13 +2,12 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Storage;
-using Profiler.Instrumentation;
 using Profiler.Infrastructure.Sql;
+using Profiler.Instrumentation;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Hosting.Tests;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Infrastructure.Redis.Tests;

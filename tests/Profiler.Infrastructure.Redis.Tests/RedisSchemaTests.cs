@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
-using Profiler.Testing;
+using Profiler.Storage;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 

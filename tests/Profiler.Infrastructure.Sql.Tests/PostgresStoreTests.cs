@@ -1,5 +1,5 @@
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 using Profiler.Testing;
 using static Profiler.Infrastructure.Sql.Tests.SqlServerTestKit;
 

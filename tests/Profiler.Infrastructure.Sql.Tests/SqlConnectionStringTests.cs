@@ -1,7 +1,7 @@
 using MySqlConnector;
 using Npgsql;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Infrastructure.Sql.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Infrastructure.Sql.Tests;

@@ -1,8 +1,7 @@
 using Microsoft.Data.Sqlite;
-using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
-using Profiler.Infrastructure.Sql;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Infrastructure.Sql.Tests;

@@ -1,6 +1,5 @@
-using Profiler.Storage;
 using Profiler.Domain;
-using Profiler.Infrastructure.Sql;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Infrastructure.Sql.Tests;

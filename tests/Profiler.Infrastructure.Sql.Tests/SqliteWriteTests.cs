@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 using Profiler.Testing;
 using static Profiler.Infrastructure.Sql.Tests.SqlServerTestKit;
 

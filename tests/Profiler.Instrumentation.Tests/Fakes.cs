@@ -2,9 +2,8 @@ using System.Collections.Concurrent;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application;
-using Profiler.Storage;
-using Profiler.Instrumentation;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Instrumentation.Tests;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Profiler.Instrumentation;
 
 namespace Profiler.Instrumentation.Tests;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Profiler.Application.Common;
-using Profiler.Instrumentation;
 using Profiler.Domain;
 
 namespace Profiler.Instrumentation.Tests;

@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Profiler.Storage;
-using Profiler.Application.Common;
-using Profiler.Instrumentation;
 using Profiler.Domain;
+using Profiler.Storage;
 using Xunit.Abstractions;
 
 namespace Profiler.Instrumentation.Tests;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Profiler.Instrumentation;
 using Profiler.Domain;
 
 namespace Profiler.Instrumentation.Tests;

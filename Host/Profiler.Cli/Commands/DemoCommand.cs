@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Profiler.Application.Traces.GetTraceReport;
-using Profiler.Instrumentation;
 using Profiler.Domain.Reports;
+using Profiler.Instrumentation;
 
 namespace Profiler.Cli.Commands;
 

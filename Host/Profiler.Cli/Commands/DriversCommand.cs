@@ -10,7 +10,7 @@ internal static class DriversCommand
         var command = new Command("drivers", "List the storage driver plugins found, their schemes and versions");
         command.SetAction(result => CliErrors.Run(() =>
         {
-            var catalog = PluginCatalog.Load(PluginCatalog.DefaultFolders(result.GetValue(common.Plugins) ?? []));
+            var catalog = PluginCatalog.Load(common.PluginFolders(result));
             Console.WriteLine($"{"driver",-14} {"schemes",-44} {"version",-9} plugin");
             foreach (var d in catalog.Drivers)
                 Console.WriteLine($"{d.Driver.Name,-14} {string.Join(", ", d.Driver.Schemes),-44} {d.Version,-9} {d.Plugin} ({d.AssemblyPath})");

@@ -1,9 +1,7 @@
+using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using System.CommandLine;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
-using Profiler.Hosting.Plugins;
 using Profiler.Hosting.Web;
 
 namespace Profiler.Cli.Commands;
@@ -44,18 +42,22 @@ internal static class ServeCommand
             var options = new WebShellOptions
             {
                 ConnectionString = result.GetValue(common.ConnectionString) ?? CliContext.DefaultConnectionString(),
-                PluginFolders = PluginCatalog.DefaultFolders(result.GetValue(common.Plugins) ?? []),
+                PluginFolders = common.PluginFolders(result),
                 Urls = result.GetValue(urls)!,
                 MaxBodyBytes = max,
                 IngestKey = result.GetValue(ingestKey),
                 HmacKeys = (result.GetValue(hmacKeys) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             };
+            // A server logs its requests' failures and its start at information unless told otherwise (-v).
+            var level = common.LogLevel(result, fallback: LogLevel.Information);
             var app = WebShell.Build(options, configure: builder =>
             {
                 builder.Logging.ClearProviders();
                 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-                builder.Logging.SetMinimumLevel(LogLevel.Information);
-                builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+                builder.Logging.SetMinimumLevel(level);
+                builder.Logging.AddFilter("Microsoft", CliVerbosity.FrameworkLevel(level));
+                builder.Logging.AddFilter("Microsoft.AspNetCore", level == LogLevel.Trace ? LogLevel.Trace : LogLevel.Warning);
+                builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", level <= LogLevel.Information ? LogLevel.Information : level);
                 // A start failure (e.g. the address is in use) is reported as one line by CliErrors, not as a logged stack trace.
                 builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
             });
@@ -63,11 +65,9 @@ internal static class ServeCommand
             {
                 await app.StartAsync(ct);
                 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Profiler.Serve");
-                logger.LogInformation("Serving {Store} on {Urls}", Profiler.Domain.ConnectionString.Redact(options.ConnectionString),
-                    string.Join(", ", app.ListeningUrls()));
+                CliLog.Serving(logger, Profiler.Domain.ConnectionString.Redact(options.ConnectionString), string.Join(", ", app.ListeningUrls()));
                 if (!WebShell.IsLoopbackOnly(options.Urls) && string.IsNullOrEmpty(options.IngestKey))
-                    logger.LogWarning("Listening beyond loopback ({Urls}) without an ingest key: anyone who can reach it can write traces. Set --ingest-key.",
-                        options.Urls);
+                    CliLog.OpenIngest(logger, options.Urls);
                 await app.WaitForShutdownAsync(ct);
             }
             return ExitCodes.Ok;

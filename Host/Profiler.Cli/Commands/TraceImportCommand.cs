@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Text;
-using Profiler.Storage;
-using Profiler.Application.Common;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using Profiler.Storage;
 using Profiler.Application.Traces.ListTraces;
+using Profiler.Storage;
 
 namespace Profiler.Cli.Commands;
 

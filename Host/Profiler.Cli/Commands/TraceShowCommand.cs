@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Domain.Reports;
 using Profiler.Hosting.Rendering;

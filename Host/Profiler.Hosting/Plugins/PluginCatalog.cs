@@ -1,8 +1,8 @@
 using System.Reflection;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Hosting.Plugins;
 
@@ -16,11 +16,18 @@ public sealed record LoadedDriver(ITraceStoreDriver Driver, string Plugin, strin
 /// <summary>
 /// Finds storage drivers in plugin folders: every <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c> is loaded with
 /// McMaster.NETCore.Plugins into its own load context, sharing only the driver contract, the domain types and
-/// Microsoft.Extensions.Logging's abstractions with the host. A plugin that fails to load is reported in
-/// <see cref="Warnings"/> and skipped; the others keep working. When two drivers claim one scheme, the first
-/// found (in folder order) serves it and the conflict is a warning.
+/// Microsoft.Extensions.Logging's abstractions with the host.
 /// </summary>
-public sealed class PluginCatalog
+/// <remarks>
+/// <para>Search order (<see cref="DefaultFolders"/>): the folders given (<c>--plugins</c>, in the order given), then the
+/// folders of <c>$PROFILER_PLUGINS_PATH</c> (in order), then <c>plugins/</c> beside the executable. A folder listed twice,
+/// however spelled (relative or absolute, with or without a trailing separator), is searched once, at its first place.
+/// Within a folder, plugins load in ordinal order of their folder names.</para>
+/// <para>When two drivers claim one scheme, the first found serves it and the conflict is a warning naming both plugins
+/// and their folders. A plugin that fails to load — a corrupt assembly, a dependency missing from its folder (named),
+/// a driver that throws — is reported in <see cref="Warnings"/> and skipped; the others keep working.</para>
+/// </remarks>
+public sealed partial class PluginCatalog
 {
     /// <summary>Environment variable holding extra plugin folders, separated by the platform's path separator.</summary>
     public const string PathVariable = "PROFILER_PLUGINS_PATH";
@@ -52,8 +59,9 @@ public sealed class PluginCatalog
     public IReadOnlyList<string> Schemes => _byScheme.Keys.Order(StringComparer.Ordinal).ToList();
 
     /// <summary>
-    /// The default folder list: <paramref name="extraFolders"/> (e.g. <c>--plugins</c>), then the folders in
-    /// <see cref="PathVariable"/>, then <c>plugins/</c> beside the executable.
+    /// The search order: <paramref name="extraFolders"/> (e.g. <c>--plugins</c>), then the folders in
+    /// <see cref="PathVariable"/>, then <c>plugins/</c> beside the executable; full paths, each folder once
+    /// (<see cref="Normalize"/>). Folders that do not exist stay in the list (and are skipped when loading).
     /// </summary>
     public static IReadOnlyList<string> DefaultFolders(IEnumerable<string>? extraFolders = null)
     {
@@ -63,21 +71,42 @@ public sealed class PluginCatalog
         if (!string.IsNullOrWhiteSpace(env))
             folders.AddRange(env.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         folders.Add(Path.Combine(AppContext.BaseDirectory, "plugins"));
-        return folders.Select(Path.GetFullPath).Distinct().ToList();
+        return Normalize(folders);
     }
 
-    /// <summary>Loads every plugin in <paramref name="folders"/>; never throws for a bad plugin.</summary>
+    /// <summary>
+    /// <paramref name="folders"/> as full paths without a trailing separator, each once at its first place: the same folder
+    /// spelled twice (relative and absolute, <c>plugins/</c> and <c>plugins</c>, <c>a/../plugins</c>) is searched once.
+    /// Paths compare ordinally (case-insensitively on Windows and macOS, whose file systems usually are).
+    /// </summary>
+    public static IReadOnlyList<string> Normalize(IEnumerable<string> folders)
+    {
+        var comparer = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+        return folders.Where(f => !string.IsNullOrWhiteSpace(f))
+            .Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)))
+            .Distinct(comparer).ToList();
+    }
+
+    /// <summary>
+    /// Loads every plugin in <paramref name="folders"/> (normalised: a folder given twice is searched once); never
+    /// throws for a bad plugin. Folders that do not exist are skipped (a caller that requires them checks first).
+    /// </summary>
     public static PluginCatalog Load(IReadOnlyList<string> folders, ILogger? logger = null)
     {
-        var catalog = new PluginCatalog(folders);
-        foreach (var folder in folders.Where(Directory.Exists))
+        var catalog = new PluginCatalog(Normalize(folders));
+        foreach (var folder in catalog.Folders.Where(Directory.Exists))
             foreach (var dir in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(dir);
                 var dll = Path.Combine(dir, name + ".dll");
                 if (File.Exists(dll)) catalog.LoadPlugin(name, dll);
             }
-        foreach (var warning in catalog._warnings) logger?.LogWarning("{Warning}", warning);
+        if (logger is not null)
+        {
+            foreach (var warning in catalog._warnings) Log.PluginProblem(logger, warning);
+            foreach (var d in catalog._drivers)
+                Log.DriverLoaded(logger, d.Driver.Name, string.Join(", ", d.Driver.Schemes), d.Plugin, d.Version, d.AssemblyPath);
+        }
         return catalog;
     }
 
@@ -88,6 +117,12 @@ public sealed class PluginCatalog
     {
         Type[] types;
         Assembly assembly;
+        var missing = PluginDependencies.FindMissing(dll);
+        if (missing.Count > 0)
+        {
+            _warnings.Add($"Plugin '{name}' ({dll}) could not be loaded and was skipped: {PluginDependencies.Describe(missing, Path.GetDirectoryName(dll)!)}");
+            return;
+        }
         try
         {
             // Lazy: the shared assemblies' references are resolved as the plugin asks for them, instead of loading the
@@ -131,7 +166,9 @@ public sealed class PluginCatalog
             foreach (var scheme in driver.Schemes)
             {
                 if (_byScheme.TryGetValue(scheme, out var first))
-                    _warnings.Add($"Plugin '{name}' ({driver.Name}) also claims scheme '{scheme}', which plugin '{first.Plugin}' ({first.Driver.Name}) serves; '{first.Plugin}' keeps it.");
+                    _warnings.Add($"Plugin '{name}' ({driver.Name}, in {Path.GetDirectoryName(dll)}) also claims scheme '{scheme}', which plugin " +
+                                  $"'{first.Plugin}' ({first.Driver.Name}, in {Path.GetDirectoryName(first.AssemblyPath)}) serves; '{first.Plugin}' keeps it " +
+                                  "(the first found in the search order wins: --plugins, $PROFILER_PLUGINS_PATH, plugins/ beside the executable).");
                 else _byScheme[scheme] = loaded;
             }
         }
@@ -145,5 +182,43 @@ public sealed class PluginCatalog
         if (e is ReflectionTypeLoadException r && r.LoaderExceptions.FirstOrDefault(x => x is not null) is { } first)
             return $"{e.GetType().Name}: {first.Message}";
         return $"{e.GetType().Name}: {e.Message}";
+    }
+
+    /// <summary>
+    /// The plugins (name and folder) loaded in this process whose dependency list (<c>.deps.json</c>) names the assembly
+    /// <paramref name="assemblyName"/> (simple or full name): who needed an assembly that failed to load at run time.
+    /// </summary>
+    public static IReadOnlyList<(string Plugin, string Folder)> PluginsDependingOn(string assemblyName)
+    {
+        var simple = new AssemblyName(assemblyName).Name;
+        if (string.IsNullOrEmpty(simple)) return [];
+        var found = new List<(string, string)>();
+        foreach (var key in Loaded.Keys)
+        {
+            var dll = key[..key.LastIndexOf('|')];
+            var folder = Path.GetDirectoryName(dll)!;
+            var deps = Path.ChangeExtension(dll, ".deps.json");
+            try
+            {
+                if (File.Exists(deps) && File.ReadAllText(deps) is var text
+                    && (text.Contains("/" + simple + ".dll\"", StringComparison.OrdinalIgnoreCase)
+                        || text.Contains("\"" + simple + ".dll\"", StringComparison.OrdinalIgnoreCase)))
+                    found.Add((Path.GetFileNameWithoutExtension(dll), folder));
+            }
+            catch (IOException)
+            {
+                // A plugin folder changed under us: it cannot be named; the caller still names the assembly.
+            }
+        }
+        return found;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "{Problem}")]
+        public static partial void PluginProblem(ILogger logger, string problem);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Driver {Driver} ({Schemes}) {Version} loaded from plugin {Plugin} ({Path})")]
+        public static partial void DriverLoaded(ILogger logger, string driver, string schemes, string plugin, string version, string path);
     }
 }

@@ -26,8 +26,7 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
         {
             if (context.Response.HasStarted)
             {
-                logger.LogError("{Method} {Path} failed after the response started: {Error}", context.Request.Method,
-                    context.Request.Path.Value, redactor.Redact(e.ToString()));
+                WebLog.FailedAfterResponseStarted(logger, context.Request.Method, context.Request.Path.Value, redactor.Redact(e.ToString()));
                 context.Abort();
                 return;
             }
@@ -48,8 +47,7 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
         switch (e)
         {
             case TraceStoreException store:
-                logger.LogWarning("{Method} {Path}: trace store unavailable: {Error}", context.Request.Method,
-                    context.Request.Path.Value, redactor.Redact(store.Message));
+                WebLog.StoreUnavailable(logger, context.Request.Method, context.Request.Path.Value, redactor.Redact(store.Message));
                 if (IsPage(context))
                 {
                     context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -66,8 +64,8 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
             case BadHttpRequestException bad:
                 return Problems.Of(bad.StatusCode, "Bad request", bad.Message);
             default:
-                logger.LogError("{Method} {Path} failed ({Id}): {Error}", context.Request.Method, context.Request.Path.Value,
-                    context.TraceIdentifier, redactor.Redact(e.ToString()));
+                WebLog.RequestFailed(logger, context.Request.Method, context.Request.Path.Value, context.TraceIdentifier,
+                    redactor.Redact(e.ToString()));
                 if (IsPage(context))
                     return Pages.ErrorPage(500, "Internal server error",
                         $"The server failed to answer; the server log names the cause under request id {context.TraceIdentifier}.", BackUrl(context));

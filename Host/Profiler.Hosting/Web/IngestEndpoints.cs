@@ -9,10 +9,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
-using Profiler.Storage;
-using Profiler.Application.Common;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Hosting.Web;
 

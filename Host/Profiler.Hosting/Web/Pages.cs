@@ -5,24 +5,24 @@ using MediatR;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Profiler.Application.Common;
-using Profiler.Storage;
+using Profiler.Application.Traces.GetTraceOverviews;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Hosting.Rendering;
+using Profiler.Storage;
 
 namespace Profiler.Hosting.Web;
 
 /// <summary>
 /// The browser pages: <c>GET /</c> (a page of traces with start, duration, size and an error marker, linked to
 /// their reports) and <c>GET /traces/{baseId}</c> (<see cref="HtmlReportRenderer"/>'s page). Self-contained:
-/// inline CSS, one inline script allowed by its hash, nothing fetched from the network. Links are relative,
+/// the CSS and script of <see cref="PageAssets"/> inlined, one inline script allowed by its hash, nothing fetched from the network. Links are relative,
 /// so the pages work behind a path prefix.
 /// </summary>
 internal static class Pages
 {
     /// <summary>Every response's CSP: nothing loads from anywhere; the report's script runs by hash; no inline handlers.</summary>
     public static readonly string ContentSecurityPolicy =
-        $"default-src 'none'; script-src {HtmlReportRenderer.ScriptHashSource}; style-src 'unsafe-inline'; img-src data:; " +
+        $"default-src 'none'; script-src {PageAssets.ReportScriptHashSource}; style-src 'unsafe-inline'; img-src data:; " +
         "connect-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
     public static void MapProfilerPages(this IEndpointRouteBuilder endpoints)
@@ -31,14 +31,16 @@ internal static class Pages
         endpoints.MapGet("/traces/{baseId}", ReportPage).WithName("TraceReportPage");
     }
 
-    private static async Task<IResult> ListPage(HttpContext context, IMediator mediator, ITraceStore store, WebShellOptions options)
+    private static async Task<IResult> ListPage(HttpContext context, IMediator mediator, WebShellOptions options)
     {
         var request = TraceEndpoints.ParseListRequest(context.Request.Query, options, out var problem);
         if (request is null) return ErrorPage(400, "Bad request", problem!, "./");
         var page = await TraceEndpoints.FetchPageAsync(mediator, request, context.RequestAborted);
         if (page is null) return ErrorPage(400, "Bad request", "That page link is not one this server gave out.", "./");
-        var overviews = await TraceOverview.ForAsync(store, page.Traces.Select(t => t.BaseId).ToList(),
-            options.MaxPointsPerListRow, context.RequestAborted);
+        var overviews = page.Traces.Count == 0
+            ? new Dictionary<string, TraceOverview>()
+            : await mediator.Send(new GetTraceOverviewsQuery(page.Traces.Select(t => t.BaseId).ToList(), options.MaxPointsPerListRow),
+                context.RequestAborted);
         return Results.Content(RenderList(page, overviews, request, options), "text/html; charset=utf-8");
     }
 
@@ -55,7 +57,7 @@ internal static class Pages
     {
         var html = new StringBuilder(4096 + page.Traces.Count * 400);
         var title = request.ErrorsOnly ? "Failed traces" : "Traces";
-        html.Append(PageHead(title));
+        html.Append(PageHead(title, PageAssets.ListStyle));
         html.Append("<header class=\"page\"><h1>").Append(title).Append("</h1><nav>")
             .Append(request.ErrorsOnly ? "<a id=\"all-traces\" href=\"./\">All traces</a> · <strong>Failed only</strong>"
                                         : "<strong>All traces</strong> · <a id=\"failed-traces\" href=\"./?errors=true\">Failed only</a>")
@@ -121,35 +123,11 @@ internal static class Pages
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 
-    private static string PageHead(string title) => $$"""
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{Encode(title)}} · Profiler</title>
-<style>
-  :root { --err: #dc2626; --muted: #6b7280; --line: #e5e7eb; }
-  body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #111827; }
-  header.page { padding: 12px 20px; border-bottom: 1px solid var(--line); background: #f9fafb; }
-  header.page h1 { font-size: 18px; margin: 4px 0; }
-  a { color: #1d4ed8; }
-  main { padding: 12px 20px; }
-  table.traces { border-collapse: collapse; width: 100%; max-width: 1100px; }
-  table.traces th, table.traces td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left; }
-  table.traces th { color: var(--muted); border-bottom: 2px solid var(--line); }
-  table.traces tr:hover td { background: #f3f4f6; }
-  .num { text-align: right !important; font-variant-numeric: tabular-nums; }
-  .ts { font-variant-numeric: tabular-nums; white-space: nowrap; }
-  .trace-link { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
-  .error-marker { color: var(--err); font-weight: 600; }
-  .ok { color: #15803d; }
-  .muted { color: var(--muted); }
-  .pager { margin-top: 12px; display: flex; gap: 16px; }
-  code { background: #f3f4f6; padding: 0 4px; }
-</style>
-</head>
-<body>
-
-""";
+    /// <summary>The page skeleton (<see cref="PageAssets.PageTemplate"/>) with the shared styles and <paramref name="styles"/>.</summary>
+    private static string PageHead(string title, params string[] styles)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        PageAssets.WriteHead(writer, Encode(title) + " · Profiler", [PageAssets.BaseStyle, .. styles]);
+        return writer.ToString();
+    }
 }

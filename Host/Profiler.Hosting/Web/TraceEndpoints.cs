@@ -4,12 +4,11 @@ using MediatR;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Profiler.Application.Common;
-using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Application.Traces.ListTraces;
 using Profiler.Domain.Reports;
 using Profiler.Hosting.Rendering;
+using Profiler.Storage;
 
 namespace Profiler.Hosting.Web;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using Profiler.Storage;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Application.Tests.Traces;
 

@@ -1,9 +1,9 @@
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application.Common;
-using Profiler.Storage;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

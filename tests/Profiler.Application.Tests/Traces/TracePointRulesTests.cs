@@ -1,6 +1,5 @@
-using Profiler.Storage;
-using Profiler.Application.Common;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Application.Tests.Traces;
 

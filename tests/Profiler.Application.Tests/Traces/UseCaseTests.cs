@@ -2,11 +2,11 @@ using System.Text.Json.Nodes;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Profiler.Application.Common;
-using Profiler.Storage;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Application.Traces.ListTraces;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Application.Tests.Traces;

@@ -1,9 +1,9 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Profiler.Storage;
-using Profiler.Instrumentation;
 using Profiler.Hosting.Web;
+using Profiler.Instrumentation;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Profiler.Storage;
-using Profiler.Application.Common;
 using Profiler.Instrumentation;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

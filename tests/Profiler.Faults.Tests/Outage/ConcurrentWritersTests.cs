@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Profiler.Storage;
-using Profiler.Instrumentation;
 using Profiler.Domain;
 using Profiler.Infrastructure.Redis;
 using Profiler.Infrastructure.Sql;
+using Profiler.Instrumentation;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

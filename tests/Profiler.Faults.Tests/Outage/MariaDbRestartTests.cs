@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Infrastructure.Sql;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

@@ -4,10 +4,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Storage;
-using Profiler.Instrumentation;
-using Profiler.Domain;
 using Profiler.Domain.Reports;
+using Profiler.Instrumentation;
+using Profiler.Storage;
 using Xunit.Abstractions;
 
 namespace Profiler.Faults.Tests.Outage;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Infrastructure.Redis;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 
@@ -37,7 +37,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
     private static ITraceStore Open(RedisProcess redis) =>
         new RedisDriver().Open(ConnectionString.Parse(redis.Url()), new DriverSettings());
 
-    private async Task<(Traffic Traffic, TimeSpan Down)> RunOutageAsync(RedisProcess redis, ProfiledService service)
+    private static async Task<(Traffic Traffic, TimeSpan Down)> RunOutageAsync(RedisProcess redis, ProfiledService service)
     {
         var traffic = new Traffic(service.Notifier);
         traffic.Start(threads: 3, asyncFlows: 3);

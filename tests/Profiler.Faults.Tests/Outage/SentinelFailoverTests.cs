@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Logging;
 using System.Diagnostics;
-using Profiler.Storage;
+using Microsoft.Extensions.Logging;
 using Profiler.Domain;
 using Profiler.Infrastructure.Redis;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

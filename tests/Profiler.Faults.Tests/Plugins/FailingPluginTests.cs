@@ -54,7 +54,8 @@ public sealed class FailingPluginTests(PublishedCli cli, ITestOutputHelper outpu
             Assert.Contains($"Plugin '{plugin}': driver FaultyDrivers.NameThrowsDriver failed to start", drivers.StandardError);
             Assert.Contains($"Plugin '{plugin}': driver FaultyDrivers.SchemesThrowDriver failed to start", drivers.StandardError);
         }
-        Assert.Contains("Plugin 'FaultyDriversTwin' (dup) also claims scheme 'dup', which plugin 'FaultyDrivers' (dup) serves; 'FaultyDrivers' keeps it.", drivers.StandardError);
+        Assert.Contains($"Plugin 'FaultyDriversTwin' (dup, in {Path.Combine(plugins, "FaultyDriversTwin")}) also claims scheme 'dup', which plugin " +
+                        $"'FaultyDrivers' (dup, in {Path.Combine(plugins, "FaultyDrivers")}) serves; 'FaultyDrivers' keeps it", drivers.StandardError);
         Assert.Contains("Plugin 'Broken'", drivers.StandardError);
         Assert.DoesNotContain("   at ", drivers.All);
 

@@ -6,12 +6,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Storage;
-using Profiler.Instrumentation;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Domain.Reports;
-using Profiler.Hosting;
 using Profiler.Hosting.Tests.Web;
+using Profiler.Instrumentation;
+using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 

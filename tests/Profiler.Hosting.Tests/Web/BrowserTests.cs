@@ -9,10 +9,10 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
 {
     private string Url => fixture.Server.Url;
 
-    private static Task ScreenshotAsync(IPage page, string name) =>
+    private static Task<byte[]> ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotFolder, name), FullPage = true });
 
-    private static Task ReadyAsync(IPage page) => page.WaitForSelectorAsync("body[data-ready=true]");
+    private static Task<IElementHandle?> ReadyAsync(IPage page) => page.WaitForSelectorAsync("body[data-ready=true]");
 
     [Fact]
     public async Task The_list_page_shows_start_duration_and_failures_and_links_to_reports_and_back()

@@ -1,13 +1,12 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Profiler.Storage;
 using Profiler.Domain;
 using Profiler.Hosting.Web;
+using Profiler.Storage;
 using Profiler.Testing;
 
 namespace Profiler.Hosting.Tests.Web;

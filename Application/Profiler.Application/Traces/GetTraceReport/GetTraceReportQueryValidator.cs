@@ -1,6 +1,5 @@
 using FluentValidation;
 using Profiler.Storage;
-using Profiler.Application.Common;
 
 namespace Profiler.Application.Traces.GetTraceReport;
 

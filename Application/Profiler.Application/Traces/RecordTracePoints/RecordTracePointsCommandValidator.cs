@@ -1,7 +1,6 @@
 using FluentValidation;
-using Profiler.Storage;
-using Profiler.Application.Common;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Application.Traces.RecordTracePoints;
 
