@@ -1,4 +1,5 @@
 using Profiler.Storage;
+using Profiler.Storage.Testing;
 using Profiler.Testing;
 
 namespace Profiler.Infrastructure.Redis.Tests;
