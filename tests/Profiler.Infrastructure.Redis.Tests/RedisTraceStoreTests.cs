@@ -1,5 +1,4 @@
 using Profiler.Storage;
-using Profiler.Testing;
 
 namespace Profiler.Infrastructure.Redis.Tests;
 

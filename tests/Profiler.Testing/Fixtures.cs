@@ -1,46 +1,31 @@
 using System.Net;
 using System.Net.Sockets;
+using Profiler.Storage.Testing;
 
 namespace Profiler.Testing;
 
 /// <summary>
-/// OSProfiler's own output, kept in <c>tests/fixtures/osprofiler/</c> and embedded in this assembly (resource names
-/// <c>osprofiler/&lt;file&gt;</c>): for each shape and backend, <c>&lt;shape&gt;.&lt;backend&gt;.points.jsonl</c> (what the
-/// store held) and <c>&lt;shape&gt;.&lt;backend&gt;.report.json</c> (OSProfiler's report of it). Read from the assembly,
-/// never from a path outside the clone.
+/// OSProfiler's own output, kept in <c>tests/fixtures/osprofiler/</c> and embedded in the test kit
+/// (<see cref="OsProfilerFixtures"/>, package Profiler.Storage.Testing): for each shape and backend,
+/// <c>&lt;shape&gt;.&lt;backend&gt;.points.jsonl</c> (what the store held) and <c>&lt;shape&gt;.&lt;backend&gt;.report.json</c>
+/// (OSProfiler's report of it). Read from that assembly, never from a path outside the clone; this class adds the
+/// fixtures as files for code that takes a path.
 /// </summary>
 public static class Fixtures
 {
-    private const string Prefix = "osprofiler/";
-
-    private static readonly System.Reflection.Assembly Assembly = typeof(Fixtures).Assembly;
-
     private static readonly Lazy<string> Extracted = new(Extract);
 
     /// <summary>Fixture names: (shape, backend) pairs such as ("simple", "redis").</summary>
-    public static IEnumerable<(string Shape, string Backend)> All() =>
-        Assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".points.jsonl", StringComparison.Ordinal))
-            .Select(n => n[Prefix.Length..].Split('.')).Select(p => (p[0], p[1])).OrderBy(p => p);
+    public static IEnumerable<(string Shape, string Backend)> All() => OsProfilerFixtures.All();
 
     /// <summary>Opens an embedded fixture file by name, e.g. <c>simple.redis.points.jsonl</c>.</summary>
-    public static Stream Open(string fileName) =>
-        Assembly.GetManifestResourceStream(Prefix + fileName)
-        ?? throw new FileNotFoundException(
-            $"No OSProfiler fixture '{fileName}' is embedded in {Assembly.GetName().Name}: the files of tests/fixtures/osprofiler/ are " +
-            $"({string.Join(", ", Assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))}).",
-            fileName);
+    public static Stream Open(string fileName) => OsProfilerFixtures.Open(fileName);
 
     /// <summary>The text of an embedded fixture file.</summary>
-    public static string ReadText(string fileName)
-    {
-        using var reader = new StreamReader(Open(fileName));
-        return reader.ReadToEnd();
-    }
+    public static string ReadText(string fileName) => OsProfilerFixtures.ReadText(fileName);
 
     /// <summary>The non-empty lines of a fixture's <c>points.jsonl</c>, in file order.</summary>
-    public static IReadOnlyList<string> PointLines(string shape, string backend) =>
-        ReadText($"{shape}.{backend}.points.jsonl").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToList();
+    public static IReadOnlyList<string> PointLines(string shape, string backend) => OsProfilerFixtures.PointLines(shape, backend);
 
     /// <summary>
     /// A file holding the fixture's points, for code that takes a path (<c>profiler trace import FILE</c>): the
@@ -54,20 +39,21 @@ public static class Fixtures
         Path.Combine(Extracted.Value, $"{shape}.{backend}.report.json");
 
     /// <summary>
-    /// Writes every embedded fixture into a folder named after this assembly's build (its module version id), so
+    /// Writes every embedded fixture into a folder named after the test kit's build (its module version id), so
     /// test processes of one build share it and a rebuild gets a fresh one; each file is written beside its final
     /// name and renamed, so a process never reads a half-written file.
     /// </summary>
     private static string Extract()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "profiler-osprofiler-fixtures", Assembly.ManifestModule.ModuleVersionId.ToString("N"));
+        var build = typeof(OsProfilerFixtures).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+        var folder = Path.Combine(Path.GetTempPath(), "profiler-osprofiler-fixtures", build);
         Directory.CreateDirectory(folder);
-        foreach (var name in Assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)))
+        foreach (var name in OsProfilerFixtures.FileNames)
         {
-            var target = Path.Combine(folder, name[Prefix.Length..]);
+            var target = Path.Combine(folder, name);
             if (File.Exists(target)) continue;
             var partial = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-            using (var source = Assembly.GetManifestResourceStream(name)!)
+            using (var source = OsProfilerFixtures.Open(name))
             using (var file = File.Create(partial))
                 source.CopyTo(file);
             File.Move(partial, target, overwrite: true);

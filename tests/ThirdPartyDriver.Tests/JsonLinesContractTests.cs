@@ -1,21 +1,20 @@
 using Profiler.Domain;
 using Profiler.Storage;
-using Profiler.Testing;
 
 namespace ThirdPartyDriver.Tests;
 
 /// <summary>The whole driver contract on the JSON Lines driver: a fresh folder per store, opened through the driver.</summary>
 public sealed class JsonLinesContractTests : TraceStoreContract, IDisposable
 {
-    private readonly TempDirectory _dir = new("profiler-jsonl-");
+    private readonly string _dir = Directory.CreateTempSubdirectory("profiler-jsonl-").FullName;
 
     /// <summary>The driver stores whole point documents, as OSProfiler's Redis collector does.</summary>
     protected override string FixtureBackend => "redis";
 
     protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
-        Task.FromResult(new JsonLinesDriver().Open(ConnectionString.Parse($"jsonl:///{_dir.Path}/{Guid.NewGuid():N}"), settings));
+        Task.FromResult(new JsonLinesDriver().Open(ConnectionString.Parse($"jsonl:///{_dir}/{Guid.NewGuid():N}"), settings));
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
 
 public sealed class JsonLinesDriverTests

@@ -7,7 +7,6 @@ using Profiler.Application.Traces.ListTraces;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
 using Profiler.Storage;
-using Profiler.Testing;
 
 namespace Profiler.Application.Tests.Traces;
 

@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
-using Profiler.Storage;
 using Xunit;
 
-namespace Profiler.Testing;
+namespace Profiler.Storage.Testing;
 
 /// <summary>
 /// The driver contract suite (docs/driver-contract.md): what every <see cref="ITraceStoreDriver"/>'s stores must do,
@@ -70,7 +69,7 @@ public abstract class TraceStoreContract
         return builder.Count == 0 ? null : builder.Build();
     }
 
-    public static TheoryData<string> Shapes() => new(Fixtures.All().Select(f => f.Shape).Distinct());
+    public static TheoryData<string> Shapes() => new(OsProfilerFixtures.All().Select(f => f.Shape).Distinct());
 
     [Theory]
     [MemberData(nameof(Shapes))]
