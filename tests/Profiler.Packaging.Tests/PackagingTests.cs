@@ -38,7 +38,15 @@ public sealed class PackedSolution : IDisposable
     public void Dispose() => _dir.Dispose();
 }
 
-public sealed class PackagingTests(PackedSolution packed) : IClassFixture<PackedSolution>
+/// <summary>The test classes that use the packed solution share one pack.</summary>
+[CollectionDefinition(Name)]
+public sealed class PackedSolutionCollection : ICollectionFixture<PackedSolution>
+{
+    public const string Name = "packed solution";
+}
+
+[Collection(PackedSolutionCollection.Name)]
+public sealed class PackagingTests(PackedSolution packed)
 {
     private const string Version = "0.2.0";
 
