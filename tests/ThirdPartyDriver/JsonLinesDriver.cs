@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Profiler.Domain;
@@ -155,49 +154,20 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings) : I
 }
 
 /// <summary>
-/// D1: the listing cursor, opaque to callers: <c>jsonl1.&lt;base64url(timestamp \n base_id)&gt;.&lt;check&gt;</c>, where
-/// the check is the first 8 bytes of a SHA-256 of the rest. Anything else (garbage, another driver's cursor, a
-/// tampered one) is a <see cref="FormatException"/> naming it.
+/// D1: the listing cursor, opaque to callers, made and checked by the contract's <see cref="TraceListCursor"/>: anything
+/// this driver did not give out (garbage, another driver's cursor, a tampered one) is a <see cref="FormatException"/>.
 /// </summary>
 internal static class Cursor
 {
-    private const string Prefix = "jsonl1.";
+    private const string Driver = "jsonl";
 
-    public static string Make(TraceTimestamp timestamp, string baseId)
-    {
-        var body = Base64Url(Encoding.UTF8.GetBytes($"{timestamp}\n{baseId}"));
-        return $"{Prefix}{body}.{Check(body)}";
-    }
+    public static string Make(TraceTimestamp timestamp, string baseId) => TraceListCursor.Create(Driver, timestamp.ToString(), baseId);
 
     public static (TraceTimestamp, string) Parse(string cursor)
     {
-        var parts = cursor.StartsWith(Prefix, StringComparison.Ordinal) ? cursor[Prefix.Length..].Split('.') : [];
-        if (parts.Length == 2 && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Check(parts[0])), Encoding.ASCII.GetBytes(parts[1]))
-            && FromBase64Url(parts[0]) is { } bytes)
-        {
-            var text = Encoding.UTF8.GetString(bytes).Split('\n');
-            if (text.Length == 2 && TraceTimestamp.TryParse(text[0], out var timestamp) && TracePointRules.IsSafeId(text[1]))
-                return (timestamp, text[1]);
-        }
-        throw new FormatException(
-            $"Cursor '{TracePointRules.Show(cursor)}' was not given out by the jsonl driver: pass the next cursor of the page before, or none for the first page.");
-    }
-
-    private static string Check(string body) => Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes("jsonl-cursor\n" + body))[..8]);
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static byte[]? FromBase64Url(string text)
-    {
-        var s = text.Replace('-', '+').Replace('_', '/');
-        s += new string('=', (4 - s.Length % 4) % 4);
-        try
-        {
-            return Convert.FromBase64String(s);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
+        var (position, baseId) = TraceListCursor.Parse(Driver, cursor);
+        return TraceTimestamp.TryParse(position, out var timestamp) && TracePointRules.IsSafeId(baseId)
+            ? (timestamp, baseId)
+            : throw TraceListCursor.NotGivenOut(Driver, cursor);
     }
 }
