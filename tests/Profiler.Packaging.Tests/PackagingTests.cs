@@ -54,7 +54,7 @@ public sealed class PackagingTests(PackedSolution packed)
     [
         "Profiler.Application", "Profiler.AspNetCore", "Profiler.Cli", "Profiler.Domain", "Profiler.EntityFrameworkCore",
         "Profiler.Hosting", "Profiler.Infrastructure.Redis", "Profiler.Infrastructure.Sql", "Profiler.Instrumentation",
-        "Profiler.Storage.Abstractions", "Profiler.Storage.Testing",
+        "Profiler.Storage.Abstractions", "Profiler.Storage.Testing", "Profiler.Templates",
     ];
 
     private static IEnumerable<(string Id, string Version)> Dependencies(XElement nuspec) =>
@@ -66,7 +66,7 @@ public sealed class PackagingTests(PackedSolution packed)
     {
         var files = Directory.GetFiles(packed.Folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
 
-        Assert.Equal(PackageIds.SelectMany(id => new[] { $"{id}.{Version}.nupkg", $"{id}.{Version}.snupkg" }).Order(StringComparer.Ordinal), files);
+        Assert.Equal(PackageIds.SelectMany(id => id == "Profiler.Templates" ? new[] { $"{id}.{Version}.nupkg" } : new[] { $"{id}.{Version}.nupkg", $"{id}.{Version}.snupkg" }).Order(StringComparer.Ordinal), files);
     }
 
     [Fact]
