@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profiler.Instrumentation;
 
@@ -11,9 +12,12 @@ namespace Profiler.AspNetCore;
 /// <c>wsgi</c> scope whose info is <c>{"request": {"path", "query", "method", "scheme"}}</c>, with a profiler
 /// ambient for the code that serves it (so <see cref="Tracing"/>, the HttpClient handler and the EF interceptor
 /// join the trace). Any other request, or every request when <see cref="ProfilerOptions.Enabled"/> is false, is
-/// served untraced. An exception leaving the pipeline is recorded on <c>wsgi-stop</c> and rethrown.
+/// served untraced; when profiling is enabled, such a request is logged at Debug with the reason (no
+/// <c>X-Trace-Info</c>, no <c>X-Trace-HMAC</c>, a signature no configured key made, a malformed info), never with a
+/// key or the header values. An exception leaving the pipeline is recorded on <c>wsgi-stop</c> and rethrown.
 /// </summary>
-public sealed class ProfilerMiddleware(RequestDelegate next, IOptions<ProfilerOptions> profilerOptions, ITraceEventSink sink)
+public sealed class ProfilerMiddleware(RequestDelegate next, IOptions<ProfilerOptions> profilerOptions, ITraceEventSink sink,
+    ILogger<ProfilerMiddleware> logger)
 {
     private readonly ProfilerOptions _options = profilerOptions.Value;
 
@@ -25,11 +29,22 @@ public sealed class ProfilerMiddleware(RequestDelegate next, IOptions<ProfilerOp
     {
         if (!_options.Enabled || _options.HmacKeys.Count == 0) return next(context);
         var headers = context.Request.Headers;
-        if (!headers.TryGetValue(TraceHeaders.InfoHeader, out var info) || !headers.TryGetValue(TraceHeaders.HmacHeader, out var hmac)
-            || !TraceHeaders.TryVerify(info.ToString(), hmac.ToString(), _options.HmacKeys, out var continuation))
-            return next(context);
-        return TracedAsync(context, continuation!);
+        var check = TraceHeaders.Check(headers[TraceHeaders.InfoHeader].ToString(), headers[TraceHeaders.HmacHeader].ToString(),
+            _options.HmacKeys, out var continuation);
+        if (check == TraceHeaderCheck.Valid) return TracedAsync(context, continuation!);
+        if (logger.IsEnabled(LogLevel.Debug))
+            Log.Untraced(logger, context.Request.Method, (context.Request.PathBase + context.Request.Path).ToString(), Reason(check));
+        return next(context);
     }
+
+    private static string Reason(TraceHeaderCheck check) => check switch
+    {
+        TraceHeaderCheck.MissingInfo => $"no {TraceHeaders.InfoHeader} header",
+        TraceHeaderCheck.MissingHmac => $"missing {TraceHeaders.HmacHeader} header",
+        TraceHeaderCheck.BadSignature => $"bad signature: {TraceHeaders.HmacHeader} matches none of the configured hmac_keys",
+        TraceHeaderCheck.MalformedInfo => $"malformed {TraceHeaders.InfoHeader}: not URL-safe base64 of {{\"base_id\", \"parent_id\"}} with valid ids",
+        _ => check.ToString(),
+    };
 
     private async Task TracedAsync(HttpContext context, TraceContinuation continuation)
     {

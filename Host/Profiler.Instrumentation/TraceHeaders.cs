@@ -15,6 +15,31 @@ public readonly record struct TraceHeaderValues(string Info, string Hmac)
     public string[] ToLines() => [$"{TraceHeaders.InfoHeader}: {Info}", $"{TraceHeaders.HmacHeader}: {Hmac}"];
 }
 
+/// <summary>What <see cref="TraceHeaders.Check"/> found in a pair of trace headers.</summary>
+public enum TraceHeaderCheck
+{
+    /// <summary>Signed with a configured key and well formed: the trace continues.</summary>
+    Valid,
+
+    /// <summary>No (or an empty) <c>X-Trace-Info</c> header.</summary>
+    MissingInfo,
+
+    /// <summary><c>X-Trace-Info</c> without an <c>X-Trace-HMAC</c> header.</summary>
+    MissingHmac,
+
+    /// <summary>No HMAC keys are configured, so nothing can verify.</summary>
+    NoKeys,
+
+    /// <summary><c>X-Trace-HMAC</c> is not the signature of <c>X-Trace-Info</c> with any configured key.</summary>
+    BadSignature,
+
+    /// <summary>
+    /// <c>X-Trace-Info</c> is too long (over 4096 characters), or signed but not URL-safe base64 of a
+    /// <c>{"base_id", "parent_id"}</c> object with safe ids.
+    /// </summary>
+    MalformedInfo,
+}
+
 /// <summary>A trace continued from verified headers: the base id, the parent id and the key that matched.</summary>
 /// <param name="BaseId">The caller's base id.</param>
 /// <param name="ParentId">The caller's current trace id; the base id when the header had none.</param>
@@ -79,16 +104,27 @@ public static class TraceHeaders
     /// 40 lowercase hex digits; surrounding whitespace is ignored as OSProfiler does), text that is not URL-safe base64
     /// of a JSON object, an object without a string <c>base_id</c>, with keys other than <c>base_id</c> and
     /// <c>parent_id</c> (or either twice), or ids that are not safe (<see cref="TracePointRules.IsSafeId"/>).
+    /// <see cref="Check"/> does the same and says why it failed.
+    /// </summary>
+    public static bool TryVerify(string? info, string? hmac, IReadOnlyList<string> hmacKeys, out TraceContinuation? continuation) =>
+        Check(info, hmac, hmacKeys, out continuation) == TraceHeaderCheck.Valid;
+
+    /// <summary>
+    /// <see cref="TryVerify"/> with the reason: <see cref="TraceHeaderCheck.Valid"/> (and <paramref name="continuation"/>
+    /// set) or why the headers were refused. The signature is checked before the info is decoded, so an unsigned
+    /// <c>X-Trace-Info</c> is <see cref="TraceHeaderCheck.BadSignature"/> whatever it holds.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
         Justification = "HMAC-SHA1 is OSProfiler's wire format for X-Trace-HMAC (docs/osprofiler-formats.md §5); Python services verify it. HMAC-SHA1 is not broken as a MAC.")]
-    public static bool TryVerify(string? info, string? hmac, IReadOnlyList<string> hmacKeys, out TraceContinuation? continuation)
+    public static TraceHeaderCheck Check(string? info, string? hmac, IReadOnlyList<string> hmacKeys, out TraceContinuation? continuation)
     {
         continuation = null;
-        if (string.IsNullOrEmpty(info) || info.Length > MaxInfoLength || string.IsNullOrEmpty(hmac) || hmacKeys is null || hmacKeys.Count == 0)
-            return false;
+        if (string.IsNullOrEmpty(info)) return TraceHeaderCheck.MissingInfo;
+        if (string.IsNullOrEmpty(hmac)) return TraceHeaderCheck.MissingHmac;
+        if (hmacKeys is null || hmacKeys.Count == 0) return TraceHeaderCheck.NoKeys;
+        if (info.Length > MaxInfoLength) return TraceHeaderCheck.MalformedInfo;
         var given = hmac.Trim();
-        if (given.Length != HmacHexLength) return false;
+        if (given.Length != HmacHexLength) return TraceHeaderCheck.BadSignature;
         var givenBytes = MemoryMarshal.AsBytes(given.AsSpan());
 
         var infoBytes = Encoding.UTF8.GetBytes(info);
@@ -103,10 +139,10 @@ public static class TraceHeaders
             // Every key is checked, so the time taken does not tell which one matched.
             if (CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(expected), givenBytes)) matched ??= key;
         }
-        if (matched is null) return false;
-        if (!TryDecode(info, out var baseId, out var parentId)) return false;
+        if (matched is null) return TraceHeaderCheck.BadSignature;
+        if (!TryDecode(info, out var baseId, out var parentId)) return TraceHeaderCheck.MalformedInfo;
         continuation = new TraceContinuation(baseId, parentId ?? baseId, matched);
-        return true;
+        return TraceHeaderCheck.Valid;
     }
 
     private static bool TryDecode(string info, out string baseId, out string? parentId)

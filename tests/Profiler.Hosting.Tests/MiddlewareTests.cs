@@ -1,5 +1,6 @@
 using System.Net;
 using Profiler.Instrumentation;
+using Profiler.Testing;
 
 namespace Profiler.Hosting.Tests;
 
@@ -49,6 +50,47 @@ public sealed class MiddlewareTests
         await app.FlushAsync();
         Assert.Empty(await app.PointsAsync(baseId));
         Assert.Equal(0, app.Services.GetRequiredServiceOf<TraceNotifier>().SentCount);
+    }
+
+    [Theory]
+    [InlineData("no-headers", "no X-Trace-Info header")]
+    [InlineData("no-hmac", "missing X-Trace-HMAC header")]
+    [InlineData("wrong-hmac", "bad signature: X-Trace-HMAC matches none of the configured hmac_keys")]
+    [InlineData("malformed-info", "malformed X-Trace-Info: ")]
+    public async Task A_refused_header_is_logged_at_debug_with_the_reason_and_never_the_key(string variant, string reason)
+    {
+        var logs = new LogCapture();
+        await using var app = await TracedApp.StartAsync(logs: logs);
+        var baseId = Guid.NewGuid().ToString();
+        var headers = TraceHeaders.Create(TracedApp.Key, baseId);
+        // Signed with the right key, but not a {"base_id", "parent_id"} object.
+        const string notAnObject = "WzEsIDJd";
+        using var request = new HttpRequestMessage(HttpMethod.Get, app.Url + "/hello");
+        if (variant != "no-headers") request.Headers.Add(TraceHeaders.InfoHeader, variant == "malformed-info" ? notAnObject : headers.Info);
+        if (variant == "wrong-hmac") request.Headers.Add(TraceHeaders.HmacHeader, TraceHeaders.Sign(headers.Info, "guess"));
+        if (variant == "malformed-info") request.Headers.Add(TraceHeaders.HmacHeader, TraceHeaders.Sign(notAnObject, TracedApp.Key));
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal("hi", await response.Content.ReadAsStringAsync());
+        var line = Assert.Single(logs.Lines, l => l.Contains("served untraced", StringComparison.Ordinal));
+        Assert.StartsWith($"Debug Profiler.AspNetCore.ProfilerMiddleware: Profiler: GET /hello served untraced: {reason}", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(TracedApp.Key, logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("other-key", logs.All, StringComparison.Ordinal);
+        await app.FlushAsync();
+        Assert.Empty(await app.PointsAsync(baseId));
+    }
+
+    [Fact]
+    public async Task A_traced_request_logs_no_refusal()
+    {
+        var logs = new LogCapture();
+        await using var app = await TracedApp.StartAsync(logs: logs);
+
+        var response = await app.GetAsync("/hello", TraceHeaders.Create(TracedApp.Key));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("served untraced", StringComparison.Ordinal));
     }
 
     [Fact]

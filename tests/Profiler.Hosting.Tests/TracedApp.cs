@@ -26,11 +26,16 @@ internal sealed class TracedApp : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<TracedApp> StartAsync(bool enabled = true, string keys = "other-key," + Key,
-        Action<WebApplication>? endpoints = null)
+        Action<WebApplication>? endpoints = null, LogCapture? logs = null)
     {
         var t = new TracedApp();
         var builder = WebApplication.CreateBuilder(["--urls", "http://127.0.0.1:0"]);
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        }
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Profiler:Enabled"] = enabled ? "true" : "false",
