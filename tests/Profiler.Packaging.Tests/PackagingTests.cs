@@ -93,6 +93,17 @@ public sealed class PackagingTests(PackedSolution packed)
     }
 
     [Theory]
+    [InlineData("Profiler.AspNetCore", "Profiler.Instrumentation")]
+    [InlineData("Profiler.EntityFrameworkCore", "Profiler.Instrumentation Microsoft.EntityFrameworkCore.Relational")]
+    [InlineData("Profiler.Instrumentation", "Profiler.Application Microsoft.Extensions.Configuration.Abstractions Microsoft.Extensions.Hosting.Abstractions Microsoft.Extensions.Http Microsoft.Extensions.Options")]
+    [InlineData("Profiler.Hosting", "Profiler.Application Profiler.AspNetCore McMaster.NETCore.Plugins")]
+    public void A_library_package_depends_on_what_it_references_not_on_the_repositorys_pinned_versions(string id, string references)
+    {
+        Assert.Equal(references.Split(' ').Order(StringComparer.Ordinal),
+            Dependencies(packed.Nuspec(id, Version)).Select(d => d.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
     [InlineData("Profiler.Infrastructure.Redis")]
     [InlineData("Profiler.Infrastructure.Sql")]
     public void A_driver_package_takes_the_contract_from_its_host_at_run_time(string id)
