@@ -253,6 +253,17 @@ public sealed class ConnectionString
         throw new FormatException($"Connection string option {key}='{TraceTimestamp.Truncate(text)}' is not a number of seconds between 0 and 3600 (e.g. {key}=0.5) in {this}.");
     }
 
+    /// <summary>
+    /// Reads a query option as a retention period (<see cref="RetentionPeriod"/>, e.g. <c>ttl=7d</c>); throws
+    /// <see cref="FormatException"/> naming key and value.
+    /// </summary>
+    public TimeSpan? GetPeriod(string key)
+    {
+        if (!Query.TryGetValue(key, out var text)) return null;
+        return RetentionPeriod.TryParse(text, out var period) ? period
+            : throw new FormatException($"Connection string option {key}='{TraceTimestamp.Truncate(text)}' is not a duration: use {RetentionPeriod.Expected}; in {this}.");
+    }
+
     /// <summary>Reads a query option as a boolean (true/false/1/0/yes/no/on/off); throws naming key and value.</summary>
     public bool? GetBoolean(string key)
     {

@@ -30,6 +30,13 @@ public sealed class DriverSettings
     /// <summary>Host stored with points that carry none (<c>host</c>); a point's own host always wins. Default null.</summary>
     public string? Host { get; init; }
 
+    /// <summary>
+    /// Retention (<c>ttl</c>; a connection string's <c>ttl</c> option overrides it): how long a trace is kept after its
+    /// last write. Default null: forever, as OSProfiler. Redis gives every trace key an expiry refreshed by each write;
+    /// SQL stores are pruned to it by their host (<see cref="ITraceStorePruning"/>). Pinned traces are kept.
+    /// </summary>
+    public TimeSpan? Ttl { get; init; }
+
     /// <summary>Where the driver logs. Default <see cref="NullLoggerFactory.Instance"/>: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 }

@@ -63,7 +63,7 @@ public sealed class TraceStoreOpener
             {
                 SocketTimeout = settings.SocketTimeout, SentinelServiceName = settings.SentinelServiceName,
                 FilterErrorTrace = settings.FilterErrorTrace, Project = settings.Project, Service = settings.Service,
-                Host = settings.Host, LoggerFactory = _loggerFactory,
+                Host = settings.Host, Ttl = settings.Ttl, LoggerFactory = _loggerFactory,
             };
         ITraceStore? store;
         try
