@@ -200,7 +200,7 @@ public abstract class SqlLifecycleTests
 
     /// <summary>
     /// Constant ingest while a pruner removes everything older than two seconds, every second, for about fifteen
-    /// seconds: what stays stored is a small part of what was written, nothing left is older than the last cutoff
+    /// seconds: at no time is even half of what was written stored, nothing left is older than the last cutoff
     /// but the pinned trace, and that trace survives.
     /// </summary>
     protected async Task IngestWithPruningKeepsTheStoreBoundedAsync()
@@ -242,7 +242,7 @@ public abstract class SqlLifecycleTests
         var total = Interlocked.Read(ref written) + 2;
         Assert.True(total > 1000, $"only {total} points were written");
         Assert.Equal(total, final.Points + pruned);
-        Assert.True(maxStored * 3 < total, $"up to {maxStored} of {total} points were stored at once");
+        Assert.True(maxStored * 2 < total, $"up to {maxStored} of {total} points were stored at once");
         Assert.Equal(1, final.Pinned);
         Assert.Equal(["pinned"], await ((ITraceStorePinning)store).ListPinnedAsync(CancellationToken.None));
     }
