@@ -200,8 +200,8 @@ public abstract class SqlLifecycleTests
 
     /// <summary>
     /// Constant ingest while a pruner removes everything older than two seconds, every second, for about fifteen
-    /// seconds: at no time is even half of what was written stored, nothing left is older than the last cutoff
-    /// but the pinned trace, and that trace survives.
+    /// seconds: at no time is even half of what was written stored, every point written is either stored or counted
+    /// as pruned, and the pinned (day-old) trace survives.
     /// </summary>
     protected async Task IngestWithPruningKeepsTheStoreBoundedAsync()
     {
