@@ -13,4 +13,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Checkpoint of {Store} did not complete; the next write past the threshold tries again: {Reason}")]
     public static partial void CheckpointFailed(ILogger logger, string store, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Creating table profiler_pins in {Store}")]
+    public static partial void CreatingPinTable(ILogger logger, string store);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Pruned {Traces} traces ({Points} points) older than {Cutoff} from {Store}")]
+    public static partial void Pruned(ILogger logger, string store, long traces, long points, string cutoff);
 }

@@ -126,6 +126,15 @@ internal sealed partial class MySqlDialect : SqlDialect
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
     }
 
+    protected override string TableCountQuery =>
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = @table";
+
+    public override string InsertPin => "INSERT IGNORE INTO profiler_pins (base_id, pinned_at) VALUES (@base_id, @pinned_at)";
+
+    /// <summary>InnoDB's estimate of data and index bytes of <c>data</c> (refreshed by the server's statistics).</summary>
+    public override string SizeQuery =>
+        "SELECT data_length + index_length FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'data'";
+
     public override async Task CheckServerAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -197,9 +206,9 @@ internal sealed partial class MySqlDialect : SqlDialect
             case 1049: // ER_BAD_DB_ERROR
                 return $"database '{db}' does not exist on {connectionString.Scheme} {Where(b)} " +
                        $"(create it: CREATE DATABASE `{db}` CHARACTER SET utf8mb4; GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.* TO {grantee})";
-            case 1044 when operation == SqlOperation.CreateTable: // MariaDB refuses CREATE TABLE at the database level
-                return $"user '{user}' lacks CREATE on {db}.data " +
-                       $"(grant it: GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table data is missing), or create the table beforehand) [{e.Message}]";
+            case 1044 when operation is SqlOperation.CreateTable or SqlOperation.CreatePinTable: // MariaDB refuses CREATE TABLE at the database level
+                return $"user '{user}' lacks CREATE on {db}.{Table(operation)} " +
+                       $"(grant it: GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table {Table(operation)} is missing), or create the table beforehand) [{e.Message}]";
             case 1044: // ER_DBACCESS_DENIED_ERROR: no privilege at all on the database, or it does not exist
                 return $"user '{user}' has no privilege on database '{db}', or the database does not exist " +
                        $"(create it if missing: CREATE DATABASE `{db}` CHARACTER SET utf8mb4; then GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.* TO {grantee}) [{e.Message}]";
@@ -209,10 +218,11 @@ internal sealed partial class MySqlDialect : SqlDialect
             {
                 var match = DeniedPattern().Match(e.Message);
                 var privilege = match.Success ? match.Groups[1].Value.ToUpperInvariant() : Privilege(operation);
+                var table = Table(operation);
                 var grant = privilege is "CREATE" or "INDEX"
-                    ? $"GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table data is missing)"
-                    : $"GRANT {privilege} ON `{db}`.`data` TO {grantee}";
-                return $"user '{user}' lacks {privilege} on {db}.data (grant it: {grant}) [{e.Message}]";
+                    ? $"GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table {table} is missing)"
+                    : $"GRANT {privilege} ON `{db}`.`{table}` TO {grantee}";
+                return $"user '{user}' lacks {privilege} on {db}.{table} (grant it: {grant}) [{e.Message}]";
             }
             case 1042: // unable to connect
                 return $"no server answers at {Where(b)} ({e.Message})";
@@ -223,11 +233,15 @@ internal sealed partial class MySqlDialect : SqlDialect
 
     private static string Privilege(SqlOperation operation) => operation switch
     {
-        SqlOperation.CreateTable => "CREATE",
+        SqlOperation.CreateTable or SqlOperation.CreatePinTable => "CREATE",
+        SqlOperation.Pin => "INSERT",
         SqlOperation.Write => "INSERT",
         SqlOperation.Delete => "DELETE",
         _ => "SELECT",
     };
+
+    private static string Table(SqlOperation operation) =>
+        operation is SqlOperation.CreatePinTable or SqlOperation.Pin ? TraceLifecycle.PinTable : "data";
 
     [GeneratedRegex(@"^(\w+) command denied", RegexOptions.IgnoreCase)]
     private static partial Regex DeniedPattern();

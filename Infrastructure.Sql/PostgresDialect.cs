@@ -129,6 +129,15 @@ internal sealed partial class PostgresDialect : SqlDialect
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 
+    protected override string TableCountQuery =>
+        "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = @table AND schemaname = ANY (current_schemas(false))";
+
+    public override string InsertPin =>
+        "INSERT INTO profiler_pins (base_id, pinned_at) VALUES (@base_id, @pinned_at) ON CONFLICT (base_id) DO NOTHING";
+
+    /// <summary>Table <c>data</c> with its indexes and TOAST.</summary>
+    public override string SizeQuery => "SELECT pg_total_relation_size('data')";
+
     public override async Task CheckServerAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -195,20 +204,25 @@ internal sealed partial class PostgresDialect : SqlDialect
                 {
                     var match = SchemaPattern().Match(text);
                     var schema = e.SchemaName ?? (match.Success ? match.Groups[1].Value : "public");
-                    privilege = operation == SqlOperation.CreateTable ? "CREATE" : "USAGE";
+                    privilege = operation is SqlOperation.CreateTable or SqlOperation.CreatePinTable ? "CREATE" : "USAGE";
                     on = $"schema {schema} of database {db}";
                     grant = $"GRANT {privilege} ON SCHEMA {schema} TO \"{user}\"" +
-                            (privilege == "CREATE" ? " (needed only while table data is missing)" : "");
+                            (privilege == "CREATE" ? $" (needed only while table {Table(operation)} is missing)" : "");
                 }
                 else if (text.Contains("for sequence", StringComparison.Ordinal))
                     (privilege, on, grant) = ("USAGE", $"{db}.data_id_seq", $"GRANT USAGE ON SEQUENCE data_id_seq TO \"{user}\"");
                 else
                 {
-                    privilege = operation switch { SqlOperation.Write => "INSERT", SqlOperation.Delete => "DELETE", SqlOperation.CreateTable => "CREATE", _ => "SELECT" };
-                    on = $"{db}.data";
-                    grant = privilege == "INSERT"
+                    privilege = operation switch
+                    {
+                        SqlOperation.Write or SqlOperation.Pin => "INSERT", SqlOperation.Delete => "DELETE",
+                        SqlOperation.CreateTable or SqlOperation.CreatePinTable => "CREATE", _ => "SELECT",
+                    };
+                    on = $"{db}.{Table(operation)}";
+                    grant = privilege == "INSERT" && operation == SqlOperation.Write
                         ? $"GRANT INSERT ON data TO \"{user}\"; GRANT USAGE ON SEQUENCE data_id_seq TO \"{user}\""
-                        : $"GRANT {privilege} ON data TO \"{user}\"";
+                        : operation == SqlOperation.Pin ? $"GRANT SELECT, INSERT, DELETE ON {TraceLifecycle.PinTable} TO \"{user}\""
+                        : $"GRANT {privilege} ON {Table(operation)} TO \"{user}\"";
                 }
                 return $"user '{user}' lacks {privilege} on {on} (grant it: {grant}) [{text}]";
             }
@@ -218,6 +232,9 @@ internal sealed partial class PostgresDialect : SqlDialect
                 return null;
         }
     }
+
+    private static string Table(SqlOperation operation) =>
+        operation is SqlOperation.CreatePinTable or SqlOperation.Pin ? TraceLifecycle.PinTable : "data";
 
     [GeneratedRegex(@"for schema (\S+)")]
     private static partial Regex SchemaPattern();

@@ -83,6 +83,8 @@ internal sealed class SqlDatabase : IDisposable
             SqlOperation.CreateTable => "create table data in",
             SqlOperation.Write => "write trace points to",
             SqlOperation.Delete => "delete traces from",
+            SqlOperation.CreatePinTable => "create table profiler_pins in",
+            SqlOperation.Pin => "pin traces in",
             _ => "read traces from",
         };
         var reason = ConnectionString.ScrubPassword(Dialect.Explain(e, ConnectionString, operation) ?? e.Message);

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Profiler.Domain;
@@ -17,6 +18,10 @@ internal enum SqlOperation
     Delete,
     /// <summary>Reading or listing traces (needs SELECT).</summary>
     Read,
+    /// <summary>Creating the missing side table <c>profiler_pins</c> on the first pin (needs CREATE).</summary>
+    CreatePinTable,
+    /// <summary>Pinning or unpinning a trace (needs INSERT and DELETE on <c>profiler_pins</c>).</summary>
+    Pin,
 }
 
 /// <summary>
@@ -43,6 +48,32 @@ internal abstract class SqlDialect
 
     /// <summary>Whether table <c>data</c> exists.</summary>
     public abstract Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Whether table <paramref name="table"/> exists (in the schema the connection uses).</summary>
+    public async Task<bool> HasTableAsync(DbConnection connection, DbTransaction? transaction, string table, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = TableCountQuery;
+        SqlParameters.Add(command, "@table", table);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
+            System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>Counts the tables named <c>@table</c> the connection sees (0 or 1).</summary>
+    protected abstract string TableCountQuery { get; }
+
+    /// <summary>Inserts the pin <c>(@base_id, @pinned_at)</c> into <c>profiler_pins</c>, doing nothing when it is there.</summary>
+    public abstract string InsertPin { get; }
+
+    /// <summary>One value: the bytes table <c>data</c> (with its indexes) or the database file takes, or NULL.</summary>
+    public abstract string SizeQuery { get; }
+
+    /// <summary>
+    /// Isolation of a prune round's DELETE. READ COMMITTED by default: InnoDB then locks only the rows it deletes (no
+    /// gap locks, and rows the scan passes over are released at once), so ingest goes on beside a prune.
+    /// </summary>
+    public virtual IsolationLevel PruneIsolation => IsolationLevel.ReadCommitted;
 
     /// <summary>Runs on every opened connection (session settings).</summary>
     public virtual Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;

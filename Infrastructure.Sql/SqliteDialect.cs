@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -66,6 +67,16 @@ internal sealed class SqliteDialect : SqlDialect
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
             System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
+
+    /// <summary>SQLite has one writer at a time whatever the level; its default transaction is used.</summary>
+    public override IsolationLevel PruneIsolation => IsolationLevel.Unspecified;
+
+    protected override string TableCountQuery => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @table";
+
+    public override string InsertPin => "INSERT OR IGNORE INTO profiler_pins (base_id, pinned_at) VALUES (@base_id, @pinned_at)";
+
+    /// <summary>The main database file's pages (the WAL file aside).</summary>
+    public override string SizeQuery => "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
 
     public override string Describe(ConnectionString connectionString) =>
         $"SQLite database '{Path.GetFullPath(connectionString.Path ?? "")}'";

@@ -6,11 +6,11 @@ using Profiler.Storage;
 namespace Profiler.Infrastructure.Sql;
 
 /// <summary>Deletes whole traces (<see cref="ITraceStoreCleanup"/>): <c>profiler bench --cleanup</c>.</summary>
-internal sealed class TraceCleanup(SqlDatabase database)
+internal sealed class TraceCleanup(SqlDatabase database, TraceLifecycle lifecycle)
 {
     /// <summary>
     /// Deletes the rows of each trace, <c>DELETE … WHERE base_id IN (…)</c> <see cref="SqlParameters.IdsPerStatement"/>
-    /// ids a statement, in one transaction; returns how many of the traces had rows. Ids that are no valid id are skipped.
+    /// ids a statement, in one transaction, with their pins; returns how many of the traces had rows. Ids that are no valid id are skipped.
     /// </summary>
     public async Task<int> DeleteAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken)
     {
@@ -32,6 +32,7 @@ internal sealed class TraceCleanup(SqlDatabase database)
                 delete.Transaction = transaction;
                 delete.CommandText = $"DELETE FROM data WHERE base_id IN ({SqlParameters.AddIds(delete, chunk)})";
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await lifecycle.ForgetAsync(connection, transaction, chunk, cancellationToken).ConfigureAwait(false);
             }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return found;

@@ -99,6 +99,29 @@ public abstract class OsProfilerSqlInteropTests
         Assert.Equal(2, all.Traces.Count);
     }
 
+    [Fact]
+    public async Task A_trace_OSProfiler_wrote_is_pruned_once_its_newest_point_is_older_than_the_cutoff_unless_pinned()
+    {
+        var url = CreateDatabaseUrl();
+        var pinnedId = OsProfilerWrite(url);
+        var baseId = OsProfilerWrite(url);
+        await using var store = Driver.Open(ConnectionString.Parse(url), new DriverSettings());
+        var pruning = (ITraceStorePruning)store;
+        Assert.True(await ((ITraceStorePinning)store).SetPinnedAsync(pinnedId, true, CancellationToken.None));
+        var points = 0;
+        await foreach (var _ in store.ReadTraceAsync(baseId, CancellationToken.None)) points++;
+
+        var notYet = await pruning.PruneAsync(DateTime.UtcNow.AddHours(-1), dryRun: false, CancellationToken.None);
+        var pruned = await pruning.PruneAsync(DateTime.UtcNow.AddMinutes(1), dryRun: false, CancellationToken.None);
+
+        Assert.Equal(new PruneResult(0, 0), notYet);
+        Assert.Equal(new PruneResult(1, points), pruned);
+        Assert.True(points >= 10, $"OSProfiler wrote {points} points");
+        var left = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
+        Assert.Equal([pinnedId], left.Traces.Select(t => t.BaseId));
+        Assert.Equal(0, (await ((ITraceStoreStatistics)store).GetStatisticsAsync(CancellationToken.None)).Traces - 1);
+    }
+
     public static TheoryData<string> Shapes() => new(Fixtures.All().Where(f => f.Backend == "mysql").Select(f => f.Shape));
 
     [Theory]
