@@ -25,6 +25,27 @@ internal sealed class PlainDriver : ITraceStoreDriver
     }
 }
 
+/// <summary>A driver whose stores fail every prune (as a backend that went away would), storing and reading through JSON Lines files.</summary>
+internal sealed class FailingPruneDriver : ITraceStoreDriver
+{
+    public string Name => "failprune";
+    public IReadOnlyList<string> Schemes => ["failprune"];
+
+    public ITraceStore Open(ConnectionString connectionString, DriverSettings settings) =>
+        new Store(new JsonLinesDriver().Open(ConnectionString.Parse("jsonl:///" + connectionString.Path), settings));
+
+    private sealed class Store(ITraceStore inner) : ITraceStore, ITraceStorePruning
+    {
+        public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => inner.WriteAsync(points, cancellationToken);
+        public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) => inner.ReadTraceAsync(baseId, cancellationToken);
+        public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => inner.ListTracesAsync(query, cancellationToken);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+        public Task<PruneResult> PruneAsync(DateTime cutoff, bool dryRun, CancellationToken cancellationToken)
+            => throw new TraceStoreException("failprune://:s3cret@db is unreachable");
+    }
+}
+
 /// <summary>
 /// <c>DELETE /api/v1/traces/{id}</c>, <c>PUT</c>/<c>DELETE /api/v1/traces/{id}/pin</c> and <c>GET /api/v1/stats</c> on the
 /// JSON Lines driver (every capability) and on <see cref="PlainDriver"/> (none: 501 naming the driver).
@@ -169,5 +190,21 @@ public sealed class LifecycleApiTests
 
         Assert.Single((await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray());
         Assert.Contains(server.Logs.Lines, m => m.Contains("the plain driver does not prune", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failing_background_prune_is_logged_and_retried_and_the_shell_keeps_serving()
+    {
+        await using var server = await ShellServer.StartAsync(connectionString: dir => $"failprune://:s3cret@db/{dir}/store",
+            services: s => s.AddTraceStoreDriver(new FailingPruneDriver()), ttl: TimeSpan.FromDays(1), pruneInterval: TimeSpan.FromMilliseconds(50));
+
+        for (var i = 0; i < 300 && server.Logs.Lines.Count(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)) < 2; i++)
+            await Task.Delay(50);
+
+        var failures = server.Logs.Lines.Where(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)).ToList();
+        Assert.True(failures.Count >= 2, "the prune was not retried: " + server.Logs.All);
+        Assert.All(failures, l => Assert.DoesNotContain("s3cret", l));
+        await Post(server, Traces.Request("still-serving", Traces.Start));
+        Assert.Single((await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray());
     }
 }
