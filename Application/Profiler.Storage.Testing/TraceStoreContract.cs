@@ -42,6 +42,15 @@ public abstract class TraceStoreContract
     /// </summary>
     protected virtual bool EarliestIsFirstStored => false;
 
+    /// <summary>
+    /// Whether the backend's stores implement the data lifecycle: <see cref="ITraceStoreCleanup"/>,
+    /// <see cref="ITraceStorePinning"/>, <see cref="ITraceStorePruning"/> and <see cref="ITraceStoreStatistics"/>.
+    /// Default false: then the store must implement none of pinning, pruning and statistics (deleting alone is allowed,
+    /// as drivers written for <c>profiler bench --cleanup</c> have it). A backend that has them overrides it with true;
+    /// the lifecycle tests then run in full, and a store that lost a capability fails instead of skipping silently.
+    /// </summary>
+    protected virtual bool SupportsLifecycle => false;
+
     protected static TracePoint Point(string baseId, string traceId, string parentId, string name, DateTime at,
         JsonObject? info = null, string? project = "proj", string? service = "svc") => new()
     {
@@ -435,5 +444,150 @@ public abstract class TraceStoreContract
         var report = (await ReportAsync(store, "large"))!;
         Assert.Equal(10_000, report.PointCount);
         Assert.Equal(new OperationStats(5000, 0), Assert.Single(report.Stats).Value);
+    }
+
+    private static readonly DateTime LongAgo = new(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+
+    /// <summary>The prune cutoff of the lifecycle tests: a day ago, far from both their old and their recent points.</summary>
+    private static DateTime Cutoff => DateTime.UtcNow.AddDays(-1);
+
+    [Fact]
+    public async Task The_store_implements_exactly_the_lifecycle_capabilities_the_backend_declares()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        var has = new Dictionary<string, bool>
+        {
+            [nameof(ITraceStorePinning)] = store is ITraceStorePinning,
+            [nameof(ITraceStorePruning)] = store is ITraceStorePruning,
+            [nameof(ITraceStoreStatistics)] = store is ITraceStoreStatistics,
+        };
+        if (SupportsLifecycle) has[nameof(ITraceStoreCleanup)] = store is ITraceStoreCleanup;
+        foreach (var (capability, implemented) in has)
+            Assert.True(implemented == SupportsLifecycle,
+                $"{store.GetType().Name} {(implemented ? "implements" : "does not implement")} {capability} but the backend declares SupportsLifecycle = {SupportsLifecycle}");
+    }
+
+    [Fact]
+    public async Task Deleted_traces_are_gone_from_the_list_the_report_and_the_error_list()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings { FilterErrorTrace = true });
+        if (store is not ITraceStoreCleanup cleanup)
+        {
+            Assert.False(SupportsLifecycle, "the backend declares SupportsLifecycle but its store cannot delete traces");
+            return;
+        }
+        var at = new DateTime(2026, 3, 1, 0, 0, 0, DateTimeKind.Utc);
+        await store.WriteAsync(SmallTrace("doomed", at, error: true), CancellationToken.None);
+        await store.WriteAsync(SmallTrace("kept-error", at.AddSeconds(1), error: true), CancellationToken.None);
+        await store.WriteAsync(SmallTrace("kept", at.AddSeconds(2)), CancellationToken.None);
+
+        Assert.Equal(1, await cleanup.DeleteTracesAsync(["doomed", "never-written"], CancellationToken.None));
+
+        Assert.Null(await ReportAsync(store, "doomed"));
+        var all = await store.ListTracesAsync(new TraceListQuery(100), CancellationToken.None);
+        Assert.Equal(["kept", "kept-error"], all.Traces.Select(t => t.BaseId));
+        var errors = await store.ListTracesAsync(new TraceListQuery(100, ErrorsOnly: true), CancellationToken.None);
+        Assert.Equal(["kept-error"], errors.Traces.Select(t => t.BaseId));
+        Assert.Equal(0, await cleanup.DeleteTracesAsync(["doomed"], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_pinned_trace_survives_a_prune_until_it_is_unpinned()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        if (store is not ITraceStorePinning pinning || store is not ITraceStorePruning pruning)
+        {
+            Assert.False(SupportsLifecycle, "the backend declares SupportsLifecycle but its store cannot pin or prune");
+            return;
+        }
+        await store.WriteAsync(SmallTrace("pinned", LongAgo), CancellationToken.None);
+        await store.WriteAsync(SmallTrace("unpinned", LongAgo), CancellationToken.None);
+
+        Assert.True(await pinning.SetPinnedAsync("pinned", true, CancellationToken.None));
+        Assert.True(await pinning.SetPinnedAsync("pinned", true, CancellationToken.None));
+        Assert.False(await pinning.SetPinnedAsync("never-written", true, CancellationToken.None));
+        Assert.Equal(["pinned"], await pinning.ListPinnedAsync(CancellationToken.None));
+
+        Assert.Equal(new PruneResult(1, 2), await pruning.PruneAsync(Cutoff, dryRun: false, CancellationToken.None));
+        Assert.NotNull(await ReportAsync(store, "pinned"));
+        Assert.Null(await ReportAsync(store, "unpinned"));
+
+        Assert.True(await pinning.SetPinnedAsync("pinned", false, CancellationToken.None));
+        Assert.Empty(await pinning.ListPinnedAsync(CancellationToken.None));
+        Assert.Equal(new PruneResult(1, 2), await pruning.PruneAsync(Cutoff, dryRun: false, CancellationToken.None));
+        Assert.Null(await ReportAsync(store, "pinned"));
+    }
+
+    [Fact]
+    public async Task Prune_goes_by_a_traces_newest_point_so_a_trace_still_being_written_is_kept()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        if (store is not ITraceStorePruning pruning)
+        {
+            Assert.False(SupportsLifecycle, "the backend declares SupportsLifecycle but its store cannot prune");
+            return;
+        }
+        await store.WriteAsync(SmallTrace("old", LongAgo), CancellationToken.None);
+        await store.WriteAsync(
+        [
+            Point("ongoing", "op1", "ongoing", "wsgi-start", LongAgo),
+            Point("ongoing", "op2", "ongoing", "db-start", DateTime.UtcNow),
+            Point("ongoing", "op2", "ongoing", "db-stop", DateTime.UtcNow),
+        ], CancellationToken.None);
+
+        Assert.Equal(new PruneResult(1, 2), await pruning.PruneAsync(Cutoff, dryRun: false, CancellationToken.None));
+
+        Assert.Null(await ReportAsync(store, "old"));
+        Assert.Equal(3, (await ReportAsync(store, "ongoing"))!.PointCount);
+        var listed = await store.ListTracesAsync(new TraceListQuery(100), CancellationToken.None);
+        Assert.Equal(["ongoing"], listed.Traces.Select(t => t.BaseId));
+    }
+
+    [Fact]
+    public async Task A_dry_run_prune_counts_what_a_prune_would_remove_and_removes_nothing()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        if (store is not ITraceStorePruning pruning)
+        {
+            Assert.False(SupportsLifecycle, "the backend declares SupportsLifecycle but its store cannot prune");
+            return;
+        }
+        await store.WriteAsync(SmallTrace("old-1", LongAgo), CancellationToken.None);
+        await store.WriteAsync([.. SmallTrace("old-2", LongAgo.AddSeconds(1)), .. SmallTrace("old-2", LongAgo.AddSeconds(2))], CancellationToken.None);
+        await store.WriteAsync(SmallTrace("recent", DateTime.UtcNow), CancellationToken.None);
+
+        Assert.Equal(new PruneResult(2, 6), await pruning.PruneAsync(Cutoff, dryRun: true, CancellationToken.None));
+
+        var listed = await store.ListTracesAsync(new TraceListQuery(100), CancellationToken.None);
+        Assert.Equal(3, listed.Traces.Count);
+        Assert.Equal(new PruneResult(2, 6), await pruning.PruneAsync(Cutoff, dryRun: false, CancellationToken.None));
+        Assert.Equal(new PruneResult(0, 0), await pruning.PruneAsync(Cutoff, dryRun: true, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Statistics_count_traces_points_pins_and_the_oldest_and_newest_timestamp()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        if (store is not ITraceStoreStatistics statistics)
+        {
+            Assert.False(SupportsLifecycle, "the backend declares SupportsLifecycle but its store cannot count");
+            return;
+        }
+        var empty = await statistics.GetStatisticsAsync(CancellationToken.None);
+        Assert.Equal((0L, 0L, (string?)null, (string?)null, 0L), (empty.Traces, empty.Points, empty.Oldest, empty.Newest, empty.Pinned));
+
+        var first = new DateTime(2026, 4, 1, 10, 0, 0, DateTimeKind.Utc);
+        await store.WriteAsync(SmallTrace("stats-1", first), CancellationToken.None);
+        await store.WriteAsync([.. SmallTrace("stats-2", first.AddMinutes(1)), .. SmallTrace("stats-2", first.AddMinutes(2))], CancellationToken.None);
+        if (store is ITraceStorePinning pinning) await pinning.SetPinnedAsync("stats-2", true, CancellationToken.None);
+
+        var stats = await statistics.GetStatisticsAsync(CancellationToken.None);
+
+        Assert.Equal(2, stats.Traces);
+        Assert.Equal(6, stats.Points);
+        Assert.Equal(TraceTimestamp.FromDateTime(first), TraceTimestamp.Parse(stats.Oldest!));
+        Assert.Equal(TraceTimestamp.FromDateTime(first.AddMinutes(2).AddMilliseconds(5)), TraceTimestamp.Parse(stats.Newest!));
+        Assert.Equal(store is ITraceStorePinning ? 1 : 0, stats.Pinned);
+        Assert.True(stats.Bytes is null or > 0, $"bytes {stats.Bytes} for a store holding points");
     }
 }

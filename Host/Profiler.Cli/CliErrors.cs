@@ -17,7 +17,7 @@ public static class ExitCodes
     public const int NotFound = 1;
     /// <summary>Bad input: arguments, connection string, files.</summary>
     public const int Usage = 2;
-    /// <summary>The store failed or is unreachable.</summary>
+    /// <summary>The store failed or is unreachable, or its driver does not support what was asked (deleting, pinning, pruning, statistics).</summary>
     public const int Store = 3;
     /// <summary>A bug: an exception nobody expected.</summary>
     public const int Internal = 70;
@@ -35,6 +35,10 @@ internal static class CliErrors
         catch (CliException e)
         {
             return Fail(e.Message, e.ExitCode);
+        }
+        catch (CapabilityNotSupportedException e)
+        {
+            return Fail(e.Describe(DriverName), ExitCodes.Store);
         }
         catch (ValidationException e)
         {
@@ -107,6 +111,9 @@ internal static class CliErrors
     /// own message may hold it (the drivers' expected failures are redacted by the drivers and the store factory).
     /// </summary>
     public static void RedactPasswordOf(Profiler.Domain.ConnectionString? store) => _store = store;
+
+    /// <summary>The driver named in "does not support" messages: the connection string's scheme.</summary>
+    public static string DriverName => _store?.Scheme ?? "store's";
 
     private static string Redact(string text) => _store?.ScrubPassword(text) ?? text;
 

@@ -39,6 +39,13 @@ public sealed class ProfilerOptions
     /// <summary>Keep an index of traces with errors (<c>filter_error_trace</c>). Default false.</summary>
     public bool FilterErrorTrace { get; set; }
 
+    /// <summary>
+    /// Retention (<c>ttl</c>): how long stored traces are kept after their last write, for drivers that honour it
+    /// (<see cref="DriverSettings.Ttl"/>; e.g. Redis expires the keys, the web shell prunes SQL stores). A duration
+    /// <c>&lt;n&gt;[s|m|h|d]</c> or plain seconds (<see cref="Domain.RetentionPeriod"/>). Default null: kept forever, as OSProfiler.
+    /// </summary>
+    public TimeSpan? Ttl { get; set; }
+
     /// <summary>Store network timeout (<c>socket_timeout</c>, seconds). Default 0.1 s.</summary>
     public TimeSpan SocketTimeout { get; set; } = TimeSpan.FromSeconds(0.1);
 
@@ -74,7 +81,7 @@ public sealed class ProfilerOptions
 
     /// <summary>
     /// The settings a storage driver opens the store with: <see cref="SocketTimeout"/>, <see cref="SentinelServiceName"/>,
-    /// <see cref="FilterErrorTrace"/>, <see cref="Project"/>, <see cref="Service"/>, <see cref="Host"/> and
+    /// <see cref="FilterErrorTrace"/>, <see cref="Project"/>, <see cref="Service"/>, <see cref="Host"/>, <see cref="Ttl"/> and
     /// <paramref name="loggerFactory"/> (default: nowhere). The one place <c>[profiler]</c> keys become driver settings.
     /// </summary>
     public DriverSettings ToDriverSettings(ILoggerFactory? loggerFactory = null) => new()
@@ -85,6 +92,7 @@ public sealed class ProfilerOptions
         Project = Project,
         Service = Service,
         Host = Host,
+        Ttl = Ttl,
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
     };
 
@@ -137,6 +145,7 @@ public sealed class ProfilerOptions
         Read("ConnectionString", "connection_string", Connection, v => ConnectionString = v);
         Read("FilterErrorTrace", "filter_error_trace", Boolean, v => FilterErrorTrace = v);
         Read("SocketTimeout", "socket_timeout", Seconds, v => SocketTimeout = v);
+        Read("Ttl", "ttl", Retention, v => Ttl = v);
         Read("SentinelServiceName", "sentinel_service_name", s => Text(s, allowEmpty: false)!, v => SentinelServiceName = v);
         Read("Project", "project", s => Text(s), v => Project = v);
         Read("Service", "service", s => Text(s), v => Service = v);
@@ -193,6 +202,14 @@ public sealed class ProfilerOptions
             && double.IsFinite(seconds) && seconds > 0 && seconds <= 3600)
             return TimeSpan.FromSeconds(seconds);
         throw Error(s, "use a number of seconds above 0 and at most 3600, e.g. 0.1");
+    }
+
+    private static TimeSpan? Retention(IConfigurationSection s)
+    {
+        var text = Unquote(s.Value ?? "");
+        if (text.Length == 0) return null;
+        if (Domain.RetentionPeriod.TryParse(text, out var period)) return period;
+        throw Error(s, "use " + Domain.RetentionPeriod.Expected);
     }
 
     private static int Integer(IConfigurationSection s, int min, int max)

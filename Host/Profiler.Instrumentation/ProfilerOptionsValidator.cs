@@ -34,6 +34,8 @@ public sealed class ProfilerOptionsValidator : IValidateOptions<ProfilerOptions>
             errors.Add($"Profiler option SocketTimeout = {S(o.SocketTimeout)} s is out of range: use more than 0 seconds.");
         if (o.FlushTimeout < TimeSpan.Zero)
             errors.Add($"Profiler option FlushTimeout = {S(o.FlushTimeout)} s is out of range: use 0 seconds or more.");
+        if (o.Ttl is { } ttl && (ttl < TimeSpan.FromSeconds(1) || ttl > Domain.RetentionPeriod.Max))
+            errors.Add($"Profiler option Ttl = {S(ttl)} s is out of range: use {Domain.RetentionPeriod.Expected}.");
         if (o.HmacKeys is null)
             errors.Add("Profiler option HmacKeys is null: use an empty list for no keys.");
         else

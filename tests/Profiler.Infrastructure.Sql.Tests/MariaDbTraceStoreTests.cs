@@ -8,6 +8,9 @@ namespace Profiler.Infrastructure.Sql.Tests;
 [Collection(MariaDbCollection.Name)]
 public sealed class MariaDbTraceStoreTests(MariaDbServer server) : TraceStoreContract
 {
+    // Delete, pin, prune and statistics (issue 15).
+    protected override bool SupportsLifecycle => true;
+
     protected override string FixtureBackend => "mysql";
 
     protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
@@ -18,6 +21,9 @@ public sealed class MariaDbTraceStoreTests(MariaDbServer server) : TraceStoreCon
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresTraceStoreTests(PostgresServer server) : TraceStoreContract
 {
+    // Delete, pin, prune and statistics (issue 15).
+    protected override bool SupportsLifecycle => true;
+
     protected override string FixtureBackend => "mysql";
 
     protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>

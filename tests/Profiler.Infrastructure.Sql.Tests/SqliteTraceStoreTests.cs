@@ -7,6 +7,9 @@ namespace Profiler.Infrastructure.Sql.Tests;
 /// <summary>The driver contract on SQLite: a fresh database file per test.</summary>
 public sealed class SqliteTraceStoreTests : TraceStoreContract, IDisposable
 {
+    // Delete, pin, prune and statistics (issue 15).
+    protected override bool SupportsLifecycle => true;
+
     private readonly TempDirectory _dir = new();
 
     protected override string FixtureBackend => "mysql";

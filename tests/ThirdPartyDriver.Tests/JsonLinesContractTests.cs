@@ -11,6 +11,9 @@ public sealed class JsonLinesContractTests : TraceStoreContract, IDisposable
     /// <summary>The driver stores whole point documents, as OSProfiler's Redis collector does.</summary>
     protected override string FixtureBackend => "redis";
 
+    /// <summary>The reference driver deletes, pins, prunes and counts.</summary>
+    protected override bool SupportsLifecycle => true;
+
     protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
         Task.FromResult(new JsonLinesDriver().Open(ConnectionString.Parse($"jsonl:///{_dir}/{Guid.NewGuid():N}"), settings));
 

@@ -31,7 +31,13 @@ public sealed class JsonLinesDriver : ITraceStoreDriver
     }
 }
 
-internal sealed class JsonLinesStore(string folder, DriverSettings settings) : ITraceStore
+/// <summary>
+/// The store, with every optional capability of the contract: deleting (<see cref="ITraceStoreCleanup"/>), pinning
+/// (a <c>&lt;base id&gt;.pin</c> marker file beside the trace's file), pruning and statistics. A small reference for
+/// driver authors: correct, not fast (pruning and statistics read every file).
+/// </summary>
+internal sealed class JsonLinesStore(string folder, DriverSettings settings)
+    : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics
 {
     /// <summary>One writer at a time per process: appends to a trace's file must not interleave.</summary>
     private static readonly SemaphoreSlim Lock = new(1, 1);
@@ -147,6 +153,124 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings) : I
 
     private static string? Text(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    public async Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(baseIds);
+        await Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var deleted = 0;
+            foreach (var baseId in baseIds.Distinct(StringComparer.Ordinal))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!TracePointRules.IsSafeId(baseId)) continue;
+                File.Delete(PinOf(baseId));
+                if (!File.Exists(FileOf(baseId))) continue;
+                File.Delete(FileOf(baseId));
+                deleted++;
+            }
+            return deleted;
+        }
+        finally
+        {
+            Lock.Release();
+        }
+    }
+
+    public async Task<bool> SetPinnedAsync(string baseId, bool pinned, CancellationToken cancellationToken)
+    {
+        if (!TracePointRules.IsSafeId(baseId)) return false;
+        await Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!File.Exists(FileOf(baseId))) return false;
+            if (pinned) await File.WriteAllTextAsync(PinOf(baseId), "", cancellationToken).ConfigureAwait(false);
+            else File.Delete(PinOf(baseId));
+            return true;
+        }
+        finally
+        {
+            Lock.Release();
+        }
+    }
+
+    public Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> pinned = !Directory.Exists(folder) ? [] : Directory.EnumerateFiles(folder, "*.pin")
+            .Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Where(id => TracePointRules.IsSafeId(id) && File.Exists(FileOf(id))).ToList();
+        return Task.FromResult(pinned);
+    }
+
+    /// <summary>Trace by trace (each a bounded unit of work): a trace whose newest point is before the cutoff goes, unless pinned.</summary>
+    public async Task<PruneResult> PruneAsync(DateTime cutoff, bool dryRun, CancellationToken cancellationToken)
+    {
+        var before = TraceTimestamp.FromDateTime(cutoff.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(cutoff, DateTimeKind.Utc) : cutoff.ToUniversalTime());
+        long traces = 0, points = 0;
+        if (!Directory.Exists(folder)) return new PruneResult(0, 0);
+        foreach (var file in Directory.EnumerateFiles(folder, "*.jsonl").ToList())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var baseId = Path.GetFileNameWithoutExtension(file);
+            if (!TracePointRules.IsSafeId(baseId) || File.Exists(PinOf(baseId))) continue;
+            await Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Read under the lock: a point appended meanwhile must not be deleted unseen.
+                if (!File.Exists(file)) continue;
+                var (count, _, newest) = await ScanAsync(file, cancellationToken).ConfigureAwait(false);
+                if (newest is not { } n || n >= before) continue;
+                traces++;
+                points += count;
+                if (!dryRun) File.Delete(file);
+            }
+            finally
+            {
+                Lock.Release();
+            }
+        }
+        return new PruneResult(traces, points);
+    }
+
+    public async Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    {
+        long traces = 0, points = 0, bytes = 0;
+        TraceTimestamp? oldest = null, newest = null;
+        if (Directory.Exists(folder))
+            foreach (var file in Directory.EnumerateFiles(folder, "*.jsonl"))
+            {
+                if (!TracePointRules.IsSafeId(Path.GetFileNameWithoutExtension(file))) continue;
+                var (count, first, last) = await ScanAsync(file, cancellationToken).ConfigureAwait(false);
+                if (count == 0) continue;
+                traces++;
+                points += count;
+                bytes += new FileInfo(file).Length;
+                if (first is { } f && (oldest is null || f < oldest.Value)) oldest = f;
+                if (last is { } l && (newest is null || l > newest.Value)) newest = l;
+            }
+        var pinned = (await ListPinnedAsync(cancellationToken).ConfigureAwait(false)).Count;
+        return new TraceStoreStatistics(traces, points, oldest?.ToString(), newest?.ToString(), bytes, pinned);
+    }
+
+    /// <summary>A trace file's points, and its oldest and newest readable point's timestamp.</summary>
+    private static async Task<(long Points, TraceTimestamp? Oldest, TraceTimestamp? Newest)> ScanAsync(string file, CancellationToken cancellationToken)
+    {
+        long count = 0;
+        TraceTimestamp? oldest = null, newest = null;
+        await foreach (var line in File.ReadLinesAsync(file, cancellationToken).ConfigureAwait(false))
+        {
+            if (line.Length == 0) continue;
+            count++;
+            var stored = StoredPoint.FromDocument(line);
+            if (!stored.IsReadable) continue;
+            if (oldest is null || stored.Timestamp < oldest.Value) oldest = stored.Timestamp;
+            if (newest is null || stored.Timestamp > newest.Value) newest = stored.Timestamp;
+        }
+        return (count, oldest, newest);
+    }
+
+    private string PinOf(string baseId) => Path.Combine(folder, baseId + ".pin");
 
     private string FileOf(string baseId) => Path.Combine(folder, baseId + ".jsonl");
 

@@ -31,9 +31,18 @@ internal static class ServeCommand
             Description = "Comma-separated keys for signed trace headers (X-Trace-Info/X-Trace-HMAC) on incoming requests. " +
                           "Also configuration Profiler:HmacKeys",
         };
+        var ttl = new Option<string?>("--ttl")
+        {
+            Description = $"Retention: the store keeps traces this long ({Profiler.Domain.RetentionPeriod.Expected}); a store that can prune is " +
+                          "pruned in the background. Also configuration Profiler:Ttl (default: kept forever)",
+        };
+        var pruneInterval = new Option<string?>("--prune-interval")
+        {
+            Description = "Time between background prunes with --ttl, same format (default 5m)",
+        };
         var command = new Command("serve", "Serve the HTTP API (POST /api/v1/points, GET /api/v1/traces…, /health) and the trace pages")
         {
-            urls, maxBody, ingestKey, hmacKeys,
+            urls, maxBody, ingestKey, hmacKeys, ttl, pruneInterval,
         };
         command.SetAction((result, ct) => CliErrors.Run(async () =>
         {
@@ -46,6 +55,8 @@ internal static class ServeCommand
                 Urls = result.GetValue(urls)!,
                 MaxBodyBytes = max,
                 IngestKey = result.GetValue(ingestKey),
+                Ttl = result.GetValue(ttl) is { } t ? Profiler.Domain.RetentionPeriod.Parse("--ttl", t) : null,
+                PruneInterval = result.GetValue(pruneInterval) is { } i ? Profiler.Domain.RetentionPeriod.Parse("--prune-interval", i) : WebShellOptions.DefaultPruneInterval,
                 HmacKeys = (result.GetValue(hmacKeys) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             };
             // A server logs its requests' failures and its start at information unless told otherwise (-v).

@@ -21,13 +21,21 @@ public static class HtmlReportRenderer
     public static string ScriptHashSource => PageAssets.ReportScriptHashSource;
 
     /// <summary>Writes the page (templates, CSS and script from <see cref="PageAssets"/>). <paramref name="listUrl"/>, when given, is linked as "all traces".</summary>
-    public static void Render(TraceReport report, string baseId, TextWriter output, string? listUrl = null)
+    public static void Render(TraceReport report, string baseId, TextWriter output, string? listUrl = null) =>
+        Render(report, baseId, output, listUrl, actions: null);
+
+    /// <summary>
+    /// Writes the page; with <paramref name="actions"/> (the web shell only) it gains Pin, Unpin and Delete buttons
+    /// calling the lifecycle API, and their script (<see cref="PageAssets.ActionsScript"/>).
+    /// </summary>
+    internal static void Render(TraceReport report, string baseId, TextWriter output, string? listUrl, TraceActions? actions)
     {
         var json = ReportJson.ToJson(report, indented: false);
         PageAssets.WriteHead(output, "Trace " + WebUtility.HtmlEncode(baseId), PageAssets.BaseStyle, PageAssets.ReportStyle);
         PageAssets.Fill(output, PageAssets.Read(PageAssets.ReportTemplate), new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["base_id"] = WebUtility.HtmlEncode(baseId),
+            ["actions"] = actions is null ? "" : Actions(actions),
             ["list_link"] = listUrl is null ? "" : $"<a id=\"list-link\" href=\"{WebUtility.HtmlEncode(listUrl)}\">← all traces</a>",
         });
         // '<', '>' and '&' occur in JSON only inside strings, where \u escapes mean the same: nothing can close the script.
@@ -36,7 +44,24 @@ public static class HtmlReportRenderer
             .Replace("\u2029", "\\u2029", StringComparison.Ordinal));
         output.Write("</script>\n<script>");
         output.Write(PageAssets.Read(PageAssets.ReportScript));
+        if (actions is not null)
+        {
+            output.Write("</script>\n<script>");
+            output.Write(PageAssets.Read(PageAssets.ActionsScript));
+        }
         output.Write("</script>\n</body>\n</html>\n");
+    }
+
+    private static string Actions(TraceActions actions)
+    {
+        using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        PageAssets.Fill(writer, PageAssets.Read(PageAssets.ActionsTemplate), new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["api"] = WebUtility.HtmlEncode(actions.ApiUrl),
+            ["list"] = WebUtility.HtmlEncode(actions.ListUrl),
+            ["key_required"] = actions.KeyRequired ? "true" : "false",
+        });
+        return writer.ToString();
     }
 
     public static string Render(TraceReport report, string baseId, string? listUrl = null)
@@ -46,3 +71,9 @@ public static class HtmlReportRenderer
         return sb.ToString();
     }
 }
+
+/// <summary>The web shell's trace actions on a report page.</summary>
+/// <param name="ApiUrl">The trace's API URL, relative to the page (e.g. <c>../api/v1/traces/&lt;id&gt;</c>).</param>
+/// <param name="ListUrl">Where to go after deleting.</param>
+/// <param name="KeyRequired">Whether the server has an ingest key: the buttons ask for it first.</param>
+internal sealed record TraceActions(string ApiUrl, string ListUrl, bool KeyRequired);

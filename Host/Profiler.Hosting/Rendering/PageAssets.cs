@@ -30,6 +30,12 @@ internal static class PageAssets
     /// <summary>The report page's script, its only executable one.</summary>
     public const string ReportScript = "report.js";
 
+    /// <summary>The web shell's trace actions bar (Pin, Unpin, Delete): slots <c>api</c>, <c>list</c> and <c>key_required</c>.</summary>
+    public const string ActionsTemplate = "actions.html";
+
+    /// <summary>The web shell's trace actions script, the report page's second executable script there.</summary>
+    public const string ActionsScript = "actions.js";
+
     private static readonly ConcurrentDictionary<string, string> Cache = new(StringComparer.Ordinal);
 
     /// <summary>The text of the asset <paramref name="name"/> (a file name under <c>Rendering/Assets/</c>).</summary>
@@ -48,6 +54,10 @@ internal static class PageAssets
     /// </summary>
     public static string ReportScriptHashSource { get; } =
         "'sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Read(ReportScript)))) + "'";
+
+    /// <summary>The CSP source (<c>'sha256-…'</c>) of <see cref="ActionsScript"/> as inlined.</summary>
+    public static string ActionsScriptHashSource { get; } =
+        "'sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Read(ActionsScript)))) + "'";
 
     /// <summary>Writes the page skeleton: <paramref name="htmlTitle"/> (already HTML-encoded) and the styles, in order.</summary>
     public static void WriteHead(TextWriter output, string htmlTitle, params string[] styles)

@@ -54,6 +54,8 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
                     return Pages.ErrorPage(503, "Trace store unavailable", store.Message + " Try again in a few seconds.", BackUrl(context));
                 }
                 return Problems.StoreUnavailable(context, store.Message, options.RetryAfterSeconds);
+            case CapabilityNotSupportedException unsupported:
+                return LifecycleEndpoints.NotSupported(options, unsupported);
             case ValidationException validation:
                 return Problems.Of(400, "Bad request", validation.Message, new Dictionary<string, object?>
                 {

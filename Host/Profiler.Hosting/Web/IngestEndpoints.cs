@@ -229,7 +229,7 @@ internal static class IngestEndpoints
     }
 
     /// <summary>Constant-time check of the ingest key in <see cref="IngestKeyHeader"/> or <c>Authorization: Bearer</c>.</summary>
-    private static bool HasIngestKey(HttpRequest request, string expected)
+    internal static bool HasIngestKey(HttpRequest request, string expected)
     {
         string? given = request.Headers[IngestKeyHeader].FirstOrDefault();
         if (string.IsNullOrEmpty(given))

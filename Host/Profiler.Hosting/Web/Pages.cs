@@ -20,10 +20,13 @@ namespace Profiler.Hosting.Web;
 /// </summary>
 internal static class Pages
 {
-    /// <summary>Every response's CSP: nothing loads from anywhere; the report's script runs by hash; no inline handlers.</summary>
+    /// <summary>
+    /// Every response's CSP: nothing loads from anywhere; the report's and the actions' scripts run by hash; no inline
+    /// handlers; the actions script may call this server's API only.
+    /// </summary>
     public static readonly string ContentSecurityPolicy =
-        $"default-src 'none'; script-src {PageAssets.ReportScriptHashSource}; style-src 'unsafe-inline'; img-src data:; " +
-        "connect-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+        $"default-src 'none'; script-src {PageAssets.ReportScriptHashSource} {PageAssets.ActionsScriptHashSource}; style-src 'unsafe-inline'; img-src data:; " +
+        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
     public static void MapProfilerPages(this IEndpointRouteBuilder endpoints)
     {
@@ -44,12 +47,15 @@ internal static class Pages
         return Results.Content(RenderList(page, overviews, request, options), "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> ReportPage(string baseId, HttpContext context, IMediator mediator)
+    private static async Task<IResult> ReportPage(string baseId, HttpContext context, IMediator mediator, WebShellOptions options)
     {
         if (!TracePointRules.IsSafeId(baseId)) return ErrorPage(400, "Bad request", TracePointRules.IdError("base id", baseId), "../");
         var report = await mediator.Send(new GetTraceReportQuery(baseId), context.RequestAborted);
         if (report is null) return ErrorPage(404, "Trace not found", $"Trace '{baseId}' is not in the store.", "../");
-        return Results.Content(HtmlReportRenderer.Render(report, baseId, listUrl: "../"), "text/html; charset=utf-8");
+        var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        HtmlReportRenderer.Render(report, baseId, writer, listUrl: "../",
+            new TraceActions("../api/v1/traces/" + Uri.EscapeDataString(baseId), "../", !string.IsNullOrEmpty(options.IngestKey)));
+        return Results.Content(writer.ToString(), "text/html; charset=utf-8");
     }
 
     internal static string RenderList(TracePage page, IReadOnlyDictionary<string, TraceOverview> overviews,

@@ -26,6 +26,7 @@ internal static class Problems
                 404 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5",
                 413 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
                 415 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16",
+                501 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.2",
                 503 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4",
                 _ => "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.1",
             },

@@ -16,4 +16,13 @@ internal static partial class WebLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "{Method} {Path} failed ({RequestId}): {Error}")]
     public static partial void RequestFailed(ILogger logger, string method, string? path, string requestId, string error);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Retention: pruned {Traces} trace(s), {Points} point(s) whose newest point is older than {Ttl}")]
+    public static partial void Pruned(ILogger logger, long traces, long points, TimeSpan ttl);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Retention: pruning failed, retrying in {Interval}: {Error}")]
+    public static partial void PruneFailed(ILogger logger, TimeSpan interval, string error);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Retention: ttl {Ttl} set but the {Driver} driver does not prune (its store does not implement ITraceStorePruning); nothing is pruned in the background")]
+    public static partial void PruneNotSupported(ILogger logger, TimeSpan ttl, string driver);
 }

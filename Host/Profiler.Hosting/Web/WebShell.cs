@@ -39,9 +39,16 @@ public static class WebShell
         if (options.HmacKeys.Count == 0 && fromConfig["HmacKeys"] is { Length: > 0 } hmac)
             options.HmacKeys = hmac.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+        if (options.Ttl is null && fromConfig["Ttl"] is { Length: > 0 } ttl) options.Ttl = Domain.RetentionPeriod.Parse("Profiler:Ttl", ttl);
+        // The connection string's own ttl option wins, for the background prune as it does in the driver.
+        if (Domain.ConnectionString.TryParse(options.ConnectionString, out var store, out _) && store?.GetPeriod("ttl") is { } storeTtl)
+            options.Ttl = storeTtl;
+        var settings = WithTtl(options.DriverSettings, options.Ttl);
+
         builder.Services.AddSingleton(options);
         builder.Services.AddProblemDetails();
-        builder.Services.AddTraceStore(options.ConnectionString, options.DriverSettings, options.PluginFolders);
+        builder.Services.AddTraceStore(options.ConnectionString, settings, options.PluginFolders);
+        builder.Services.AddHostedService<PruneService>();
         builder.Services.AddSingleton(sp => new SecretRedactor(options));
         builder.Services.AddRouting();
         if (options.HmacKeys.Count > 0)
@@ -85,11 +92,21 @@ public static class WebShell
         if (options.HmacKeys.Count > 0) app.UseProfiler();
     }
 
+    /// <summary><paramref name="settings"/> with <paramref name="ttl"/> when one is given (it wins over the settings' own).</summary>
+    private static DriverSettings? WithTtl(DriverSettings? settings, TimeSpan? ttl) =>
+        ttl is null ? settings : settings is null ? new DriverSettings { Ttl = ttl } : new DriverSettings
+        {
+            SocketTimeout = settings.SocketTimeout, SentinelServiceName = settings.SentinelServiceName,
+            FilterErrorTrace = settings.FilterErrorTrace, Project = settings.Project, Service = settings.Service,
+            Host = settings.Host, Ttl = ttl, LoggerFactory = settings.LoggerFactory,
+        };
+
     /// <summary>Maps the JSON API: ingest, listing, reports and <c>/health</c>.</summary>
     public static IEndpointRouteBuilder MapProfilerApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapIngestApi();
         endpoints.MapTraceApi();
+        endpoints.MapLifecycleApi();
         endpoints.MapHealthApi();
         return endpoints;
     }

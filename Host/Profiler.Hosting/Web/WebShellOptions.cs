@@ -62,4 +62,21 @@ public sealed class WebShellOptions
 
     /// <summary>Time allowed for the store check of <c>GET /health</c>. Default 5 s.</summary>
     public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default <see cref="PruneInterval"/>: 5 minutes.</summary>
+    public static readonly TimeSpan DefaultPruneInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Retention (<c>--ttl</c>): passed to the store as <see cref="Profiler.Storage.DriverSettings.Ttl"/>, and, when the
+    /// store implements <see cref="Profiler.Storage.ITraceStorePruning"/>, traces whose newest point is older are pruned
+    /// in the background every <see cref="PruneInterval"/>. Falls back to configuration <c>Profiler:Ttl</c>. Default null:
+    /// traces are kept forever.
+    /// </summary>
+    public TimeSpan? Ttl { get; set; }
+
+    /// <summary>Time between background prunes (<c>--prune-interval</c>). Default 5 minutes.</summary>
+    public TimeSpan PruneInterval { get; init; } = DefaultPruneInterval;
+
+    /// <summary>Delay before the first background prune after start. Default 10 s.</summary>
+    public TimeSpan PruneFirstDelay { get; init; } = TimeSpan.FromSeconds(10);
 }

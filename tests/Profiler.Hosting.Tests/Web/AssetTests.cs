@@ -33,6 +33,8 @@ public sealed partial class AssetTests
     [InlineData("report.css")]
     [InlineData("list.css")]
     [InlineData("report.js")]
+    [InlineData("actions.html")]
+    [InlineData("actions.js")]
     public void Each_embedded_asset_is_the_file_in_the_repository(string name) =>
         Assert.Equal(File.ReadAllText(Path.Combine(AssetFolder, name)), PageAssets.Read(name));
 

@@ -18,9 +18,10 @@ public sealed class DeleteTracesCommandValidator : AbstractValidator<DeleteTrace
                 context.AddFailure("base_ids", "name at least one trace to delete");
                 return;
             }
-            if (ids.Count > DeleteTracesCommand.MaxTraces)
+            var max = context.InstanceToValidate.ReportMissing ? DeleteTracesCommand.MaxReportedTraces : DeleteTracesCommand.MaxTraces;
+            if (ids.Count > max)
             {
-                context.AddFailure("base_ids", $"{ids.Count} traces are over the limit of {DeleteTracesCommand.MaxTraces} in one command; split them");
+                context.AddFailure("base_ids", $"{ids.Count} traces are over the limit of {max} in one command; split them");
                 return;
             }
             var bad = 0;
