@@ -158,7 +158,7 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
                 var baseIds = new string[chunk.Length];
                 Array.Copy(listKeys, start, chunk, 0, chunk.Length);
                 Array.Copy(listIds, start, baseIds, 0, chunk.Length);
-                lists.Add((baseIds, batch.ScriptEvaluateAsync(EarliestTimestampsScript, chunk)));
+                lists.Add((baseIds, RedisScripts.Eval(batch, EarliestTimestampsScript, chunk, [])));
             }
             batch.Execute();
         }).ConfigureAwait(false);

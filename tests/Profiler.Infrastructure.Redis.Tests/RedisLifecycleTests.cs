@@ -280,4 +280,18 @@ public sealed class RedisLifecycleTests(RedisServer server) : IClassFixture<Redi
 
         Assert.NotNull(await TtlOf("osprofiler_opt:f-2"));
     }
+
+    [Fact]
+    public async Task Listing_works_on_a_server_the_script_cache_was_flushed_on()
+    {
+        await using var store = server.Open();
+        await store.WriteAsync([Point("l-1", "a-start")], CancellationToken.None);
+        await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
+        await server.Admin.GetServer("127.0.0.1", server.Port).ScriptFlushAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+
+        var page = await store.ListTracesAsync(new TraceListQuery(10), limit.Token);
+
+        Assert.Equal("l-1", Assert.Single(page.Traces).BaseId);
+    }
 }
