@@ -7,7 +7,8 @@ namespace Profiler.Infrastructure.Redis;
 /// Redis, OSProfiler's default collector: <c>redis://[[user]:password@]host[:port][/db]</c> (port 6379, db 0 by
 /// default) and <c>rediss://…</c>, the same over TLS. Query options: <c>socket_timeout</c> (seconds; default
 /// <see cref="DriverSettings.SocketTimeout"/>, 0.1) and <c>filter_error_trace</c> (default
-/// <see cref="DriverSettings.FilterErrorTrace"/>, false). One connection per store, opened on first use.
+/// <see cref="DriverSettings.FilterErrorTrace"/>, false) and <c>ttl</c> (expiry of the trace keys each write touches,
+/// e.g. <c>7d</c>; default <see cref="DriverSettings.Ttl"/>, none). One connection per store, opened on first use.
 /// </summary>
 public sealed class RedisDriver : ITraceStoreDriver
 {
@@ -23,7 +24,7 @@ public sealed class RedisDriver : ITraceStoreDriver
 /// sentinel (port 26379 by default) and the password is the master's (sentinels are reached without one, as
 /// OSProfiler does). Query options: <c>sentinel_service_name</c> (the monitored master; default
 /// <see cref="DriverSettings.SentinelServiceName"/>, <c>mymaster</c>), <c>socket_timeout</c> (default 0.1 s) and
-/// <c>filter_error_trace</c> (default false). The store follows a failover to the new master.
+/// <c>filter_error_trace</c> (default false) and <c>ttl</c> (default none). The store follows a failover to the new master.
 /// </summary>
 public sealed class RedisSentinelDriver : ITraceStoreDriver
 {

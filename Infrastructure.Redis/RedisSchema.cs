@@ -10,13 +10,19 @@ namespace Profiler.Infrastructure.Redis;
 /// A trace is the list <c>osprofiler_opt:&lt;base_id&gt;</c>, newest point first (<c>LPUSH</c>); with
 /// <c>filter_error_trace</c> a trace holding a failed operation also gets <c>osprofiler_error:&lt;base_id&gt;</c> =
 /// <c>{"base_id": …, "timestamp": …}</c>. The legacy schema, one key <c>osprofiler:&lt;base_id&gt;…</c> per point, is
-/// read too, never written.
+/// read too, never written. Profiler adds the set <c>profiler_pinned</c> of pinned base ids (<see cref="PinnedKey"/>).
 /// </remarks>
 internal static class RedisSchema
 {
     public const string ListPrefix = "osprofiler_opt:";
     public const string LegacyPrefix = "osprofiler:";
     public const string ErrorPrefix = "osprofiler_error:";
+
+    /// <summary>
+    /// The set of pinned base ids (Profiler's own; OSProfiler's scans of <c>osprofiler*</c> never see it). A pinned
+    /// trace's keys have no expiry; the writer leaves them so.
+    /// </summary>
+    public const string PinnedKey = "profiler_pinned";
 
     /// <summary>One SCAN pattern for all three key families: <c>osprofiler:</c>, <c>osprofiler_opt:</c>, <c>osprofiler_error:</c>.</summary>
     public const string AllKeysPattern = "osprofiler[:_]*";

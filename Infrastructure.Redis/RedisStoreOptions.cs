@@ -16,7 +16,8 @@ namespace Profiler.Infrastructure.Redis;
 /// <see cref="DriverSettings.SentinelServiceName"/> = <c>mymaster</c>), <c>filter_error_trace</c> (default
 /// <see cref="DriverSettings.FilterErrorTrace"/> = false); for <c>rediss://</c> also <c>ssl_ca_certs</c> (PEM file of
 /// the CAs to trust; default the system's) and <c>ssl_cert_reqs</c> (<c>required</c>, the default, or <c>none</c>),
-/// named as redis-py names them.
+/// named as redis-py names them; and <c>ttl</c> (a <see cref="RetentionPeriod"/>: <c>90s</c>, <c>12h</c>, <c>7d</c> or
+/// seconds; default <see cref="DriverSettings.Ttl"/> = none), the expiry every write gives the trace keys it touches.
 /// </remarks>
 internal sealed class RedisStoreOptions
 {
@@ -25,7 +26,7 @@ internal sealed class RedisStoreOptions
 
     /// <summary>Query options the Redis drivers accept.</summary>
     public static readonly IReadOnlyList<string> KnownOptions =
-        ["socket_timeout", "sentinel_service_name", "filter_error_trace", "ssl_ca_certs", "ssl_cert_reqs"];
+        ["socket_timeout", "sentinel_service_name", "filter_error_trace", "ssl_ca_certs", "ssl_cert_reqs", "ttl"];
 
     private RedisStoreOptions(ConnectionString connectionString) => ConnectionString = connectionString;
 
@@ -42,6 +43,12 @@ internal sealed class RedisStoreOptions
     public TimeSpan SocketTimeout { get; private init; }
     public string ServiceName { get; private init; } = "mymaster";
     public bool FilterErrorTrace { get; private init; }
+
+    /// <summary>
+    /// Whole seconds of <c>EXPIRE</c> each write gives the keys it touches (<c>ttl</c> option, else
+    /// <see cref="DriverSettings.Ttl"/>, rounded up to a second); null: no expiry, as OSProfiler.
+    /// </summary>
+    public long? TtlSeconds { get; private init; }
     public string? Project { get; private init; }
     public string? Service { get; private init; }
 
@@ -104,6 +111,10 @@ internal sealed class RedisStoreOptions
         if (caFile is { Length: 0 })
             throw new FormatException($"ssl_ca_certs in {cs} is empty: give the path of a PEM file, e.g. ssl_ca_certs=/etc/redis/ca.pem.");
 
+        var ttl = cs.GetPeriod("ttl") ?? settings.Ttl;
+        if (ttl is { } t && (t <= TimeSpan.Zero || t > RetentionPeriod.Max))
+            throw new FormatException($"ttl {t} for {cs} is not accepted: use {RetentionPeriod.Expected}.");
+
         var defaultPort = sentinel ? DefaultSentinelPort : DefaultPort;
         return new RedisStoreOptions(cs)
         {
@@ -116,6 +127,7 @@ internal sealed class RedisStoreOptions
             SocketTimeout = timeout,
             ServiceName = serviceName,
             FilterErrorTrace = cs.GetBoolean("filter_error_trace") ?? settings.FilterErrorTrace,
+            TtlSeconds = ttl is { } period ? (long)Math.Ceiling(period.TotalSeconds) : null,
             Project = settings.Project,
             Service = settings.Service,
             Host = settings.Host,

@@ -5,7 +5,8 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Deletes traces: each one's list and error-index record (one <c>DEL</c> per trace, pipelined), and, when the legacy
+/// Deletes traces: each one's list and error-index record (one <c>DEL</c> per trace, pipelined, and one <c>SREM</c> of
+/// their ids from the pinned set), and, when the legacy
 /// schema is present, its legacy point keys (found by one <c>SCAN</c> and checked by the point's own base id).
 /// </summary>
 internal sealed class RedisTraceCleanup(RedisConnection connection)
@@ -20,12 +21,14 @@ internal sealed class RedisTraceCleanup(RedisConnection connection)
         var deleted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var chunk in ids.Chunk(Chunk))
         {
-            var counts = await connection.RunAsync("delete traces from", db =>
+            var counts = await connection.RunAsync("delete traces from", async db =>
             {
                 var batch = db.CreateBatch();
                 var pending = chunk.Select(id => batch.KeyDeleteAsync([ListPrefix + id, ErrorPrefix + id])).ToArray();
+                var unpinned = batch.SetRemoveAsync(PinnedKey, [.. chunk.Select(id => (RedisValue)id)]);
                 batch.Execute();
-                return Task.WhenAll(pending);
+                await unpinned.ConfigureAwait(false);
+                return await Task.WhenAll(pending).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < chunk.Length; i++)
                 if (counts[i] > 0) deleted.Add(chunk[i]);

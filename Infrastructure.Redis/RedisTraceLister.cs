@@ -21,7 +21,7 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
     private const int KeysPerScript = 1000;
 
     /// <summary>The listing script (<c>Scripts/EarliestTimestamps.lua</c>, an embedded resource), loaded once.</summary>
-    internal static readonly string EarliestTimestampsScript = LoadScript("EarliestTimestamps.lua");
+    internal static readonly string EarliestTimestampsScript = RedisScripts.EarliestTimestamps;
 
     public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
     {
@@ -158,7 +158,7 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
                 var baseIds = new string[chunk.Length];
                 Array.Copy(listKeys, start, chunk, 0, chunk.Length);
                 Array.Copy(listIds, start, baseIds, 0, chunk.Length);
-                lists.Add((baseIds, batch.ScriptEvaluateAsync(EarliestTimestampsScript, chunk)));
+                lists.Add((baseIds, RedisScripts.Eval(batch, EarliestTimestampsScript, chunk, [])));
             }
             batch.Execute();
         }).ConfigureAwait(false);
@@ -242,14 +242,5 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
         if (!traces.TryGetValue(baseId, out var current)
             || (candidate.Ticks != PointSummary.NoTime && (current.Ticks == PointSummary.NoTime || candidate.Ticks < current.Ticks)))
             traces[baseId] = candidate;
-    }
-
-    private static string LoadScript(string file)
-    {
-        var name = $"{typeof(RedisTraceLister).Namespace}.Scripts.{file}";
-        using var stream = typeof(RedisTraceLister).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"The Redis driver assembly lacks its embedded resource '{name}': rebuild it.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

@@ -7,15 +7,17 @@ namespace Profiler.Infrastructure.Redis;
 /// <summary>
 /// OSProfiler's Redis collector (docs/osprofiler-formats.md §2; key schema in <see cref="RedisSchema"/>): one connection, and the
 /// <see cref="RedisTraceWriter">writer</see>, <see cref="RedisTraceReader">reader</see>,
-/// <see cref="RedisTraceLister">lister</see> and <see cref="RedisTraceCleanup">cleanup</see> sharing it.
+/// <see cref="RedisTraceLister">lister</see>, <see cref="RedisTraceCleanup">cleanup</see> and
+/// <see cref="RedisTraceLifecycle">pinning, pruning and statistics</see> sharing it.
 /// </summary>
-internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
+internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics
 {
     private readonly RedisConnection _connection;
     private readonly RedisTraceWriter _writer;
     private readonly RedisTraceReader _reader;
     private readonly RedisTraceLister _lister;
     private readonly RedisTraceCleanup _cleanup;
+    private readonly RedisTraceLifecycle _lifecycle;
 
     public RedisTraceStore(RedisStoreOptions options, ILoggerFactory loggerFactory)
     {
@@ -25,6 +27,7 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
         _reader = new RedisTraceReader(_connection);
         _lister = new RedisTraceLister(options, _connection, logger);
         _cleanup = new RedisTraceCleanup(_connection);
+        _lifecycle = new RedisTraceLifecycle(options, _connection);
         // The handshake (and StackExchange.Redis's own start-up) overlaps whatever the caller does before its first
         // operation: for a command-line listing, about a sixth of its time.
         _connection.ConnectInBackground();
@@ -41,6 +44,18 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup
 
     public Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken) =>
         _cleanup.DeleteTracesAsync(baseIds, cancellationToken);
+
+    public Task<bool> SetPinnedAsync(string baseId, bool pinned, CancellationToken cancellationToken) =>
+        _lifecycle.SetPinnedAsync(baseId, pinned, cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken) =>
+        _lifecycle.ListPinnedAsync(cancellationToken);
+
+    public Task<PruneResult> PruneAsync(DateTime cutoff, bool dryRun, CancellationToken cancellationToken) =>
+        _lifecycle.PruneAsync(cutoff, dryRun, cancellationToken);
+
+    public Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken) =>
+        _lifecycle.GetStatisticsAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -8,7 +8,9 @@ namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
 /// Writes batches of points: one pipelined <c>LPUSH</c> per trace of the batch, and with <c>filter_error_trace</c> an
-/// <c>osprofiler_error:</c> index record per failed point, all in one round trip.
+/// <c>osprofiler_error:</c> index record per failed point, all in one round trip. With <c>ttl</c> the same batch ends
+/// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned;
+/// without, nothing more is sent.
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
@@ -65,12 +67,14 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         await connection.RunAsync("write trace points to", db =>
         {
             var batch = db.CreateBatch();
-            var pending = new Task[lists.Length + (errors?.Count ?? 0)];
+            var pending = new Task[lists.Length + (errors?.Count ?? 0) + (options.TtlSeconds is null ? 0 : 1)];
             for (var t = 0; t < lists.Length; t++)
                 pending[t] = batch.ListLeftPushAsync(ListPrefix + baseIds[t], lists[t]);
             if (errors is not null)
                 for (var e = 0; e < errors.Count; e++)
                     pending[lists.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
+            if (options.TtlSeconds is { } ttl)
+                pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
             batch.Execute();
             return Task.WhenAll(pending);
         }, cancellationToken).ConfigureAwait(false);
@@ -78,6 +82,27 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
         // the garbage collector then.
         buffer.Return();
+    }
+
+    /// <summary>Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch.</summary>
+    private static Task<RedisResult> ExpireUnpinned(IBatch batch, List<string> baseIds, List<(string BaseId, string Record)>? errors, long ttl)
+    {
+        var errorIds = errors is null ? [] : errors.Select(e => e.BaseId).Distinct(StringComparer.Ordinal).ToArray();
+        var keys = new RedisKey[1 + baseIds.Count + errorIds.Length];
+        var values = new RedisValue[keys.Length];
+        keys[0] = PinnedKey;
+        values[0] = ttl;
+        for (var t = 0; t < baseIds.Count; t++)
+        {
+            keys[1 + t] = ListPrefix + baseIds[t];
+            values[1 + t] = baseIds[t];
+        }
+        for (var e = 0; e < errorIds.Length; e++)
+        {
+            keys[1 + baseIds.Count + e] = ErrorPrefix + errorIds[e];
+            values[1 + baseIds.Count + e] = errorIds[e];
+        }
+        return RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned, keys, values);
     }
 
     /// <summary>OSProfiler's error-index value, spaced as Python's <c>json.dumps</c> writes it.</summary>

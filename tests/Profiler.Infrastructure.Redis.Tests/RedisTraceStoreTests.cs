@@ -7,6 +7,9 @@ public sealed class RedisTraceStoreTests(RedisServer server) : TraceStoreContrac
 {
     protected override string FixtureBackend => "redis";
 
+    // Delete, pin, prune and statistics (issue 15).
+    protected override bool SupportsLifecycle => true;
+
     // Errors are listed from the osprofiler_error: index, which only filter_error_trace writes (as OSProfiler).
     protected override bool ErrorsListedWithoutFilterErrorTrace => false;
 

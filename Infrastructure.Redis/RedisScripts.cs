@@ -1,0 +1,38 @@
+using StackExchange.Redis;
+
+namespace Profiler.Infrastructure.Redis;
+
+/// <summary>The Lua scripts the driver sends (<c>Scripts/*.lua</c>, embedded resources), each loaded once.</summary>
+internal static class RedisScripts
+{
+    /// <summary>The listing's earliest timestamps per trace list (<see cref="RedisTraceLister"/>).</summary>
+    public static readonly string EarliestTimestamps = Load("EarliestTimestamps.lua");
+
+    /// <summary>The expiry of the keys a write touched, skipping pinned traces (<see cref="RedisTraceWriter"/>, with ttl only).</summary>
+    public static readonly string ExpireUnpinned = Load("ExpireUnpinned.lua");
+
+    /// <summary>One small batch of a prune's deletions (<see cref="RedisTraceLifecycle"/>).</summary>
+    public static readonly string PruneTraces = Load("PruneTraces.lua");
+
+    /// <summary>
+    /// Queues <c>EVAL</c> of <paramref name="script"/> on <paramref name="db"/> (a database or a batch). Always EVAL,
+    /// never EVALSHA: StackExchange.Redis's retry of an EVALSHA answered NOSCRIPT (a server whose script cache was
+    /// flushed, or a new master) never completes inside a batch, and the server caches the script by its hash anyway.
+    /// </summary>
+    public static Task<RedisResult> Eval(IDatabaseAsync db, string script, RedisKey[] keys, RedisValue[] values)
+    {
+        var arguments = new List<object>(2 + keys.Length + values.Length) { script, keys.Length };
+        foreach (var key in keys) arguments.Add(key);
+        foreach (var value in values) arguments.Add(value);
+        return db.ExecuteAsync("EVAL", arguments);
+    }
+
+    private static string Load(string file)
+    {
+        var name = $"{typeof(RedisScripts).Namespace}.Scripts.{file}";
+        using var stream = typeof(RedisScripts).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The Redis driver assembly lacks its embedded resource '{name}': rebuild it.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

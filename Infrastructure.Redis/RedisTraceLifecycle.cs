@@ -1,0 +1,207 @@
+using Profiler.Storage;
+using StackExchange.Redis;
+using static Profiler.Infrastructure.Redis.RedisSchema;
+
+namespace Profiler.Infrastructure.Redis;
+
+/// <summary>
+/// Pinning, pruning and statistics on OSProfiler's keys (<see cref="RedisSchema"/>) plus Profiler's set of pinned
+/// base ids, <c>profiler_pinned</c>.
+/// </summary>
+/// <remarks>
+/// <para>Pin: one <c>MULTI</c> (on condition that <c>osprofiler_opt:&lt;id&gt;</c> exists) of <c>SADD profiler_pinned
+/// &lt;id&gt;</c> and <c>PERSIST</c> on the list and the error key. Unpin: <c>SREM</c>, and with <c>ttl</c>
+/// <c>EXPIRE</c> on both keys again (the expiry starts afresh). The writer's <c>ExpireUnpinned.lua</c> skips pinned
+/// ids, so a pinned trace keeps no expiry however often it is written to.</para>
+/// <para>Prune: <c>SCAN MATCH osprofiler_opt:* COUNT 1000</c> page by page; for each page one pipeline of
+/// <c>LINDEX key 0</c> (the head: <c>LPUSH</c> puts the newest point there) and <c>LLEN key</c>; traces whose head's
+/// timestamp is before the cutoff, not pinned, go to <c>PruneTraces.lua</c> in batches of 100, which re-checks the pin
+/// and the length (a trace written to meanwhile is kept) and deletes the list and the error key. A head without a
+/// readable timestamp keeps its trace. Legacy <c>osprofiler:</c> keys are not pruned.</para>
+/// <para>Statistics: the same scan with <c>LLEN</c>, <c>LINDEX 0</c>, <c>LINDEX -1</c> and, when the server allows it,
+/// <c>MEMORY USAGE</c> per list; error keys are counted in the bytes.</para>
+/// </remarks>
+internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnection connection)
+{
+    /// <summary><c>COUNT</c> of the prune's and the statistics' <c>SCAN</c> pages: bounds each page's pipeline.</summary>
+    internal const int PageSize = 1000;
+
+    /// <summary>Traces per <c>PruneTraces.lua</c> call: a short script, never holding the server for long.</summary>
+    internal const int DeleteBatch = 100;
+
+    public async Task<bool> SetPinnedAsync(string baseId, bool pinned, CancellationToken cancellationToken)
+    {
+        if (!TracePointRules.IsSafeId(baseId)) return false;
+        RedisKey list = ListPrefix + baseId, error = ErrorPrefix + baseId;
+        return await connection.RunAsync(pinned ? "pin a trace in" : "unpin a trace in", async db =>
+        {
+            var transaction = db.CreateTransaction();
+            transaction.AddCondition(Condition.KeyExists(list));
+            if (pinned)
+            {
+                _ = transaction.SetAddAsync(PinnedKey, baseId);
+                _ = transaction.KeyPersistAsync(list);
+                _ = transaction.KeyPersistAsync(error);
+            }
+            else
+            {
+                _ = transaction.SetRemoveAsync(PinnedKey, baseId);
+                if (options.TtlSeconds is { } ttl)
+                {
+                    _ = transaction.KeyExpireAsync(list, TimeSpan.FromSeconds(ttl));
+                    _ = transaction.KeyExpireAsync(error, TimeSpan.FromSeconds(ttl));
+                }
+            }
+            if (await transaction.ExecuteAsync().ConfigureAwait(false)) return true;
+            // No such trace: an id left in the set by a trace deleted behind Profiler's back goes.
+            if (!pinned) await db.SetRemoveAsync(PinnedKey, baseId).ConfigureAwait(false);
+            return false;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken) =>
+        await connection.RunAsync("list pinned traces in", async db =>
+        {
+            var members = await db.SetMembersAsync(PinnedKey).ConfigureAwait(false);
+            var ids = members.Select(m => (string)m!).Where(TracePointRules.IsSafeId).ToArray();
+            var batch = db.CreateBatch();
+            var exists = ids.Select(id => batch.KeyExistsAsync(ListPrefix + id)).ToArray();
+            batch.Execute();
+            await Task.WhenAll(exists).ConfigureAwait(false);
+            var kept = new List<string>(ids.Length);
+            for (var i = 0; i < ids.Length; i++)
+                if (exists[i].Result) kept.Add(ids[i]);
+            return (IReadOnlyList<string>)kept;
+        }, cancellationToken).ConfigureAwait(false);
+
+    public async Task<PruneResult> PruneAsync(DateTime cutoff, bool dryRun, CancellationToken cancellationToken)
+    {
+        var cutoffTicks = cutoff.Kind == DateTimeKind.Local ? cutoff.ToUniversalTime().Ticks : cutoff.Ticks;
+        long traces = 0, points = 0;
+        var cursor = "0";
+        do
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            cursor = await connection.RunAsync(dryRun ? "count old traces in" : "prune old traces from", async db =>
+            {
+                var (next, keys) = await ScanPageAsync(db, cursor, ListPrefix + "*").ConfigureAwait(false);
+                if (keys.Length == 0) return next;
+                var batch = db.CreateBatch();
+                var heads = keys.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
+                var lengths = keys.Select(k => batch.ListLengthAsync(k)).ToArray();
+                var pins = batch.SetMembersAsync(PinnedKey);
+                batch.Execute();
+                await Task.WhenAll(Task.WhenAll(heads), Task.WhenAll(lengths), pins).ConfigureAwait(false);
+                var pinned = pins.Result.Select(m => (string)m!).ToHashSet(StringComparer.Ordinal);
+                var doomed = new List<(string Id, long Length)>();
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    var id = ((string)keys[i]!)[ListPrefix.Length..];
+                    if (heads[i].Result.IsNullOrEmpty || pinned.Contains(id)) continue;
+                    ReadOnlyMemory<byte> head = heads[i].Result;
+                    var ticks = PointSummary.Read(head.Span, allFields: false)?.Ticks ?? PointSummary.NoTime;
+                    if (ticks != PointSummary.NoTime && ticks < cutoffTicks) doomed.Add((id, lengths[i].Result));
+                }
+                if (dryRun)
+                {
+                    traces += doomed.Count;
+                    points += doomed.Sum(d => d.Length);
+                    return next;
+                }
+                foreach (var chunk in doomed.Chunk(DeleteBatch))
+                {
+                    var scriptKeys = new RedisKey[1 + 2 * chunk.Length];
+                    var scriptValues = new RedisValue[2 * chunk.Length];
+                    scriptKeys[0] = PinnedKey;
+                    for (var j = 0; j < chunk.Length; j++)
+                    {
+                        scriptKeys[1 + 2 * j] = ListPrefix + chunk[j].Id;
+                        scriptKeys[2 + 2 * j] = ErrorPrefix + chunk[j].Id;
+                        scriptValues[2 * j] = chunk[j].Id;
+                        scriptValues[2 * j + 1] = chunk[j].Length;
+                    }
+                    var removed = (long[])(await RedisScripts.Eval(db, RedisScripts.PruneTraces, scriptKeys, scriptValues).ConfigureAwait(false))!;
+                    traces += removed[0];
+                    points += removed[1];
+                }
+                return next;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        while (cursor != "0");
+        return new PruneResult(traces, points);
+    }
+
+    public async Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    {
+        long traces = 0, points = 0, bytes = 0;
+        var memoryUsage = true;
+        PointSummary? oldest = null, newest = null;
+        var cursor = "0";
+        do
+        {
+            cursor = await connection.RunAsync("count the traces in", async db =>
+            {
+                var (next, keys) = await ScanPageAsync(db, cursor, AllKeysPattern).ConfigureAwait(false);
+                if (keys.Length == 0) return next;
+                if (memoryUsage) memoryUsage = await MemoryUsageAllowedAsync(db, keys[0]).ConfigureAwait(false);
+                var lists = keys.Where(k => ((string)k!).StartsWith(ListPrefix, StringComparison.Ordinal)).ToArray();
+                var batch = db.CreateBatch();
+                var lengths = lists.Select(k => batch.ListLengthAsync(k)).ToArray();
+                var heads = lists.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
+                var tails = lists.Select(k => batch.ListGetByIndexAsync(k, -1)).ToArray();
+                var sizes = memoryUsage
+                    ? keys.Where(k => !((string)k!).StartsWith(LegacyPrefix, StringComparison.Ordinal))
+                        .Select(k => batch.ExecuteAsync("MEMORY", "USAGE", k)).ToArray()
+                    : [];
+                batch.Execute();
+                await Task.WhenAll(lengths).ConfigureAwait(false);
+                await Task.WhenAll(heads.Concat(tails)).ConfigureAwait(false);
+                await Task.WhenAll(sizes).ConfigureAwait(false);
+                for (var i = 0; i < lists.Length; i++)
+                {
+                    if (lengths[i].Result == 0) continue; // expired or deleted since the scan
+                    traces++;
+                    points += lengths[i].Result;
+                    if (Summary(heads[i].Result) is { } head && (newest is null || head.Ticks > newest.Ticks)) newest = head;
+                    if (Summary(tails[i].Result) is { } tail && (oldest is null || tail.Ticks < oldest.Ticks)) oldest = tail;
+                }
+                foreach (var size in sizes)
+                    if (!size.Result.IsNull) bytes += (long)size.Result;
+                return next;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        while (cursor != "0");
+        var pinned = await ListPinnedAsync(cancellationToken).ConfigureAwait(false);
+        return new TraceStoreStatistics(traces, points, oldest?.Timestamp, newest?.Timestamp, memoryUsage ? bytes : null, pinned.Count);
+    }
+
+    /// <summary>A point's summary when its timestamp can be read; else null.</summary>
+    private static PointSummary? Summary(RedisValue value)
+    {
+        if (value.IsNullOrEmpty) return null;
+        ReadOnlyMemory<byte> bytes = value;
+        return PointSummary.Read(bytes.Span, allFields: false) is { Ticks: not PointSummary.NoTime } summary ? summary : null;
+    }
+
+    /// <summary>Whether <c>MEMORY USAGE</c> may be sent (an ACL or a proxy may refuse it).</summary>
+    private static async Task<bool> MemoryUsageAllowedAsync(IDatabase db, RedisKey key)
+    {
+        try
+        {
+            await db.ExecuteAsync("MEMORY", "USAGE", key).ConfigureAwait(false);
+            return true;
+        }
+        catch (RedisServerException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>One <c>SCAN</c> step of <see cref="PageSize"/> keys from <paramref name="cursor"/>.</summary>
+    private static async Task<(string Next, RedisKey[] Keys)> ScanPageAsync(IDatabase db, string cursor, string pattern)
+    {
+        var parts = (RedisResult[])(await db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", PageSize], CommandFlags.DemandMaster)
+            .ConfigureAwait(false))!;
+        return (parts[0].ToString(), (RedisKey[])parts[1]!);
+    }
+}
