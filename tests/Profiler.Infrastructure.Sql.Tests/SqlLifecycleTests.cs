@@ -269,6 +269,9 @@ public sealed class MariaDbLifecycleTests(MariaDbServer server) : SqlLifecycleTe
 {
     protected override ITraceStore Open(DriverSettings? settings = null, string? query = null) =>
         new MySqlDriver().Open(ConnectionString.Parse(server.Url(server.CreateDatabase(), query: query)), settings ?? new DriverSettings());
+
+    [Fact]
+    public Task Constant_ingest_with_a_prune_every_second_keeps_the_store_bounded() => IngestWithPruningKeepsTheStoreBoundedAsync();
 }
 
 /// <summary>The lifecycle on a real PostgreSQL: a fresh database per store.</summary>
