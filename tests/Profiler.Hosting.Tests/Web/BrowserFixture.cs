@@ -43,6 +43,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         await PostAsync(points);
         await PostAsync(Traces.Large("large-trace", at.AddMinutes(13), LargeOperations));
 
+        // Assertions retry until they hold; give them room on a busy 2-core CI machine (Playwright's default is 5 s).
+        Assertions.SetDefaultExpectTimeout(60_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -80,7 +80,9 @@ public sealed partial class TraceActionsTests(BrowserFixture fixture) : IClassFi
         Assert.Equal(0, (long)(await server.GetJsonAsync("api/v1/stats"))["pinned"]!);
 
         await page.ClickAsync("#delete");
-        await page.WaitForURLAsync(server.Url);
+        // The page goes back to the list once the API answered; the URL is polled (not the list's load event, which a
+        // loaded machine may take long to fire), with room for a busy CI machine.
+        await Expect(page).ToHaveURLAsync(server.Url, new() { Timeout = 120_000 });
         var listed = (await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray().Select(t => (string)t!["base_id"]!);
         Assert.Equal(["kept"], listed);
         Assert.Equal(1, prompts);
