@@ -40,12 +40,13 @@ public class SentinelTopology : IDisposable
         ]);
         Sentinel = ServerProcess.Start($"redis-sentinel :{SentinelPort}", sentinel, [config], SentinelPort, sentinelDir);
         _processes.Add(Sentinel);
-        // A failover needs the sentinel to know the replica; it learns it from the master's INFO.
+        // A failover needs the sentinel to know the replica; it learns it from the master's INFO, which it asks for every
+        // 10 s: a replica still connecting at one ask is seen at the next, so a loaded machine can take several rounds.
         WaitFor(() => SentinelCommand("SENTINEL", "replicas", ServiceName).Contains(ReplicaPort.ToString()),
-            TimeSpan.FromSeconds(30), "the sentinel to discover the replica");
+            TimeSpan.FromSeconds(90), "the sentinel to discover the replica");
         // Discovered is not synced: until its first full sync is done the replica holds nothing, a failover then loses
         // everything written so far (seen: state=wait_bgsave at the kill, 16,000 points gone) and WAIT is never acknowledged.
-        WaitFor(() => Cli(ReplicaPort, "INFO", "replication").Contains("master_link_status:up"), TimeSpan.FromSeconds(30),
+        WaitFor(() => Cli(ReplicaPort, "INFO", "replication").Contains("master_link_status:up"), TimeSpan.FromSeconds(90),
             "the replica to finish its first sync");
     }
 
