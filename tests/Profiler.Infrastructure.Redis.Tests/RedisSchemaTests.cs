@@ -1,15 +1,13 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Profiler.Domain;
 using Profiler.Domain.Reports;
 using Profiler.Storage;
 using StackExchange.Redis;
-using Xunit.Abstractions;
 
 namespace Profiler.Infrastructure.Redis.Tests;
 
 /// <summary>OSProfiler's key schema (docs/osprofiler-formats.md §2), as written and as read, on a real redis-server.</summary>
-public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>, IAsyncLifetime
+public sealed class RedisSchemaTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
 {
     private static readonly DateTime At = new(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc);
 
@@ -219,17 +217,13 @@ public sealed class RedisSchemaTests(RedisServer server, ITestOutputHelper outpu
             await store.WriteAsync(points.GetRange(i, Math.Min(4000, points.Count - i)), CancellationToken.None);
 
         await store.ListTracesAsync(new TraceListQuery(1), CancellationToken.None); // connect and warm up
-        var watch = Stopwatch.StartNew();
+        // Its speed is measured by `profiler bench list` beside OSProfiler, not asserted here.
         var page = await store.ListTracesAsync(new TraceListQuery(traces), CancellationToken.None);
-        watch.Stop();
-        output.WriteLine($"listed {page.Traces.Count} traces in {watch.ElapsedMilliseconds} ms");
 
         Assert.Equal(traces, page.Traces.Count);
         Assert.Null(page.NextCursor);
         Assert.Equal("bulk-19999", page.Traces[0].BaseId);
         Assert.Equal("bulk-00000", page.Traces[^1].BaseId);
-        // OSProfiler takes about 3.8 s; the target is well under 0.5 s. Generous here: the machine is shared.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"listing took {watch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
