@@ -111,7 +111,7 @@ public sealed class TraceAnalysis
     }
 
     /// <summary>The length covered by the union of <paramref name="intervals"/> (sorted in place by start).</summary>
-    internal static long UnionLength(List<(long Start, long End)> intervals)
+    public static long UnionLength(List<(long Start, long End)> intervals)
     {
         if (intervals.Count == 0) return 0;
         intervals.Sort((x, y) => x.Start.CompareTo(y.Start));
