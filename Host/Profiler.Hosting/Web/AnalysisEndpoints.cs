@@ -101,8 +101,9 @@ internal static class AnalysisEndpoints
             SummaryRow(html, "b", b, diff.B);
             html.Append("</tbody></table>\n");
             var delta = diff.B.DurationMs - diff.A.DurationMs;
-            html.Append("<p class=\"delta\" id=\"delta\">b took ").Append(Signed(delta)).Append(" ms ")
-                .Append(delta >= 0 ? "more" : "less").Append(" than a.</p>\n");
+            html.Append("<p class=\"delta\" id=\"delta\">")
+                .Append(delta == 0 ? "a and b took as long." : $"b took {Math.Abs(delta).ToString(CultureInfo.InvariantCulture)} ms {(delta > 0 ? "more" : "less")} than a.")
+                .Append("</p>\n");
 
             html.Append("<h2 class=\"section\">Per operation name</h2>\n<table class=\"by-name\" id=\"by-name\"><thead><tr><th>Operation</th>")
                 .Append("<th class=\"num\">Count a</th><th class=\"num\">Count b</th><th class=\"num\">Total a</th><th class=\"num\">Total b</th>")

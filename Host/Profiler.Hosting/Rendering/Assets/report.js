@@ -235,9 +235,10 @@
   function drawFlame() {
     flamePending = false;
     if (!flameOn) return;
-    var width = flameViewport.clientWidth || 800, height = flameViewport.clientHeight || 400;
     var ratio = window.devicePixelRatio || 1;
     flameSpacer.style.height = ((maxDepth + 1) * FROW) + "px";
+    flameViewport.style.height = Math.max(120, Math.min(window.innerHeight * 0.6, (maxDepth + 1) * FROW + 2)) + "px";
+    var width = flameViewport.clientWidth || 800, height = flameViewport.clientHeight || 400;
     canvas.style.top = flameViewport.scrollTop + "px";
     canvas.style.width = width + "px"; canvas.style.height = height + "px";
     canvas.width = Math.floor(width * ratio); canvas.height = Math.floor(height * ratio);
