@@ -38,7 +38,7 @@ public static class HtmlReportRenderer
         PageAssets.Fill(output, PageAssets.Read(PageAssets.ReportTemplate), new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["base_id"] = WebUtility.HtmlEncode(baseId),
-            ["actions"] = actions is null ? "" : Actions(actions),
+            ["actions"] = actions is null ? "" : Actions(actions, baseId),
             ["list_link"] = listUrl is null ? "" : $"<a id=\"list-link\" href=\"{WebUtility.HtmlEncode(listUrl)}\">← all traces</a>",
         });
         output.Write(ScriptSafe(json));
@@ -110,7 +110,7 @@ public static class HtmlReportRenderer
         return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
-    private static string Actions(TraceActions actions)
+    private static string Actions(TraceActions actions, string baseId)
     {
         using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         PageAssets.Fill(writer, PageAssets.Read(PageAssets.ActionsTemplate), new Dictionary<string, string>(StringComparer.Ordinal)
@@ -118,6 +118,8 @@ public static class HtmlReportRenderer
             ["api"] = WebUtility.HtmlEncode(actions.ApiUrl),
             ["list"] = WebUtility.HtmlEncode(actions.ListUrl),
             ["key_required"] = actions.KeyRequired ? "true" : "false",
+            // The web shell's compare page sits beside its list page.
+            ["compare"] = WebUtility.HtmlEncode(actions.ListUrl + "compare?a=" + Uri.EscapeDataString(baseId)),
         });
         return writer.ToString();
     }

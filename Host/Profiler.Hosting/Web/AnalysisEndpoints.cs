@@ -52,8 +52,9 @@ internal static class AnalysisEndpoints
     private static async Task<IResult> ComparePage(HttpContext context, IMediator mediator)
     {
         var query = context.Request.Query;
-        if (string.IsNullOrEmpty(query["a"]) && string.IsNullOrEmpty(query["b"]))
-            return Html(RenderCompare(null, "", ""));
+        // Without both ids: the form, with whichever one was given (the trace page links here with a).
+        if (string.IsNullOrEmpty(query["a"]) || string.IsNullOrEmpty(query["b"]))
+            return Html(RenderCompare(null, query["a"].ToString(), query["b"].ToString()));
         var (a, b, problem) = Pair(query);
         if (problem is not null) return Pages.ErrorPage(400, "Bad request", problem, "./");
         var result = await mediator.Send(new DiffTracesQuery(a!, b!), context.RequestAborted);

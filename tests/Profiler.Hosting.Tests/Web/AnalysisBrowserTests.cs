@@ -166,11 +166,13 @@ public sealed class AnalysisBrowserTests(AnalysisBrowserFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task The_compare_page_shows_both_traces_side_by_side_and_links_to_each()
+    public async Task A_trace_page_leads_to_the_compare_page_which_shows_both_traces_side_by_side_and_links_to_each()
     {
         var page = await fixture.NewPageAsync();
-        await page.GotoAsync(fixture.Server.Url + "compare");
-        await page.FillAsync("#input-a", "n1");
+        await page.GotoAsync(fixture.Server.Url + "traces/n1");
+        await ReadyAsync(page);
+        await page.ClickAsync("#compare-link");
+        await Expect(page.Locator("#input-a")).ToHaveValueAsync("n1");
         await page.FillAsync("#input-b", "batched");
         await page.ClickAsync("form.pick button");
 
