@@ -3,7 +3,7 @@ using Profiler.Cli.Commands;
 using Profiler.Cli.Commands.Bench;
 
 var common = new CommonOptions();
-var trace = new Command("trace", "Show, list, import, delete, pin and prune traces")
+var trace = new Command("trace", "Show, analyze, compare, list, import, delete, pin and prune traces")
 {
     TraceShowCommand.Create(common),
     TraceListCommand.Create(common),
