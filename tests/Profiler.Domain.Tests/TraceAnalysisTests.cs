@@ -226,3 +226,22 @@ public sealed class TraceAnalysisTests
         Assert.Equal(["wsgi", "db", "rpc"], open.CriticalPath.Select(o => o.Name));
     }
 }
+
+public sealed class StatementOfTests
+{
+    [Theory]
+    [InlineData("redis")]
+    [InlineData("mysql")]
+    public void The_statement_is_read_from_OSProfilers_SQLAlchemy_start_point_in_either_store(string backend)
+    {
+        var builder = new ReportBuilder();
+        foreach (var p in OsProfilerFixtureTests.StoredPoints("simple", backend)) builder.Add(p);
+        var report = builder.Build();
+
+        var statements = report.Children[0].Children.Where(n => n.Name == "db").Select(TraceAnalysis.StatementOf).ToList();
+
+        Assert.Equal(3, statements.Count);
+        Assert.All(statements, s => Assert.Equal("SELECT * FROM instances WHERE id=%s", s));
+        Assert.Null(TraceAnalysis.StatementOf(report.Children[0]));
+    }
+}
