@@ -252,12 +252,22 @@
     var drawn = 0;
     for (var d = d0; d <= d1; d++) {
       var y = d * FROW - flameViewport.scrollTop, list = byDepth[d];
+      // Bars narrower than 3 px share pixel columns: each column of a depth is painted once (critical path first).
+      var column = new Uint8Array(Math.ceil(width) + 2);
       for (var j = 0; j < list.length; j++) {
         var k = list[j];
         if (spanEnd[k] < flameFrom || spanStart[k] > flameTo) continue;
-        var x = (spanStart[k] - flameFrom) * scale, w = Math.max((spanEnd[k] - spanStart[k]) * scale, 1);
+        var x = (spanStart[k] - flameFrom) * scale, w = (spanEnd[k] - spanStart[k]) * scale;
         if (x + w < 0 || x > width) continue;
-        if (w < 1 && !crit[k]) continue;
+        if (w < 3) {
+          var col = Math.max(0, Math.min(column.length - 1, Math.floor(x)));
+          if (column[col] === 2 || (column[col] === 1 && !crit[k])) continue;
+          column[col] = crit[k] ? 2 : 1;
+          g.fillStyle = k === selected ? "#6366f1" : crit[k] ? "#ea580c" : colour(k);
+          g.fillRect(x, y + 1, Math.max(w, 1), FROW - 2);
+          drawn++;
+          continue;
+        }
         g.fillStyle = k === selected ? "#6366f1" : colour(k);
         g.fillRect(x, y + 1, w, FROW - 2);
         if (crit[k]) { g.strokeStyle = "#ea580c"; g.lineWidth = 2; g.strokeRect(x + 1, y + 2, Math.max(w - 2, 1), FROW - 4); }
