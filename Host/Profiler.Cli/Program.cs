@@ -3,7 +3,7 @@ using Profiler.Cli.Commands;
 using Profiler.Cli.Commands.Bench;
 
 var common = new CommonOptions();
-var trace = new Command("trace", "Show, list, import, delete, pin and prune traces")
+var trace = new Command("trace", "Show, analyze, compare, list, import, delete, pin and prune traces")
 {
     TraceShowCommand.Create(common),
     TraceListCommand.Create(common),
@@ -13,6 +13,8 @@ var trace = new Command("trace", "Show, list, import, delete, pin and prune trac
     TracePinCommand.Create(common, pin: true),
     TracePinCommand.Create(common, pin: false),
     TracePruneCommand.Create(common),
+    TraceAnalyzeCommand.Create(common),
+    TraceDiffCommand.Create(common),
 };
 var root = new RootCommand("profiler: a cross-service profiler and trace collector, compatible with OpenStack OSProfiler")
 {

@@ -24,6 +24,9 @@ internal static class PageAssets
     /// <summary>The report page's rules.</summary>
     public const string ReportStyle = "report.css";
 
+    /// <summary>The compare page's rules.</summary>
+    public const string CompareStyle = "compare.css";
+
     /// <summary>The trace list page's rules.</summary>
     public const string ListStyle = "list.css";
 

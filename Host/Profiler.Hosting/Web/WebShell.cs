@@ -79,6 +79,7 @@ public static class WebShell
         WireTraceHeaders(app, options);
         app.MapProfilerApi();
         app.MapProfilerPages();
+        app.MapComparePage();
         return app;
     }
 
@@ -106,6 +107,7 @@ public static class WebShell
     {
         endpoints.MapIngestApi();
         endpoints.MapTraceApi();
+        endpoints.MapAnalysisApi();
         endpoints.MapLifecycleApi();
         endpoints.MapHealthApi();
         return endpoints;

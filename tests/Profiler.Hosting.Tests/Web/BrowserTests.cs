@@ -162,8 +162,8 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await Expect(page.Locator("#shown")).ToHaveTextAsync("1 matching operation · 1 row");
         await ScreenshotAsync(page, "trace-report-hostile.png");
         Assert.Equal(0, await page.Locator("img, b, iframe").CountAsync());
-        // The data element, the report script and the web shell's actions script: nothing the trace data added.
-        Assert.Equal(3, await page.Locator("script").CountAsync());
+        // The report and analysis data elements, the report script and the web shell's actions script: nothing the trace data added.
+        Assert.Equal(4, await page.Locator("script").CountAsync());
 
         await page.GotoAsync(Url);
         await Expect(page.Locator("#traces tbody tr").Filter(new() { HasText = "xss-trace" }).Locator(".error-marker"))
