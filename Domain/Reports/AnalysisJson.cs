@@ -4,7 +4,7 @@ namespace Profiler.Domain.Reports;
 
 /// <summary>
 /// The JSON of <c>profiler trace analyze --json</c> / <c>GET /api/v1/traces/{id}/analysis</c> and of
-/// <c>profiler trace diff --json</c> / <c>GET /api/v1/traces/diff</c> (docs/analysis.md). Times are whole milliseconds.
+/// <c>profiler trace diff --json</c> / <c>GET /api/v1/diff</c> (docs/analysis.md). Times are whole milliseconds.
 /// </summary>
 public static class AnalysisJson
 {

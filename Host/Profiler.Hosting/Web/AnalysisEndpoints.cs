@@ -15,7 +15,7 @@ using Profiler.Storage;
 namespace Profiler.Hosting.Web;
 
 /// <summary>
-/// Trace analysis (docs/analysis.md): <c>GET /api/v1/traces/{baseId}/analysis</c>, <c>GET /api/v1/traces/diff?a=&amp;b=</c>
+/// Trace analysis (docs/analysis.md): <c>GET /api/v1/traces/{baseId}/analysis</c>, <c>GET /api/v1/diff?a=&amp;b=</c>
 /// (the JSON of <see cref="AnalysisJson"/>) and the page <c>GET /compare?a=&amp;b=</c>, which is drawn on the server and
 /// runs no script.
 /// </summary>
@@ -24,7 +24,7 @@ internal static class AnalysisEndpoints
     /// <summary>Maps the two API endpoints.</summary>
     public static void MapAnalysisApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/v1/traces/diff", Diff).WithName("TraceDiff");
+        endpoints.MapGet("/api/v1/diff", Diff).WithName("TraceDiff");
         endpoints.MapGet("/api/v1/traces/{baseId}/analysis", Analysis).WithName("TraceAnalysis");
     }
 

@@ -4,7 +4,7 @@ using Profiler.Testing;
 
 namespace Profiler.Hosting.Tests.Web;
 
-/// <summary>GET /api/v1/traces/{id}/analysis, GET /api/v1/traces/diff and the /compare page.</summary>
+/// <summary>GET /api/v1/traces/{id}/analysis, GET /api/v1/diff and the /compare page.</summary>
 public sealed class AnalysisApiTests
 {
     /// <summary>An api call that looks five users up one by one under its rpc, then renders.</summary>
@@ -56,7 +56,7 @@ public sealed class AnalysisApiTests
     {
         await using var server = await StartAsync();
 
-        var json = await server.GetJsonAsync("api/v1/traces/diff?a=n1&b=batched");
+        var json = await server.GetJsonAsync("api/v1/diff?a=n1&b=batched");
 
         Assert.Equal(5, (int)json["by_name"]!["db"]!["count_a"]!);
         Assert.Equal(1, (int)json["by_name"]!["db"]!["count_b"]!);
@@ -66,7 +66,7 @@ public sealed class AnalysisApiTests
         Assert.Equal(["render"], Strings(json["removed"]));
         Assert.Equal(["wsgi", "rpc", "db0", "cache"], Strings(json["critical_path"]!["b"]));
 
-        using var missing = await server.Client.GetAsync("api/v1/traces/diff?a=n1&b=nowhere");
+        using var missing = await server.Client.GetAsync("api/v1/diff?a=n1&b=nowhere");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("'nowhere'", await missing.Content.ReadAsStringAsync());
         using var notFound = await server.Client.GetAsync("api/v1/traces/nowhere/analysis");
@@ -74,8 +74,8 @@ public sealed class AnalysisApiTests
     }
 
     [Theory]
-    [InlineData("api/v1/traces/diff?a=n1", "b is missing")]
-    [InlineData("api/v1/traces/diff?a=bad*id&b=n1", "a 'bad*id'")]
+    [InlineData("api/v1/diff?a=n1", "b is missing")]
+    [InlineData("api/v1/diff?a=bad*id&b=n1", "a 'bad*id'")]
     [InlineData("api/v1/traces/bad*id/analysis", "base id 'bad*id'")]
     public async Task A_bad_request_is_400_naming_the_value(string path, string expected)
     {
