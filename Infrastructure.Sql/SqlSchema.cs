@@ -5,9 +5,9 @@ namespace Profiler.Infrastructure.Sql;
 
 /// <summary>
 /// Makes a database ready, once a store: checks the server (its version; <see cref="SqlDialect.CheckServerAsync"/>),
-/// then creates table <c>data</c> and its indexes from the EF Core model when the table is missing (the model is built
-/// only then: a table that exists costs one plain query) (as OSProfiler's
-/// SQLAlchemy <c>create_all</c> does; docs/osprofiler-formats.md §3). A table that exists is used as it is.
+/// then creates table <c>data</c> and its indexes from the EF Core model when the table is missing (as OSProfiler's
+/// SQLAlchemy <c>create_all</c> does; docs/osprofiler-formats.md §3). A table that exists is used as it is, and costs
+/// one plain query: the EF Core model is built only when DDL is needed.
 /// </summary>
 internal sealed class SqlSchema(SqlDatabase database) : IDisposable
 {
