@@ -47,6 +47,12 @@ internal sealed partial class MySqlDialect : SqlDialect
         builder.UseMySql(cs, version);
     }
 
+    /// <summary>With the two options Pomelo's EF Core provider sets on the connections it opens, as before.</summary>
+    public override string ProviderConnectionString(ConnectionString connectionString) =>
+        new MySqlConnectionStringBuilder(BuildConnectionString(connectionString)) { AllowUserVariables = true, UseAffectedRows = false }.ConnectionString;
+
+    public override DbConnection CreateConnection(string providerConnectionString) => new MySqlConnection(providerConnectionString);
+
     public override ITraceWriter CreateWriter(SqlDatabase database) => new MySqlTraceWriter(database);
 
     /// <summary>The MySqlConnector connection string for a SQLAlchemy URL; throws <see cref="FormatException"/> naming a bad option.</summary>

@@ -1,7 +1,6 @@
 using System.Data;
 using System.Data.Common;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using Profiler.Domain;
 
 namespace Profiler.Infrastructure.Sql;

@@ -38,6 +38,10 @@ internal sealed partial class PostgresDialect : SqlDialect
     public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString) =>
         builder.UseNpgsql(BuildConnectionString(connectionString));
 
+    public override string ProviderConnectionString(ConnectionString connectionString) => BuildConnectionString(connectionString);
+
+    public override DbConnection CreateConnection(string providerConnectionString) => new NpgsqlConnection(providerConnectionString);
+
     public override ITraceWriter CreateWriter(SqlDatabase database) => new PostgresTraceWriter(database);
 
     /// <summary>SQLAlchemy creates <c>id SERIAL</c> with the primary key <c>data_pkey</c>; do the same.</summary>

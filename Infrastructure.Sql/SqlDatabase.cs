@@ -12,7 +12,7 @@ namespace Profiler.Infrastructure.Sql;
 /// </summary>
 internal sealed class SqlDatabase : IDisposable
 {
-    private readonly DbContextOptions<TraceDbContext> _options;
+    private readonly string _providerConnectionString;
     private readonly SqlSchema _schema;
 
     public SqlDatabase(SqlDialect dialect, ConnectionString connectionString, DriverSettings settings)
@@ -21,9 +21,7 @@ internal sealed class SqlDatabase : IDisposable
         ConnectionString = connectionString;
         Settings = settings;
         Logger = settings.LoggerFactory.CreateLogger<SqlTraceStore>();
-        var builder = new DbContextOptionsBuilder<TraceDbContext>();
-        dialect.Configure(builder, connectionString);
-        _options = builder.Options;
+        _providerConnectionString = dialect.ProviderConnectionString(connectionString);
         Description = dialect.Describe(connectionString);
         _schema = new SqlSchema(this);
     }
@@ -45,10 +43,10 @@ internal sealed class SqlDatabase : IDisposable
     /// </summary>
     public async Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken)
     {
-        var db = new TraceDbContext(_options, Dialect);
+        var db = new TraceDbContext(Dialect.CreateConnection(_providerConnectionString), Dialect);
         try
         {
-            await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await db.Database.GetDbConnection().OpenAsync(cancellationToken).ConfigureAwait(false);
             await Dialect.OnConnectionOpenedAsync(db.Database.GetDbConnection(), cancellationToken).ConfigureAwait(false);
             await _schema.EnsureAsync(db, cancellationToken).ConfigureAwait(false);
             return db;
@@ -68,6 +66,17 @@ internal sealed class SqlDatabase : IDisposable
             await db.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The EF Core model of table <c>data</c> for this server, built now (costly: only to generate the DDL of a
+    /// missing table). The caller disposes it.
+    /// </summary>
+    public TraceModelContext CreateModelContext()
+    {
+        var builder = new DbContextOptionsBuilder<TraceModelContext>();
+        Dialect.Configure(builder, ConnectionString);
+        return new TraceModelContext(builder.Options, Dialect);
     }
 
     /// <summary>

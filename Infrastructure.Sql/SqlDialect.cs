@@ -37,7 +37,19 @@ internal abstract class SqlDialect
     /// <summary>The <c>data</c> column as text, for reading it and for <c>LIKE</c>.</summary>
     public virtual string DataAsText => "data";
 
-    /// <summary>Configures EF Core for this server. Throws <see cref="FormatException"/> for options it cannot accept.</summary>
+    /// <summary>
+    /// The provider's connection string for <paramref name="connectionString"/>, made once a store. Throws
+    /// <see cref="FormatException"/> for options it cannot accept.
+    /// </summary>
+    public abstract string ProviderConnectionString(ConnectionString connectionString);
+
+    /// <summary>A new, closed connection (plain ADO.NET: opening a store builds no EF Core model).</summary>
+    public abstract DbConnection CreateConnection(string providerConnectionString);
+
+    /// <summary>
+    /// Configures EF Core for this server, which only generates the DDL of a missing table
+    /// (<see cref="SqlSchema"/>). Throws <see cref="FormatException"/> for options it cannot accept.
+    /// </summary>
     public abstract void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString);
 
     /// <summary>Server-specific touches to the shared model (e.g. SERIAL ids as SQLAlchemy creates them).</summary>

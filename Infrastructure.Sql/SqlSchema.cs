@@ -6,7 +6,8 @@ namespace Profiler.Infrastructure.Sql;
 /// <summary>
 /// Makes a database ready, once a store: checks the server (its version; <see cref="SqlDialect.CheckServerAsync"/>),
 /// then creates table <c>data</c> and its indexes from the EF Core model when the table is missing (as OSProfiler's
-/// SQLAlchemy <c>create_all</c> does; docs/osprofiler-formats.md §3). A table that exists is used as it is.
+/// SQLAlchemy <c>create_all</c> does; docs/osprofiler-formats.md §3). A table that exists is used as it is, and costs
+/// one plain query: the EF Core model is built only when DDL is needed.
 /// </summary>
 internal sealed class SqlSchema(SqlDatabase database) : IDisposable
 {
@@ -37,7 +38,9 @@ internal sealed class SqlSchema(SqlDatabase database) : IDisposable
     private async Task CreateTableAsync(TraceDbContext db, DbConnection connection, CancellationToken cancellationToken)
     {
         Log.CreatingTable(database.Logger, database.Description);
-        foreach (var statement in db.Database.GenerateCreateScript()
+        string script;
+        using (var model = database.CreateModelContext()) script = model.Database.GenerateCreateScript();
+        foreach (var statement in script
                      .Split(";", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                      .Where(s => s.Length > 0 && !s.StartsWith("--", StringComparison.Ordinal)))
         {

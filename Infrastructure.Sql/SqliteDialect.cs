@@ -15,13 +15,19 @@ internal sealed class SqliteDialect : SqlDialect
 {
     public override string JsonColumnType => "JSON";
 
-    public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString)
+    public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString) =>
+        builder.UseSqlite(BuildConnectionString(connectionString));
+
+    /// <summary>Also creates the file's folder when it is missing.</summary>
+    public override string ProviderConnectionString(ConnectionString connectionString)
     {
         var path = FilePath(connectionString);
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        builder.UseSqlite(BuildConnectionString(connectionString));
+        return BuildConnectionString(connectionString);
     }
+
+    public override DbConnection CreateConnection(string providerConnectionString) => new SqliteConnection(providerConnectionString);
 
     /// <summary>The Microsoft.Data.Sqlite connection string: the file, pooled, a 30 s busy timeout.</summary>
     internal static string BuildConnectionString(ConnectionString connectionString) =>

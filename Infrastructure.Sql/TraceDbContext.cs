@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 
 namespace Profiler.Infrastructure.Sql;
@@ -19,10 +20,34 @@ internal sealed class DataRow
 }
 
 /// <summary>
-/// The one EF Core model of the <c>data</c> table, shared by every SQL dialect: it generates the DDL and opens the
-/// connections. Rows are written and read by plain commands, never through change tracking.
+/// One open connection of a store, from <see cref="SqlDatabase.OpenAsync"/>; disposing it closes the connection (back
+/// to the provider's pool). Plain ADO.NET: opening a store builds no EF Core model (that took most of a short
+/// command's start-up). <c>db.Database.GetDbConnection()</c> reads as it did when this was an EF Core context.
 /// </summary>
-internal sealed class TraceDbContext(DbContextOptions<TraceDbContext> options, SqlDialect dialect) : DbContext(options)
+internal sealed class TraceDbContext(DbConnection connection, SqlDialect dialect) : IAsyncDisposable, IDisposable
+{
+    public SqlDialect Dialect { get; } = dialect;
+
+    /// <summary>This connection, as <c>Database.GetDbConnection()</c>.</summary>
+    public ConnectionAccess Database { get; } = new(connection);
+
+    public ValueTask DisposeAsync() => connection.DisposeAsync();
+
+    public void Dispose() => connection.Dispose();
+
+    /// <summary>The connection of a <see cref="TraceDbContext"/>.</summary>
+    internal sealed class ConnectionAccess(DbConnection connection)
+    {
+        /// <summary>The open connection.</summary>
+        public DbConnection GetDbConnection() => connection;
+    }
+}
+
+/// <summary>
+/// The one EF Core model of the <c>data</c> table, shared by every SQL dialect. Built only to generate the DDL of a
+/// missing table (<see cref="SqlSchema"/>); rows are written and read by plain commands.
+/// </summary>
+internal sealed class TraceModelContext(DbContextOptions<TraceModelContext> options, SqlDialect dialect) : DbContext(options)
 {
     public SqlDialect Dialect { get; } = dialect;
 

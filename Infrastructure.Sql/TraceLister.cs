@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using Profiler.Storage;
 
 namespace Profiler.Infrastructure.Sql;

@@ -24,10 +24,9 @@ internal sealed class CliContext : IAsyncDisposable
     {
         ConnectionString = connectionString ?? DefaultConnectionString();
         var services = new ServiceCollection();
-        services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel)
+        // Logs go to stderr, keeping stdout for results (StderrLoggerProvider: cheaper to start than the console logger).
+        services.AddLogging(b => b.AddProvider(new StderrLoggerProvider()).SetMinimumLevel(logLevel)
             .AddFilter("Microsoft", CliVerbosity.FrameworkLevel(logLevel)));
-        // Console logging goes to stdout by default; keep stdout for results.
-        services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         services.AddTraceStore(ConnectionString, settings, pluginFolders);
         _services = services.BuildServiceProvider();
     }

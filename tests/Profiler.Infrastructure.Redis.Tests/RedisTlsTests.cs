@@ -40,8 +40,13 @@ public sealed class TlsRedisServer : IDisposable
     public int Port { get; }
     public string CaFile { get; }
 
+    /// <summary>
+    /// A store on this server with <paramref name="query"/> (empty or <c>?…</c>) and a 30 s <c>socket_timeout</c>: the
+    /// default (0.1 s; TLS connects 3 s) is the profiled service's, and a TLS handshake on a busy machine can take longer.
+    /// </summary>
     public ITraceStore Open(string query) =>
-        new RedisDriver().Open(ConnectionString.Parse($"rediss://127.0.0.1:{Port}/0{query}"), new DriverSettings());
+        new RedisDriver().Open(ConnectionString.Parse($"rediss://127.0.0.1:{Port}/0{query}{(query.Length == 0 ? "?" : "&")}socket_timeout=30"),
+            new DriverSettings());
 
     public void Dispose()
     {

@@ -27,6 +27,9 @@ public sealed class MariaDbRestartTests(ITestOutputHelper output)
         var down = Stopwatch.StartNew();
         traffic.StoreDown = true;
         await Task.Delay(TimeSpan.FromSeconds(5));
+        // The outage is real only once a write has failed: on a busy machine the notifier may not have tried the dead
+        // server within those 5 s. Wait for it (bounded only so that a broken notifier fails instead of hanging).
+        while (service.Notifier.FailedAttempts == 0 && down.Elapsed < TimeSpan.FromMinutes(5)) await Task.Delay(100);
         server.Restart();
         traffic.StoreDown = false;
         down.Stop();

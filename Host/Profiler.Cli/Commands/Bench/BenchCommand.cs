@@ -4,7 +4,7 @@ using Profiler.Storage;
 namespace Profiler.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>profiler bench ingest|list|report|overhead</c>: measures a store through the same use cases the applications use,
+/// <c>profiler bench ingest|list|report|overhead|startup</c>: measures a store through the same use cases the applications use,
 /// like redis-benchmark measures a server. Data goes under base ids <c>bench-&lt;run&gt;-&lt;n&gt;</c>; <c>--cleanup</c>
 /// deletes it afterwards where the store supports deleting (<see cref="ITraceStoreCleanup"/>, through the
 /// DeleteTraces use case). Each sub-command is an <see cref="IBench"/>; options, cleanup and the printed figures are shared.
@@ -15,8 +15,9 @@ internal static class BenchCommand
     {
         var options = new BenchOptions();
         IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench()];
-        var command = new Command("bench", "Measure a store: ingest rate, listing and report latency, trace scope overhead");
+        var command = new Command("bench", "Measure a store: ingest rate, listing and report latency, trace scope overhead; and the start-up of short commands");
         foreach (var bench in benches) command.Subcommands.Add(Sub(common, options, bench));
+        command.Subcommands.Add(StartupBench.Create(common));
         return command;
     }
 

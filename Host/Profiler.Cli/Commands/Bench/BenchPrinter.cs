@@ -30,7 +30,9 @@ internal static class BenchPrinter
         if (mode == "overhead")
             Console.WriteLine($"trace scope start+stop: median {result["ns_per_scope_median"]} ns, p99 {result["ns_per_scope_p99"]} ns, " +
                               $"mean {result["ns_per_scope_mean"]} ns (per-batch means of {result["scopes_per_batch"]} scopes); " +
-                              $"{result["points_stored"]} points stored, {result["points_dropped"]} dropped");
+                              $"{result["points_stored"]} points stored, {result["points_dropped"]} dropped; " +
+                              $"Activity start+stop (listener sampling everything): median {result["activity_ns_median"]} ns; " +
+                              $"scope/Activity {result["scope_to_activity_ratio"]} (goal <= 1.5)");
         Console.WriteLine(cleanup is null ? $"data left under base ids {prefix}-*"
             : (bool)cleanup["supported"]! ? $"cleanup: deleted {cleanup["deleted_traces"]} traces under {prefix}-*"
             : $"cleanup: not supported by this store; data left under base ids {prefix}-*");
