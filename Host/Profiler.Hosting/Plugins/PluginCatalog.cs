@@ -1,4 +1,5 @@
 using System.Reflection;
+using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 using Profiler.Domain;
 using Profiler.Storage;
@@ -13,10 +14,9 @@ namespace Profiler.Hosting.Plugins;
 public sealed record LoadedDriver(ITraceStoreDriver Driver, string Plugin, string Version, string AssemblyPath);
 
 /// <summary>
-/// Finds storage drivers in plugin folders: every <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c> is loaded into its
-/// own load context (<see cref="PluginLoadContext"/>), which takes from the host every assembly the host has (the
-/// driver contract, the domain types, Microsoft.Extensions.Logging's abstractions, the framework) so that their types
-/// are shared, and the rest from the plugin's folder as its <c>.deps.json</c> lists it.
+/// Finds storage drivers in plugin folders: every <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c> is loaded with
+/// McMaster.NETCore.Plugins into its own load context, sharing only the driver contract, the domain types and
+/// Microsoft.Extensions.Logging's abstractions with the host.
 /// </summary>
 /// <remarks>
 /// <para>Search order (<see cref="DefaultFolders"/>): the folders given (<c>--plugins</c>, in the order given), then the
@@ -125,10 +125,15 @@ public sealed partial class PluginCatalog
         }
         try
         {
-            // Assemblies are resolved as the plugin asks for them, nothing up front.
+            // Lazy: the shared assemblies' references are resolved as the plugin asks for them, instead of loading the
+            // whole closure of the contract's references (through netstandard.dll, most of the framework) up front.
             var key = Path.GetFullPath(dll) + "|" + File.GetLastWriteTimeUtc(dll).Ticks;
             assembly = Loaded.GetOrAdd(key, _ => new Lazy<Assembly>(() =>
-                new PluginLoadContext(Path.GetFullPath(dll), SharedTypes).LoadFromAssemblyPath(Path.GetFullPath(dll)))).Value;
+                PluginLoader.CreateFromAssemblyFile(dll, SharedTypes, config =>
+                {
+                    config.PreferSharedTypes = true;
+                    config.IsLazyLoaded = true;
+                }).LoadDefaultAssembly())).Value;
             types = assembly.GetExportedTypes();
         }
         catch (Exception e)
