@@ -32,6 +32,7 @@ public static class WebShell
             // The ingest endpoint enforces MaxBodyBytes itself; nothing else reads a body.
             k.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes, 1);
         });
+        OtlpEndpoints.AddOtlpGrpc(builder, options);
         configure?.Invoke(builder);
 
         var fromConfig = builder.Configuration.GetSection("Profiler");
@@ -79,6 +80,7 @@ public static class WebShell
         WireTraceHeaders(app, options);
         app.MapProfilerApi();
         app.MapProfilerPages();
+        OtlpEndpoints.MapOtlpGrpc(app, options);
         return app;
     }
 
@@ -105,6 +107,7 @@ public static class WebShell
     public static IEndpointRouteBuilder MapProfilerApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapIngestApi();
+        endpoints.MapOtlpApi();
         endpoints.MapTraceApi();
         endpoints.MapLifecycleApi();
         endpoints.MapHealthApi();
