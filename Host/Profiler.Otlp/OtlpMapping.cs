@@ -47,6 +47,9 @@ public static class OtlpMapping
     /// <summary>Span event, at the end time, holding the stop point's <c>info</c> beyond host and error.</summary>
     public const string StopEventName = "osprofiler.stop";
 
+    /// <summary>Start-point <c>info</c> key holding a span kind other than internal: <c>server</c>, <c>client</c>, <c>producer</c> or <c>consumer</c>.</summary>
+    public const string SpanKindKey = "span.kind";
+
     /// <summary>Name of the instrumentation scope of spans made from points: <c>profiler</c>.</summary>
     public const string ScopeName = "profiler";
 
@@ -138,6 +141,7 @@ public static class OtlpMapping
                 var info = new JsonObject();
                 if (host is not null) info["host"] = host;
                 OtlpValues.AddTo(info, span.Attributes, IsIdAttribute);
+                if (KindName(span.Kind) is { } kind) info[SpanKindKey] = kind;
                 startPoint = new TracePoint
                 {
                     Name = span.Name + "-start", BaseId = baseId, TraceId = traceId, ParentId = parentId,
@@ -181,6 +185,24 @@ public static class OtlpMapping
         if (stopPoint is not null) points.Add(stopPoint);
         return null;
     }
+
+    private static string? KindName(Span.Types.SpanKind kind) => kind switch
+    {
+        Span.Types.SpanKind.Server => "server",
+        Span.Types.SpanKind.Client => "client",
+        Span.Types.SpanKind.Producer => "producer",
+        Span.Types.SpanKind.Consumer => "consumer",
+        _ => null,
+    };
+
+    private static Span.Types.SpanKind? KindOf(string? name) => name switch
+    {
+        "server" => Span.Types.SpanKind.Server,
+        "client" => Span.Types.SpanKind.Client,
+        "producer" => Span.Types.SpanKind.Producer,
+        "consumer" => Span.Types.SpanKind.Consumer,
+        _ => null,
+    };
 
     private static bool IsIdAttribute(string key) => key is BaseIdAttribute or TraceIdAttribute or ParentIdAttribute;
 
@@ -300,8 +322,16 @@ public static class OtlpMapping
             span.StartTimeUnixNano = UnixNano(op.Start.Timestamp);
             if (op.Start.Info is { } info)
                 foreach (var (k, v) in info)
-                    if (k != "host" || !string.Equals(v?.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string?)v : null, host, StringComparison.Ordinal))
-                        span.Attributes.Add(new KeyValue { Key = k, Value = OtlpValues.FromJson(v) });
+                {
+                    var text = v?.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string?)v : null;
+                    if (k == "host" && string.Equals(text, host, StringComparison.Ordinal)) continue;
+                    if (k == SpanKindKey && KindOf(text) is { } kind)
+                    {
+                        span.Kind = kind;
+                        continue;
+                    }
+                    span.Attributes.Add(new KeyValue { Key = k, Value = OtlpValues.FromJson(v) });
+                }
         }
         if (op.Stop is not null)
         {
