@@ -84,11 +84,16 @@ public static class OtlpValues
                     case JsonValueKind.True: return new AnyValue { BoolValue = true };
                     case JsonValueKind.False: return new AnyValue { BoolValue = false };
                     case JsonValueKind.Number:
+                    {
                         if (value.TryGetValue<long>(out var l)) return new AnyValue { IntValue = l };
-                        if (value.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out l)) return new AnyValue { IntValue = l };
-                        if (value.TryGetValue<double>(out var d)) return new AnyValue { DoubleValue = d };
-                        if (value.TryGetValue<JsonElement>(out e) && e.TryGetDouble(out d)) return new AnyValue { DoubleValue = d };
-                        return new AnyValue { StringValue = value.ToJsonString() };
+                        // Whatever CLR type holds the number (int, decimal, a parsed element…), its JSON text says what it is.
+                        var text = value.ToJsonString();
+                        if (long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out l))
+                            return new AnyValue { IntValue = l };
+                        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
+                            return new AnyValue { DoubleValue = d };
+                        return new AnyValue { StringValue = text };
+                    }
                     default: return new AnyValue();
                 }
             default: return new AnyValue();
