@@ -14,7 +14,7 @@ internal static class BenchCommand
     public static Command Create(CommonOptions common)
     {
         var options = new BenchOptions();
-        IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench()];
+        IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench(), new OtlpBench()];
         var command = new Command("bench", "Measure a store: ingest rate, listing and report latency, trace scope overhead");
         foreach (var bench in benches) command.Subcommands.Add(Sub(common, options, bench));
         return command;
