@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Profiler.Instrumentation;
 using Profiler.Hosting;
 using Profiler.Storage;
 
@@ -33,6 +36,45 @@ public sealed class ForwardingDriverTests
         var report = await server.ReportAsync(fixture.BaseId);
         Assert.NotNull(report);
         ReportAssert.Equivalent(FixtureTrace.ReportWithOwnHosts(shape, "redis"), report, payloadInfoOnly: true);
+    }
+
+    [Fact]
+    public async Task An_app_profiling_through_the_notifier_into_the_driver_reads_back_from_the_receiver()
+    {
+        await using var server = await OtlpServer.StartAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Profiler:Enabled"] = "true", ["Profiler:Project"] = "shop", ["Profiler:Service"] = "api",
+            ["Profiler:ConnectionString"] = $"otlp+http://127.0.0.1:{new Uri(server.Url).Port}",
+        }).Build();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddProfiler(configuration).AddTraceStorePlugins([OtlpServer.PluginFolder]);
+        string baseId;
+        using (var host = builder.Build())
+        {
+            await host.StartAsync();
+            var profiler = TraceProfiler.Init(null, sink: host.Services.GetRequiredService<ITraceEventSink>());
+            baseId = profiler.BaseId;
+            using (profiler.Trace("wsgi", new System.Text.Json.Nodes.JsonObject { ["path"] = "/orders" }))
+            {
+                using (profiler.Trace("db")) { }
+                try
+                {
+                    profiler.Run("rpc", null, () => throw new TimeoutException("rpc timed out"));
+                }
+                catch (TimeoutException) { }
+            }
+            await host.StopAsync();   // the notifier flushes its last batch into the driver
+        }
+
+        var report = await server.ReportAsync(baseId);
+        Assert.True(report is not null, $"trace {baseId} was not forwarded; server log:\n{server.Logs.All}");
+        var lines = JsonNodeReport.Tree(report).Select(l => string.Join(' ', l.Split(' ').Where((_, i) => i != 2))).ToList();
+        Assert.Equal(
+            ["0 wsgi None shop/api@" + HostOf(report), "1 db None shop/api@" + HostOf(report), "1 rpc System.TimeoutException shop/api@" + HostOf(report)],
+            lines);
+
+        static string HostOf(System.Text.Json.Nodes.JsonNode report) => (string)report["children"]![0]!["info"]!["host"]!;
     }
 
     [Fact]
