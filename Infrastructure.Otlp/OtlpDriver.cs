@@ -6,7 +6,8 @@ namespace Profiler.Infrastructure.Otlp;
 /// <summary>
 /// Forwards points as OTLP spans: <c>otlp+http://host[:port][/path]</c> (port 4318, path <c>/v1/traces</c> by
 /// default) or <c>otlp+https://…</c>. Write-only, as OSProfiler's <c>otlp</c> driver: listing and reading throw a
-/// <see cref="TraceStoreException"/> saying so. Query option <c>timeout</c>: seconds per request (default 10).
+/// <see cref="TraceStoreException"/> saying so. Query option <c>timeout</c>: seconds per request (default 10). A password
+/// (<c>otlp+http://:KEY@host</c>) is sent as <c>Authorization: Bearer KEY</c>, e.g. <c>profiler serve</c>'s ingest key.
 /// </summary>
 public sealed class OtlpDriver : ITraceStoreDriver
 {
@@ -18,7 +19,7 @@ public sealed class OtlpDriver : ITraceStoreDriver
 }
 
 /// <summary>Where spans are posted.</summary>
-internal sealed record OtlpEndpoint(Uri Uri, TimeSpan Timeout, string Shown)
+internal sealed record OtlpEndpoint(Uri Uri, TimeSpan Timeout, string Shown, string? BearerToken = null)
 {
     public const int DefaultPort = 4318;
     public const string DefaultPath = "/v1/traces";
@@ -35,6 +36,6 @@ internal sealed record OtlpEndpoint(Uri Uri, TimeSpan Timeout, string Shown)
             throw new FormatException($"{cs}: '{host.Host}' and path '{path}' do not make an http URL; expected otlp+http://host[:port][/path]");
         var timeout = cs.GetSeconds("timeout") ?? TimeSpan.FromSeconds(10);
         if (timeout <= TimeSpan.Zero) throw new FormatException($"{cs}: timeout must be a positive number of seconds");
-        return new OtlpEndpoint(uri, timeout, uri.GetLeftPart(UriPartial.Path));
+        return new OtlpEndpoint(uri, timeout, uri.GetLeftPart(UriPartial.Path), string.IsNullOrEmpty(cs.Password) ? null : cs.Password);
     }
 }

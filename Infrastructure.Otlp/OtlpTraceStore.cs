@@ -33,6 +33,7 @@ internal sealed class OtlpTraceStore : ITraceStore
         _endpoint = endpoint;
         _settings = settings;
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) }) { Timeout = endpoint.Timeout };
+        if (endpoint.BearerToken is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.BearerToken);
         _logger = settings.LoggerFactory.CreateLogger("Profiler.Infrastructure.Otlp");
     }
 

@@ -105,5 +105,11 @@ public sealed class ForwardingDriverTests
 
         Assert.Contains("answered 401", e.Message);
         Assert.Contains("ingest key", e.Message);
+        Assert.Empty(await server.TraceIdsAsync());
+
+        // The connection string's password is sent as the bearer token, which the receiver takes as its ingest key.
+        await using var keyed = Open($"otlp+http://:needed@127.0.0.1:{new Uri(server.Url).Port}");
+        await keyed.GetRequiredService<ITraceStore>().WriteAsync(fixture.Points, CancellationToken.None);
+        Assert.Equal([fixture.BaseId], await server.TraceIdsAsync());
     }
 }
