@@ -27,7 +27,11 @@ internal sealed class OtlpBench : IBench
 
     public async Task<BenchFigures> RunAsync(CliContext context, BenchSettings s, string prefix, CancellationToken ct)
     {
-        var options = new WebShellOptions { ConnectionString = context.ConnectionString, Urls = "http://127.0.0.1:0", MaxBodyBytes = 256L * 1024 * 1024 };
+        var options = new WebShellOptions
+        {
+            ConnectionString = context.ConnectionString, PluginFolders = context.Catalog.Folders, Urls = "http://127.0.0.1:0",
+            MaxBodyBytes = 256L * 1024 * 1024,
+        };
         await using var app = WebShell.Build(options, configure: b => b.Logging.ClearProviders());
         await app.StartAsync(ct);
         var url = app.ListeningUrls()[0].TrimEnd('/');
