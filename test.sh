@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test. Installs what the integration tests need when it is missing
-# (Debian packages: real servers, OSProfiler itself, Chromium), then runs
+# (Debian packages: real servers, OSProfiler itself, Chromium, node and npm for the OpenTelemetry JS exporter), then runs
 # `dotnet test` on the whole solution and prints "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
 packages=(redis-server redis-sentinel mariadb-server postgresql chromium openssl
-          python3-osprofiler python3-redis python3-sqlalchemy python3-pymysql python3-psycopg2)
+          python3-osprofiler python3-redis python3-sqlalchemy python3-pymysql python3-psycopg2
+          nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -46,6 +46,9 @@ internal sealed class CliContext : IAsyncDisposable
         }
     }
 
+    /// <summary>The store itself, opened on first use (a bad connection string fails here).</summary>
+    public ITraceStore Store => _services.GetRequiredService<ITraceStore>();
+
     /// <summary>A logger factory writing to stderr, as the store's.</summary>
     public ILoggerFactory LoggerFactory => _services.GetRequiredService<ILoggerFactory>();
 

@@ -53,8 +53,8 @@ public sealed class PackagingTests(PackedSolution packed)
     private static readonly string[] PackageIds =
     [
         "Profiler.Application", "Profiler.AspNetCore", "Profiler.Cli", "Profiler.Domain", "Profiler.EntityFrameworkCore",
-        "Profiler.Hosting", "Profiler.Infrastructure.Redis", "Profiler.Infrastructure.Sql", "Profiler.Instrumentation",
-        "Profiler.Storage.Abstractions", "Profiler.Storage.Testing", "Profiler.Templates",
+        "Profiler.Hosting", "Profiler.Infrastructure.Otlp", "Profiler.Infrastructure.Redis", "Profiler.Infrastructure.Sql",
+        "Profiler.Instrumentation", "Profiler.Otlp", "Profiler.Storage.Abstractions", "Profiler.Storage.Testing", "Profiler.Templates",
     ];
 
     private static IEnumerable<(string Id, string Version)> Dependencies(XElement nuspec) =>
@@ -96,7 +96,8 @@ public sealed class PackagingTests(PackedSolution packed)
     [InlineData("Profiler.AspNetCore", "Profiler.Instrumentation")]
     [InlineData("Profiler.EntityFrameworkCore", "Profiler.Instrumentation Microsoft.EntityFrameworkCore.Relational")]
     [InlineData("Profiler.Instrumentation", "Profiler.Application Microsoft.Extensions.Configuration.Abstractions Microsoft.Extensions.Hosting.Abstractions Microsoft.Extensions.Http Microsoft.Extensions.Options")]
-    [InlineData("Profiler.Hosting", "Profiler.Application Profiler.AspNetCore McMaster.NETCore.Plugins")]
+    [InlineData("Profiler.Hosting", "Profiler.Application Profiler.AspNetCore Profiler.Otlp McMaster.NETCore.Plugins Grpc.AspNetCore.Server")]
+    [InlineData("Profiler.Otlp", "Profiler.Domain Google.Protobuf Grpc.Core.Api")]
     public void A_library_package_depends_on_what_it_references_not_on_the_repositorys_pinned_versions(string id, string references)
     {
         Assert.Equal(references.Split(' ').Order(StringComparer.Ordinal),
@@ -104,6 +105,7 @@ public sealed class PackagingTests(PackedSolution packed)
     }
 
     [Theory]
+    [InlineData("Profiler.Infrastructure.Otlp")]
     [InlineData("Profiler.Infrastructure.Redis")]
     [InlineData("Profiler.Infrastructure.Sql")]
     public void A_driver_package_takes_the_contract_from_its_host_at_run_time(string id)
@@ -133,7 +135,7 @@ public sealed class PackagingTests(PackedSolution packed)
 
         var schemes = output.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Where(w => w.Length > 1).Select(w => w[0]).ToHashSet();
-        Assert.Superset(new HashSet<string> { "sqlite", "redis", "redissentinel", "mysql", "postgresql" }, schemes);
+        Assert.Superset(new HashSet<string> { "sqlite", "redis", "redissentinel", "mysql", "postgresql", "otlp" }, schemes);
         foreach (var scheme in new[] { "rediss", "mysql+pymysql", "mariadb", "postgresql+psycopg2", "postgres" })
             Assert.Contains(scheme, output, StringComparison.Ordinal);
     }

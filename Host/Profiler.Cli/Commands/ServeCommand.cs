@@ -40,9 +40,15 @@ internal static class ServeCommand
         {
             Description = "Time between background prunes with --ttl, same format (default 5m)",
         };
-        var command = new Command("serve", "Serve the HTTP API (POST /api/v1/points, GET /api/v1/traces…, /health) and the trace pages")
+        var otlpGrpcUrls = new Option<string?>("--otlp-grpc-urls")
         {
-            urls, maxBody, ingestKey, hmacKeys, ttl, pruneInterval,
+            Description = "Also accept OTLP/gRPC (TraceService/Export) on these addresses, separated by ';': cleartext HTTP/2, " +
+                          "e.g. http://127.0.0.1:4317 (keep it loopback unless --ingest-key is set). Default: none. " +
+                          "OTLP/HTTP (POST /v1/traces) is always served on --urls",
+        };
+        var command = new Command("serve", "Serve the HTTP API (POST /api/v1/points, POST /v1/traces (OTLP), GET /api/v1/traces…, /health) and the trace pages")
+        {
+            urls, maxBody, ingestKey, hmacKeys, ttl, pruneInterval, otlpGrpcUrls,
         };
         command.SetAction((result, ct) => CliErrors.Run(async () =>
         {
@@ -53,6 +59,7 @@ internal static class ServeCommand
                 ConnectionString = result.GetValue(common.ConnectionString) ?? CliContext.DefaultConnectionString(),
                 PluginFolders = common.PluginFolders(result),
                 Urls = result.GetValue(urls)!,
+                OtlpGrpcUrls = result.GetValue(otlpGrpcUrls),
                 MaxBodyBytes = max,
                 IngestKey = result.GetValue(ingestKey),
                 Ttl = result.GetValue(ttl) is { } t ? Profiler.Domain.RetentionPeriod.Parse("--ttl", t) : null,
@@ -79,6 +86,8 @@ internal static class ServeCommand
                 CliLog.Serving(logger, Profiler.Domain.ConnectionString.Redact(options.ConnectionString), string.Join(", ", app.ListeningUrls()));
                 if (!WebShell.IsLoopbackOnly(options.Urls) && string.IsNullOrEmpty(options.IngestKey))
                     CliLog.OpenIngest(logger, options.Urls);
+                if (options.OtlpGrpcUrls is { Length: > 0 } grpc && !WebShell.IsLoopbackOnly(grpc) && string.IsNullOrEmpty(options.IngestKey))
+                    CliLog.OpenIngest(logger, grpc);
                 await app.WaitForShutdownAsync(ct);
             }
             return ExitCodes.Ok;

@@ -13,7 +13,7 @@ internal static class TraceImportCommand
 
     public static Command Create(CommonOptions common)
     {
-        var file = new Argument<string>("points") { Description = "A JSON Lines file, one trace point (COMPAT §1) a line; - for standard input" };
+        var file = new Argument<string>("points") { Description = "A JSON Lines file, one trace point (COMPAT §1) or one OTLP/JSON TracesData a line (told apart line by line); - for standard input" };
         var command = new Command("import", "Store trace points from a JSON Lines file. Every line is checked first: a file with a bad line stores nothing")
         {
             file,
@@ -63,6 +63,11 @@ internal static class TraceImportCommand
             if (line is null) break;
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
+            if (IsOtlp(line))
+            {
+                ReadOtlp(line, $"{path}:{number}", points, problems);
+                continue;
+            }
             TracePoint point;
             try
             {
@@ -78,6 +83,46 @@ internal static class TraceImportCommand
             points.Add(point);
         }
         return (points, problems);
+    }
+
+    /// <summary>Whether a line is an OTLP/JSON <c>TracesData</c>: an object with <c>resourceSpans</c> (or <c>resource_spans</c>).</summary>
+    private static bool IsOtlp(string line)
+    {
+        if (!line.Contains("resourceSpans", StringComparison.Ordinal) && !line.Contains("resource_spans", StringComparison.Ordinal)) return false;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                   && (doc.RootElement.TryGetProperty("resourceSpans", out _) || doc.RootElement.TryGetProperty("resource_spans", out _));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>One OTLP/JSON line's spans as points (docs/otlp.md); a malformed line or a span that cannot be stored is a problem.</summary>
+    private static void ReadOtlp(string line, string where, List<TracePoint> points, List<string> problems)
+    {
+        try
+        {
+            var data = Profiler.Otlp.OtlpJson.ParseTracesData(line);
+            var mapped = Profiler.Otlp.OtlpMapping.ToPoints(data.ResourceSpans, FirstProblem);
+            foreach (var r in mapped.Rejected) problems.Add($"{where}: span {r.Index} '{TracePointRules.Show(r.Name)}' ({r.SpanId}): {r.Message}");
+            points.AddRange(mapped.Points);
+        }
+        catch (FormatException e)
+        {
+            problems.Add($"{where}: {e.Message}");
+        }
+    }
+
+    private static string? FirstProblem(TracePoint point)
+    {
+        if (TracePointRules.IsValid(point)) return null;
+        string? first = null;
+        TracePointRules.Check(point, (_, message) => first ??= message);
+        return first;
     }
 
     private static FileStream OpenFile(string path)

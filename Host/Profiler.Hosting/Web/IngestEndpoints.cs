@@ -60,9 +60,9 @@ internal static class IngestEndpoints
     }
 
     /// <summary>How far past the limit a body is still read (and dropped) so that its sender gets the 413: the limit, from 1 to 16 MiB.</summary>
-    private static long DrainLimit(WebShellOptions options) => Math.Clamp(options.MaxBodyBytes, 1024 * 1024, 16 * 1024 * 1024);
+    internal static long DrainLimit(WebShellOptions options) => Math.Clamp(options.MaxBodyBytes, 1024 * 1024, 16 * 1024 * 1024);
 
-    private static IResult TooLarge(HttpContext context, WebShellOptions options)
+    internal static IResult TooLarge(HttpContext context, WebShellOptions options)
     {
         // Whatever of the body is left unread is not worth reading: end the connection after this answer.
         context.Response.Headers.Connection = "close";
@@ -150,7 +150,7 @@ internal static class IngestEndpoints
     /// The body, or null when it is over <paramref name="limit"/> bytes; then the rest of it, up to
     /// <see cref="DrainLimit"/> more bytes, is read and dropped.
     /// </summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, long limit, WebShellOptions options)
+    internal static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, long limit, WebShellOptions options)
     {
         var drain = DrainLimit(options);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)

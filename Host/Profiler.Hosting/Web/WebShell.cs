@@ -32,6 +32,7 @@ public static class WebShell
             // The ingest endpoint enforces MaxBodyBytes itself; nothing else reads a body.
             k.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes, 1);
         });
+        OtlpEndpoints.AddOtlpGrpc(builder, options);
         configure?.Invoke(builder);
 
         var fromConfig = builder.Configuration.GetSection("Profiler");
@@ -80,6 +81,7 @@ public static class WebShell
         app.MapProfilerApi();
         app.MapProfilerPages();
         app.MapComparePage();
+        OtlpEndpoints.MapOtlpGrpc(app, options);
         return app;
     }
 
@@ -106,6 +108,7 @@ public static class WebShell
     public static IEndpointRouteBuilder MapProfilerApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapIngestApi();
+        endpoints.MapOtlpApi();
         endpoints.MapTraceApi();
         endpoints.MapAnalysisApi();
         endpoints.MapLifecycleApi();

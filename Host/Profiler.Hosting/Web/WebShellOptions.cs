@@ -27,6 +27,13 @@ public sealed class WebShellOptions
     /// </summary>
     public string Urls { get; init; } = DefaultUrls;
 
+    /// <summary>
+    /// Addresses of the OTLP/gRPC receiver (<c>TraceService/Export</c>), separated by <c>;</c>, e.g.
+    /// <c>http://127.0.0.1:4317</c>: cleartext HTTP/2 only, apart from <see cref="Urls"/>. Same ingest key and size limit
+    /// as the HTTP API. Default null: no gRPC listener.
+    /// </summary>
+    public string? OtlpGrpcUrls { get; init; }
+
     /// <summary>Largest request body <c>POST /api/v1/points</c> accepts, in bytes; larger is 413. Default 10 MiB.</summary>
     public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
 

@@ -14,8 +14,8 @@ internal static class BenchCommand
     public static Command Create(CommonOptions common)
     {
         var options = new BenchOptions();
-        IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench()];
-        var command = new Command("bench", "Measure a store: ingest rate, listing and report latency, trace scope overhead; and the start-up of short commands");
+        IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench(), new OtlpBench()];
+        var command = new Command("bench", "Measure a store: ingest rate (OSProfiler points and OTLP), listing and report latency, trace scope overhead; and the start-up of short commands");
         foreach (var bench in benches) command.Subcommands.Add(Sub(common, options, bench));
         command.Subcommands.Add(StartupBench.Create(common));
         return command;

@@ -1,0 +1,140 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Trace.V1;
+
+namespace Profiler.Otlp;
+
+/// <summary>
+/// OTLP/JSON (the OTLP specification's JSON encoding, also the OpenTelemetry Collector file exporter's format): the
+/// protobuf JSON mapping with lowerCamelCase names, enums as integers, 64-bit integers as decimal strings, and — unlike
+/// protobuf's own mapping — trace and span ids as hexadecimal text instead of base64.
+/// </summary>
+public static class OtlpJson
+{
+    /// <summary>Deepest nesting accepted in a body: 256 levels (attribute values themselves stop at <see cref="OtlpValues.MaxDepth"/>).</summary>
+    public const int MaxDepth = 256;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true).WithRecursionLimit(MaxDepth));
+    private static readonly JsonFormatter Formatter = new(new JsonFormatter.Settings(formatDefaultValues: false).WithFormatEnumsAsIntegers(true));
+
+    /// <summary>
+    /// Reads a <c>TracesData</c> (one line of an OTLP/JSON file). Accepts the original snake_case names too, and ignores
+    /// unknown fields, as the specification asks of receivers. Throws <see cref="FormatException"/> saying what is
+    /// wrong (not JSON, not an object, an id that is not hexadecimal, a field of the wrong type).
+    /// </summary>
+    public static TracesData ParseTracesData(ReadOnlySpan<byte> utf8) => Parse<TracesData>(utf8);
+
+    /// <summary>Reads a <c>TracesData</c> from text; see <see cref="ParseTracesData(ReadOnlySpan{byte})"/>.</summary>
+    public static TracesData ParseTracesData(string json) => Parse<TracesData>(Encoding.UTF8.GetBytes(json));
+
+    /// <summary>Reads an <c>ExportTraceServiceRequest</c> (an OTLP/HTTP JSON body); see <see cref="ParseTracesData(ReadOnlySpan{byte})"/>.</summary>
+    public static ExportTraceServiceRequest ParseExportRequest(ReadOnlySpan<byte> utf8) => Parse<ExportTraceServiceRequest>(utf8);
+
+    private static T Parse<T>(ReadOnlySpan<byte> utf8) where T : IMessage, new()
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8)) throw new FormatException("the body is not valid UTF-8 text");
+        if (utf8.StartsWith(Encoding.UTF8.Preamble)) utf8 = utf8[Encoding.UTF8.Preamble.Length..];
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(utf8, documentOptions: DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"not valid JSON: {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd('.', ' ')}", e);
+        }
+        if (root is not JsonObject obj)
+            throw new FormatException($"OTLP/JSON must be an object with resourceSpans, got {(root is null ? "null" : root.GetValueKind().ToString().ToLowerInvariant())}");
+        try
+        {
+            foreach (var rs in Items(obj, "resourceSpans", "resource_spans"))
+            foreach (var ss in Items(rs, "scopeSpans", "scope_spans"))
+            foreach (var span in Items(ss, "spans", "spans"))
+            {
+                HexToBase64(span, "traceId", "trace_id");
+                HexToBase64(span, "spanId", "span_id");
+                HexToBase64(span, "parentSpanId", "parent_span_id");
+                foreach (var link in Items(span, "links", "links"))
+                {
+                    HexToBase64(link, "traceId", "trace_id");
+                    HexToBase64(link, "spanId", "span_id");
+                }
+            }
+            return Parser.Parse<T>(obj.ToJsonString());
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new FormatException($"not OTLP/JSON: {e.Message.TrimEnd('.')}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new FormatException($"not OTLP/JSON: {e.Message.TrimEnd('.')}", e);
+        }
+        catch (IOException e)
+        {
+            // Google.Protobuf's InvalidJsonException.
+            throw new FormatException($"not OTLP/JSON: {e.Message.TrimEnd('.')}", e);
+        }
+    }
+
+    private static IEnumerable<JsonObject> Items(JsonNode? parent, string name, string snake)
+    {
+        if (parent is not JsonObject obj) yield break;
+        var value = obj[name] ?? obj[snake];
+        if (value is not JsonArray array) yield break;
+        foreach (var item in array)
+            if (item is JsonObject child) yield return child;
+    }
+
+    private static void HexToBase64(JsonObject obj, string name, string snake)
+    {
+        var key = obj.ContainsKey(name) ? name : obj.ContainsKey(snake) ? snake : null;
+        if (key is null || obj[key] is not JsonValue value || value.GetValueKind() != JsonValueKind.String) return;
+        var hex = value.GetValue<string>();
+        if (hex.Length % 2 != 0 || !IsHex(hex))
+            throw new FormatException($"{name} '{Shorten(hex)}' is not hexadecimal text (OTLP/JSON writes ids as hex, e.g. 32 digits for a trace id)");
+        obj[key] = Convert.ToBase64String(Convert.FromHexString(hex));
+    }
+
+    private static bool IsHex(string text)
+    {
+        foreach (var c in text)
+            if (!char.IsAsciiHexDigit(c)) return false;
+        return true;
+    }
+
+    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "…" : text;
+
+    /// <summary>
+    /// Writes a message (<c>TracesData</c>, an export request or response) as OTLP/JSON on one line: ids as lower-case
+    /// hex, enums as integers, fields at their default value left out.
+    /// </summary>
+    public static string Format(IMessage message)
+    {
+        var root = JsonNode.Parse(Formatter.Format(message))!.AsObject();
+        foreach (var rs in Items(root, "resourceSpans", "resource_spans"))
+        foreach (var ss in Items(rs, "scopeSpans", "scope_spans"))
+        foreach (var span in Items(ss, "spans", "spans"))
+        {
+            Base64ToHex(span, "traceId");
+            Base64ToHex(span, "spanId");
+            Base64ToHex(span, "parentSpanId");
+            foreach (var link in Items(span, "links", "links"))
+            {
+                Base64ToHex(link, "traceId");
+                Base64ToHex(link, "spanId");
+            }
+        }
+        return root.ToJsonString();
+    }
+
+    private static void Base64ToHex(JsonObject obj, string name)
+    {
+        if (obj[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+            obj[name] = Convert.ToHexStringLower(Convert.FromBase64String(value.GetValue<string>()));
+    }
+}
