@@ -245,7 +245,7 @@ internal sealed class RedisConnection : IAsyncDisposable
                 " Check the password (redis://:password@host:port) and, for Redis 6 ACLs, the user name.",
             RedisServerException { Kind: RedisErrorKind.NoPermission } =>
                 " The server's ACL does not let this user run what the driver needs (LPUSH, SET, LRANGE, LLEN, LINDEX, " +
-                "GET, MGET, SCAN, DEL, MULTI/EXEC; EVAL is optional).",
+                "GET, MGET, SCAN, DEL, MULTI/EXEC, EVAL, EVALSHA and SCRIPT LOAD).",
             RedisServerException { Kind: RedisErrorKind.ReadOnly } => ReplicaHint,
             // StackExchange.Redis knows the server for a replica and does not send it a write at all.
             RedisConnectionException when !_options.Sentinel && OnlyReplicas(multiplexer) => ReplicaHint,

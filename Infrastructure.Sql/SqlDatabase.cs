@@ -85,6 +85,7 @@ internal sealed class SqlDatabase : IDisposable
             SqlOperation.Delete => "delete traces from",
             SqlOperation.CreatePinTable => "create table profiler_pins in",
             SqlOperation.Pin => "pin traces in",
+            SqlOperation.CreateBatchTable => "create table profiler_batches in",
             _ => "read traces from",
         };
         var reason = ConnectionString.ScrubPassword(Dialect.Explain(e, ConnectionString, operation) ?? e.Message);
