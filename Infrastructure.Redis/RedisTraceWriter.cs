@@ -117,6 +117,16 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         {
             return false;
         }
+        catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown or RedisErrorKind.OutOfMemory
+                                                         or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
+                                             && Array.Exists(pending.AsSpan(0, scripts.Length).ToArray(), p => p.IsFaulted))
+        {
+            // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
+            var failure = connection.Failure("write trace points to", e);
+            throw new TraceStoreException(
+                failure.Message + " Scripts/WriteTrace.lua runs SET and LPUSH: check that the server's ACL lets this user run " +
+                "them, EVALSHA and SCRIPT LOAD, and that each osprofiler_opt: key is a list.", failure.InnerException);
+        }
     }
 
     /// <summary>Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch.</summary>
