@@ -21,6 +21,13 @@ internal static class IngestEndpoints
     /// <summary>Header holding the ingest key (<c>Authorization: Bearer &lt;key&gt;</c> works too).</summary>
     public const string IngestKeyHeader = "X-Profiler-Ingest-Key";
 
+    /// <summary>
+    /// Optional header naming the request's batch (a GUID): a client that retries a request whose answer it lost sends
+    /// the same id again, and the points are stored once (<see cref="ITraceStore.WriteAsync(IReadOnlyList{TracePoint}, Guid, CancellationToken)"/>).
+    /// Without it every request is a new batch.
+    /// </summary>
+    public const string BatchIdHeader = "X-Profiler-Batch-Id";
+
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = TracePointJson.MaxDepth + 1 };
 
     public static void MapIngestApi(this IEndpointRouteBuilder endpoints) =>
@@ -36,6 +43,15 @@ internal static class IngestEndpoints
         }
         if (!IsJson(context.Request.ContentType, out var why))
             return Problems.Of(415, "Unsupported media type", why);
+        Guid? batchId = null;
+        if (context.Request.Headers.TryGetValue(BatchIdHeader, out var batchHeader))
+        {
+            if (batchHeader.Count != 1 || !Guid.TryParse(batchHeader[0], out var parsed))
+                return Problems.BadRequest(
+                    $"header {BatchIdHeader} '{TracePointRules.Show(batchHeader.ToString())}' is not a GUID: send one GUID per batch " +
+                    "(e.g. 3f2504e0-4f89-11d3-9a0c-0305e82c3301), the same on every retry of that batch, or leave the header out");
+            batchId = parsed;
+        }
         if (context.Request.ContentLength > options.MaxBodyBytes)
         {
             // Read (and drop) a moderately oversize body before answering, so that the client, still sending, reads the
@@ -51,12 +67,24 @@ internal static class IngestEndpoints
         if (problems.Count > 0) return Problems.RejectedPoints(problems, count);
 
         // Every point passed; now store in chunks the use case accepts.
+        // With a batch id, each chunk's id is derived from it and the chunk's index: a retried request stores nothing twice.
         var stored = 0;
+        var index = 0;
         foreach (var chunk in points.Chunk(RecordTracePointsCommand.MaxBatchSize))
-            stored += await mediator.Send(new RecordTracePointsCommand(chunk), context.RequestAborted);
+            stored += await mediator.Send(new RecordTracePointsCommand(chunk, batchId is { } id ? ChunkId(id, index++) : null), context.RequestAborted);
         var traces = points.Select(p => p.BaseId).Distinct(StringComparer.Ordinal).ToList();
         return Results.Json(new Dictionary<string, object?> { ["stored"] = stored, ["traces"] = traces },
             statusCode: StatusCodes.Status200OK);
+    }
+
+    /// <summary>The batch id of chunk <paramref name="index"/> of a request with batch id <paramref name="batchId"/>: itself for the first.</summary>
+    internal static Guid ChunkId(Guid batchId, int index)
+    {
+        if (index == 0) return batchId;
+        Span<byte> input = stackalloc byte[20];
+        batchId.TryWriteBytes(input);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(input[16..], index);
+        return new Guid(SHA256.HashData(input)[..16]);
     }
 
     /// <summary>How far past the limit a body is still read (and dropped) so that its sender gets the 413: the limit, from 1 to 16 MiB.</summary>
