@@ -79,11 +79,11 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             args[4] = BatchKeySeconds;
             for (var i = 0; i < lists[t].Length; i++) args[5 + i] = lists[t][i];
         }
-        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken).ConfigureAwait(false);
+        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         if (!stored)
         {
             await connection.RunAsync("load the write script into", db => db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace), cancellationToken).ConfigureAwait(false);
-            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken).ConfigureAwait(false))
+            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken, retryTimeout: false).ConfigureAwait(false))
                 throw new TraceStoreException($"Could not write trace points to {options.Describe()}: the server answered NOSCRIPT right after SCRIPT LOAD.");
         }
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads

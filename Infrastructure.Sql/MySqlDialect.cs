@@ -235,14 +235,14 @@ internal sealed partial class MySqlDialect : SqlDialect
     {
         SqlOperation.CreateTable or SqlOperation.CreatePinTable or SqlOperation.CreateBatchTable => "CREATE",
         SqlOperation.Pin => "INSERT",
-        SqlOperation.Write => "INSERT",
+        SqlOperation.Write or SqlOperation.ClaimBatch => "INSERT",
         SqlOperation.Delete => "DELETE",
         _ => "SELECT",
     };
 
     private static string Table(SqlOperation operation) =>
         operation is SqlOperation.CreatePinTable or SqlOperation.Pin ? TraceLifecycle.PinTable
-        : operation is SqlOperation.CreateBatchTable ? SqlBatchLog.Table : "data";
+        : operation is SqlOperation.CreateBatchTable or SqlOperation.ClaimBatch ? SqlBatchLog.Table : "data";
 
     [GeneratedRegex(@"^(\w+) command denied", RegexOptions.IgnoreCase)]
     private static partial Regex DeniedPattern();

@@ -9,7 +9,7 @@ namespace Profiler.Infrastructure.Sql;
 /// <summary>
 /// MySQL/MariaDB's write path: multi-row INSERTs of up to <see cref="RowsPerInsert"/> rows and about
 /// <see cref="MaxInsertBytes"/> bytes of values, named parameters (MySqlConnector interpolates them client-side); a
-/// batch runs its INSERTs in one transaction that begins with the batch id (<see cref="SqlBatchLog"/>: exactly once).
+/// batch runs its INSERTs in one transaction that ends by recording the batch id (<see cref="SqlBatchLog"/>: exactly once).
 /// </summary>
 internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
 {
@@ -32,8 +32,6 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
         try
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            // Exactly once: the batch id first; already there means already stored (the rollback is the dispose).
-            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
             foreach (var (offset, count) in statements)
             {
                 await using var command = connection.CreateCommand();
@@ -53,6 +51,8 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
                 command.CommandText = sql.ToString();
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+            // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
+            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)

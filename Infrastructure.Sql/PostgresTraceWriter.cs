@@ -10,7 +10,7 @@ namespace Profiler.Infrastructure.Sql;
 /// PostgreSQL's write path: binary <c>COPY data (…) FROM STDIN</c>, one statement a batch (stored whole or not at
 /// all), no parameter objects, no SQL text per row, and the server skips parsing and planning. Needs only INSERT on
 /// <c>data</c> (and USAGE on its id sequence), and on <c>profiler_batches</c>: the COPY runs in a transaction that
-/// begins with the batch id (<see cref="SqlBatchLog"/>: exactly once).
+/// ends by recording the batch id (<see cref="SqlBatchLog"/>: exactly once).
 /// </summary>
 internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
 {
@@ -28,8 +28,6 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
         try
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            // Exactly once: the batch id first; already there means already stored (the rollback is the dispose).
-            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
             await using (var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false))
             {
                 for (var i = 0; i < points.Count; i++)
@@ -46,6 +44,8 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
                 }
                 await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
+            // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
+            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)

@@ -8,8 +8,9 @@ namespace Profiler.Infrastructure.Sql;
 /// Exactly-once writes (<see cref="Profiler.Storage.ITraceStore.WriteAsync"/>): the side table
 /// <c>profiler_batches (batch_id, stored_at)</c>, beside <c>data</c> (OSProfiler never reads it), holds the id of every
 /// batch stored in the last <see cref="KeepFor"/>. Each writer inserts its batch's id first, in the same transaction
-/// as the batch's rows (<see cref="ClaimAsync"/>, <see cref="ClaimSqlite"/>); an id already there means the batch was
-/// stored before, and the writer rolls back and returns. Two writers of one id at once serialise on the primary key:
+/// as the batch's rows (<see cref="ClaimAsync"/>, <see cref="ClaimSqlite"/>; SQLite first, MySQL and PostgreSQL right
+/// after the rows, before the commit, so that a missing INSERT privilege on <c>data</c> is reported as such); an id
+/// already there means the batch was stored before, and the writer rolls back and returns. Two writers of one id at once serialise on the primary key:
 /// the second waits for the first's commit and then finds the id.
 /// </summary>
 /// <remarks>
@@ -50,23 +51,25 @@ internal sealed class SqlBatchLog(SqlDatabase database)
     public async Task EnsureTableAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         if (_exists) return;
-        foreach (var sql in new[] { CreateSql, IndexSql })
+        try
         {
-            if (sql is null) continue;
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            try
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (DbException e) when (database.Dialect.IsAlreadyExists(e))
-            {
-                // Another writer created it at the same moment.
-            }
-            catch (DbException e)
-            {
-                throw database.Failure(SqlOperation.CreateBatchTable, e);
-            }
+            // Only a missing table needs CREATE: a user with INSERT alone writes once the table is there.
+            if (!await database.Dialect.HasTableAsync(connection, null, Table, cancellationToken).ConfigureAwait(false))
+                foreach (var sql in new[] { CreateSql, IndexSql })
+                {
+                    if (sql is null) continue;
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = sql;
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+        }
+        catch (DbException e)
+        {
+            // Another writer (this process or another) may have created it at the same moment: then all is well.
+            bool exists;
+            try { exists = await database.Dialect.HasTableAsync(connection, null, Table, cancellationToken).ConfigureAwait(false); }
+            catch (DbException) { exists = false; }
+            if (!exists) throw database.Failure(SqlOperation.CreateBatchTable, e);
         }
         _exists = true;
     }
@@ -76,6 +79,18 @@ internal sealed class SqlBatchLog(SqlDatabase database)
     /// batch was stored: roll back and return).
     /// </summary>
     public async Task<bool> ClaimAsync(DbConnection connection, DbTransaction transaction, Guid batchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await TryClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw database.Failure(SqlOperation.ClaimBatch, e);
+        }
+    }
+
+    private async Task<bool> TryClaimAsync(DbConnection connection, DbTransaction transaction, Guid batchId, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -24,6 +24,8 @@ internal enum SqlOperation
     Pin,
     /// <summary>Creating the missing side table <c>profiler_batches</c> on the first write (needs CREATE; <see cref="SqlBatchLog"/>).</summary>
     CreateBatchTable,
+    /// <summary>Recording a batch id in <c>profiler_batches</c> (needs INSERT on it; <see cref="SqlBatchLog"/>).</summary>
+    ClaimBatch,
 }
 
 /// <summary>
