@@ -18,7 +18,8 @@ internal sealed class CliContext : IAsyncDisposable
     /// <param name="connectionString">The store; null: <see cref="DefaultConnectionString"/>.</param>
     /// <param name="pluginFolders">Plugin folders in search order (<see cref="PluginCatalog.DefaultFolders"/>).</param>
     /// <param name="logLevel">Least level logged to stderr, the drivers' logs included (<c>--verbosity</c>).</param>
-    /// <param name="settings">Driver settings; null: the drivers' defaults.</param>
+    /// <param name="settings">Driver settings; null: the drivers' defaults. Either way with the interactive read
+    /// timeout (<see cref="InteractiveReads"/>, at least 10 s) unless the connection string sets its own.</param>
     public CliContext(string? connectionString, IReadOnlyList<string> pluginFolders, LogLevel logLevel = LogLevel.Warning,
         DriverSettings? settings = null)
     {
@@ -28,7 +29,8 @@ internal sealed class CliContext : IAsyncDisposable
             .AddFilter("Microsoft", CliVerbosity.FrameworkLevel(logLevel)));
         // Console logging goes to stdout by default; keep stdout for results.
         services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        services.AddTraceStore(ConnectionString, settings, pluginFolders);
+        // A person waits on every command: an interactive read timeout (InteractiveReads), not OSProfiler's 0.1 s.
+        services.AddTraceStore(ConnectionString, InteractiveReads.Apply(settings), pluginFolders);
         _services = services.BuildServiceProvider();
     }
 
