@@ -1,10 +1,10 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using MediatR;
-using Polly;
-using Polly.Retry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
 using Profiler.Application.Common;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
