@@ -12,6 +12,8 @@ namespace Profiler.Testing;
 /// <c>COMMIT</c>), the server's reply to it is dropped, after the server has applied the request, and the connection
 /// is cut both ways: the client saw its write fail although it was stored.</item>
 /// <item><see cref="ReplyDelay"/>: every reply from the server is held back this long before the client gets it.</item>
+/// <item><see cref="DelayRepliesTo"/>: the reply to every request holding a marker (e.g. <c>LRANGE</c>) is held back,
+/// other replies (a handshake, say) pass at once.</item>
 /// </list>
 /// Plain TCP only: a client must not negotiate TLS through it (the markers would be encrypted).
 /// </summary>
@@ -26,6 +28,8 @@ public sealed class FaultProxy : IAsyncDisposable
     private byte[]? _marker;
     private TaskCompletionSource<int>? _cut;
     private long _replyDelayTicks;
+    private byte[]? _delayMarker;
+    private TimeSpan _markedDelay;
     private int _cuts;
 
     /// <param name="upstreamPort">The real server's port on 127.0.0.1.</param>
@@ -68,6 +72,16 @@ public sealed class FaultProxy : IAsyncDisposable
             _cut = cut;
         }
         return cut.Task;
+    }
+
+    /// <summary>From now on, holds back the reply to every request holding <paramref name="marker"/> (ASCII, without case) by <paramref name="delay"/>.</summary>
+    public void DelayRepliesTo(string marker, TimeSpan delay)
+    {
+        lock (_gate)
+        {
+            _delayMarker = Encoding.ASCII.GetBytes(marker.ToUpperInvariant());
+            _markedDelay = delay;
+        }
     }
 
     private async Task AcceptAsync()
@@ -116,6 +130,8 @@ public sealed class FaultProxy : IAsyncDisposable
     private sealed class Connection
     {
         public volatile TaskCompletionSource<int>? Cut;
+        /// <summary>Ticks to hold back the next reply (a request holding the delay marker was forwarded).</summary>
+        public long DelayNextTicks;
     }
 
     private async Task PumpUpAsync(NetworkStream from, NetworkStream to, Connection connection)
@@ -135,6 +151,8 @@ public sealed class FaultProxy : IAsyncDisposable
                         _marker = null;
                         _cut = null;
                     }
+                    if (_delayMarker is { } delayed && Contains(buffer.AsSpan(0, read), delayed))
+                        Interlocked.Exchange(ref connection.DelayNextTicks, _markedDelay.Ticks);
                 }
                 await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             }
@@ -164,6 +182,8 @@ public sealed class FaultProxy : IAsyncDisposable
                     return;
                 }
                 if (ReplyDelay is { Ticks: > 0 } delay) await Task.Delay(delay, _stop.Token);
+                if (Interlocked.Exchange(ref connection.DelayNextTicks, 0) is > 0 and var ticks)
+                    await Task.Delay(TimeSpan.FromTicks(ticks), _stop.Token);
                 await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
