@@ -119,7 +119,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         }
         catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown or RedisErrorKind.OutOfMemory
                                                          or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
-                                             && Array.Exists(pending.AsSpan(0, scripts.Length).ToArray(), p => p.IsFaulted))
+                                             && pending.Take(scripts.Length).Any(p => p.IsFaulted))
         {
             // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
             var failure = connection.Failure("write trace points to", e);
