@@ -17,6 +17,9 @@ namespace Profiler.Infrastructure.Otlp;
 /// </summary>
 internal sealed class OtlpTraceStore : ITraceStore
 {
+    /// <summary>The header Profiler's receiver reads a batch id from (as <c>/api/v1/points</c> does).</summary>
+    internal const string BatchIdHeader = "X-Profiler-Batch-Id";
+
     /// <summary>Most operations whose start waits for its stop; the oldest beyond it are sent as they are.</summary>
     public const int MaxOpen = 100_000;
 
@@ -37,7 +40,7 @@ internal sealed class OtlpTraceStore : ITraceStore
         _logger = settings.LoggerFactory.CreateLogger("Profiler.Infrastructure.Otlp");
     }
 
-    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -72,7 +75,7 @@ internal sealed class OtlpTraceStore : ITraceStore
                 evicted.Add(node.Value);
                 overflow--;
             }
-            if (send.Count > 0) await PostAsync(send, cancellationToken);
+            if (send.Count > 0) await PostAsync(send, batchId, cancellationToken);
             foreach (var key in closed.Concat(evicted))
             {
                 _open.Remove(key);
@@ -105,16 +108,21 @@ internal sealed class OtlpTraceStore : ITraceStore
         };
     }
 
-    private async Task PostAsync(List<TracePoint> points, CancellationToken ct)
+    private async Task PostAsync(List<TracePoint> points, Guid batchId, CancellationToken ct)
     {
         var request = new ExportTraceServiceRequest();
         request.ResourceSpans.AddRange(OtlpMapping.ToResourceSpans(points));
         using var content = new ByteArrayContent(request.ToByteArray());
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+        // Profiler's own receiver stores a batch once under this id, so a retry after a lost reply is not stored twice;
+        // other OTLP receivers ignore the header (at least once).
+
         HttpResponseMessage response;
         try
         {
-            response = await _http.PostAsync(_endpoint.Uri, content, ct);
+            using var message = new HttpRequestMessage(HttpMethod.Post, _endpoint.Uri) { Content = content };
+            message.Headers.Add(BatchIdHeader, batchId.ToString());
+            response = await _http.SendAsync(message, ct);
         }
         catch (HttpRequestException e)
         {
@@ -195,7 +203,7 @@ internal sealed class OtlpTraceStore : ITraceStore
                 try
                 {
                     using var cts = new CancellationTokenSource(_endpoint.Timeout);
-                    await PostAsync(pending, cts.Token);
+                    await PostAsync(pending, Guid.NewGuid(), cts.Token);
                 }
                 catch (Exception e) when (e is TraceStoreException or OperationCanceledException)
                 {

@@ -25,4 +25,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug,
         Message = "{Store} refused the listing script ({Kind}): reading the earliest points instead")]
     public static partial void ScriptRefused(ILogger logger, string store, RedisErrorKind kind);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information,
+        Message = "Could not {Action} {Store} within {Seconds} s (socket_timeout): trying once more")]
+    public static partial void RetryingTimedOut(ILogger logger, string action, string store, double seconds);
 }

@@ -61,11 +61,15 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="operation"/> against the database. With Sentinel, an operation that failed because the
-    /// master went away or turned replica is retried while the multiplexer follows the failover.
+    /// master went away or turned replica is retried while the multiplexer follows the failover. An operation that
+    /// timed out is sent once more (a busy machine or server), unless <paramref name="retryTimeout"/> is false (writes:
+    /// their caller retries, with backoff); a second timeout fails saying which timeout to raise.
     /// </summary>
-    public async Task<T> RunAsync<T>(string action, Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken)
+    public async Task<T> RunAsync<T>(string action, Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken,
+        bool retryTimeout = true)
     {
         var deadline = DateTime.UtcNow + Max(MinFailoverRetry, _options.SocketTimeout * 20);
+        var timeouts = 0;
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -83,6 +87,10 @@ internal sealed class RedisConnection : IAsyncDisposable
             {
                 return await operation(multiplexer.GetDatabase(_options.Database)).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception e) when (retryTimeout && timeouts++ == 0 && e is RedisTimeoutException or TimeoutException && !IsFailover(e))
+            {
+                Log.RetryingTimedOut(_logger, action, _options.Describe(), OperationTimeout.TotalSeconds);
+            }
             catch (Exception e) when (_options.Sentinel && IsFailover(e) && DateTime.UtcNow < deadline)
             {
                 Log.RetryingDuringFailover(_logger, action, _options.Describe(), attempt, Scrub(e.Message));
@@ -96,12 +104,12 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>Runs an operation with no result; see <see cref="RunAsync{T}"/>.</summary>
-    public Task RunAsync(string action, Func<IDatabase, Task> operation, CancellationToken cancellationToken) =>
+    public Task RunAsync(string action, Func<IDatabase, Task> operation, CancellationToken cancellationToken, bool retryTimeout = true) =>
         RunAsync(action, async db =>
         {
             await operation(db).ConfigureAwait(false);
             return true;
-        }, cancellationToken);
+        }, cancellationToken, retryTimeout);
 
     /// <summary>
     /// Starts connecting now, without waiting: the first operation then finds the connection made or in progress (a
@@ -245,7 +253,7 @@ internal sealed class RedisConnection : IAsyncDisposable
                 " Check the password (redis://:password@host:port) and, for Redis 6 ACLs, the user name.",
             RedisServerException { Kind: RedisErrorKind.NoPermission } =>
                 " The server's ACL does not let this user run what the driver needs (LPUSH, SET, LRANGE, LLEN, LINDEX, " +
-                "GET, MGET, SCAN, DEL, MULTI/EXEC; EVAL is optional).",
+                "GET, MGET, SCAN, DEL, MULTI/EXEC, EVAL, EVALSHA and SCRIPT LOAD).",
             RedisServerException { Kind: RedisErrorKind.ReadOnly } => ReplicaHint,
             // StackExchange.Redis knows the server for a replica and does not send it a write at all.
             RedisConnectionException when !_options.Sentinel && OnlyReplicas(multiplexer) => ReplicaHint,
@@ -256,7 +264,9 @@ internal sealed class RedisConnection : IAsyncDisposable
                     ? $" Check that the sentinels at {string.Join(",", _options.Endpoints)} are running and monitor a master named '{_options.ServiceName}' (sentinel_service_name)."
                     : $" Check that a Redis server is running at {_options.Endpoints[0]} and reachable.",
             RedisTimeoutException or TimeoutException =>
-                $" The store did not answer within {OperationTimeout.TotalSeconds:0.###} s.",
+                $" The store did not answer within {OperationTimeout.TotalSeconds:0.###} s. If it is only slow (a busy machine or server), " +
+                $"raise socket_timeout (now {_options.SocketTimeout.TotalSeconds:0.###} s; operations wait at least " +
+                $"{MinOperationTimeout.TotalSeconds:0.###} s), e.g. ?socket_timeout=30 in the connection string.",
             _ => "",
         };
         // An inner exception whose text held the password would leak it; keep it only when it was clean.

@@ -24,6 +24,20 @@ internal static class RedisSchema
     /// </summary>
     public const string PinnedKey = "profiler_pinned";
 
+    /// <summary>
+    /// The key that records that batch <paramref name="batchId"/> stored its points of trace <paramref name="baseId"/>
+    /// (exactly-once writes, <c>Scripts/WriteTrace.lua</c>): <c>{osprofiler_opt:&lt;base_id&gt;}:batch:&lt;batch id&gt;</c>.
+    /// Its hash tag is the trace list's name, so it shares the list's Redis Cluster hash slot; it starts with <c>{</c>,
+    /// so no scan of <c>osprofiler*</c> (OSProfiler's or ours) sees it. Kept <see cref="BatchKeySeconds"/>.
+    /// </summary>
+    public static string BatchKey(string baseId, Guid batchId) => "{" + ListPrefix + baseId + "}:batch:" + batchId.ToString("N");
+
+    /// <summary>
+    /// How long a batch key is kept: 24 hours (about 100 bytes per trace a batch touched). A writer retries a batch
+    /// for far less; a copy of a batch retried after that would be stored again.
+    /// </summary>
+    public const long BatchKeySeconds = 24 * 60 * 60;
+
     /// <summary>One SCAN pattern for all three key families: <c>osprofiler:</c>, <c>osprofiler_opt:</c>, <c>osprofiler_error:</c>.</summary>
     public const string AllKeysPattern = "osprofiler[:_]*";
 

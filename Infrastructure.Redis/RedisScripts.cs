@@ -11,6 +11,17 @@ internal static class RedisScripts
     /// <summary>The expiry of the keys a write touched, skipping pinned traces (<see cref="RedisTraceWriter"/>, with ttl only).</summary>
     public static readonly string ExpireUnpinned = Load("ExpireUnpinned.lua");
 
+    /// <summary>One trace's share of a batch, stored unless its batch id was stored already (<see cref="RedisTraceWriter"/>).</summary>
+    public static readonly string WriteTrace = Load("WriteTrace.lua");
+
+    /// <summary>SHA-1 of <see cref="WriteTrace"/> in lower-case hex, as <c>EVALSHA</c> takes it.</summary>
+    public static readonly string WriteTraceSha = ScriptSha(WriteTrace);
+
+    /// <summary>Redis names a cached script by the SHA-1 of its text: an identifier the protocol fixes, not a security measure.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350", Justification = "Redis's script cache is keyed by SHA-1; nothing is protected by it.")]
+    private static string ScriptSha(string script) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(script)));
+
     /// <summary>One small batch of a prune's deletions (<see cref="RedisTraceLifecycle"/>).</summary>
     public static readonly string PruneTraces = Load("PruneTraces.lua");
 

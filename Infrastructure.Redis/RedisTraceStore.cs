@@ -33,8 +33,8 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceS
         _connection.ConnectInBackground();
     }
 
-    public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) =>
-        _writer.WriteAsync(points, cancellationToken);
+    public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(points, batchId, cancellationToken);
 
     public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) =>
         _reader.ReadTraceAsync(baseId, cancellationToken);

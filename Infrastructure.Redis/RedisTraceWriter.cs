@@ -7,14 +7,15 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Writes batches of points: one pipelined <c>LPUSH</c> per trace of the batch, and with <c>filter_error_trace</c> an
+/// Writes batches of points, exactly once: one pipelined <c>EVALSHA</c> of <c>Scripts/WriteTrace.lua</c> per trace of
+/// the batch (its batch key <c>SET NX</c> and, only when it was set, the <c>LPUSH</c>; <see cref="RedisSchema.BatchKey"/>), and with <c>filter_error_trace</c> an
 /// <c>osprofiler_error:</c> index record per failed point, all in one round trip. With <c>ttl</c> the same batch ends
 /// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned;
 /// without, nothing more is sent.
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
-    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         if (points.Count == 0) return;
         // One LPUSH per trace with its points in batch order: the list ends up as if each point were pushed in turn.
@@ -64,24 +65,68 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 (errors ??= []).Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
         }
 
-        await connection.RunAsync("write trace points to", db =>
+        // Exactly once: each trace's points go with the batch key to WriteTrace.lua. A server that lacks the script
+        // (restarted, SCRIPT FLUSH, a new master) answers NOSCRIPT: the script is loaded and the whole batch sent
+        // again, which the batch keys make safe (traces already stored push nothing).
+        var scripts = new object[lists.Length][];
+        for (var t = 0; t < lists.Length; t++)
         {
-            var batch = db.CreateBatch();
-            var pending = new Task[lists.Length + (errors?.Count ?? 0) + (options.TtlSeconds is null ? 0 : 1)];
-            for (var t = 0; t < lists.Length; t++)
-                pending[t] = batch.ListLeftPushAsync(ListPrefix + baseIds[t], lists[t]);
-            if (errors is not null)
-                for (var e = 0; e < errors.Count; e++)
-                    pending[lists.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
-            if (options.TtlSeconds is { } ttl)
-                pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
-            batch.Execute();
-            return Task.WhenAll(pending);
-        }, cancellationToken).ConfigureAwait(false);
+            var args = scripts[t] = new object[5 + lists[t].Length];
+            args[0] = RedisScripts.WriteTraceSha;
+            args[1] = 2;
+            args[2] = (RedisKey)(ListPrefix + baseIds[t]);
+            args[3] = (RedisKey)BatchKey(baseIds[t], batchId);
+            args[4] = BatchKeySeconds;
+            for (var i = 0; i < lists[t].Length; i++) args[5 + i] = lists[t][i];
+        }
+        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken, retryTimeout: false).ConfigureAwait(false);
+        if (!stored)
+        {
+            await connection.RunAsync("load the write script into", db => db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace), cancellationToken).ConfigureAwait(false);
+            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken, retryTimeout: false).ConfigureAwait(false))
+                throw new TraceStoreException($"Could not write trace points to {options.Describe()}: the server answered NOSCRIPT right after SCRIPT LOAD.");
+        }
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
         // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
         // the garbage collector then.
         buffer.Return();
+    }
+
+    /// <summary>
+    /// One round trip: an <c>EVALSHA</c> of <c>WriteTrace.lua</c> per trace, then the error records and the expiry.
+    /// False when the server lacked the script (<c>NOSCRIPT</c>).
+    /// </summary>
+    private async Task<bool> SendAsync(IDatabase db, List<string> baseIds, object[][] scripts, List<(string BaseId, string Record)>? errors)
+    {
+        var batch = db.CreateBatch();
+        var pending = new Task[scripts.Length + (errors?.Count ?? 0) + (options.TtlSeconds is null ? 0 : 1)];
+        for (var t = 0; t < scripts.Length; t++)
+            pending[t] = batch.ExecuteAsync("EVALSHA", scripts[t]);
+        if (errors is not null)
+            for (var e = 0; e < errors.Count; e++)
+                pending[scripts.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
+        if (options.TtlSeconds is { } ttl)
+            pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
+        batch.Execute();
+        try
+        {
+            await Task.WhenAll(pending).ConfigureAwait(false);
+            return true;
+        }
+        catch (RedisServerException) when (Array.Exists(pending, p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
+        {
+            return false;
+        }
+        catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown or RedisErrorKind.OutOfMemory
+                                                         or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
+                                             && pending.Take(scripts.Length).Any(p => p.IsFaulted))
+        {
+            // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
+            var failure = connection.Failure("write trace points to", e);
+            throw new TraceStoreException(
+                failure.Message + " Scripts/WriteTrace.lua runs SET and LPUSH: check that the server's ACL lets this user run " +
+                "them, EVALSHA and SCRIPT LOAD, and that each osprofiler_opt: key is a list.", failure.InnerException);
+        }
     }
 
     /// <summary>Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch.</summary>

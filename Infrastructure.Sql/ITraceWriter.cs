@@ -7,6 +7,9 @@ namespace Profiler.Infrastructure.Sql;
 /// </summary>
 internal interface ITraceWriter : IAsyncDisposable
 {
-    /// <summary>Stores <paramref name="points"/> (not empty) in one transaction.</summary>
-    Task WriteAsync(IReadOnlyList<Profiler.Domain.TracePoint> points, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores <paramref name="points"/> (not empty) in one transaction, exactly once: the transaction starts by
+    /// recording <paramref name="batchId"/> in <see cref="SqlBatchLog"/>, and stores nothing when it was there.
+    /// </summary>
+    Task WriteAsync(IReadOnlyList<Profiler.Domain.TracePoint> points, Guid batchId, CancellationToken cancellationToken);
 }

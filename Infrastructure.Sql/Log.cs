@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Pruned {Traces} traces ({Points} points) older than {Cutoff} from {Store}")]
     public static partial void Pruned(ILogger logger, string store, long traces, long points, string cutoff);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Deleting old batch ids from profiler_batches in {Store} failed; the next write past the hour tries again: {Reason}")]
+    public static partial void BatchPruneFailed(ILogger logger, string store, string reason);
 }

@@ -212,7 +212,7 @@ internal sealed partial class MySqlDialect : SqlDialect
             case 1049: // ER_BAD_DB_ERROR
                 return $"database '{db}' does not exist on {connectionString.Scheme} {Where(b)} " +
                        $"(create it: CREATE DATABASE `{db}` CHARACTER SET utf8mb4; GRANT SELECT, INSERT, CREATE, INDEX ON `{db}`.* TO {grantee})";
-            case 1044 when operation is SqlOperation.CreateTable or SqlOperation.CreatePinTable: // MariaDB refuses CREATE TABLE at the database level
+            case 1044 when operation is SqlOperation.CreateTable or SqlOperation.CreatePinTable or SqlOperation.CreateBatchTable: // MariaDB refuses CREATE TABLE at the database level
                 return $"user '{user}' lacks CREATE on {db}.{Table(operation)} " +
                        $"(grant it: GRANT CREATE, INDEX ON `{db}`.* TO {grantee} (needed only while table {Table(operation)} is missing), or create the table beforehand) [{e.Message}]";
             case 1044: // ER_DBACCESS_DENIED_ERROR: no privilege at all on the database, or it does not exist
@@ -239,15 +239,16 @@ internal sealed partial class MySqlDialect : SqlDialect
 
     private static string Privilege(SqlOperation operation) => operation switch
     {
-        SqlOperation.CreateTable or SqlOperation.CreatePinTable => "CREATE",
+        SqlOperation.CreateTable or SqlOperation.CreatePinTable or SqlOperation.CreateBatchTable => "CREATE",
         SqlOperation.Pin => "INSERT",
-        SqlOperation.Write => "INSERT",
+        SqlOperation.Write or SqlOperation.ClaimBatch => "INSERT",
         SqlOperation.Delete => "DELETE",
         _ => "SELECT",
     };
 
     private static string Table(SqlOperation operation) =>
-        operation is SqlOperation.CreatePinTable or SqlOperation.Pin ? TraceLifecycle.PinTable : "data";
+        operation is SqlOperation.CreatePinTable or SqlOperation.Pin ? TraceLifecycle.PinTable
+        : operation is SqlOperation.CreateBatchTable or SqlOperation.ClaimBatch ? SqlBatchLog.Table : "data";
 
     [GeneratedRegex(@"^(\w+) command denied", RegexOptions.IgnoreCase)]
     private static partial Regex DeniedPattern();

@@ -8,29 +8,29 @@ namespace Profiler.Infrastructure.Sql;
 /// <summary>
 /// MySQL/MariaDB's write path: multi-row INSERTs of up to <see cref="RowsPerInsert"/> rows and about
 /// <see cref="MaxInsertBytes"/> bytes of values, named parameters (MySqlConnector interpolates them client-side); a
-/// batch that fits one INSERT is one statement and one round trip, a larger one runs its INSERTs in one transaction.
+/// batch runs its INSERTs in one transaction that ends by recording the batch id (<see cref="SqlBatchLog"/>: exactly once).
 /// </summary>
 internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
 {
+    private readonly SqlBatchLog _batches = new(database);
+
     /// <summary>Every batch up to this many rows is one INSERT, one round trip.</summary>
     internal const int RowsPerInsert = 2000;
 
     /// <summary>Stays well below the smallest default <c>max_allowed_packet</c> (4 MiB on MySQL 5.7).</summary>
     internal const long MaxInsertBytes = 2L * 1024 * 1024;
 
-    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
+        await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
         var data = OsProfilerData.EncodeAll(points);
         var statements = SplitInserts(points, data);
         var settings = database.Settings;
         try
         {
-            // One statement is atomic by itself: a batch that fits one INSERT is one round trip.
-            await using var transaction = statements.Count > 1
-                ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false)
-                : null;
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             foreach (var (offset, count) in statements)
             {
                 await using var command = connection.CreateCommand();
@@ -50,12 +50,15 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
                 command.CommandText = sql.ToString();
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            if (transaction is not null) await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
+            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
             throw database.Failure(SqlOperation.Write, e);
         }
+        await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Splits a batch into INSERTs of at most <see cref="RowsPerInsert"/> rows and about <see cref="MaxInsertBytes"/> bytes.</summary>

@@ -208,7 +208,7 @@ internal sealed partial class PostgresDialect : SqlDialect
                 {
                     var match = SchemaPattern().Match(text);
                     var schema = e.SchemaName ?? (match.Success ? match.Groups[1].Value : "public");
-                    privilege = operation is SqlOperation.CreateTable or SqlOperation.CreatePinTable ? "CREATE" : "USAGE";
+                    privilege = operation is SqlOperation.CreateTable or SqlOperation.CreatePinTable or SqlOperation.CreateBatchTable ? "CREATE" : "USAGE";
                     on = $"schema {schema} of database {db}";
                     grant = $"GRANT {privilege} ON SCHEMA {schema} TO \"{user}\"" +
                             (privilege == "CREATE" ? $" (needed only while table {Table(operation)} is missing)" : "");
@@ -219,13 +219,14 @@ internal sealed partial class PostgresDialect : SqlDialect
                 {
                     privilege = operation switch
                     {
-                        SqlOperation.Write or SqlOperation.Pin => "INSERT", SqlOperation.Delete => "DELETE",
-                        SqlOperation.CreateTable or SqlOperation.CreatePinTable => "CREATE", _ => "SELECT",
+                        SqlOperation.Write or SqlOperation.Pin or SqlOperation.ClaimBatch => "INSERT", SqlOperation.Delete => "DELETE",
+                        SqlOperation.CreateTable or SqlOperation.CreatePinTable or SqlOperation.CreateBatchTable => "CREATE", _ => "SELECT",
                     };
                     on = $"{db}.{Table(operation)}";
                     grant = privilege == "INSERT" && operation == SqlOperation.Write
                         ? $"GRANT INSERT ON data TO \"{user}\"; GRANT USAGE ON SEQUENCE data_id_seq TO \"{user}\""
                         : operation == SqlOperation.Pin ? $"GRANT SELECT, INSERT, DELETE ON {TraceLifecycle.PinTable} TO \"{user}\""
+                        : operation == SqlOperation.ClaimBatch ? $"GRANT SELECT, INSERT, DELETE ON {SqlBatchLog.Table} TO \"{user}\""
                         : $"GRANT {privilege} ON {Table(operation)} TO \"{user}\"";
                 }
                 return $"user '{user}' lacks {privilege} on {on} (grant it: {grant}) [{text}]";
@@ -238,7 +239,8 @@ internal sealed partial class PostgresDialect : SqlDialect
     }
 
     private static string Table(SqlOperation operation) =>
-        operation is SqlOperation.CreatePinTable or SqlOperation.Pin ? TraceLifecycle.PinTable : "data";
+        operation is SqlOperation.CreatePinTable or SqlOperation.Pin ? TraceLifecycle.PinTable
+        : operation is SqlOperation.CreateBatchTable or SqlOperation.ClaimBatch ? SqlBatchLog.Table : "data";
 
     [GeneratedRegex(@"for schema (\S+)")]
     private static partial Regex SchemaPattern();

@@ -8,39 +8,50 @@ namespace Profiler.Infrastructure.Sql;
 /// <summary>
 /// PostgreSQL's write path: binary <c>COPY data (…) FROM STDIN</c>, one statement a batch (stored whole or not at
 /// all), no parameter objects, no SQL text per row, and the server skips parsing and planning. Needs only INSERT on
-/// <c>data</c> (and USAGE on its id sequence).
+/// <c>data</c> (and USAGE on its id sequence), and on <c>profiler_batches</c>: the COPY runs in a transaction that
+/// ends by recording the batch id (<see cref="SqlBatchLog"/>: exactly once).
 /// </summary>
 internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
 {
+    private readonly SqlBatchLog _batches = new(database);
+
     private const string Copy = "COPY data (" + DataColumns.Names + ") FROM STDIN (FORMAT BINARY)";
 
-    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
         var data = OsProfilerData.EncodeAll(points);
         var settings = database.Settings;
         try
         {
-            await using var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < points.Count; i++)
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false))
             {
-                var p = points[i];
-                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var value in new[] { p.Timestamp, p.BaseId, p.ParentId, p.TraceId, DataColumns.Project(p, settings),
-                             DataColumns.Host(p, settings), DataColumns.Service(p, settings), p.Name })
+                for (var i = 0; i < points.Count; i++)
                 {
-                    if (value is null) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                    else await importer.WriteAsync(value, NpgsqlDbType.Varchar, cancellationToken).ConfigureAwait(false);
+                    var p = points[i];
+                    await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var value in new[] { p.Timestamp, p.BaseId, p.ParentId, p.TraceId, DataColumns.Project(p, settings),
+                                 DataColumns.Host(p, settings), DataColumns.Service(p, settings), p.Name })
+                    {
+                        if (value is null) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                        else await importer.WriteAsync(value, NpgsqlDbType.Varchar, cancellationToken).ConfigureAwait(false);
+                    }
+                    await importer.WriteAsync(data[i], NpgsqlDbType.Json, cancellationToken).ConfigureAwait(false);
                 }
-                await importer.WriteAsync(data[i], NpgsqlDbType.Json, cancellationToken).ConfigureAwait(false);
+                await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
-            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
+            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
             throw database.Failure(SqlOperation.Write, e);
         }
+        await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -94,6 +94,8 @@ internal sealed class SqlDatabase : IDisposable
             SqlOperation.Delete => "delete traces from",
             SqlOperation.CreatePinTable => "create table profiler_pins in",
             SqlOperation.Pin => "pin traces in",
+            SqlOperation.CreateBatchTable => "create table profiler_batches in",
+            SqlOperation.ClaimBatch => "write trace points to",
             _ => "read traces from",
         };
         var reason = ConnectionString.ScrubPassword(Dialect.Explain(e, ConnectionString, operation) ?? e.Message);

@@ -22,6 +22,10 @@ internal enum SqlOperation
     CreatePinTable,
     /// <summary>Pinning or unpinning a trace (needs INSERT and DELETE on <c>profiler_pins</c>).</summary>
     Pin,
+    /// <summary>Creating the missing side table <c>profiler_batches</c> on the first write (needs CREATE; <see cref="SqlBatchLog"/>).</summary>
+    CreateBatchTable,
+    /// <summary>Recording a batch id in <c>profiler_batches</c> (needs INSERT on it; <see cref="SqlBatchLog"/>).</summary>
+    ClaimBatch,
 }
 
 /// <summary>

@@ -40,8 +40,8 @@ internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup, ITraceSto
     /// </summary>
     public TimeSpan? Ttl { get; }
 
-    public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) =>
-        points.Count == 0 ? Task.CompletedTask : _writer.WriteAsync(points, cancellationToken);
+    public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) =>
+        points.Count == 0 ? Task.CompletedTask : _writer.WriteAsync(points, batchId, cancellationToken);
 
     public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) =>
         _reader.ReadAsync(baseId, cancellationToken);

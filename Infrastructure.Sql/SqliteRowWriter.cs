@@ -39,11 +39,16 @@ internal sealed class SqliteRowWriter
     [ThreadStatic] private static SqliteRowWriter? _cached;
 
     /// <summary>
-    /// Inserts <paramref name="points"/> in one transaction (all or none), filling project, host and service from
-    /// <paramref name="settings"/> as <see cref="DataColumns"/> does for every server. Failures surface as
+    /// Inserts the points <paramref name="claim"/> returns in one transaction (all or none), filling project, host and
+    /// service from <paramref name="settings"/> as <see cref="DataColumns"/> does for every server. Failures surface as
     /// <see cref="SqliteException"/>; a cancelled write rolls back.
     /// </summary>
-    public static void Write(SqliteConnection connection, IReadOnlyList<TracePoint> points, DriverSettings settings,
+    /// <param name="connection">An open connection, outside any transaction.</param>
+    /// <param name="claim">Called first inside the transaction: records the batch ids (<see cref="SqlBatchLog"/>) and
+    /// returns the points of the batches not stored before (exactly once).</param>
+    /// <param name="settings">The store's settings.</param>
+    /// <param name="cancellationToken">Checked between statements.</param>
+    public static void Write(SqliteConnection connection, Func<IReadOnlyList<TracePoint>> claim, DriverSettings settings,
         CancellationToken cancellationToken)
     {
         // One writer a thread, so that its buffers stay warm across batches; taken while in use.
@@ -51,7 +56,7 @@ internal sealed class SqliteRowWriter
         _cached = null;
         try
         {
-            writer.WriteRows(connection, points, settings, cancellationToken);
+            writer.WriteRows(connection, claim, settings, cancellationToken);
         }
         finally
         {
@@ -68,12 +73,13 @@ internal sealed class SqliteRowWriter
         return sql.ToString();
     }
 
-    private void WriteRows(SqliteConnection connection, IReadOnlyList<TracePoint> points, DriverSettings settings,
+    private void WriteRows(SqliteConnection connection, Func<IReadOnlyList<TracePoint>> claim, DriverSettings settings,
         CancellationToken cancellationToken)
     {
         // BeginTransaction() is BEGIN IMMEDIATE: the write lock is taken here (waiting for it up to the connection's
         // timeout, as any command would), so the inserts below do not meet SQLITE_BUSY.
         using var transaction = connection.BeginTransaction();
+        var points = claim();
         var db = connection.Handle!;
         var done = 0;
         while (done < points.Count)

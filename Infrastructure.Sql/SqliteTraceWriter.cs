@@ -24,6 +24,7 @@ internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionS
     /// <summary>Rows committed since the last checkpoint began after which a write waits for one (the background not keeping up).</summary>
     public const int CheckpointNowRows = 4 * CheckpointAfterRows;
 
+    private readonly SqlBatchLog _batches = new(database);
     private readonly Lock _pendingLock = new();
     private List<PendingWrite> _pending = [];
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -31,15 +32,16 @@ internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionS
     private Task _checkpoint = Task.CompletedTask;
 
     /// <summary>A batch waiting to be written; done when its rows are committed.</summary>
-    private sealed class PendingWrite(IReadOnlyList<TracePoint> points)
+    private sealed class PendingWrite(IReadOnlyList<TracePoint> points, Guid batchId)
     {
         public IReadOnlyList<TracePoint> Points { get; } = points;
+        public Guid BatchId { get; } = batchId;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
-        var write = new PendingWrite(points);
+        var write = new PendingWrite(points, batchId);
         lock (_pendingLock) _pending.Add(write);
         try
         {
@@ -82,11 +84,13 @@ internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionS
         {
             await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
             var connection = (SqliteConnection)db.Database.GetDbConnection();
+            await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
             try
             {
                 Insert(connection, group, cancellationToken);
                 foreach (var w in group) w.Done.TrySetResult();
                 await AfterCommitAsync(group.Sum(w => w.Points.Count)).ConfigureAwait(false);
+                await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception) when (group.Count > 1)
@@ -112,14 +116,24 @@ internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionS
         }
     }
 
-    /// <summary>Writes the batches of a group in one transaction, all or none.</summary>
+    /// <summary>
+    /// Writes the batches of a group in one transaction, all or none; exactly once: a batch whose id is in
+    /// <see cref="SqlBatchLog"/> (stored before, or earlier in this group) adds no rows.
+    /// </summary>
     private void Insert(SqliteConnection connection, IReadOnlyList<PendingWrite> group, CancellationToken cancellationToken)
     {
-        IReadOnlyList<TracePoint> points = group.Count == 1 ? group[0].Points : group.SelectMany(w => w.Points).ToList();
+        IReadOnlyList<TracePoint> Claim()
+        {
+            if (group.Count == 1) return SqlBatchLog.ClaimSqlite(connection, group[0].BatchId) ? group[0].Points : [];
+            var points = new List<TracePoint>();
+            foreach (var w in group)
+                if (SqlBatchLog.ClaimSqlite(connection, w.BatchId)) points.AddRange(w.Points);
+            return points;
+        }
         try
         {
             // SQLite runs in this process: its calls complete synchronously, so there is nothing to await.
-            SqliteRowWriter.Write(connection, points, database.Settings, cancellationToken);
+            SqliteRowWriter.Write(connection, Claim, database.Settings, cancellationToken);
         }
         catch (DbException e)
         {

@@ -19,15 +19,25 @@ public interface ITraceStore : IAsyncDisposable
 {
     /// <summary>
     /// Stores a batch of points as one unit: one pipelined round trip (Redis) or one transaction (SQL), so that a batch
-    /// is either stored whole or, when the call throws, not at all as far as the store can tell.
+    /// is either stored whole or, when the call throws, not at all as far as the store can tell. Exactly once: a store
+    /// that has already stored a batch with <paramref name="batchId"/> stores nothing and returns normally; the check is
+    /// atomic with the write, so a caller that lost the reply to a write (a cut connection, a timeout after the server
+    /// applied it) may send the same batch with the same id again, even concurrently, and it is stored once.
     /// </summary>
     /// <param name="points">
     /// Points that passed <see cref="TracePointRules.IsValid"/>. A point without <see cref="TracePoint.Project"/>,
     /// <see cref="TracePoint.Service"/> or <see cref="TracePoint.Host"/> gets <see cref="DriverSettings.Project"/>,
     /// <see cref="DriverSettings.Service"/> or <see cref="DriverSettings.Host"/>; a value the point carries always wins.
     /// </param>
-    /// <param name="cancellationToken">Cancels the write; the batch may then be stored or not.</param>
-    Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken);
+    /// <param name="batchId">
+    /// The batch's id, chosen by the caller once per batch and sent again, unchanged, with every retry of the same
+    /// points. A store remembers the ids it stored for at least a day (drivers document how long); a retry later than
+    /// that may be stored again. Callers that never retry use the overload without an id
+    /// (<see cref="TraceStoreExtensions.WriteAsync(ITraceStore, IReadOnlyList{TracePoint}, CancellationToken)"/>), which passes a new one.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the write; the batch may then be stored or not (a retry with the same
+    /// <paramref name="batchId"/> settles it).</param>
+    Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Streams every point of one trace in storage order, without loading the whole trace into memory first.

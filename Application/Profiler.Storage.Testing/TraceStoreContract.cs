@@ -427,6 +427,77 @@ public abstract class TraceStoreContract
         Assert.All(report.Children, n => Assert.Equal(2, n.RawPayloads.Count));
     }
 
+    /// <summary>Every point of one trace, counted by (trace_id, name): a point stored twice counts 2.</summary>
+    private static async Task<Dictionary<(string, string), int>> CountPointsAsync(ITraceStore store, string baseId)
+    {
+        var counts = new Dictionary<(string, string), int>();
+        await foreach (var p in store.ReadTraceAsync(baseId, CancellationToken.None))
+        {
+            Assert.True(p.IsReadable, "a stored point could not be read");
+            counts[(p.TraceId, p.Name)] = counts.GetValueOrDefault((p.TraceId, p.Name)) + 1;
+        }
+        return counts;
+    }
+
+    [Fact]
+    public async Task A_batch_written_twice_with_the_same_batch_id_is_stored_once()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        var at = DateTime.UtcNow;
+        // Two traces in one batch: each trace's share is stored once.
+        var batch = SmallTrace("once-a", at).Concat(SmallTrace("once-b", at)).ToList();
+        var batchId = Guid.NewGuid();
+
+        await store.WriteAsync(batch, batchId, CancellationToken.None);
+        await store.WriteAsync(batch, batchId, CancellationToken.None);
+
+        foreach (var baseId in new[] { "once-a", "once-b" })
+        {
+            var counts = await CountPointsAsync(store, baseId);
+            Assert.Equal(2, counts.Count);
+            Assert.All(counts, c => Assert.Equal(1, c.Value));
+        }
+    }
+
+    [Fact]
+    public async Task The_same_points_written_under_two_batch_ids_are_stored_twice()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        var batch = SmallTrace("twice", DateTime.UtcNow);
+
+        await store.WriteAsync(batch, Guid.NewGuid(), CancellationToken.None);
+        await store.WriteAsync(batch, Guid.NewGuid(), CancellationToken.None);
+
+        var counts = await CountPointsAsync(store, "twice");
+        Assert.Equal(2, counts.Count);
+        Assert.All(counts, c => Assert.Equal(2, c.Value));
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_of_one_batch_id_store_it_once()
+    {
+        await using var store = await CreateStoreAsync(new DriverSettings());
+        var at = DateTime.UtcNow;
+        const int batches = 5, copies = 6;
+        var work = new List<Task>();
+        for (var b = 0; b < batches; b++)
+        {
+            var batch = Enumerable.Range(0, 50).SelectMany(i => new[]
+            {
+                Point("racing", $"b{b}-op{i}", "racing", "op-start", at),
+                Point("racing", $"b{b}-op{i}", "racing", "op-stop", at.AddMilliseconds(1)),
+            }).ToList();
+            var batchId = Guid.NewGuid();
+            for (var c = 0; c < copies; c++)
+                work.Add(Task.Run(() => store.WriteAsync(batch, batchId, CancellationToken.None)));
+        }
+        await Task.WhenAll(work);
+
+        var counts = await CountPointsAsync(store, "racing");
+        Assert.Equal(batches * 100, counts.Count);
+        Assert.All(counts, c => Assert.Equal(1, c.Value));
+    }
+
     [Fact]
     public async Task A_large_trace_streams_back_every_point()
     {

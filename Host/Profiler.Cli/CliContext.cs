@@ -18,7 +18,8 @@ internal sealed class CliContext : IAsyncDisposable
     /// <param name="connectionString">The store; null: <see cref="DefaultConnectionString"/>.</param>
     /// <param name="pluginFolders">Plugin folders in search order (<see cref="PluginCatalog.DefaultFolders"/>).</param>
     /// <param name="logLevel">Least level logged to stderr, the drivers' logs included (<c>--verbosity</c>).</param>
-    /// <param name="settings">Driver settings; null: the drivers' defaults.</param>
+    /// <param name="settings">Driver settings; null: the drivers' defaults. Either way with the interactive read
+    /// timeout (<see cref="InteractiveReads"/>, at least 10 s) unless the connection string sets its own.</param>
     public CliContext(string? connectionString, IReadOnlyList<string> pluginFolders, LogLevel logLevel = LogLevel.Warning,
         DriverSettings? settings = null)
     {
@@ -27,7 +28,8 @@ internal sealed class CliContext : IAsyncDisposable
         // Logs go to stderr, keeping stdout for results (StderrLoggerProvider: cheaper to start than the console logger).
         services.AddLogging(b => b.AddProvider(new StderrLoggerProvider()).SetMinimumLevel(logLevel)
             .AddFilter("Microsoft", CliVerbosity.FrameworkLevel(logLevel)));
-        services.AddTraceStore(ConnectionString, settings, pluginFolders);
+        // A person waits on every command: an interactive read timeout (InteractiveReads), not OSProfiler's 0.1 s.
+        services.AddTraceStore(ConnectionString, InteractiveReads.Apply(settings), pluginFolders);
         _services = services.BuildServiceProvider();
     }
 

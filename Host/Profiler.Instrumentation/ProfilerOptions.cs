@@ -61,8 +61,12 @@ public sealed class ProfilerOptions
     /// <summary>Host put into <c>info.host</c> (<c>host</c>). Default null: the machine name.</summary>
     public string? Host { get; set; }
 
-    /// <summary>Most points waiting to be stored before new ones are dropped (<c>buffer_size</c>). Default 10 000.</summary>
-    public int BufferSize { get; set; } = 10_000;
+    /// <summary>
+    /// Most points waiting to be stored before new ones are dropped (<c>buffer_size</c>). Default 30 000: a 10-second
+    /// store outage at 1,500 points/s, plus the longest retry gap after it (<see cref="TraceNotifierOptions.MaxRetryDelay"/>),
+    /// fills 18,000 (see <see cref="TraceNotifierOptions.BufferSize"/>).
+    /// </summary>
+    public int BufferSize { get; set; } = TraceNotifierOptions.DefaultBufferSize;
 
     /// <summary>Most points per write (<c>batch_size</c>, 1 to 10 000). Default 500.</summary>
     public int BatchSize { get; set; } = 500;

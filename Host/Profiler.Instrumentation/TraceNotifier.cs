@@ -3,6 +3,8 @@ using System.Threading.Channels;
 using MediatR;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
 using Profiler.Application.Common;
 using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
@@ -12,17 +14,31 @@ namespace Profiler.Instrumentation;
 /// <summary>Settings of a <see cref="TraceNotifier"/>.</summary>
 public sealed class TraceNotifierOptions
 {
-    /// <summary>Most events waiting to be sent; when full, new ones are dropped and counted. Default 10 000.</summary>
-    public int BufferSize { get; init; } = 10_000;
+    /// <summary>The default <see cref="BufferSize"/>: 30 000.</summary>
+    public const int DefaultBufferSize = 30_000;
+
+    /// <summary>
+    /// Most events waiting to be sent; when full, new ones are dropped and counted. Default 30 000
+    /// (<see cref="DefaultBufferSize"/>), sized so that a 10-second store outage at 1,500 points/s drops nothing: the
+    /// buffer holds what arrives during the outage and until the first retry after it, at most 1,500 × (10 s +
+    /// <see cref="MaxRetryDelay"/> 2 s) = 18,000 points, plus one batch in flight, with room to spare for a slow retry.
+    /// </summary>
+    public int BufferSize { get; init; } = DefaultBufferSize;
 
     /// <summary>Most points sent in one <see cref="RecordTracePointsCommand"/>. Default 500.</summary>
     public int BatchSize { get; init; } = 500;
 
-    /// <summary>First wait before retrying a batch the store refused. Default 50 ms; doubles per failure.</summary>
+    /// <summary>
+    /// Median first wait before retrying a batch the store refused. Default 50 ms; the waits grow exponentially, with
+    /// jitter (Polly's decorrelated jitter), up to <see cref="MaxRetryDelay"/>.
+    /// </summary>
     public TimeSpan MinRetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Longest wait between retries. Default 5 s.</summary>
-    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Longest wait between two attempts, jitter included. Default 2 s: after the store comes back, buffering goes on
+    /// for at most this long before the batcher notices (see <see cref="BufferSize"/>).
+    /// </summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long disposing waits for buffered points to be sent before dropping them. Default 5 s.</summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -45,9 +61,12 @@ public sealed class TraceNotifierOptions
 /// <para>Callers never block, do I/O or see a storage error: <see cref="TryWrite"/> is lock-free (an unbounded
 /// single-reader <see cref="Channel"/> bounded by an interlocked count, because a <c>BoundedChannel</c> takes a lock
 /// per write) and drops the event when <see cref="TraceNotifierOptions.BufferSize"/> events are waiting.</para>
-/// <para>While the store fails, the batcher retries the same batch with exponential backoff
-/// (<see cref="TraceNotifierOptions.MinRetryDelay"/> to <see cref="TraceNotifierOptions.MaxRetryDelay"/>); events keep
-/// buffering and are dropped only when the buffer is full. A batch the validator rejects is not retried: the points
+/// <para>While the store fails, the batcher retries the same batch (a Polly retry pipeline: exponential backoff with
+/// jitter, <see cref="TraceNotifierOptions.MinRetryDelay"/> to <see cref="TraceNotifierOptions.MaxRetryDelay"/>); events
+/// keep buffering and are dropped only when the buffer is full. Each batch gets one batch id, sent with every attempt,
+/// so a batch whose write reached the store but whose reply was lost is stored once
+/// (<see cref="Profiler.Storage.ITraceStore.WriteAsync(IReadOnlyList{TracePoint}, Guid, CancellationToken)"/>). Every
+/// event accepted is counted once: as sent, rejected or dropped. A batch the validator rejects is not retried: the points
 /// it names are dropped and counted in <see cref="RejectedCount"/>, the rest are sent. Drops, failures and rejections
 /// are logged at most once per <see cref="TraceNotifierOptions.LogInterval"/> each, and published as the
 /// <c>Profiler.Instrumentation</c> meter's counters.</para>
@@ -66,6 +85,10 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     private readonly Meter _meter;
     private readonly Timer _dropReporter;
     private readonly Task _batcher;
+    private readonly ResiliencePipeline _retry;
+    /// <summary>The points of the batch being sent (after rejections), until they are settled; the batcher's only.</summary>
+    private volatile IReadOnlyList<TracePoint>? _inFlight;
+    private int _failuresInRow;
     private TaskCompletionSource _progress = NewSignal();
     private int _queued;
     private long _accepted, _settled, _dropped, _droppedReported, _rejected, _sent, _failures;
@@ -84,6 +107,24 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
             throw new ArgumentException(
                 $"BatchSize {_options.BatchSize} is out of range: use 1 to {RecordTracePointsCommand.MaxBatchSize}", nameof(options));
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+        _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            // Every failure of the store is retried until it works or the notifier shuts down; a batch the validator
+            // refused is not (it would be refused again), nor is the shutdown's own cancellation.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e =>
+                e is not ValidationException && !(e is OperationCanceledException && _abort.IsCancellationRequested)),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = _options.MinRetryDelay,
+            MaxDelay = _options.MaxRetryDelay,
+            OnRetry = args =>
+            {
+                OnStoreFailed(args.Outcome.Exception, args.RetryDelay);
+                return default;
+            },
+        }).Build();
 
         _meter = new Meter(MeterName);
         _meter.CreateObservableCounter("profiler.points.sent", () => SentCount, description: "Trace points stored");
@@ -184,7 +225,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     {
         TraceProfiler.Clean();
         var reader = _channel.Reader;
-        List<TracePoint>? batch = null;
+        List<TracePoint> batch;
         try
         {
             while (await reader.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
@@ -207,12 +248,13 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
                     Settle(broken);
                 }
                 if (batch.Count > 0) await SendAsync(batch).ConfigureAwait(false);
-                batch = null;
             }
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            var left = batch?.Count ?? 0;
+            // What the batch in flight still holds: its rejected points are counted as rejected already, never twice.
+            var left = _inFlight?.Count ?? 0;
+            _inFlight = null;
             while (reader.TryRead(out _))
             {
                 Interlocked.Decrement(ref _queued);
@@ -230,25 +272,35 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         }
     }
 
+    /// <summary>
+    /// Sends one batch until the store takes it (retried by <see cref="_retry"/>, always under the same batch id) or the
+    /// validator refuses points (those are counted as rejected, the rest sent again under the same id: nothing was
+    /// stored). Throws only the shutdown's cancellation.
+    /// </summary>
     private async Task SendAsync(List<TracePoint> batch)
     {
-        var delay = _options.MinRetryDelay;
-        var failuresInRow = 0;
+        var batchId = Guid.NewGuid();
         IReadOnlyList<TracePoint> points = batch;
+        _inFlight = points;
+        _failuresInRow = 0;
         while (true)
         {
             try
             {
-                await _mediator.Send(new RecordTracePointsCommand(points), _abort.Token).ConfigureAwait(false);
+                await _retry.ExecuteAsync(static async (state, ct) =>
+                        await state.Self._mediator.Send(new RecordTracePointsCommand(state.Points, state.BatchId), ct).ConfigureAwait(false),
+                    (Self: this, Points: points, BatchId: batchId), _abort.Token).ConfigureAwait(false);
+                _inFlight = null;
                 Interlocked.Add(ref _sent, points.Count);
                 Settle(points.Count);
-                if (failuresInRow > 0)
-                    Log.StoreRecovered(_logger, failuresInRow);
+                if (_failuresInRow > 0)
+                    Log.StoreRecovered(_logger, _failuresInRow);
                 return;
             }
             catch (ValidationException e)
             {
                 var kept = WithoutRejected(points, e);
+                _inFlight = kept.Count == 0 ? null : kept;
                 var rejected = points.Count - kept.Count;
                 Interlocked.Add(ref _rejected, rejected);
                 Settle(rejected);
@@ -256,23 +308,19 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
                 if (kept.Count == 0) return;
                 points = kept;
             }
-            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e)
-            {
-                failuresInRow++;
-                Interlocked.Increment(ref _failures);
-                var now = DateTime.UtcNow;
-                if (failuresInRow == 1 || now - _lastFailureLog >= _options.LogInterval)
-                {
-                    _lastFailureLog = now;
-                    Log.StoreFailed(_logger, points.Count, failuresInRow, (int)delay.TotalMilliseconds, e.Message);
-                }
-                await Task.Delay(delay, _abort.Token).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
-            }
+        }
+    }
+
+    /// <summary>Counts and (at most once per <see cref="TraceNotifierOptions.LogInterval"/>) logs a failed attempt.</summary>
+    private void OnStoreFailed(Exception? e, TimeSpan delay)
+    {
+        var failures = ++_failuresInRow;
+        Interlocked.Increment(ref _failures);
+        var now = DateTime.UtcNow;
+        if (failures == 1 || now - _lastFailureLog >= _options.LogInterval)
+        {
+            _lastFailureLog = now;
+            Log.StoreFailed(_logger, _inFlight?.Count ?? 0, failures, (int)delay.TotalMilliseconds, e?.Message ?? "");
         }
     }
 

@@ -97,7 +97,7 @@ internal sealed class DiscardingStore : ITraceStore
         return services.BuildServiceProvider().GetRequiredService<IMediator>();
     }
 
-    public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

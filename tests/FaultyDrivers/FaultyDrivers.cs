@@ -75,7 +75,7 @@ public sealed class StoreThrowsDriver : ITraceStoreDriver
     {
         private InvalidOperationException Broken() => new($"the storethrows store broke (password {password})");
 
-        public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => throw Broken();
+        public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) => throw Broken();
 
         public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) => throw Broken();
 

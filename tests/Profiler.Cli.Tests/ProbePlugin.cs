@@ -70,7 +70,7 @@ public sealed class ProbePlugin : IDisposable
 
             internal sealed class ProbeStore(string baseId) : ITraceStore
             {
-                public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => Task.CompletedTask;
+                public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) => Task.CompletedTask;
 
                 public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
                 {

@@ -29,7 +29,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.False(o.FilterErrorTrace);
         Assert.Equal(TimeSpan.FromSeconds(0.1), o.SocketTimeout);
         Assert.Equal("mymaster", o.SentinelServiceName);
-        Assert.Equal((10_000, 500), (o.BufferSize, o.BatchSize));
+        Assert.Equal((30_000, 500), (o.BufferSize, o.BatchSize));
         Assert.Null(o.Host);
     }
 

@@ -179,6 +179,39 @@ public sealed class RedisSchemaTests(RedisServer server) : IClassFixture<RedisSe
         Assert.Equal(points.Select(p => (p.TraceId, p.Name)).Reverse(), read.Select(p => (p.TraceId, p.Name)));
     }
 
+    /// <summary>Redis Cluster's hash slot (its specification: CRC16/XMODEM of the key, or of its first non-empty <c>{…}</c> tag, mod 16384).</summary>
+    private static int KeySlot(string key)
+    {
+        var open = key.IndexOf('{');
+        if (open >= 0 && key.IndexOf('}', open + 1) is var close and > 0 && close > open + 1) key = key[(open + 1)..close];
+        ushort crc = 0;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(key))
+        {
+            crc ^= (ushort)(b << 8);
+            for (var i = 0; i < 8; i++) crc = (crc & 0x8000) != 0 ? (ushort)((crc << 1) ^ 0x1021) : (ushort)(crc << 1);
+        }
+        return crc % 16384;
+    }
+
+    [Fact]
+    public void The_hash_slot_check_computes_Redis_Clusters_slots() =>
+        // The specification's CRC16 check value, and a tag selecting the slot.
+        Assert.Equal((0x31C3 % 16384, KeySlot("user1000")), (KeySlot("123456789"), KeySlot("{user1000}.following")));
+
+    [Theory]
+    [InlineData("a-b")]
+    [InlineData("3fa85f64-5717-4562-b3fc-2c963f66afa6")]
+    [InlineData("req:42.x_y")]
+    public void A_batch_key_lives_in_its_trace_lists_cluster_hash_slot_and_outside_every_osprofiler_scan(string baseId)
+    {
+        var batchKey = RedisSchema.BatchKey(baseId, Guid.NewGuid());
+
+        Assert.Equal(KeySlot(RedisSchema.ListPrefix + baseId), KeySlot(batchKey));
+        Assert.NotEqual(KeySlot(RedisSchema.ListPrefix + baseId), KeySlot(RedisSchema.ListPrefix + baseId + "-other"));
+        Assert.StartsWith("{", batchKey, StringComparison.Ordinal);
+        Assert.False(batchKey.StartsWith("osprofiler", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_base_id_that_is_not_a_safe_id_is_refused_on_write_and_reads_as_nothing()
     {
@@ -191,7 +224,11 @@ public sealed class RedisSchemaTests(RedisServer server) : IClassFixture<RedisSe
         Assert.Empty(await ReadAllAsync(store, "a*"));
         Assert.Empty(await ReadAllAsync(store, "a-b\nx"));
         Assert.Empty(await ReadAllAsync(store, ""));
-        Assert.Equal(["osprofiler_opt:a-b"], server.Admin.GetServer("127.0.0.1", server.Port).Keys(pattern: "*").Select(k => k.ToString()));
+        // The trace's list, and the batch key of the one write that went through (exactly once; OSProfiler never sees it).
+        var keys = server.Admin.GetServer("127.0.0.1", server.Port).Keys(pattern: "*").Select(k => k.ToString()).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.Equal("osprofiler_opt:a-b", keys[0]);
+        Assert.StartsWith("{osprofiler_opt:a-b}:batch:", keys[1], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,12 +36,22 @@ internal sealed class FakeTraceStore : ITraceStore
     public void Hang() => _hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     public void Release() => Interlocked.Exchange(ref _hang, null)?.TrySetResult();
 
-    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    /// <summary>The batch id of every write attempt, in order.</summary>
+    public ConcurrentQueue<Guid> BatchIds { get; } = new();
+    private readonly ConcurrentDictionary<Guid, bool> _stored = new();
+
+    /// <summary>Store the batch, then fail as if the reply was lost, this many times.</summary>
+    public int LoseReplies;
+
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Writes);
+        BatchIds.Enqueue(batchId);
         if (_hang is { } hang) await hang.Task.WaitAsync(cancellationToken);
         if (Failing) throw new TraceStoreException("fake store is down");
-        foreach (var p in points) _points.Enqueue(p);
+        if (_stored.TryAdd(batchId, true))
+            foreach (var p in points) _points.Enqueue(p);
+        if (Interlocked.Decrement(ref LoseReplies) >= 0) throw new TraceStoreException("fake store: the reply was lost");
     }
 
     public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

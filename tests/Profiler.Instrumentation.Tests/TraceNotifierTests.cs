@@ -89,6 +89,70 @@ public sealed class TraceNotifierTests
     }
 
     [Fact]
+    public async Task A_batch_whose_reply_was_lost_is_retried_under_the_same_batch_id_and_stored_once()
+    {
+        var store = new FakeTraceStore { LoseReplies = 2 };
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast(batch: 1000));
+        var profiler = new TraceProfiler("k", notifier);
+        for (var i = 0; i < 10; i++) using (profiler.Trace("db")) { }
+
+        Assert.True(await notifier.FlushAsync(Wait));
+
+        // Stored by the first attempt, whose reply was lost twice: three attempts, one batch id, one copy.
+        Assert.Equal(2, notifier.FailedAttempts);
+        Assert.Equal(3, store.BatchIds.Count);
+        Assert.Single(store.BatchIds.Distinct());
+        Assert.Equal(20, store.Points.Count);
+        Assert.Equal(20, notifier.SentCount);
+    }
+
+    [Fact]
+    public async Task Each_batch_gets_its_own_batch_id()
+    {
+        var store = new FakeTraceStore();
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast(batch: 2));
+        var profiler = new TraceProfiler("k", notifier);
+        for (var i = 0; i < 5; i++)
+        {
+            using (profiler.Trace("db")) { }
+            Assert.True(await notifier.FlushAsync(Wait));
+        }
+        Assert.Equal(5, store.BatchIds.Count);
+        Assert.Equal(5, store.BatchIds.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task At_shutdown_each_point_is_counted_once_as_sent_rejected_or_dropped()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        var options = new TraceNotifierOptions
+        {
+            BatchSize = 100, MinRetryDelay = TimeSpan.FromMilliseconds(10), MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+            FlushTimeout = TimeSpan.FromMilliseconds(200),
+        };
+        var notifier = new TraceNotifier(store.Mediator(), options);
+        var profiler = new TraceProfiler("k", notifier);
+        // One batch: two valid operations and one the validator rejects (its 2 points), so the batch in flight at
+        // shutdown is what is left of it after the rejection.
+        using (profiler.Trace("good")) { }
+        using (profiler.Trace("bad\u0001name")) { }
+        using (profiler.Trace("fine")) { }
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+        for (var i = 0; i < 10; i++) using (profiler.Trace("queued")) { }
+
+        await notifier.DisposeAsync();
+        using (profiler.Trace("after")) { }
+
+        Assert.Equal(2, notifier.RejectedCount);
+        Assert.Equal(0, notifier.SentCount);
+        // 4 valid points in flight and 20 queued were dropped at shutdown, 2 after it: the rejected ones are not among them.
+        Assert.Equal(4 + 20 + 2, notifier.DroppedCount);
+        Assert.Equal(6 + 20 + 2, notifier.SentCount + notifier.RejectedCount + notifier.DroppedCount);
+        Assert.Equal(0, notifier.QueuedCount);
+    }
+
+    [Fact]
     public async Task Points_the_validator_rejects_are_dropped_and_counted_once_and_the_rest_are_stored()
     {
         var store = new FakeTraceStore();

@@ -39,6 +39,31 @@ public sealed class ForwardingDriverTests
     }
 
     [Fact]
+    public async Task A_batch_the_driver_sends_again_under_the_same_id_is_stored_once_by_Profilers_receiver()
+    {
+        using var dir = new Profiler.Testing.TempDirectory("profiler-otlp-once-");
+        var collector = $"sqlite:///{dir.Path}/traces.db";
+        var fixture = FixtureTrace.Load("simple", "redis");
+        await using (var server = await OtlpServer.StartAsync(connectionString: collector))
+        {
+            await using var forwarder = Open($"otlp+http://127.0.0.1:{new Uri(server.Url).Port}");
+            var store = forwarder.GetRequiredService<ITraceStore>();
+            var batchId = Guid.NewGuid();
+
+            // As the notifier does after a lost reply: the same batch, the same id; then the batch under a new id.
+            await store.WriteAsync(fixture.Points, batchId, CancellationToken.None);
+            await store.WriteAsync(fixture.Points, batchId, CancellationToken.None);
+            await store.WriteAsync(fixture.Points, Guid.NewGuid(), CancellationToken.None);
+        }
+
+        await using var reader = Open(collector);
+        var points = 0;
+        await foreach (var _ in reader.GetRequiredService<ITraceStore>().ReadTraceAsync(fixture.BaseId, CancellationToken.None)) points++;
+        // Stored once under the first id and once under the second: twice, never three times.
+        Assert.Equal(2 * fixture.Points.Count, points);
+    }
+
+    [Fact]
     public async Task An_app_profiling_through_the_notifier_into_the_driver_reads_back_from_the_receiver()
     {
         await using var server = await OtlpServer.StartAsync();

@@ -42,20 +42,46 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
     /// <summary>One writer at a time per process: appends to a trace's file must not interleave.</summary>
     private static readonly SemaphoreSlim Lock = new(1, 1);
 
-    public async Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    /// <summary>
+    /// Exactly once: a batch leaves a marker file <c>.batches/&lt;batch id&gt;</c>, created with
+    /// <see cref="FileMode.CreateNew"/> (atomic: of two writers of one id, in any process, one creates it) before the
+    /// points are appended; a batch whose marker exists is not written again. When the append fails the marker is
+    /// removed, so a retry writes the batch. Markers older than a day are deleted by the next write.
+    /// </summary>
+    public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(folder);
+        ArgumentNullException.ThrowIfNull(points);
+        foreach (var p in points)
+            if (!TracePointRules.IsSafeId(p.BaseId))
+                throw new FormatException(TracePointRules.IdError("base_id", p.BaseId));
+        var batches = Path.Combine(folder, ".batches");
+        Directory.CreateDirectory(batches);
         await Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var marker = Path.Combine(batches, batchId.ToString("N"));
         try
         {
-            foreach (var group in points.GroupBy(p => p.BaseId))
+            try
             {
-                if (!TracePointRules.IsSafeId(group.Key))
-                    throw new FormatException(TracePointRules.IdError("base_id", group.Key));
-                await File.AppendAllLinesAsync(FileOf(group.Key),
-                    group.Select(p => Encoding.UTF8.GetString(TracePointJson.ToUtf8(WithHost(p), settings.Project, settings.Service))),
-                    cancellationToken).ConfigureAwait(false);
+                await using (new FileStream(marker, FileMode.CreateNew, FileAccess.Write)) { }
             }
+            catch (IOException) when (File.Exists(marker))
+            {
+                return;
+            }
+            try
+            {
+                foreach (var group in points.GroupBy(p => p.BaseId))
+                    await File.AppendAllLinesAsync(FileOf(group.Key),
+                        group.Select(p => Encoding.UTF8.GetString(TracePointJson.ToUtf8(WithHost(p), settings.Project, settings.Service))),
+                        cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                File.Delete(marker);
+                throw;
+            }
+            foreach (var old in new DirectoryInfo(batches).EnumerateFiles().Where(f => f.LastWriteTimeUtc < DateTime.UtcNow.AddDays(-1)))
+                old.Delete();
         }
         finally
         {

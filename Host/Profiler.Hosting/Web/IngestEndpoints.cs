@@ -21,6 +21,13 @@ internal static class IngestEndpoints
     /// <summary>Header holding the ingest key (<c>Authorization: Bearer &lt;key&gt;</c> works too).</summary>
     public const string IngestKeyHeader = "X-Profiler-Ingest-Key";
 
+    /// <summary>
+    /// Optional header naming the request's batch (a GUID): a client that retries a request whose answer it lost sends
+    /// the same id again, and the points are stored once (<see cref="ITraceStore.WriteAsync(IReadOnlyList{TracePoint}, Guid, CancellationToken)"/>).
+    /// Without it every request is a new batch.
+    /// </summary>
+    public const string BatchIdHeader = "X-Profiler-Batch-Id";
+
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = TracePointJson.MaxDepth + 1 };
 
     public static void MapIngestApi(this IEndpointRouteBuilder endpoints) =>
@@ -36,6 +43,7 @@ internal static class IngestEndpoints
         }
         if (!IsJson(context.Request.ContentType, out var why))
             return Problems.Of(415, "Unsupported media type", why);
+        if (ReadBatchId(context.Request, out var batchId) is { } badBatchId) return Problems.BadRequest(badBatchId);
         if (context.Request.ContentLength > options.MaxBodyBytes)
         {
             // Read (and drop) a moderately oversize body before answering, so that the client, still sending, reads the
@@ -51,12 +59,39 @@ internal static class IngestEndpoints
         if (problems.Count > 0) return Problems.RejectedPoints(problems, count);
 
         // Every point passed; now store in chunks the use case accepts.
+        // With a batch id, each chunk's id is derived from it and the chunk's index: a retried request stores nothing twice.
         var stored = 0;
+        var index = 0;
         foreach (var chunk in points.Chunk(RecordTracePointsCommand.MaxBatchSize))
-            stored += await mediator.Send(new RecordTracePointsCommand(chunk), context.RequestAborted);
+            stored += await mediator.Send(new RecordTracePointsCommand(chunk, batchId is { } id ? ChunkId(id, index++) : null), context.RequestAborted);
         var traces = points.Select(p => p.BaseId).Distinct(StringComparer.Ordinal).ToList();
         return Results.Json(new Dictionary<string, object?> { ["stored"] = stored, ["traces"] = traces },
             statusCode: StatusCodes.Status200OK);
+    }
+
+    /// <summary>
+    /// The optional <see cref="BatchIdHeader"/> of a request: null when it is absent or a GUID (then in
+    /// <paramref name="batchId"/>), else the error to answer with, naming the value and what is accepted.
+    /// </summary>
+    internal static string? ReadBatchId(HttpRequest request, out Guid? batchId)
+    {
+        batchId = null;
+        if (!request.Headers.TryGetValue(BatchIdHeader, out var header)) return null;
+        if (header.Count != 1 || !Guid.TryParse(header[0], out var parsed))
+            return $"header {BatchIdHeader} '{TracePointRules.Show(header.ToString())}' is not a GUID: send one GUID per batch " +
+                   "(e.g. 3f2504e0-4f89-11d3-9a0c-0305e82c3301), the same on every retry of that batch, or leave the header out";
+        batchId = parsed;
+        return null;
+    }
+
+    /// <summary>The batch id of chunk <paramref name="index"/> of a request with batch id <paramref name="batchId"/>: itself for the first.</summary>
+    internal static Guid ChunkId(Guid batchId, int index)
+    {
+        if (index == 0) return batchId;
+        Span<byte> input = stackalloc byte[20];
+        batchId.TryWriteBytes(input);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(input[16..], index);
+        return new Guid(SHA256.HashData(input)[..16]);
     }
 
     /// <summary>How far past the limit a body is still read (and dropped) so that its sender gets the 413: the limit, from 1 to 16 MiB.</summary>

@@ -86,6 +86,11 @@ internal static class OtlpEndpoints
                 $"send OTLP as Content-Type: {Protobuf} or {Json} (got {(string.IsNullOrEmpty(context.Request.ContentType) ? "none" : "'" + TracePointRules.Show(context.Request.ContentType) + "'")})");
             return;
         }
+        if (IngestEndpoints.ReadBatchId(context.Request, out var batchId) is { } badBatchId)
+        {
+            await Fail(context, json, 400, StatusCode.InvalidArgument, badBatchId);
+            return;
+        }
         var encoding = context.Request.Headers.ContentEncoding.ToString().Trim();
         var gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
         if (!gzip && encoding.Length > 0 && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
@@ -142,7 +147,7 @@ internal static class OtlpEndpoints
         ExportTraceServiceResponse response;
         try
         {
-            response = await StoreAsync(request, mediator, context.RequestAborted);
+            response = await StoreAsync(request, mediator, batchId, context.RequestAborted);
         }
         catch (FormatException e)
         {
@@ -164,11 +169,14 @@ internal static class OtlpEndpoints
     /// Maps and stores a request (HTTP and gRPC alike). A malformed span id is a <see cref="FormatException"/> before
     /// anything is stored; spans that fail the point rules are left out and named in the partial success.
     /// </summary>
-    internal static async Task<ExportTraceServiceResponse> StoreAsync(ExportTraceServiceRequest request, IMediator mediator, CancellationToken ct)
+    /// <remarks>With a batch id (<see cref="IngestEndpoints.BatchIdHeader"/>, sent by Profiler's own otlp+http driver),
+    /// each chunk's id is derived from it as on <c>/api/v1/points</c>: a retried export stores nothing twice.</remarks>
+    internal static async Task<ExportTraceServiceResponse> StoreAsync(ExportTraceServiceRequest request, IMediator mediator, Guid? batchId, CancellationToken ct)
     {
         var mapped = OtlpMapping.ToPoints(request.ResourceSpans, FirstProblem);
+        var index = 0;
         foreach (var chunk in mapped.Points.Chunk(RecordTracePointsCommand.MaxBatchSize))
-            await mediator.Send(new RecordTracePointsCommand(chunk), ct);
+            await mediator.Send(new RecordTracePointsCommand(chunk, batchId is { } id ? IngestEndpoints.ChunkId(id, index++) : null), ct);
         var response = new ExportTraceServiceResponse();
         if (mapped.Rejected.Count > 0)
         {
@@ -272,7 +280,7 @@ internal sealed class OtlpTraceService(IMediator mediator, WebShellOptions optio
                 $"TraceService/Export needs the server's ingest key in the {IngestEndpoints.IngestKeyHeader.ToLowerInvariant()} metadata or as authorization: Bearer"));
         try
         {
-            return await OtlpEndpoints.StoreAsync(request, mediator, context.CancellationToken);
+            return await OtlpEndpoints.StoreAsync(request, mediator, null, context.CancellationToken);
         }
         catch (FormatException e)
         {

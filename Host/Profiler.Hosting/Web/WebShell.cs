@@ -44,7 +44,8 @@ public static class WebShell
         // The connection string's own ttl option wins, for the background prune as it does in the driver.
         if (Domain.ConnectionString.TryParse(options.ConnectionString, out var store, out _) && store?.GetPeriod("ttl") is { } storeTtl)
             options.Ttl = storeTtl;
-        var settings = WithTtl(options.DriverSettings, options.Ttl);
+        // A person waits on every query: an interactive read timeout (InteractiveReads), not OSProfiler's 0.1 s.
+        var settings = InteractiveReads.Apply(WithTtl(options.DriverSettings, options.Ttl));
 
         builder.Services.AddSingleton(options);
         builder.Services.AddProblemDetails();

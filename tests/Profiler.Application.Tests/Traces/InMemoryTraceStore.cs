@@ -11,7 +11,7 @@ internal sealed class InMemoryTraceStore : ITraceStore
     public Exception? FailWith { get; set; }
     public TraceListQuery? LastListQuery { get; private set; }
 
-    public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         if (FailWith is not null) throw FailWith;
         Batches.Add(points.ToList());

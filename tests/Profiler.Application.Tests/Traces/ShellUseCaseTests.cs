@@ -194,7 +194,7 @@ public sealed class ShellUseCaseTests
         public List<string> Reads { get; } = [];
         public List<IReadOnlyList<string>> Deleted { get; } = [];
 
-        public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [EnumeratorCancellation] CancellationToken cancellationToken)
         {

@@ -19,20 +19,22 @@ internal sealed class ProfiledService : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public ProfiledService(ITraceStore store, int bufferSize, int batchSize = 500)
+    /// <param name="bufferSize">The notifier's buffer; null: the default (<c>buffer_size</c> not configured).</param>
+    public ProfiledService(ITraceStore store, int? bufferSize, int batchSize = 500)
     {
         Store = store;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Profiler:Enabled"] = "true",
             ["Profiler:HmacKeys"] = "SECRET_KEY",
             ["Profiler:Host"] = "outage-node",
             ["Profiler:Project"] = "faults",
             ["Profiler:Service"] = "traffic",
-            ["Profiler:BufferSize"] = bufferSize.ToString(),
             ["Profiler:BatchSize"] = batchSize.ToString(),
             ["Profiler:FlushTimeout"] = "30",
-        }).Build();
+        };
+        if (bufferSize is { } size) settings["Profiler:BufferSize"] = size.ToString();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         services.AddSingleton(store);

@@ -51,6 +51,55 @@ public sealed class IngestApiTests
         Assert.Empty((await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray());
     }
 
+    private static async Task<HttpResponseMessage> PostWithBatchIdAsync(ShellServer server, IEnumerable<Profiler.Domain.TracePoint> points, string batchId)
+    {
+        var content = new ByteArrayContent(ShellServer.PointsJson(points));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/points") { Content = content };
+        request.Headers.TryAddWithoutValidation("X-Profiler-Batch-Id", batchId);
+        return await server.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_request_retried_with_the_same_batch_id_header_is_stored_once_and_one_with_another_id_again()
+    {
+        await using var server = await ShellServer.StartAsync();
+        var points = Traces.Request("retried", Traces.Start);
+        var batchId = Guid.NewGuid().ToString();
+
+        using (var first = await PostWithBatchIdAsync(server, points, batchId)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var retry = await PostWithBatchIdAsync(server, points, batchId)) Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        var once = (long)(await server.GetJsonAsync("api/v1/stats"))["points"]!;
+        using (var other = await PostWithBatchIdAsync(server, points, Guid.NewGuid().ToString())) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        var twice = (long)(await server.GetJsonAsync("api/v1/stats"))["points"]!;
+
+        Assert.Equal(points.Count, once);
+        Assert.Equal(2 * points.Count, twice);
+    }
+
+    [Fact]
+    public async Task A_batch_id_header_that_is_not_a_GUID_is_400_naming_it_and_stores_nothing()
+    {
+        await using var server = await ShellServer.StartAsync();
+
+        using var response = await PostWithBatchIdAsync(server, Traces.Request("bad-batch-id", Traces.Start), "batch-7");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!;
+        Assert.Contains("X-Profiler-Batch-Id 'batch-7' is not a GUID", detail);
+        Assert.Empty((await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray());
+    }
+
+    [Fact]
+    public void Each_chunk_of_a_request_gets_its_own_batch_id_derived_from_the_header()
+    {
+        var id = Guid.NewGuid();
+        Assert.Equal(id, Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 0));
+        Assert.Equal(Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1), Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1));
+        Assert.NotEqual(Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1), Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 2));
+        Assert.NotEqual(id, Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1));
+    }
+
     public static TheoryData<string, byte[], string> MalformedBodies() => new()
     {
         { "truncated", "[{\"name\": "u8.ToArray(), "not valid JSON" },

@@ -18,7 +18,7 @@ internal sealed class PlainDriver : ITraceStoreDriver
 
     private sealed class PlainStore(ITraceStore inner) : ITraceStore
     {
-        public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => inner.WriteAsync(points, cancellationToken);
+        public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) => inner.WriteAsync(points, batchId, cancellationToken);
         public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) => inner.ReadTraceAsync(baseId, cancellationToken);
         public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => inner.ListTracesAsync(query, cancellationToken);
         public ValueTask DisposeAsync() => inner.DisposeAsync();
@@ -36,7 +36,7 @@ internal sealed class FailingPruneDriver : ITraceStoreDriver
 
     private sealed class Store(ITraceStore inner) : ITraceStore, ITraceStorePruning
     {
-        public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => inner.WriteAsync(points, cancellationToken);
+        public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) => inner.WriteAsync(points, batchId, cancellationToken);
         public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) => inner.ReadTraceAsync(baseId, cancellationToken);
         public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => inner.ListTracesAsync(query, cancellationToken);
         public ValueTask DisposeAsync() => inner.DisposeAsync();

@@ -123,7 +123,7 @@ public sealed class QueryApiTests
 
     private sealed class ExplodingStore : ITraceStore
     {
-        public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
+        public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
         public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
         public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) => throw new InvalidOperationException("boom");
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -7,7 +7,7 @@ public sealed class RecordTracePointsCommandHandler(ITraceStore store) : IReques
 {
     public async Task<int> Handle(RecordTracePointsCommand request, CancellationToken cancellationToken)
     {
-        await store.WriteAsync(request.Points, cancellationToken).ConfigureAwait(false);
+        await store.WriteAsync(request.Points, request.BatchId ?? Guid.NewGuid(), cancellationToken).ConfigureAwait(false);
         return request.Points.Count;
     }
 }

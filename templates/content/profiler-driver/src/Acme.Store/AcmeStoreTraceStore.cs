@@ -16,17 +16,18 @@ namespace Acme.Store;
 /// </summary>
 internal sealed class AcmeStoreTraceStore(AcmeStoreTraceStore.Collector collector, DriverSettings settings) : ITraceStore
 {
-    public Task WriteAsync(IReadOnlyList<TracePoint> points, CancellationToken cancellationToken)
+    public Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(points);
-        foreach (var group in points.GroupBy(p => p.BaseId))
-        {
-            if (!TracePointRules.IsSafeId(group.Key))
-                throw new FormatException(TracePointRules.IdError("base_id", group.Key));
-            // The driver's Project and Service fill in points that carry none.
-            collector.Append(group.Key,
-                group.Select(p => Encoding.UTF8.GetString(TracePointJson.ToUtf8(WithHost(p), settings.Project, settings.Service))));
-        }
+        foreach (var p in points)
+            if (!TracePointRules.IsSafeId(p.BaseId))
+                throw new FormatException(TracePointRules.IdError("base_id", p.BaseId));
+        // The driver's Project and Service fill in points that carry none.
+        var traces = points.GroupBy(p => p.BaseId).Select(group => (group.Key,
+            group.Select(p => Encoding.UTF8.GetString(TracePointJson.ToUtf8(WithHost(p), settings.Project, settings.Service))).ToList())).ToList();
+        // Exactly once: the batch id is checked and recorded atomically with the write (REPLACE: in your backend's
+        // transaction, script or conditional write); a batch already stored is not stored again.
+        collector.Append(batchId, traces);
         return Task.CompletedTask;
     }
 
@@ -139,16 +140,24 @@ internal sealed class AcmeStoreTraceStore(AcmeStoreTraceStore.Collector collecto
 
         private readonly Lock _lock = new();
         private readonly Dictionary<string, List<string>> _traces = new(StringComparer.Ordinal);
+        private readonly HashSet<Guid> _batches = [];
 
         public static Collector Named(string name) => Collectors.GetOrAdd(name, _ => new Collector());
 
-        /// <summary>Appends documents to a trace; concurrent writers lose none and interleave none within a call.</summary>
-        public void Append(string baseId, IEnumerable<string> documents)
+        /// <summary>
+        /// Appends a batch's documents to their traces unless a batch with <paramref name="batchId"/> was appended
+        /// before; concurrent writers lose none and interleave none within a call.
+        /// </summary>
+        public void Append(Guid batchId, IEnumerable<(string BaseId, List<string> Documents)> traces)
         {
             lock (_lock)
             {
-                if (!_traces.TryGetValue(baseId, out var trace)) _traces[baseId] = trace = [];
-                trace.AddRange(documents);
+                if (!_batches.Add(batchId)) return;
+                foreach (var (baseId, documents) in traces)
+                {
+                    if (!_traces.TryGetValue(baseId, out var trace)) _traces[baseId] = trace = [];
+                    trace.AddRange(documents);
+                }
             }
         }
 

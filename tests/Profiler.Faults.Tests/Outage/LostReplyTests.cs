@@ -1,0 +1,109 @@
+using Profiler.Domain;
+using Profiler.Infrastructure.Redis;
+using Profiler.Infrastructure.Sql;
+using Profiler.Instrumentation;
+using Profiler.Storage;
+using Profiler.Testing;
+using Xunit.Abstractions;
+
+namespace Profiler.Faults.Tests.Outage;
+
+/// <summary>
+/// Issue 14: exactly once. The store is reached through a <see cref="FaultProxy"/> that lets a write through to the
+/// real server, drops the server's reply to it and cuts the connection: the server stored the batch, the notifier saw
+/// a failure and sends the batch again, under the same batch id. Counted point by point, every point is stored once.
+/// (SQLite runs in-process and cannot lose a reply; the SQL servers stand for the SQL driver.)
+/// </summary>
+public sealed class LostReplyTests(ITestOutputHelper output)
+{
+    /// <summary>Faults per test: each one a batch whose reply was lost.</summary>
+    private const int Cuts = 3;
+
+    /// <summary>Scopes (two points each) per round of traffic.</summary>
+    private const int ScopesPerRound = 150;
+
+    /// <summary>Backstop for each wait; the waits themselves end on the event (a cut, a flush), whatever the load.</summary>
+    private static readonly TimeSpan Backstop = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task On_Redis_a_batch_whose_reply_was_lost_after_the_server_stored_it_is_stored_once()
+    {
+        using var redis = new RedisProcess();
+        await using var proxy = new FaultProxy(redis.Port);
+        await using var store = new RedisDriver().Open(ConnectionString.Parse($"redis://127.0.0.1:{proxy.Port}/0"), new DriverSettings());
+        // Every write is one pipeline of EVALSHA (WriteTrace.lua), one a trace of the batch.
+        await RunAsync(store, proxy, "EVALSHA", "Redis");
+    }
+
+    [Fact]
+    public async Task On_MariaDB_a_batch_whose_commit_reply_was_lost_is_stored_once()
+    {
+        using var server = new MariaDbServer();
+        await using var proxy = new FaultProxy(server.Port);
+        var url = $"mysql+pymysql://{MariaDbServer.User}:{MariaDbServer.Password}@127.0.0.1:{proxy.Port}/{server.CreateDatabase()}?ssl_mode=disabled";
+        await using var store = new MySqlDriver().Open(ConnectionString.Parse(url), new DriverSettings());
+        // The reply to the COMMIT is lost: the transaction holding the rows and the batch id was committed.
+        await RunAsync(store, proxy, "COMMIT", "MariaDB");
+    }
+
+    [Fact]
+    public async Task On_PostgreSQL_a_batch_whose_commit_reply_was_lost_is_stored_once()
+    {
+        using var server = new PostgresServer();
+        await using var proxy = new FaultProxy(server.Port);
+        var url = $"postgresql://{PostgresServer.User}:{PostgresServer.Password}@127.0.0.1:{proxy.Port}/{server.CreateDatabase()}?sslmode=disable";
+        await using var store = new PostgresDriver().Open(ConnectionString.Parse(url), new DriverSettings());
+        await RunAsync(store, proxy, "COMMIT", "PostgreSQL");
+    }
+
+    private async Task RunAsync(ITraceStore store, FaultProxy proxy, string marker, string backend)
+    {
+        await using var service = new ProfiledService(store, bufferSize: 100_000, batchSize: 100);
+        var notifier = service.Notifier;
+        var baseIds = new List<string>();
+        long generated = 0;
+
+        // Several traces a round, so that a batch spans traces (Redis: one script call each, in one round trip).
+        async Task RoundAsync()
+        {
+            var profilers = Enumerable.Range(0, 3).Select(_ => new TraceProfiler("SECRET_KEY", notifier)).ToList();
+            baseIds.AddRange(profilers.Select(p => p.BaseId));
+            for (var i = 0; i < ScopesPerRound; i++)
+                using (profilers[i % profilers.Count].Trace("op", new System.Text.Json.Nodes.JsonObject { ["n"] = i })) { }
+            generated += 2 * ScopesPerRound;
+            Assert.True(await notifier.FlushAsync(Backstop), $"not flushed: {notifier.QueuedCount} queued, {notifier.FailedAttempts} failed attempts");
+        }
+
+        // A first round without fault: the connection (and Redis's script cache, the SQL side table) is in place.
+        await RoundAsync();
+        var dropped = new List<int>();
+        for (var c = 0; c < Cuts; c++)
+        {
+            var cut = proxy.CutAfterReplyTo(marker);
+            var round = RoundAsync();
+            dropped.Add(await cut.WaitAsync(Backstop));
+            await round.WaitAsync(Backstop);
+        }
+
+        var stored = await StoredCount.ReadAsync(store, baseIds);
+        Figures.Print(output, $"{backend}: replies to {Cuts} stored writes lost, connections cut:",
+            ("points generated", generated),
+            ("points stored", stored.Points),
+            ("points stored (distinct)", stored.Distinct),
+            ("points stored twice", stored.Duplicates),
+            ("failed store attempts", notifier.FailedAttempts),
+            ("reply bytes dropped", string.Join(", ", dropped)),
+            ("connections accepted", proxy.Accepted));
+
+        Assert.Equal(Cuts, proxy.Cuts);
+        Assert.All(dropped, bytes => Assert.True(bytes > 0));
+        Assert.True(notifier.FailedAttempts >= Cuts, $"only {notifier.FailedAttempts} failed attempts for {Cuts} lost replies");
+        Assert.Equal(0, notifier.DroppedCount);
+        Assert.Equal(0, notifier.RejectedCount);
+        Assert.Equal(generated, notifier.SentCount);
+        Assert.Equal(0, stored.Unreadable);
+        Assert.Equal(0, stored.Duplicates);
+        Assert.Equal(generated, stored.Distinct);
+        Assert.Equal(generated, stored.Points);
+    }
+}
