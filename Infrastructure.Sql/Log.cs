@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Pruned {Traces} traces ({Points} points) older than {Cutoff} from {Store}")]
     public static partial void Pruned(ILogger logger, string store, long traces, long points, string cutoff);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Search is off for {Store}: its summary tables could not be created: {Reason}")]
+    public static partial void SummariesUnavailable(ILogger logger, string store, string reason);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Listing {Store} without summaries: {Reason}")]
+    public static partial void SummariesUnreadable(ILogger logger, string store, string reason);
 }

@@ -28,8 +28,9 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
         var settings = database.Settings;
         try
         {
-            // One statement is atomic by itself: a batch that fits one INSERT is one round trip.
-            await using var transaction = statements.Count > 1
+            // The summaries (TraceSummaries) are written in the same transaction as the rows.
+            var summaries = database.Summaries.Available;
+            await using var transaction = statements.Count > 1 || summaries
                 ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false)
                 : null;
             foreach (var (offset, count) in statements)
@@ -51,6 +52,8 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
                 command.CommandText = sql.ToString();
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+            if (summaries)
+                await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.MySql, Profiler.Storage.TraceDigest.OfBatch(points, settings), cancellationToken).ConfigureAwait(false);
             if (transaction is not null) await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)

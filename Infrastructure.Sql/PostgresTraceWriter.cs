@@ -23,20 +23,31 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
         var settings = database.Settings;
         try
         {
-            await using var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < points.Count; i++)
+            // The summaries (TraceSummaries) are written in the same transaction as the rows.
+            var summaries = database.Summaries.Available;
+            await using var transaction = summaries ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+            var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false);
+            await using (importer)
             {
-                var p = points[i];
-                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var value in new[] { p.Timestamp, p.BaseId, p.ParentId, p.TraceId, DataColumns.Project(p, settings),
-                             DataColumns.Host(p, settings), DataColumns.Service(p, settings), p.Name })
+                for (var i = 0; i < points.Count; i++)
                 {
-                    if (value is null) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                    else await importer.WriteAsync(value, NpgsqlDbType.Varchar, cancellationToken).ConfigureAwait(false);
+                    var p = points[i];
+                    await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var value in new[] { p.Timestamp, p.BaseId, p.ParentId, p.TraceId, DataColumns.Project(p, settings),
+                                 DataColumns.Host(p, settings), DataColumns.Service(p, settings), p.Name })
+                    {
+                        if (value is null) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                        else await importer.WriteAsync(value, NpgsqlDbType.Varchar, cancellationToken).ConfigureAwait(false);
+                    }
+                    await importer.WriteAsync(data[i], NpgsqlDbType.Json, cancellationToken).ConfigureAwait(false);
                 }
-                await importer.WriteAsync(data[i], NpgsqlDbType.Json, cancellationToken).ConfigureAwait(false);
+                await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
-            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            if (transaction is not null)
+            {
+                await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.Postgres, Profiler.Storage.TraceDigest.OfBatch(points, settings), cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (DbException e)
         {

@@ -26,9 +26,13 @@ internal sealed class SqlDatabase : IDisposable
         _options = builder.Options;
         Description = dialect.Describe(connectionString);
         _schema = new SqlSchema(this);
+        Summaries = new TraceSummaries(this);
     }
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>The store's per-trace summaries (search; docs/search.md).</summary>
+    public TraceSummaries Summaries { get; }
 
     public ConnectionString ConnectionString { get; }
 
