@@ -64,6 +64,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 (errors ??= []).Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
         }
 
+        var digests = TraceDigest.OfBatch(points, new DriverSettings { Project = options.Project, Service = options.Service, Host = options.Host });
         await connection.RunAsync("write trace points to", db =>
         {
             var batch = db.CreateBatch();
@@ -75,8 +76,12 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                     pending[lists.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
             if (options.TtlSeconds is { } ttl)
                 pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
+            // The search summaries (docs/search.md): one Summarise.lua per trace, after its points, in the same batch.
+            var summaries = new Task[digests.Count];
+            for (var t = 0; t < digests.Count; t++)
+                summaries[t] = RedisSearch.QueueSummarise(batch, digests[t], options.TtlSeconds, "merge");
             batch.Execute();
-            return Task.WhenAll(pending);
+            return Task.WhenAll(pending.Concat(summaries));
         }, cancellationToken).ConfigureAwait(false);
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
         // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
