@@ -252,7 +252,15 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
                 if (h[2].IsNull) missing.Add(page[i].BaseId);
                 else rows[i] = ToSummary(page[i].BaseId, h, page[i].Fields) with { Timestamp = page[i].Timestamp };
             }
-            var digests = missing.Count == 0 ? [] : await SummariseAsync(db, missing, "absent").ConfigureAwait(false);
+            Dictionary<string, TraceDigest> digests = [];
+            try
+            {
+                if (missing.Count > 0) digests = await SummariseAsync(db, missing, "absent").ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
+            {
+                // Scripts refused: the page is listed without the summaries it lacks.
+            }
             for (var i = 0; i < page.Count; i++)
                 if (rows[i] is null)
                     rows[i] = digests.TryGetValue(page[i].BaseId, out var d)

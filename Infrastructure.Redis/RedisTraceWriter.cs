@@ -77,17 +77,37 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             if (options.TtlSeconds is { } ttl)
                 pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
             // The search summaries (docs/search.md): one Summarise.lua per trace, after its points, in the same batch.
-            var summaries = new Task[digests.Count];
-            for (var t = 0; t < digests.Count; t++)
+            var summaries = new Task[_summariesRefused ? 0 : digests.Count];
+            for (var t = 0; t < summaries.Length; t++)
                 summaries[t] = RedisSearch.QueueSummarise(batch, digests[t], options.TtlSeconds, "merge");
             batch.Execute();
-            return Task.WhenAll(pending.Concat(summaries));
+            return WhenStoredAsync(pending, summaries);
         }, cancellationToken).ConfigureAwait(false);
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
         // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
         // the garbage collector then.
         buffer.Return();
     }
+
+    /// <summary>
+    /// Waits for the points, then for their summaries: a failure to store points is the write's failure. A server
+    /// that refuses scripts (an ACL without <c>EVAL</c>, scripting disabled) stores the points without summaries, and
+    /// the writer stops sending them; a search then says why it cannot run.
+    /// </summary>
+    private async Task WhenStoredAsync(Task[] points, Task[] summaries)
+    {
+        await Task.WhenAll(points).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(summaries).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
+        {
+            _summariesRefused = true;
+        }
+    }
+
+    private volatile bool _summariesRefused;
 
     /// <summary>Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch.</summary>
     private static Task<RedisResult> ExpireUnpinned(IBatch batch, List<string> baseIds, List<(string BaseId, string Record)>? errors, long ttl)

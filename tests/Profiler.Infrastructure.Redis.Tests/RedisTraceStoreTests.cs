@@ -16,6 +16,13 @@ public sealed class RedisTraceStoreTests(RedisServer server) : TraceStoreContrac
     // The listing reads each trace's first stored point (its list's tail), not the whole list.
     protected override bool EarliestIsFirstStored => true;
 
+    // As OSProfiler's collector: one LPUSH of the point's document per point, nothing else.
+    protected override async Task WriteAsOsProfilerAsync(ITraceStore store, IReadOnlyList<Profiler.Domain.TracePoint> points)
+    {
+        foreach (var p in points)
+            await server.Db().ListLeftPushAsync("osprofiler_opt:" + p.BaseId, Profiler.Domain.TracePointJson.ToUtf8(p, null, null));
+    }
+
     protected override async Task<ITraceStore> CreateStoreAsync(DriverSettings settings)
     {
         await server.FlushAsync();

@@ -13,8 +13,18 @@ public sealed class MariaDbTraceStoreTests(MariaDbServer server) : TraceStoreCon
 
     protected override string FixtureBackend => "mysql";
 
-    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
-        Task.FromResult(new MySqlDriver().Open(ConnectionString.Parse(server.Url(server.CreateDatabase())), settings));
+    private readonly Dictionary<ITraceStore, string> _urls = [];
+
+    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings)
+    {
+        var url = server.Url(server.CreateDatabase());
+        var store = new MySqlDriver().Open(ConnectionString.Parse(url), settings);
+        _urls[store] = url;
+        return Task.FromResult(store);
+    }
+
+    protected override Task WriteAsOsProfilerAsync(ITraceStore store, IReadOnlyList<TracePoint> points) =>
+        OsProfilerRows.InsertAsync(_urls[store], points);
 }
 
 /// <summary>The driver contract on a real PostgreSQL: a fresh database per store.</summary>
@@ -26,6 +36,16 @@ public sealed class PostgresTraceStoreTests(PostgresServer server) : TraceStoreC
 
     protected override string FixtureBackend => "mysql";
 
-    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
-        Task.FromResult(new PostgresDriver().Open(ConnectionString.Parse(server.Url(server.CreateDatabase())), settings));
+    private readonly Dictionary<ITraceStore, string> _urls = [];
+
+    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings)
+    {
+        var url = server.Url(server.CreateDatabase());
+        var store = new PostgresDriver().Open(ConnectionString.Parse(url), settings);
+        _urls[store] = url;
+        return Task.FromResult(store);
+    }
+
+    protected override Task WriteAsOsProfilerAsync(ITraceStore store, IReadOnlyList<TracePoint> points) =>
+        OsProfilerRows.InsertAsync(_urls[store], points);
 }
