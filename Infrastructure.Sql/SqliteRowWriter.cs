@@ -92,7 +92,7 @@ internal sealed class SqliteRowWriter
                 }
             }
         }
-        TraceSummaries.Write(connection, transaction, SqlFlavor.Sqlite, TraceDigest.OfBatch(points, settings));
+        SqliteSummaryWriter.Write(connection, TraceDigest.OfBatch(points, settings));
         transaction.Commit();
     }
 

@@ -150,12 +150,12 @@ internal sealed class TraceSummaries(SqlDatabase database)
         return commands;
     }
 
-    private static IEnumerable<(string Kind, string Value)> TermsOf(TraceDigest d) =>
+    internal static IEnumerable<(string Kind, string Value)> TermsOf(TraceDigest d) =>
         d.Services.Select(v => ("s", v)).Concat(d.Projects.Select(v => ("p", v))).Concat(d.Hosts.Select(v => ("h", v)))
             .Concat(d.Names.Select(v => ("n", v))).Select(t => (t.Item1, Clip(t.Item2)!)).Distinct();
 
     /// <summary>Term values and roots longer than the column (255) are cut: a search for them then never matches.</summary>
-    private static string? Clip(string? value) => value is { Length: > 255 } ? value[..255] : value;
+    internal static string? Clip(string? value) => value is { Length: > 255 } ? value[..255] : value;
 
     private static StringBuilder Text(DbCommand command, StringBuilder sql, string? value)
     {

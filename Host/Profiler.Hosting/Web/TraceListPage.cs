@@ -117,7 +117,7 @@ internal static class TraceListPage
         double Y(double ms) => Top + height - ms * height / maxMs;
         string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
         html.Append("<figure class=\"scatter\"><svg id=\"scatter\" role=\"img\" aria-label=\"Start time against duration of the listed traces\" ")
-            .Append("viewBox=\"0 0 ").Append(PlotWidth).Append(' ').Append(PlotHeight).Append("\" xmlns=\"http://www.w3.org/2000/svg\">")
+            .Append("viewBox=\"0 0 ").Append(PlotWidth).Append(' ').Append(PlotHeight).Append("\">")
             .Append("<line class=\"axis\" x1=\"").Append(Left).Append("\" y1=\"").Append(F(Top + height)).Append("\" x2=\"").Append(F(Left + width))
             .Append("\" y2=\"").Append(F(Top + height)).Append("\"/><line class=\"axis\" x1=\"").Append(Left).Append("\" y1=\"").Append(Top)
             .Append("\" x2=\"").Append(Left).Append("\" y2=\"").Append(F(Top + height)).Append("\"/>")
