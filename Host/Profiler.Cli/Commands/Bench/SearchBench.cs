@@ -30,8 +30,8 @@ internal sealed class SearchBench : IBench
         ("name+min-duration", new TraceSearchTerms(Name: "rpc.call", MinDuration: "1s"), false),
         ("since", new TraceSearchTerms(Since: "1h"), false),
         ("min-duration", new TraceSearchTerms(MinDuration: "5s"), false),
-        ("errors+service", new TraceSearchTerms(Service: "svc3"), true),
-        ("service+host+max-duration", new TraceSearchTerms(Service: "svc7", Host: "node-2", MaxDuration: "3ms"), false),
+        ("errors+service", new TraceSearchTerms(Service: "svc7"), true),
+        ("service+host+max-duration", new TraceSearchTerms(Service: "svc6", Host: "node-2", MaxDuration: "3ms"), false),
     ];
 
     private static readonly string[] Children = ["db.query", "rpc.call", "cache.get", "http.get", "queue.put"];
