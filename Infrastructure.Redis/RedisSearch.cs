@@ -31,32 +31,28 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     private static readonly RedisValue[] SummaryFields =
         ["start_ts", "stop_us", "start_us", "root", "ops", "error", "services"];
 
-    /// <summary>Queues <c>Summarise.lua</c> for one trace's digest on <paramref name="db"/> (a batch or a database).</summary>
-    public static Task<RedisResult> QueueSummarise(IDatabaseAsync db, TraceDigest digest, long? ttlSeconds, string mode)
+    /// <summary>Queues one <c>Summarise.lua</c> for the digests of several traces on <paramref name="db"/> (a batch or a database).</summary>
+    public static Task<RedisResult> QueueSummarise(IDatabaseAsync db, IReadOnlyList<TraceDigest> digests, long? ttlSeconds, string mode)
     {
-        var terms = TermKeys(digest);
-        var keys = new RedisKey[5 + terms.Count];
-        keys[0] = SummaryKey(digest.BaseId);
-        keys[1] = StartIndex;
-        keys[2] = DurationIndex;
-        keys[3] = ErrorIndex;
-        keys[4] = PinnedKey;
-        for (var i = 0; i < terms.Count; i++) keys[5 + i] = terms[i];
-        RedisValue[] values =
-        [
-            digest.BaseId,
-            digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString,
-            digest.StartText,
-            digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString,
-            digest.Root ?? "",
-            digest.Operations,
-            digest.Points,
-            digest.Error ? 1 : 0,
-            ttlSeconds ?? 0,
-            mode,
-            string.Join('\n', digest.Services.Where(s => !s.Contains('\n'))),
-        ];
-        return RedisScripts.Eval(db, RedisScripts.Summarise, keys, values);
+        var keys = new List<RedisKey>(4 + digests.Count * 6) { StartIndex, DurationIndex, ErrorIndex, PinnedKey };
+        var values = new List<RedisValue>(3 + digests.Count * 10) { ttlSeconds ?? 0, mode, digests.Count };
+        foreach (var digest in digests)
+        {
+            var terms = TermKeys(digest);
+            keys.Add(SummaryKey(digest.BaseId));
+            foreach (var term in terms) keys.Add(term);
+            values.Add(digest.BaseId);
+            values.Add(digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString);
+            values.Add(digest.StartText);
+            values.Add(digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString);
+            values.Add(digest.Root ?? "");
+            values.Add(digest.Operations);
+            values.Add(digest.Points);
+            values.Add(digest.Error ? 1 : 0);
+            values.Add(string.Join('\n', digest.Services.Where(s => !s.Contains('\n'))));
+            values.Add(terms.Count);
+        }
+        return RedisScripts.Eval(db, RedisScripts.Summarise, [.. keys], [.. values]);
     }
 
     private static List<string> TermKeys(TraceDigest d)
@@ -329,10 +325,8 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
                 digest.Add(StoredPoint.FromDocument(((ReadOnlyMemory<byte>)points[p]).Span));
             digests[ids[i]] = digest;
         }
-        var write = db.CreateBatch();
-        var pending = digests.Values.Select(d => QueueSummarise(write, d, options.TtlSeconds, mode)).ToArray();
-        write.Execute();
-        await Task.WhenAll(pending).ConfigureAwait(false);
+        if (digests.Count > 0)
+            await QueueSummarise(db, [.. digests.Values], options.TtlSeconds, mode).ConfigureAwait(false);
         return digests;
     }
 

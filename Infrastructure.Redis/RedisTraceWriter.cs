@@ -9,8 +9,8 @@ namespace Profiler.Infrastructure.Redis;
 /// <summary>
 /// Writes batches of points: one pipelined <c>LPUSH</c> per trace of the batch, and with <c>filter_error_trace</c> an
 /// <c>osprofiler_error:</c> index record per failed point, all in one round trip. With <c>ttl</c> the same batch ends
-/// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned;
-/// without, nothing more is sent.
+/// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned.
+/// Last comes one <c>Scripts/Summarise.lua</c> call merging each trace's digest into its search summary (docs/search.md).
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
@@ -76,10 +76,8 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                     pending[lists.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
             if (options.TtlSeconds is { } ttl)
                 pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
-            // The search summaries (docs/search.md): one Summarise.lua per trace, after its points, in the same batch.
-            var summaries = new Task[_summariesRefused ? 0 : digests.Count];
-            for (var t = 0; t < summaries.Length; t++)
-                summaries[t] = RedisSearch.QueueSummarise(batch, digests[t], options.TtlSeconds, "merge");
+            // The search summaries (docs/search.md): one Summarise.lua for every trace of the write, after the points, in the same batch.
+            Task[] summaries = _summariesRefused ? [] : [RedisSearch.QueueSummarise(batch, digests, options.TtlSeconds, "merge")];
             batch.Execute();
             return WhenStoredAsync(pending, summaries);
         }, cancellationToken).ConfigureAwait(false);
