@@ -29,6 +29,8 @@ for _ = 1, n do
   end
   k, a = k + 1 + termCount, a + 10
   local exists = call('EXISTS', s) == 1
+  -- What the indexes already hold for a trace merged into (its old start, duration, error, term sets): only changes are written.
+  local oldScore, oldDuration, oldError, indexed = nil, nil, nil, {}
   if not (mode == 'absent' and exists) then
     local services, known = {}, {}
     for v in string.gmatch(serviceList, '[^\n]+') do if not known[v] then known[v] = true; services[#services + 1] = v end end
@@ -40,12 +42,15 @@ for _ = 1, n do
         end
       else
         local os, oe = tonumber(old[1]), tonumber(old[2])
+        oldScore, oldError = os or 0, tonumber(old[7])
+        if os and oe then oldDuration = oe - os else oldDuration = 0 end
         if os and not (start and start < os) then start, root, ts = os, old[3] or '', old[4] or '' end
         if oe and (not stop or oe > stop) then stop = oe end
         ops = ops + (tonumber(old[5]) or 0)
         points = points + (tonumber(old[6]) or 0)
         if tonumber(old[7]) == 1 then err = 1 end
         for key in string.gmatch(old[8] or '', '[^\n]+') do
+          indexed[key] = true
           if not seen[key] then seen[key] = true; terms[#terms + 1] = key end
         end
         for v in string.gmatch(old[9] or '', '[^\n]+') do
@@ -60,10 +65,13 @@ for _ = 1, n do
     call('HSET', s, 'start_us', start and string.format('%.0f', start) or '', 'stop_us', stop and string.format('%.0f', stop) or '',
       'start_ts', ts, 'root', root, 'ops', ops, 'points', points, 'error', err,
       'terms', table.concat(terms, '\n'), 'services', table.concat(services, '\n'))
-    call('ZADD', startIdx, score, id)
-    call('ZADD', durationIdx, duration, id)
-    if err == 1 then call('ZADD', errorIdx, score, id) end
-    for _, key in ipairs(terms) do call('ZADD', key, score, id) end
+    local moved = score ~= oldScore
+    if moved then call('ZADD', startIdx, score, id) end
+    if duration ~= oldDuration then call('ZADD', durationIdx, duration, id) end
+    if err == 1 and (moved or oldError ~= 1) then call('ZADD', errorIdx, score, id) end
+    for _, key in ipairs(terms) do
+      if moved or not indexed[key] then call('ZADD', key, score, id) end
+    end
     if ttl and ttl > 0 and call('SISMEMBER', pinned, id) == 0 then call('EXPIRE', s, ttl) end
     written = written + 1
   end
