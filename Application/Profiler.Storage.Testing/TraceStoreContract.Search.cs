@@ -19,6 +19,14 @@ public abstract partial class TraceStoreContract
     /// has been written to through <see cref="ITraceStore.WriteAsync"/> before (its schema exists). Default: the
     /// store's own <see cref="ITraceStore.WriteAsync"/>, for a driver that keeps nothing beside the points.
     /// </summary>
+    /// <summary>
+    /// Whether the backend's stores search (<see cref="ITraceStoreSearch"/>, <see cref="TraceListQuery.Filter"/>, the
+    /// summary members of <see cref="TraceSummary"/>). Default false: then the store must not implement
+    /// <see cref="ITraceStoreSearch"/>, and the search tests check only that. A backend that searches overrides it with
+    /// true; a store that lost the capability then fails instead of skipping silently.
+    /// </summary>
+    protected virtual bool SupportsSearch => false;
+
     protected virtual Task WriteAsOsProfilerAsync(ITraceStore store, IReadOnlyList<TracePoint> points) =>
         store.WriteAsync(points, CancellationToken.None);
 
@@ -197,6 +205,7 @@ public abstract partial class TraceStoreContract
     [MemberData(nameof(SearchCases))]
     public async Task A_search_pages_exactly_the_traces_its_filter_keeps_newest_first_with_their_summaries(string name)
     {
+        if (!SupportsSearch) return; // checked absent by The_store_searches_exactly_when_the_backend_declares_it…
         var (filter, errorsOnly) = SearchCase(name);
         var (store, all) = await FillSearchStoreAsync(async s =>
             // A search before some of OSProfiler's traces arrive: the later search must still find those.
@@ -213,8 +222,14 @@ public abstract partial class TraceStoreContract
     }
 
     [Fact]
-    public async Task The_suite_checks_a_store_that_can_search_and_its_cases_match_something()
+    public async Task The_store_searches_exactly_when_the_backend_declares_it_and_the_cases_match_something()
     {
+        if (!SupportsSearch)
+        {
+            await using var plain = await CreateStoreAsync(SearchSettings);
+            Assert.False(plain is ITraceStoreSearch, "the store implements ITraceStoreSearch: override SupportsSearch with true");
+            return;
+        }
         var (store, all) = await FillSearchStoreAsync();
         await using var _ = store;
 
@@ -231,6 +246,7 @@ public abstract partial class TraceStoreContract
     [Fact]
     public async Task An_unfiltered_listing_shows_every_traces_summary_including_those_OSProfiler_wrote()
     {
+        if (!SupportsSearch) return; // checked absent by The_store_searches_exactly_when_the_backend_declares_it…
         var (store, all) = await FillSearchStoreAsync();
         await using var _ = store;
 
@@ -245,6 +261,7 @@ public abstract partial class TraceStoreContract
     [Fact]
     public async Task A_search_returns_the_requested_fields_of_the_earliest_point()
     {
+        if (!SupportsSearch) return; // checked absent by The_store_searches_exactly_when_the_backend_declares_it…
         var (store, all) = await FillSearchStoreAsync();
         await using var _ = store;
 
@@ -262,6 +279,7 @@ public abstract partial class TraceStoreContract
     [Fact]
     public async Task Reindexing_rebuilds_the_same_answers()
     {
+        if (!SupportsSearch) return; // checked absent by The_store_searches_exactly_when_the_backend_declares_it…
         var (store, all) = await FillSearchStoreAsync();
         await using var _ = store;
         var search = (ITraceStoreSearch)store;
@@ -282,7 +300,7 @@ public abstract partial class TraceStoreContract
     [Fact]
     public async Task Deleted_traces_leave_the_search_and_its_count()
     {
-        if (!SupportsLifecycle) return; // deleting is a lifecycle capability; the other tests check it is absent
+        if (!SupportsLifecycle || !SupportsSearch) return; // deleting is a lifecycle capability; the other tests check what is absent
         var (store, all) = await FillSearchStoreAsync();
         await using var _ = store;
         var filter = new TraceFilter(Service: "api");
@@ -299,6 +317,7 @@ public abstract partial class TraceStoreContract
     [Fact]
     public async Task A_search_cursor_continues_only_after_the_page_that_gave_it()
     {
+        if (!SupportsSearch) return; // checked absent by The_store_searches_exactly_when_the_backend_declares_it…
         var (store, all) = await FillSearchStoreAsync();
         await using var _ = store;
         var filter = new TraceFilter(Since: SearchBase);

@@ -10,6 +10,9 @@ public sealed class RedisTraceStoreTests(RedisServer server) : TraceStoreContrac
     // Delete, pin, prune and statistics (issue 15).
     protected override bool SupportsLifecycle => true;
 
+    // Filters, counts and summaries (issue 16, docs/search.md).
+    protected override bool SupportsSearch => true;
+
     // Errors are listed from the osprofiler_error: index, which only filter_error_trace writes (as OSProfiler).
     protected override bool ErrorsListedWithoutFilterErrorTrace => false;
 

@@ -11,6 +11,9 @@ public sealed class MariaDbTraceStoreTests(MariaDbServer server) : TraceStoreCon
     // Delete, pin, prune and statistics (issue 15).
     protected override bool SupportsLifecycle => true;
 
+    // Filters, counts and summaries (issue 16, docs/search.md).
+    protected override bool SupportsSearch => true;
+
     protected override string FixtureBackend => "mysql";
 
     private readonly Dictionary<ITraceStore, string> _urls = [];
@@ -33,6 +36,9 @@ public sealed class PostgresTraceStoreTests(PostgresServer server) : TraceStoreC
 {
     // Delete, pin, prune and statistics (issue 15).
     protected override bool SupportsLifecycle => true;
+
+    // Filters, counts and summaries (issue 16, docs/search.md).
+    protected override bool SupportsSearch => true;
 
     protected override string FixtureBackend => "mysql";
 

@@ -10,6 +10,9 @@ public sealed class SqliteTraceStoreTests : TraceStoreContract, IDisposable
     // Delete, pin, prune and statistics (issue 15).
     protected override bool SupportsLifecycle => true;
 
+    // Filters, counts and summaries (issue 16, docs/search.md).
+    protected override bool SupportsSearch => true;
+
     private readonly TempDirectory _dir = new();
 
     protected override string FixtureBackend => "mysql";
