@@ -37,6 +37,28 @@ internal static class RedisSchema
     /// for far less; a copy of a batch retried after that would be stored again.
     /// </summary>
     public const long BatchKeySeconds = 24 * 60 * 60;
+    /// A trace's summary hash (docs/search.md): <c>{osprofiler_opt:&lt;base_id&gt;}:summary</c>, hash-tagged to the trace
+    /// list's own slot; its name starts with <c>{</c>, so OSProfiler's and the lister's <c>osprofiler*</c> scans never see it.
+    /// </summary>
+    public static string SummaryKey(string baseId) => "{" + ListPrefix + baseId + "}:summary";
+
+    /// <summary>Prefix of Profiler's search index keys: sorted sets of base ids (docs/search.md).</summary>
+    public const string IndexPrefix = "profiler_idx:";
+
+    /// <summary>Base id → trace start (µs since the epoch).</summary>
+    public const string StartIndex = IndexPrefix + "start";
+
+    /// <summary>Base id → trace duration (µs).</summary>
+    public const string DurationIndex = IndexPrefix + "duration";
+
+    /// <summary>Base id → start, for traces with a failed operation.</summary>
+    public const string ErrorIndex = IndexPrefix + "error";
+
+    /// <summary>The keyspace size when the search last looked for traces without a summary.</summary>
+    public const string CheckedKey = IndexPrefix + "checked";
+
+    /// <summary>A term set: base id → start, for traces with a point of that service (<c>s</c>), project (<c>p</c>), host (<c>h</c>) or operation name (<c>n</c>).</summary>
+    public static string TermKey(char kind, string value) => IndexPrefix + kind + ":" + value;
 
     /// <summary>One SCAN pattern for all three key families: <c>osprofiler:</c>, <c>osprofiler_opt:</c>, <c>osprofiler_error:</c>.</summary>
     public const string AllKeysPattern = "osprofiler[:_]*";

@@ -25,6 +25,15 @@ internal static class RedisScripts
     /// <summary>One small batch of a prune's deletions (<see cref="RedisTraceLifecycle"/>).</summary>
     public static readonly string PruneTraces = Load("PruneTraces.lua");
 
+    /// <summary>A trace digest merged into its summary and the search indexes (<see cref="RedisTraceWriter"/>, <see cref="RedisSearch"/>).</summary>
+    public static readonly string Summarise = Load("Summarise.lua");
+
+    /// <summary>One bounded step of a search (<see cref="RedisSearch"/>).</summary>
+    public static readonly string Search = Load("Search.lua");
+
+    /// <summary>Summaries and index entries of deleted traces (<see cref="RedisTraceCleanup"/>).</summary>
+    public static readonly string ForgetSummaries = Load("ForgetSummaries.lua");
+
     /// <summary>
     /// Queues <c>EVAL</c> of <paramref name="script"/> on <paramref name="db"/> (a database or a batch). Always EVAL,
     /// never EVALSHA: StackExchange.Redis's retry of an EVALSHA answered NOSCRIPT (a server whose script cache was

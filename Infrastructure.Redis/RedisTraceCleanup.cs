@@ -26,8 +26,10 @@ internal sealed class RedisTraceCleanup(RedisConnection connection)
                 var batch = db.CreateBatch();
                 var pending = chunk.Select(id => batch.KeyDeleteAsync([ListPrefix + id, ErrorPrefix + id])).ToArray();
                 var unpinned = batch.SetRemoveAsync(PinnedKey, [.. chunk.Select(id => (RedisValue)id)]);
+                var forgotten = RedisSearch.QueueForget(batch, chunk);
                 batch.Execute();
                 await unpinned.ConfigureAwait(false);
+                await forgotten.ConfigureAwait(false);
                 return await Task.WhenAll(pending).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < chunk.Length; i++)

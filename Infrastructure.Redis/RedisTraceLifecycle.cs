@@ -32,7 +32,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
     public async Task<bool> SetPinnedAsync(string baseId, bool pinned, CancellationToken cancellationToken)
     {
         if (!TracePointRules.IsSafeId(baseId)) return false;
-        RedisKey list = ListPrefix + baseId, error = ErrorPrefix + baseId;
+        RedisKey list = ListPrefix + baseId, error = ErrorPrefix + baseId, summary = SummaryKey(baseId);
         return await connection.RunAsync(pinned ? "pin a trace in" : "unpin a trace in", async db =>
         {
             var transaction = db.CreateTransaction();
@@ -42,6 +42,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
                 _ = transaction.SetAddAsync(PinnedKey, baseId);
                 _ = transaction.KeyPersistAsync(list);
                 _ = transaction.KeyPersistAsync(error);
+                _ = transaction.KeyPersistAsync(summary);
             }
             else
             {
@@ -50,6 +51,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
                 {
                     _ = transaction.KeyExpireAsync(list, TimeSpan.FromSeconds(ttl));
                     _ = transaction.KeyExpireAsync(error, TimeSpan.FromSeconds(ttl));
+                    _ = transaction.KeyExpireAsync(summary, TimeSpan.FromSeconds(ttl));
                 }
             }
             if (await transaction.ExecuteAsync().ConfigureAwait(false)) return true;

@@ -10,7 +10,8 @@ namespace Profiler.Infrastructure.Redis;
 /// <see cref="RedisTraceLister">lister</see>, <see cref="RedisTraceCleanup">cleanup</see> and
 /// <see cref="RedisTraceLifecycle">pinning, pruning and statistics</see> sharing it.
 /// </summary>
-internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics
+internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics,
+    ITraceStoreSearch
 {
     private readonly RedisConnection _connection;
     private readonly RedisTraceWriter _writer;
@@ -18,6 +19,7 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceS
     private readonly RedisTraceLister _lister;
     private readonly RedisTraceCleanup _cleanup;
     private readonly RedisTraceLifecycle _lifecycle;
+    private readonly RedisSearch _search;
 
     public RedisTraceStore(RedisStoreOptions options, ILoggerFactory loggerFactory)
     {
@@ -28,6 +30,7 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceS
         _lister = new RedisTraceLister(options, _connection, logger);
         _cleanup = new RedisTraceCleanup(_connection);
         _lifecycle = new RedisTraceLifecycle(options, _connection);
+        _search = new RedisSearch(options, _connection);
         // The handshake (and StackExchange.Redis's own start-up) overlaps whatever the caller does before its first
         // operation: for a command-line listing, about a sixth of its time.
         _connection.ConnectInBackground();
@@ -39,8 +42,21 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceS
     public IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) =>
         _reader.ReadTraceAsync(baseId, cancellationToken);
 
-    public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
-        _lister.ListAsync(query, cancellationToken);
+    /// <summary>
+    /// A filtered listing runs on the search indexes (<see cref="RedisSearch"/>); an unfiltered one keeps the keyspace
+    /// listing (which also sees traces no summary describes yet) and adds each listed trace's summary.
+    /// </summary>
+    public async Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken)
+    {
+        if (query.Filter is { IsEmpty: false }) return await _search.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        var page = await _lister.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        return page with { Traces = await _search.EnrichAsync(page.Traces, cancellationToken).ConfigureAwait(false) };
+    }
+
+    public Task<long> CountTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        _search.CountAsync(query, cancellationToken);
+
+    public Task<long> ReindexAsync(CancellationToken cancellationToken) => _search.ReindexAsync(cancellationToken);
 
     public Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken) =>
         _cleanup.DeleteTracesAsync(baseIds, cancellationToken);

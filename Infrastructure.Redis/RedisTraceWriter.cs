@@ -10,8 +10,9 @@ namespace Profiler.Infrastructure.Redis;
 /// Writes batches of points, exactly once: one pipelined <c>EVALSHA</c> of <c>Scripts/WriteTrace.lua</c> per trace of
 /// the batch (its batch key <c>SET NX</c> and, only when it was set, the <c>LPUSH</c>; <see cref="RedisSchema.BatchKey"/>), and with <c>filter_error_trace</c> an
 /// <c>osprofiler_error:</c> index record per failed point, all in one round trip. With <c>ttl</c> the same batch ends
-/// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned;
-/// without, nothing more is sent.
+/// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned.
+/// Last comes one <c>Scripts/Summarise.lua</c> call merging each newly stored trace's digest into its search summary
+/// (docs/search.md).
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
@@ -68,6 +69,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         // Exactly once: each trace's points go with the batch key to WriteTrace.lua. A server that lacks the script
         // (restarted, SCRIPT FLUSH, a new master) answers NOSCRIPT: the script is loaded and the whole batch sent
         // again, which the batch keys make safe (traces already stored push nothing).
+        var digests = TraceDigest.OfBatch(points, new DriverSettings { Project = options.Project, Service = options.Service, Host = options.Host });
         var scripts = new object[lists.Length][];
         for (var t = 0; t < lists.Length; t++)
         {
@@ -79,11 +81,11 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             args[4] = BatchKeySeconds;
             for (var i = 0; i < lists[t].Length; i++) args[5 + i] = lists[t][i];
         }
-        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken, retryTimeout: false).ConfigureAwait(false);
+        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         if (!stored)
         {
             await connection.RunAsync("load the write script into", db => db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace), cancellationToken).ConfigureAwait(false);
-            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors), cancellationToken, retryTimeout: false).ConfigureAwait(false))
+            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false))
                 throw new TraceStoreException($"Could not write trace points to {options.Describe()}: the server answered NOSCRIPT right after SCRIPT LOAD.");
         }
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
@@ -93,10 +95,14 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     }
 
     /// <summary>
-    /// One round trip: an <c>EVALSHA</c> of <c>WriteTrace.lua</c> per trace, then the error records and the expiry.
-    /// False when the server lacked the script (<c>NOSCRIPT</c>).
+    /// One round trip: an <c>EVALSHA</c> of <c>WriteTrace.lua</c> per trace, then the error records and the expiry, and
+    /// last the search summaries (docs/search.md): one <c>Summarise.lua</c> for every trace of the write, which merges a
+    /// trace's digest only when this write's <c>WriteTrace.lua</c> stored its points (it claims the batch key
+    /// <c>WriteTrace.lua</c> set to <c>new</c>), so a retried batch is summarised once too. False when the server lacked
+    /// the write script (<c>NOSCRIPT</c>).
     /// </summary>
-    private async Task<bool> SendAsync(IDatabase db, List<string> baseIds, object[][] scripts, List<(string BaseId, string Record)>? errors)
+    private async Task<bool> SendAsync(IDatabase db, List<string> baseIds, object[][] scripts, List<(string BaseId, string Record)>? errors,
+        IReadOnlyList<TraceDigest> digests, Guid batchId)
     {
         var batch = db.CreateBatch();
         var pending = new Task[scripts.Length + (errors?.Count ?? 0) + (options.TtlSeconds is null ? 0 : 1)];
@@ -107,10 +113,12 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 pending[scripts.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
         if (options.TtlSeconds is { } ttl)
             pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
+        Task[] summaries = _summariesRefused ? [] : [RedisSearch.QueueSummarise(batch, digests, options.TtlSeconds, "merge", batchId)];
         batch.Execute();
         try
         {
             await Task.WhenAll(pending).ConfigureAwait(false);
+            await WhenSummarisedAsync(summaries).ConfigureAwait(false);
             return true;
         }
         catch (RedisServerException) when (Array.Exists(pending, p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
@@ -128,6 +136,25 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 "them, EVALSHA and SCRIPT LOAD, and that each osprofiler_opt: key is a list.", failure.InnerException);
         }
     }
+
+    /// <summary>
+    /// Waits for the summaries once the points are stored. A server that refuses scripts for search (an ACL without
+    /// <c>EVAL</c>, scripting disabled) keeps the points without summaries, and the writer stops sending them; a search
+    /// then says why it cannot run.
+    /// </summary>
+    private async Task WhenSummarisedAsync(Task[] summaries)
+    {
+        try
+        {
+            await Task.WhenAll(summaries).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
+        {
+            _summariesRefused = true;
+        }
+    }
+
+    private volatile bool _summariesRefused;
 
     /// <summary>Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch.</summary>
     private static Task<RedisResult> ExpireUnpinned(IBatch batch, List<string> baseIds, List<(string BaseId, string Record)>? errors, long ttl)

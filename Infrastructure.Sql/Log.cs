@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Deleting old batch ids from profiler_batches in {Store} failed; the next write past the hour tries again: {Reason}")]
     public static partial void BatchPruneFailed(ILogger logger, string store, string reason);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Search is off for {Store}: its summary tables could not be created: {Reason}")]
+    public static partial void SummariesUnavailable(ILogger logger, string store, string reason);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Listing {Store} without summaries: {Reason}")]
+    public static partial void SummariesUnreadable(ILogger logger, string store, string reason);
 }

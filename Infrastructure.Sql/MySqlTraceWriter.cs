@@ -30,6 +30,8 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
         var settings = database.Settings;
         try
         {
+            // The summaries (TraceSummaries) are written in the same transaction as the rows and the batch id.
+            var summaries = database.Summaries.Available;
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             foreach (var (offset, count) in statements)
             {
@@ -52,6 +54,8 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
             }
             // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
             if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
+            if (summaries)
+                await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.MySql, Profiler.Storage.TraceDigest.OfBatch(points, settings), cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)

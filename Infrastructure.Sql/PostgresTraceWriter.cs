@@ -26,6 +26,8 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
         var settings = database.Settings;
         try
         {
+            // The summaries (TraceSummaries) are written in the same transaction as the rows and the batch id.
+            var summaries = database.Summaries.Available;
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false))
             {
@@ -45,6 +47,8 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
             }
             // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
             if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
+            if (summaries)
+                await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.Postgres, Profiler.Storage.TraceDigest.OfBatch(points, settings), cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)

@@ -24,9 +24,13 @@ internal sealed class SqlDatabase : IDisposable
         _providerConnectionString = dialect.ProviderConnectionString(connectionString);
         Description = dialect.Describe(connectionString);
         _schema = new SqlSchema(this);
+        Summaries = new TraceSummaries(this);
     }
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>The store's per-trace summaries (search; docs/search.md).</summary>
+    public TraceSummaries Summaries { get; }
 
     public ConnectionString ConnectionString { get; }
 

@@ -27,6 +27,7 @@ internal sealed class SqlSchema(SqlDatabase database) : IDisposable
             await dialect.CheckServerAsync(connection, cancellationToken).ConfigureAwait(false);
             if (!await dialect.TableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
                 await CreateTableAsync(db, connection, cancellationToken).ConfigureAwait(false);
+            await database.Summaries.EnsureSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
             _ready = true;
         }
         finally

@@ -9,7 +9,8 @@ namespace Profiler.Infrastructure.Sql;
 /// and deletes by SQL shared by every server (<see cref="TraceReader"/>, <see cref="TraceLister"/>, <see cref="TraceCleanup"/>);
 /// pins, pruning and statistics too (<see cref="TraceLifecycle"/>).
 /// </summary>
-internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics
+internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics,
+    ITraceStoreSearch
 {
     private readonly SqlDatabase _database;
     private readonly ITraceWriter _writer;
@@ -48,6 +49,11 @@ internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup, ITraceSto
 
     public Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
         _lister.ListAsync(query, cancellationToken);
+
+    public Task<long> CountTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        _lister.CountAsync(query, cancellationToken);
+
+    public Task<long> ReindexAsync(CancellationToken cancellationToken) => _lister.ReindexAsync(cancellationToken);
 
     public Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken) =>
         _cleanup.DeleteAsync(baseIds, cancellationToken);

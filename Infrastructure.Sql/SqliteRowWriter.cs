@@ -98,6 +98,7 @@ internal sealed class SqliteRowWriter
                 }
             }
         }
+        SqliteSummaryWriter.Write(connection, TraceDigest.OfBatch(points, settings));
         transaction.Commit();
     }
 

@@ -32,6 +32,7 @@ internal sealed class TraceCleanup(SqlDatabase database, TraceLifecycle lifecycl
                 delete.CommandText = $"DELETE FROM data WHERE base_id IN ({SqlParameters.AddIds(delete, chunk)})";
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await lifecycle.ForgetAsync(connection, transaction, chunk, cancellationToken).ConfigureAwait(false);
+                await database.Summaries.ForgetAsync(connection, transaction, chunk, false, cancellationToken).ConfigureAwait(false);
             }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return found;

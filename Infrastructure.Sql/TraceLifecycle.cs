@@ -191,6 +191,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         {
             traces = 0;
         }
+        if (points > 0) await database.Summaries.ForgetAsync(connection, transaction, ids, true, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (traces, points);
     }

@@ -18,20 +18,35 @@ internal sealed class TraceLister(SqlDatabase database)
     public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
     {
         var (cursorTimestamp, cursorId) = ListCursor.Parse(query.Cursor);
+        var summaries = database.Summaries;
+        var search = query.Filter is { IsEmpty: false };
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
         try
         {
-            var page = await PageAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
+            List<(string BaseId, string Timestamp)> page;
+            Dictionary<string, TraceSummaries.Row>? rows = null;
+            if (search)
+            {
+                // A search runs on the summary tables' indexes, after summarising what another writer stored meanwhile.
+                if (!summaries.Available) throw summaries.NotAvailable();
+                await summaries.CatchUpAsync(connection, cancellationToken).ConfigureAwait(false);
+                var found = await TraceSummaries.SearchAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
+                page = found.Select(r => (r.BaseId, r.Timestamp)).ToList();
+                rows = found.ToDictionary(r => r.BaseId, StringComparer.Ordinal);
+            }
+            else page = await PageAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
             string? next = null;
             if (page.Count > query.Limit)
             {
                 page.RemoveAt(page.Count - 1);
                 next = ListCursor.Encode(page[^1].Timestamp, page[^1].BaseId);
             }
+            var ids = page.Select(p => p.BaseId).ToList();
             var fields = query.Fields.Any(f => f is not ("base_id" or "timestamp"))
-                ? await EarliestPointsAsync(connection, page.Select(p => p.BaseId).ToList(), cancellationToken).ConfigureAwait(false)
+                ? await EarliestPointsAsync(connection, ids, cancellationToken).ConfigureAwait(false)
                 : null;
+            var (summaryRows, services, digests) = await SummariesOfAsync(connection, ids, rows, cancellationToken).ConfigureAwait(false);
             var traces = page.Select(p =>
             {
                 var values = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -42,13 +57,87 @@ internal sealed class TraceLister(SqlDatabase database)
                         "timestamp" => p.Timestamp,
                         _ => fields is not null && fields.TryGetValue(p.BaseId, out var row) ? row.GetValueOrDefault(f) : null,
                     };
-                return new TraceSummary(p.BaseId, p.Timestamp, values);
+                var summary = new TraceSummary(p.BaseId, p.Timestamp, values);
+                if (summaryRows.TryGetValue(p.BaseId, out var r))
+                    return summary with
+                    {
+                        DurationMs = r.DurationUs / 1000.0, Root = r.Root, Operations = r.Operations, Error = r.Error,
+                        Services = services.TryGetValue(p.BaseId, out var s) ? s : [],
+                    };
+                if (digests.TryGetValue(p.BaseId, out var d))
+                    return summary with
+                    {
+                        DurationMs = d.DurationMicroseconds / 1000.0, Root = d.Root, Operations = d.Operations, Error = d.Error,
+                        Services = d.Services.ToArray(),
+                    };
+                return summary;
             }).ToList();
             return new TracePage(traces, next);
         }
         catch (DbException e)
         {
             throw database.Failure(SqlOperation.Read, e);
+        }
+    }
+
+    /// <summary>How many traces a search keeps (<see cref="ITraceStoreSearch.CountTracesAsync"/>).</summary>
+    public async Task<long> CountAsync(TraceListQuery query, CancellationToken cancellationToken)
+    {
+        var summaries = database.Summaries;
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (!summaries.Available) throw summaries.NotAvailable();
+        var connection = db.Database.GetDbConnection();
+        try
+        {
+            await summaries.CatchUpAsync(connection, cancellationToken).ConfigureAwait(false);
+            return await TraceSummaries.CountAsync(connection, query, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw database.Failure(SqlOperation.Read, e);
+        }
+    }
+
+    /// <summary>Rebuilds every summary (<see cref="ITraceStoreSearch.ReindexAsync"/>).</summary>
+    public async Task<long> ReindexAsync(CancellationToken cancellationToken)
+    {
+        var summaries = database.Summaries;
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (!summaries.Available) throw summaries.NotAvailable();
+        try
+        {
+            return await summaries.ReindexAsync(db.Database.GetDbConnection(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw database.Failure(SqlOperation.Write, e);
+        }
+    }
+
+    /// <summary>
+    /// The summaries of a page's traces: those the search read, else the stored ones, else built now from the points
+    /// (a trace another writer stored; written for next time when the store allows). A store whose summary tables
+    /// cannot be read lists without them.
+    /// </summary>
+    private async Task<(Dictionary<string, TraceSummaries.Row> Rows, Dictionary<string, List<string>> Services, Dictionary<string, TraceDigest> Digests)>
+        SummariesOfAsync(DbConnection connection, List<string> ids, Dictionary<string, TraceSummaries.Row>? rows, CancellationToken cancellationToken)
+    {
+        var summaries = database.Summaries;
+        if (!summaries.Available || ids.Count == 0) return ([], [], []);
+        try
+        {
+            rows ??= await TraceSummaries.RowsAsync(connection, ids, cancellationToken).ConfigureAwait(false);
+            var services = await TraceSummaries.ServicesAsync(connection, ids, cancellationToken).ConfigureAwait(false);
+            var missing = ids.Where(id => !rows.ContainsKey(id)).ToList();
+            var digests = missing.Count == 0
+                ? new Dictionary<string, TraceDigest>()
+                : await summaries.SummariseAsync(connection, missing, TraceSummaries.Mode.IfAbsent, cancellationToken).ConfigureAwait(false);
+            return (rows, services, digests);
+        }
+        catch (DbException e)
+        {
+            Log.SummariesUnreadable(database.Logger, database.Description, database.ConnectionString.ScrubPassword(e.Message));
+            return ([], [], []);
         }
     }
 

@@ -13,4 +13,10 @@ public sealed record TraceListQuery(int Limit, string? Cursor = null, IReadOnlyL
 {
     /// <summary>Extra point fields to return for each trace (never null; empty by default).</summary>
     public IReadOnlyList<string> Fields { get; init; } = Fields ?? [];
+
+    /// <summary>
+    /// Only traces this filter keeps (null, the default, or an empty filter: every trace). Only a store with
+    /// <see cref="ITraceStoreSearch"/> honours it; a cursor given out for one filter continues only that filter.
+    /// </summary>
+    public TraceFilter? Filter { get; init; }
 }

@@ -17,7 +17,7 @@ namespace Profiler.Storage.Testing;
 /// whether or not <see cref="DriverSettings.FilterErrorTrace"/> is set (unless <see cref="ErrorsListedWithoutFilterErrorTrace"/>
 /// is false); listings return the requested fields of the earliest point and page through every trace exactly once.
 /// </summary>
-public abstract class TraceStoreContract
+public abstract partial class TraceStoreContract
 {
     /// <summary>Which OSProfiler fixtures this driver reproduces exactly: <c>redis</c> (stores whole point documents) or <c>mysql</c> (stores rows).</summary>
     protected abstract string FixtureBackend { get; }

@@ -24,6 +24,7 @@ var root = new RootCommand("profiler: a cross-service profiler and trace collect
     DemoCommand.Create(common),
     BenchCommand.Create(common),
     ServeCommand.Create(common),
+    ReindexCommand.Create(common),
 };
 root.Options.Add(common.ConnectionString);
 root.Options.Add(common.Plugins);

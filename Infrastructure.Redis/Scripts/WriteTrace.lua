@@ -8,9 +8,11 @@
 -- ARGV[i]   (i >= 2) the point documents, in batch order
 --
 -- SET NX and LPUSH run in one script, so no other client sees one without the other: a retry of a batch whose reply
--- was lost finds the key and pushes nothing. Returns the points pushed (0 for a batch already stored).
+-- was lost finds the key and pushes nothing. The key's value 'new' lets the same round trip's Summarise.lua claim it
+-- (setting it to 'done'), so the search summary counts the points once too. Returns the points pushed (0 for a batch
+-- already stored).
 local call = redis.call
-if not call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+if not call('SET', KEYS[2], 'new', 'NX', 'EX', ARGV[1]) then
   return 0
 end
 -- LPUSH in slices: unpack is limited to a few thousand values; pushing slices in order gives the same list.

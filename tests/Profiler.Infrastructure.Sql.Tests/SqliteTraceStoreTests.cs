@@ -10,13 +10,25 @@ public sealed class SqliteTraceStoreTests : TraceStoreContract, IDisposable
     // Delete, pin, prune and statistics (issue 15).
     protected override bool SupportsLifecycle => true;
 
+    // Filters, counts and summaries (issue 16, docs/search.md).
+    protected override bool SupportsSearch => true;
+
     private readonly TempDirectory _dir = new();
 
     protected override string FixtureBackend => "mysql";
 
-    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
-        Task.FromResult(new SqliteDriver().Open(
-            ConnectionString.Parse($"sqlite:///{_dir.Path}/{Guid.NewGuid():N}.db"), settings));
+    private readonly Dictionary<ITraceStore, string> _urls = [];
+
+    protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings)
+    {
+        var url = $"sqlite:///{_dir.Path}/{Guid.NewGuid():N}.db";
+        var store = new SqliteDriver().Open(ConnectionString.Parse(url), settings);
+        _urls[store] = url;
+        return Task.FromResult(store);
+    }
+
+    protected override Task WriteAsOsProfilerAsync(ITraceStore store, IReadOnlyList<TracePoint> points) =>
+        OsProfilerRows.InsertAsync(_urls[store], points);
 
     public void Dispose() => _dir.Dispose();
 }

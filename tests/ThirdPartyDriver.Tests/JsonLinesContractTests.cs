@@ -14,6 +14,9 @@ public sealed class JsonLinesContractTests : TraceStoreContract, IDisposable
     /// <summary>The reference driver deletes, pins, prunes and counts.</summary>
     protected override bool SupportsLifecycle => true;
 
+    // Filters, counts and summaries (issue 16, docs/search.md), by reading every file.
+    protected override bool SupportsSearch => true;
+
     protected override Task<ITraceStore> CreateStoreAsync(DriverSettings settings) =>
         Task.FromResult(new JsonLinesDriver().Open(ConnectionString.Parse($"jsonl:///{_dir}/{Guid.NewGuid():N}"), settings));
 

@@ -37,7 +37,7 @@ public sealed class JsonLinesDriver : ITraceStoreDriver
 /// driver authors: correct, not fast (pruning and statistics read every file).
 /// </summary>
 internal sealed class JsonLinesStore(string folder, DriverSettings settings)
-    : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics
+    : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics, ITraceStoreSearch
 {
     /// <summary>One writer at a time per process: appends to a trace's file must not interleave.</summary>
     private static readonly SemaphoreSlim Lock = new(1, 1);
@@ -120,15 +120,7 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
         var after = query.Cursor is null ? ((TraceTimestamp, string)?)null : Cursor.Parse(query.Cursor);
         if (!Directory.Exists(folder)) return new TracePage([], null);
 
-        var traces = new List<(TraceTimestamp Timestamp, string BaseId, JsonObject Earliest)>();
-        foreach (var file in Directory.EnumerateFiles(folder, "*.jsonl"))
-        {
-            var baseId = Path.GetFileNameWithoutExtension(file);
-            if (!TracePointRules.IsSafeId(baseId)) continue;
-            var summary = await SummarizeAsync(file, cancellationToken).ConfigureAwait(false);
-            // D5: errors are found by reading the points, so FilterErrorTrace plays no part.
-            if (summary is { } s && (!query.ErrorsOnly || s.HasError)) traces.Add((s.Timestamp, baseId, s.Earliest));
-        }
+        var traces = await MatchesAsync(query, cancellationToken).ConfigureAwait(false);
 
         // Newest first; equal timestamps by base id, descending, so that (timestamp, base id) orders every trace.
         var ordered = traces
@@ -136,23 +128,58 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
             .Where(t => after is not { } a || t.Timestamp < a.Item1 || (t.Timestamp == a.Item1 && string.CompareOrdinal(t.BaseId, a.Item2) < 0))
             .Take(query.Limit + 1).ToList();
         var page = ordered.Take(query.Limit)
-            .Select(t => new TraceSummary(t.BaseId, t.Timestamp.ToString(), Fields(query.Fields, t.BaseId, t.Timestamp, t.Earliest)))
+            .Select(t => t.Digest.ToSummary(Fields(query.Fields, t.BaseId, t.Timestamp, t.Earliest)) with { Timestamp = t.Timestamp.ToString() })
             .ToList();
         var next = ordered.Count > query.Limit ? Cursor.Make(ordered[query.Limit - 1].Timestamp, ordered[query.Limit - 1].BaseId) : null;
         return new TracePage(page, next);
     }
 
+    /// <summary>
+    /// The traces the query's errors-only flag and filter keep (<see cref="ITraceStoreSearch"/>): every file is read and
+    /// summarised with <see cref="TraceDigest"/>, then <see cref="TraceFilter.Matches"/> decides. Correct, not fast: a
+    /// driver over a real database would keep the digests beside the points and filter on indexes.
+    /// </summary>
+    private async Task<List<(TraceTimestamp Timestamp, string BaseId, JsonObject Earliest, TraceDigest Digest)>> MatchesAsync(
+        TraceListQuery query, CancellationToken cancellationToken)
+    {
+        var traces = new List<(TraceTimestamp, string, JsonObject, TraceDigest)>();
+        if (!Directory.Exists(folder)) return traces;
+        foreach (var file in Directory.EnumerateFiles(folder, "*.jsonl"))
+        {
+            var baseId = Path.GetFileNameWithoutExtension(file);
+            if (!TracePointRules.IsSafeId(baseId)) continue;
+            var summary = await SummarizeAsync(baseId, file, cancellationToken).ConfigureAwait(false);
+            // D5: errors are found by reading the points, so FilterErrorTrace plays no part.
+            if (summary is { } s && (!query.ErrorsOnly || s.HasError) && (query.Filter is null || query.Filter.Matches(s.Digest)))
+                traces.Add((s.Timestamp, baseId, s.Earliest, s.Digest));
+        }
+        return traces;
+    }
+
+    public async Task<long> CountTracesAsync(TraceListQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return (await MatchesAsync(query, cancellationToken).ConfigureAwait(false)).Count;
+    }
+
+    /// <summary>Nothing is kept between calls: every search reads the points, so there is nothing to rebuild.</summary>
+    public Task<long> ReindexAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(Directory.Exists(folder) ? (long)Directory.EnumerateFiles(folder, "*.jsonl").Count() : 0L);
+
     /// <summary>D3: the earliest point is the one with the smallest timestamp; on a tie, the one stored (appended) first.</summary>
-    private static async Task<(TraceTimestamp Timestamp, JsonObject Earliest, bool HasError)?> SummarizeAsync(string file, CancellationToken cancellationToken)
+    private static async Task<(TraceTimestamp Timestamp, JsonObject Earliest, bool HasError, TraceDigest Digest)?> SummarizeAsync(
+        string baseId, string file, CancellationToken cancellationToken)
     {
         TraceTimestamp? earliest = null;
         JsonObject? earliestPoint = null;
         var hasError = false;
+        var digest = new TraceDigest(baseId);
         await foreach (var line in File.ReadLinesAsync(file, cancellationToken).ConfigureAwait(false))
         {
             if (line.Length == 0) continue;
             var stored = StoredPoint.FromDocument(line);
             if (!stored.IsReadable) continue;
+            digest.Add(stored);
             hasError |= stored.ErrorType is not null && stored.Name.EndsWith("-stop", StringComparison.Ordinal);
             if (earliest is null || stored.Timestamp < earliest.Value)
             {
@@ -160,7 +187,7 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
                 earliestPoint = JsonNode.Parse(line) as JsonObject;
             }
         }
-        return earliest is null || earliestPoint is null ? null : (earliest.Value, earliestPoint, hasError);
+        return earliest is null || earliestPoint is null ? null : (earliest.Value, earliestPoint, hasError, digest);
     }
 
     private static Dictionary<string, string?> Fields(IReadOnlyList<string> names, string baseId, TraceTimestamp timestamp, JsonObject point)

@@ -13,8 +13,7 @@ using Profiler.Storage;
 namespace Profiler.Hosting.Web;
 
 /// <summary>
-/// The browser pages: <c>GET /</c> (a page of traces with start, duration, size and an error marker, linked to
-/// their reports) and <c>GET /traces/{baseId}</c> (<see cref="HtmlReportRenderer"/>'s page). Self-contained:
+/// The browser pages: <c>GET /</c> (the search and list page, <see cref="TraceListPage"/>) and <c>GET /traces/{baseId}</c> (<see cref="HtmlReportRenderer"/>'s page). Self-contained:
 /// the CSS and script of <see cref="PageAssets"/> inlined, one inline script allowed by its hash, nothing fetched from the network. Links are relative,
 /// so the pages work behind a path prefix.
 /// </summary>
@@ -40,11 +39,13 @@ internal static class Pages
         if (request is null) return ErrorPage(400, "Bad request", problem!, "./");
         var page = await TraceEndpoints.FetchPageAsync(mediator, request, context.RequestAborted);
         if (page is null) return ErrorPage(400, "Bad request", "That page link is not one this server gave out.", "./");
-        var overviews = page.Traces.Count == 0
+        // Overviews (read from the points) only where the summary cannot tell: a store without search, or a failure's type.
+        var read = page.Traces.Where(t => t.DurationMs is null || t.Error == true).Select(t => t.BaseId).ToList();
+        var overviews = read.Count == 0
             ? new Dictionary<string, TraceOverview>()
-            : await mediator.Send(new GetTraceOverviewsQuery(page.Traces.Select(t => t.BaseId).ToList(), options.MaxPointsPerListRow),
-                context.RequestAborted);
-        return Results.Content(RenderList(page, overviews, request, options), "text/html; charset=utf-8");
+            : await mediator.Send(new GetTraceOverviewsQuery(read, options.MaxPointsPerListRow), context.RequestAborted);
+        var total = await TraceEndpoints.TotalAsync(mediator, request, context.RequestAborted);
+        return Results.Content(TraceListPage.Render(page, overviews, request, options, total), "text/html; charset=utf-8");
     }
 
     private static async Task<IResult> ReportPage(string baseId, HttpContext context, IMediator mediator, WebShellOptions options)
@@ -56,65 +57,6 @@ internal static class Pages
         HtmlReportRenderer.Render(report, baseId, writer, listUrl: "../",
             new TraceActions("../api/v1/traces/" + Uri.EscapeDataString(baseId), "../", !string.IsNullOrEmpty(options.IngestKey)));
         return Results.Content(writer.ToString(), "text/html; charset=utf-8");
-    }
-
-    internal static string RenderList(TracePage page, IReadOnlyDictionary<string, TraceOverview> overviews,
-        TraceEndpoints.ListRequest request, WebShellOptions options)
-    {
-        var html = new StringBuilder(4096 + page.Traces.Count * 400);
-        var title = request.ErrorsOnly ? "Failed traces" : "Traces";
-        html.Append(PageHead(title, PageAssets.ListStyle));
-        html.Append("<header class=\"page\"><h1>").Append(title).Append("</h1><nav>")
-            .Append(request.ErrorsOnly ? "<a id=\"all-traces\" href=\"./\">All traces</a> · <strong>Failed only</strong>"
-                                        : "<strong>All traces</strong> · <a id=\"failed-traces\" href=\"./?errors=true\">Failed only</a>")
-            .Append(" · <a href=\"api/v1/traces").Append(request.ErrorsOnly ? "?errors=true" : "").Append("\">JSON</a>")
-            .Append("</nav></header>\n<main>\n");
-        if (page.Traces.Count == 0)
-        {
-            html.Append("<p class=\"empty\" id=\"empty\">")
-                .Append(request.Cursor is null ? "No traces yet. Send points to <code>POST api/v1/points</code> or run <code>profiler demo</code>." : "No more traces.")
-                .Append("</p>\n");
-        }
-        else
-        {
-            html.Append("<table class=\"traces\" id=\"traces\"><thead><tr><th>Started (UTC)</th><th>Trace</th>")
-                .Append("<th class=\"num\">Duration</th><th class=\"num\">Operations</th><th>Status</th></tr></thead><tbody>\n");
-            foreach (var t in page.Traces)
-            {
-                overviews.TryGetValue(t.BaseId, out var o);
-                var failed = o?.ErrorType is not null;
-                var atLeast = o is { Partial: true } ? "≥ " : "";
-                html.Append("<tr").Append(failed ? " class=\"failed\"" : "").Append("><td class=\"ts\">")
-                    .Append(Encode(t.Timestamp.Replace('T', ' ')))
-                    .Append("</td><td><a class=\"trace-link\" href=\"traces/").Append(Encode(Uri.EscapeDataString(t.BaseId))).Append("\">")
-                    .Append(Encode(t.BaseId)).Append("</a></td><td class=\"num\">")
-                    .Append(o?.DurationMs is { } ms ? atLeast + ms.ToString(CultureInfo.InvariantCulture) + " ms" : "—")
-                    .Append("</td><td class=\"num\">")
-                    .Append(o is null ? "—" : atLeast + o.Operations.ToString(CultureInfo.InvariantCulture))
-                    .Append("</td><td>")
-                    .Append(failed
-                        ? $"<span class=\"error-marker\" title=\"holds a failed operation\">✖ {Encode(o!.ErrorType!)}</span>"
-                        : o is { Partial: true } ? "<span class=\"muted\">no failure in the points read</span>" : "<span class=\"ok\">ok</span>")
-                    .Append("</td></tr>\n");
-            }
-            html.Append("</tbody></table>\n");
-        }
-        html.Append("<nav class=\"pager\">");
-        if (request.Cursor is not null)
-            html.Append("<a id=\"first-page\" href=\"").Append(Encode(PageUrl(null, request, options))).Append("\">« First page</a> ");
-        if (page.NextCursor is not null)
-            html.Append("<a id=\"next-page\" rel=\"next\" href=\"").Append(Encode(PageUrl(page.NextCursor, request, options))).Append("\">Next page »</a>");
-        html.Append("</nav>\n</main>\n</body>\n</html>\n");
-        return html.ToString();
-    }
-
-    private static string PageUrl(string? cursor, TraceEndpoints.ListRequest request, WebShellOptions options)
-    {
-        var query = new List<string>();
-        if (request.ErrorsOnly) query.Add("errors=true");
-        if (request.Limit != options.DefaultPageSize) query.Add("limit=" + request.Limit.ToString(CultureInfo.InvariantCulture));
-        if (cursor is not null) query.Add("cursor=" + Uri.EscapeDataString(cursor));
-        return "./" + (query.Count > 0 ? "?" + string.Join("&", query) : "");
     }
 
     /// <summary>A small HTML error page with a way back (used for the pages; the API answers problem details).</summary>

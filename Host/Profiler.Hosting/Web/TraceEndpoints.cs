@@ -4,6 +4,8 @@ using MediatR;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Profiler.Application.Common;
+using Profiler.Application.Traces.CountTraces;
 using Profiler.Application.Traces.GetTraceReport;
 using Profiler.Application.Traces.ListTraces;
 using Profiler.Domain.Reports;
@@ -13,7 +15,8 @@ using Profiler.Storage;
 namespace Profiler.Hosting.Web;
 
 /// <summary>
-/// The query API: <c>GET /api/v1/traces</c> (a page of traces), <c>GET /api/v1/traces/{baseId}</c> (the COMPAT §4
+/// The query API: <c>GET /api/v1/traces</c> (a page of traces, searched by <c>service</c>, <c>project</c>, <c>host</c>,
+/// <c>name</c>, <c>min_duration_ms</c>, <c>max_duration_ms</c>, <c>since</c>, <c>until</c>, <c>errors</c>; with <c>total</c>), <c>GET /api/v1/traces/{baseId}</c> (the COMPAT §4
 /// report) and <c>GET /api/v1/traces/{baseId}.dot</c> (Graphviz).
 /// </summary>
 internal static class TraceEndpoints
@@ -31,10 +34,12 @@ internal static class TraceEndpoints
         if (request is null) return Problems.BadRequest(problem!);
         var page = await FetchPageAsync(mediator, request, context.RequestAborted);
         if (page is null) return Problems.BadRequest($"cursor '{TracePointRules.Show(request.Cursor)}' is not one this server gave out");
+        var total = await TotalAsync(mediator, request, context.RequestAborted);
         return Results.Json(new Dictionary<string, object?>
         {
-            ["traces"] = page.Traces.Select(t => new Dictionary<string, string> { ["base_id"] = t.BaseId, ["timestamp"] = t.Timestamp }).ToList(),
+            ["traces"] = page.Traces.Select(Row).ToList(),
             ["next_cursor"] = page.NextCursor,
+            ["total"] = total,
         });
     }
 
@@ -56,8 +61,41 @@ internal static class TraceEndpoints
         return Results.Text(writer.ToString(), "text/vnd.graphviz; charset=utf-8");
     }
 
-    /// <summary>A listing request: limit, cursor, errors-only.</summary>
-    internal sealed record ListRequest(int Limit, string? Cursor, bool ErrorsOnly);
+    /// <summary>One trace of <c>GET /api/v1/traces</c>, as <c>profiler trace list --json</c> writes it; null where the store keeps no summary.</summary>
+    internal static Dictionary<string, object?> Row(TraceSummary t) => new()
+    {
+        ["base_id"] = t.BaseId,
+        ["timestamp"] = t.Timestamp,
+        ["duration_ms"] = t.DurationMs,
+        ["root"] = t.Root,
+        ["services"] = t.Services,
+        ["operations"] = t.Operations,
+        ["error"] = t.Error,
+    };
+
+    /// <summary>How many traces the request's search keeps; null for a store that cannot count (and no search asked).</summary>
+    internal static async Task<long?> TotalAsync(IMediator mediator, ListRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await mediator.Send(new CountTracesQuery(request.Search, request.ErrorsOnly), ct);
+        }
+        catch (CapabilityNotSupportedException) when (request.Search.IsEmpty)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A listing request: limit, cursor, errors-only and the search terms.</summary>
+    internal sealed record ListRequest(int Limit, string? Cursor, bool ErrorsOnly)
+    {
+        /// <summary>The search (empty: every trace).</summary>
+        public TraceSearchTerms Search { get; init; } = new();
+    }
+
+    /// <summary>The query parameters of a search, in the order the form shows them.</summary>
+    internal static readonly string[] SearchParameters =
+        ["service", "project", "host", "name", "min_duration_ms", "max_duration_ms", "since", "until"];
 
     /// <summary>Reads <c>limit</c>, <c>cursor</c> and <c>errors</c>; null with a message naming the bad one.</summary>
     internal static ListRequest? ParseListRequest(IQueryCollection query, WebShellOptions options, out string? problem)
@@ -82,7 +120,23 @@ internal static class TraceEndpoints
             }
         }
         string? cursor = query.TryGetValue("cursor", out var c) && !string.IsNullOrEmpty(c) ? c.ToString() : null;
-        return new ListRequest(limit, cursor, errors);
+        string? Text(string key) => query.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.ToString().Trim() : null;
+        string? Milliseconds(string key, ref string? problem)
+        {
+            var text = Text(key);
+            if (text is null) return null;
+            if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var ms) && ms <= 1e12)
+                return text + "ms";
+            problem ??= $"{key} '{TracePointRules.Show(text)}' is not a number of milliseconds: use e.g. 250 or 1.5";
+            return null;
+        }
+        var min = Milliseconds("min_duration_ms", ref problem);
+        var max = Milliseconds("max_duration_ms", ref problem);
+        if (problem is not null) return null;
+        return new ListRequest(limit, cursor, errors)
+        {
+            Search = new TraceSearchTerms(Text("service"), Text("project"), Text("host"), Text("name"), min, max, Text("since"), Text("until")),
+        };
     }
 
     /// <summary>One page of traces; null when the store rejects the cursor.</summary>
@@ -90,7 +144,7 @@ internal static class TraceEndpoints
     {
         try
         {
-            return await mediator.Send(new ListTracesQuery(request.Limit, request.Cursor, ErrorsOnly: request.ErrorsOnly), ct);
+            return await mediator.Send(new ListTracesQuery(request.Limit, request.Cursor, ErrorsOnly: request.ErrorsOnly) { Search = request.Search }, ct);
         }
         catch (FormatException) when (request.Cursor is not null)
         {

@@ -9,4 +9,11 @@ namespace Profiler.Application.Traces.ListTraces;
 /// </summary>
 public sealed record ListTracesQuery(int Limit = 1000, string? Cursor = null, IReadOnlyList<string>? Fields = null,
     bool ErrorsOnly = false)
-    : IRequest<TracePage>;
+    : IRequest<TracePage>
+{
+    /// <summary>
+    /// Only the traces these terms keep (null or empty: every trace). Needs a store with <see cref="ITraceStoreSearch"/>;
+    /// otherwise the handler throws <see cref="Common.CapabilityNotSupportedException"/> rather than list unfiltered.
+    /// </summary>
+    public TraceSearchTerms? Search { get; init; }
+}

@@ -5,5 +5,9 @@ namespace Profiler.Application.Traces.ListTraces;
 
 public sealed class ListTracesQueryValidator : AbstractValidator<ListTracesQuery>
 {
-    public ListTracesQueryValidator() => this.AddListRules(q => q.Limit, q => q.Cursor, q => q.Fields);
+    public ListTracesQueryValidator()
+    {
+        this.AddListRules(q => q.Limit, q => q.Cursor, q => q.Fields);
+        this.AddSearchRules(q => q.Search);
+    }
 }

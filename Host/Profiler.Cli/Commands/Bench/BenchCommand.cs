@@ -4,7 +4,7 @@ using Profiler.Storage;
 namespace Profiler.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>profiler bench ingest|list|report|overhead|startup</c>: measures a store through the same use cases the applications use,
+/// <c>profiler bench ingest|list|report|overhead|otlp|search|startup</c>: measures a store through the same use cases the applications use,
 /// like redis-benchmark measures a server. Data goes under base ids <c>bench-&lt;run&gt;-&lt;n&gt;</c>; <c>--cleanup</c>
 /// deletes it afterwards where the store supports deleting (<see cref="ITraceStoreCleanup"/>, through the
 /// DeleteTraces use case). Each sub-command is an <see cref="IBench"/>; options, cleanup and the printed figures are shared.
@@ -14,8 +14,8 @@ internal static class BenchCommand
     public static Command Create(CommonOptions common)
     {
         var options = new BenchOptions();
-        IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench(), new OtlpBench()];
-        var command = new Command("bench", "Measure a store: ingest rate (OSProfiler points and OTLP), listing and report latency, trace scope overhead; and the start-up of short commands");
+        IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench(), new OtlpBench(), new SearchBench()];
+        var command = new Command("bench", "Measure a store: ingest rate (OSProfiler points and OTLP), listing, search and report latency, trace scope overhead; and the start-up of short commands");
         foreach (var bench in benches) command.Subcommands.Add(Sub(common, options, bench));
         command.Subcommands.Add(StartupBench.Create(common));
         return command;
@@ -24,11 +24,15 @@ internal static class BenchCommand
     private static Command Sub(CommonOptions common, BenchOptions options, IBench bench)
     {
         var command = new Command(bench.Name, bench.Description);
-        foreach (var option in options.Shared) command.Options.Add(option);
+        // A bench with its own --traces default (search: 100,000) gets its own option of that name.
+        var traces = bench.DefaultTraces is { } d
+            ? new Option<int>("--traces") { Description = options.Traces.Description, DefaultValueFactory = _ => d }
+            : options.Traces;
+        foreach (var option in options.Shared) command.Options.Add(option == options.Traces ? traces : option);
         if (bench.HasWarmup) command.Options.Add(options.Warmup);
         command.SetAction((result, ct) => CliErrors.Run(async () =>
         {
-            var settings = options.Read(result, bench.HasWarmup);
+            var settings = options.Read(result, bench.HasWarmup) with { Traces = result.GetValue(traces) };
             settings.Check();
             await using var context = common.Context(result);
             var prefix = "bench-" + BenchPoints.RunId();
@@ -48,6 +52,9 @@ internal interface IBench
     string Name { get; }
 
     string Description { get; }
+
+    /// <summary>Its <c>--traces</c> default, when not the shared one (100).</summary>
+    int? DefaultTraces => null;
 
     /// <summary>Whether it takes <c>--warmup</c> (untimed points written first).</summary>
     bool HasWarmup => false;
