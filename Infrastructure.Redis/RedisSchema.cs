@@ -37,6 +37,8 @@ internal static class RedisSchema
     /// for far less; a copy of a batch retried after that would be stored again.
     /// </summary>
     public const long BatchKeySeconds = 24 * 60 * 60;
+
+    /// <summary>
     /// A trace's summary hash (docs/search.md): <c>{osprofiler_opt:&lt;base_id&gt;}:summary</c>, hash-tagged to the trace
     /// list's own slot; its name starts with <c>{</c>, so OSProfiler's and the lister's <c>osprofiler*</c> scans never see it.
     /// </summary>

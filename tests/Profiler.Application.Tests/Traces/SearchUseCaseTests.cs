@@ -120,7 +120,7 @@ public sealed class SearchUseCaseTests
         public TraceListQuery? Seen { get; private set; }
         public TraceListQuery? Counted { get; private set; }
 
-        public Task WriteAsync(IReadOnlyList<Profiler.Domain.TracePoint> points, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task WriteAsync(IReadOnlyList<Profiler.Domain.TracePoint> points, Guid batchId, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public IAsyncEnumerable<Profiler.Domain.StoredPoint> ReadTraceAsync(string baseId, CancellationToken cancellationToken) =>
             AsyncEnumerable.Empty<Profiler.Domain.StoredPoint>();
