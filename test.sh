@@ -6,12 +6,15 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 packages=(redis-server redis-sentinel mariadb-server postgresql chromium openssl
-          python3-osprofiler python3-redis python3-sqlalchemy python3-pymysql python3-psycopg2
-          nodejs npm)
+          python3-osprofiler python3-redis python3-sqlalchemy python3-pymysql python3-psycopg2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm by command: a machine may have them from elsewhere (NodeSource's nodejs bundles npm and conflicts with
+# Debian's npm package).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
