@@ -95,7 +95,7 @@ public sealed class PackagingTests(PackedSolution packed)
     [Theory]
     [InlineData("Profiler.AspNetCore", "Profiler.Instrumentation")]
     [InlineData("Profiler.EntityFrameworkCore", "Profiler.Instrumentation Microsoft.EntityFrameworkCore.Relational")]
-    [InlineData("Profiler.Instrumentation", "Profiler.Application Microsoft.Extensions.Configuration.Abstractions Microsoft.Extensions.Hosting.Abstractions Microsoft.Extensions.Http Microsoft.Extensions.Options")]
+    [InlineData("Profiler.Instrumentation", "Profiler.Application Microsoft.Extensions.Configuration.Abstractions Microsoft.Extensions.Hosting.Abstractions Microsoft.Extensions.Http Microsoft.Extensions.Options Polly.Core")]
     [InlineData("Profiler.Hosting", "Profiler.Application Profiler.AspNetCore Profiler.Otlp McMaster.NETCore.Plugins Grpc.AspNetCore.Server")]
     [InlineData("Profiler.Otlp", "Profiler.Domain Google.Protobuf Grpc.Core.Api")]
     public void A_library_package_depends_on_what_it_references_not_on_the_repositorys_pinned_versions(string id, string references)
