@@ -81,6 +81,9 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         var cutoffTicks = cutoff.Kind == DateTimeKind.Local ? cutoff.ToUniversalTime().Ticks : cutoff.Ticks;
         long traces = 0, points = 0;
         var cursor = "0";
+        // Read once for the whole scan: PruneTraces.lua checks the pin again before it deletes anything.
+        var pinned = (await connection.RunAsync("read the pinned traces of", db => db.SetMembersAsync(PinnedKey), cancellationToken)
+            .ConfigureAwait(false)).Select(m => (string)m!).ToHashSet(StringComparer.Ordinal);
         do
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -91,10 +94,8 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
                 var batch = db.CreateBatch();
                 var heads = keys.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
                 var lengths = keys.Select(k => batch.ListLengthAsync(k)).ToArray();
-                var pins = batch.SetMembersAsync(PinnedKey);
                 batch.Execute();
-                await Task.WhenAll(Task.WhenAll(heads), Task.WhenAll(lengths), pins).ConfigureAwait(false);
-                var pinned = pins.Result.Select(m => (string)m!).ToHashSet(StringComparer.Ordinal);
+                await Task.WhenAll(Task.WhenAll(heads), Task.WhenAll(lengths)).ConfigureAwait(false);
                 var doomed = new List<(string Id, long Length)>();
                 for (var i = 0; i < keys.Length; i++)
                 {
@@ -136,7 +137,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
     public async Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
     {
         long traces = 0, points = 0, bytes = 0;
-        var memoryUsage = true;
+        bool? memoryUsage = null; // whether the server answers MEMORY USAGE: asked once, on the first key
         PointSummary? oldest = null, newest = null;
         var cursor = "0";
         do
@@ -145,13 +146,13 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
             {
                 var (next, keys) = await ScanPageAsync(db, cursor, AllKeysPattern).ConfigureAwait(false);
                 if (keys.Length == 0) return next;
-                if (memoryUsage) memoryUsage = await MemoryUsageAllowedAsync(db, keys[0]).ConfigureAwait(false);
+                memoryUsage ??= await MemoryUsageAllowedAsync(db, keys[0]).ConfigureAwait(false);
                 var lists = keys.Where(k => ((string)k!).StartsWith(ListPrefix, StringComparison.Ordinal)).ToArray();
                 var batch = db.CreateBatch();
                 var lengths = lists.Select(k => batch.ListLengthAsync(k)).ToArray();
                 var heads = lists.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
                 var tails = lists.Select(k => batch.ListGetByIndexAsync(k, -1)).ToArray();
-                var sizes = memoryUsage
+                var sizes = memoryUsage == true
                     ? keys.Where(k => !((string)k!).StartsWith(LegacyPrefix, StringComparison.Ordinal))
                         .Select(k => batch.ExecuteAsync("MEMORY", "USAGE", k)).ToArray()
                     : [];
@@ -174,7 +175,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         }
         while (cursor != "0");
         var pinned = await ListPinnedAsync(cancellationToken).ConfigureAwait(false);
-        return new TraceStoreStatistics(traces, points, oldest?.Timestamp, newest?.Timestamp, memoryUsage ? bytes : null, pinned.Count);
+        return new TraceStoreStatistics(traces, points, oldest?.Timestamp, newest?.Timestamp, memoryUsage != false ? bytes : null, pinned.Count);
     }
 
     /// <summary>A point's summary when its timestamp can be read; else null.</summary>

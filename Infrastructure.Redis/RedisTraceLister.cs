@@ -20,9 +20,6 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
     /// <summary>Trace lists whose earliest timestamps one script call reads: a short, bounded stall of the server each.</summary>
     private const int KeysPerScript = 1000;
 
-    /// <summary>The listing script (<c>Scripts/EarliestTimestamps.lua</c>, an embedded resource), loaded once.</summary>
-    internal static readonly string EarliestTimestampsScript = RedisScripts.EarliestTimestamps;
-
     public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
     {
         var (cursorTicks, cursorId) = ListingCursor.Parse(query.Cursor);
@@ -130,7 +127,7 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
 
     /// <summary>
     /// Every trace and the timestamp of its earliest point, for a listing that shows nothing else: as
-    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by <see cref="EarliestTimestampsScript"/>.
+    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by <c>Scripts/EarliestTimestamps.lua</c>.
     /// </summary>
     private static async Task<Dictionary<string, PointSummary>> CollectTraceTimestampsAsync(IDatabase db)
     {
@@ -158,7 +155,7 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
                 var baseIds = new string[chunk.Length];
                 Array.Copy(listKeys, start, chunk, 0, chunk.Length);
                 Array.Copy(listIds, start, baseIds, 0, chunk.Length);
-                lists.Add((baseIds, RedisScripts.Eval(batch, EarliestTimestampsScript, chunk, [])));
+                lists.Add((baseIds, RedisScripts.Eval(batch, RedisScripts.EarliestTimestamps, chunk, [])));
             }
             batch.Execute();
         }).ConfigureAwait(false);

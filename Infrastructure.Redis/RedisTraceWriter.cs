@@ -16,6 +16,9 @@ namespace Profiler.Infrastructure.Redis;
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
+    /// <summary>What a point without its own project, service or host gets, for the digests.</summary>
+    private readonly DriverSettings _defaults = new() { Project = options.Project, Service = options.Service, Host = options.Host };
+
     public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
         if (points.Count == 0) return;
@@ -26,6 +29,10 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         var traceIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         var baseIds = new List<string>();
         var counts = new List<int>();
+        // The search summaries' digests, one per trace in the same order, filled in the same pass; none once the server
+        // refused the summary script (nothing would send them).
+        var summarise = !_summariesRefused;
+        var digests = new List<TraceDigest>();
         string? previousId = null;
         var previous = -1;
         for (var i = 0; i < points.Count; i++)
@@ -41,11 +48,13 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                     traceIndex.Add(baseId, previous);
                     baseIds.Add(baseId);
                     counts.Add(0);
+                    if (summarise) digests.Add(new TraceDigest(baseId));
                 }
                 previousId = baseId;
             }
             traceOf[i] = previous;
             counts[previous]++;
+            if (summarise) digests[previous].Add(points[i], _defaults);
         }
 
         // Every document is written into one pooled buffer by one writer; the values are slices of it.
@@ -69,7 +78,6 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         // Exactly once: each trace's points go with the batch key to WriteTrace.lua. A server that lacks the script
         // (restarted, SCRIPT FLUSH, a new master) answers NOSCRIPT: the script is loaded and the whole batch sent
         // again, which the batch keys make safe (traces already stored push nothing).
-        var digests = TraceDigest.OfBatch(points, new DriverSettings { Project = options.Project, Service = options.Service, Host = options.Host });
         var scripts = new object[lists.Length][];
         for (var t = 0; t < lists.Length; t++)
         {

@@ -65,11 +65,7 @@ internal sealed class TraceLister(SqlDatabase database)
                         Services = services.TryGetValue(p.BaseId, out var s) ? s : [],
                     };
                 if (digests.TryGetValue(p.BaseId, out var d))
-                    return summary with
-                    {
-                        DurationMs = d.DurationMicroseconds / 1000.0, Root = d.Root, Operations = d.Operations, Error = d.Error,
-                        Services = d.Services.ToArray(),
-                    };
+                    return d.ToSummary(values) with { Timestamp = p.Timestamp };
                 return summary;
             }).ToList();
             return new TracePage(traces, next);

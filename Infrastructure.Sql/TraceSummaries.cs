@@ -69,14 +69,6 @@ internal sealed class TraceSummaries(SqlDatabase database)
 
     // ---- writing ------------------------------------------------------------------------------------------------
 
-    /// <summary>Writes the digests of a batch inside the caller's transaction (SQLite: synchronous).</summary>
-    public static void Write(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor, IReadOnlyList<TraceDigest> digests, Mode mode = Mode.Merge)
-    {
-        foreach (var command in Commands(connection, transaction, flavor, digests, mode))
-            using (command)
-                command.ExecuteNonQuery();
-    }
-
     /// <summary>Writes the digests of a batch inside the caller's transaction.</summary>
     public static async Task WriteAsync(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor,
         IReadOnlyList<TraceDigest> digests, CancellationToken cancellationToken, Mode mode = Mode.Merge)

@@ -7,7 +7,7 @@ namespace Profiler.Storage;
 /// Settings a driver opens a store with (<see cref="ITraceStoreDriver.Open"/>), taken from the host's configuration:
 /// OSProfiler's <c>[profiler]</c> keys. A connection string's query options may override them where a driver says so.
 /// </summary>
-public sealed class DriverSettings
+public sealed record DriverSettings
 {
     /// <summary>Network timeout for one store operation (<c>socket_timeout</c>). Default 0.1 s, as OSProfiler.</summary>
     public TimeSpan SocketTimeout { get; init; } = TimeSpan.FromSeconds(0.1);

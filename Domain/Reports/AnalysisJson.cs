@@ -99,21 +99,6 @@ public static class AnalysisJson
         writer.Flush();
     }
 
-    /// <summary>The analysis as indented (or compact) JSON text.</summary>
-    public static string ToJson(TraceAnalysis analysis, string baseId, bool indented = true) =>
-        Text(w => Write(w, analysis, baseId), indented);
-
-    /// <summary>The comparison as indented (or compact) JSON text.</summary>
-    public static string ToJson(TraceDiff diff, string baseIdA, string baseIdB, bool indented = true) =>
-        Text(w => Write(w, diff, baseIdA, baseIdB), indented);
-
-    private static string Text(Action<Utf8JsonWriter> write, bool indented)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented })) write(writer);
-        return System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
-    }
-
     private static void WriteSummary(Utf8JsonWriter writer, string key, TraceAnalysis analysis, string baseId)
     {
         writer.WriteStartObject(key);

@@ -23,11 +23,6 @@ public static class InteractiveReads
     {
         settings ??= new DriverSettings();
         if (settings.SocketTimeout >= Timeout) return settings;
-        return new DriverSettings
-        {
-            SocketTimeout = Timeout, SentinelServiceName = settings.SentinelServiceName,
-            FilterErrorTrace = settings.FilterErrorTrace, Project = settings.Project, Service = settings.Service,
-            Host = settings.Host, Ttl = settings.Ttl, LoggerFactory = settings.LoggerFactory,
-        };
+        return settings with { SocketTimeout = Timeout };
     }
 }

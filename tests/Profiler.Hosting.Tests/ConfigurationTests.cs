@@ -12,12 +12,7 @@ public sealed class ConfigurationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private IConfiguration Ini(string text)
-    {
-        var path = Path.Combine(_dir.Path, Guid.NewGuid().ToString("N") + ".conf");
-        File.WriteAllText(path, text);
-        return new ConfigurationBuilder().AddIniFile(path).Build();
-    }
+    private IConfiguration Ini(string text) => new ConfigurationBuilder().AddIniFile(_dir.NewFile(text)).Build();
 
     [Fact]
     public void Defaults_match_the_documented_ones()

@@ -25,12 +25,7 @@ public sealed class AppWiringTests : IDisposable
 
     private string Database => $"sqlite:///{_dir.Path}/traces.db";
 
-    private IConfiguration Ini(string text)
-    {
-        var path = Path.Combine(_dir.Path, Guid.NewGuid().ToString("N") + ".conf");
-        File.WriteAllText(path, text);
-        return new ConfigurationBuilder().AddIniFile(path).Build();
-    }
+    private IConfiguration Ini(string text) => new ConfigurationBuilder().AddIniFile(_dir.NewFile(text)).Build();
 
     private static IHost Build(IConfiguration configuration, Action<IServiceCollection>? services = null)
     {

@@ -229,6 +229,14 @@ public sealed class TempDirectory : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Writes <paramref name="contents"/> to a new file of a fresh name in the directory and returns its path.</summary>
+    public string NewFile(string contents, string extension = ".conf")
+    {
+        var path = System.IO.Path.Combine(Path, Guid.NewGuid().ToString("N") + extension);
+        File.WriteAllText(path, contents);
+        return path;
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(Path, recursive: true); }

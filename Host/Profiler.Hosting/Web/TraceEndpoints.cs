@@ -93,10 +93,6 @@ internal static class TraceEndpoints
         public TraceSearchTerms Search { get; init; } = new();
     }
 
-    /// <summary>The query parameters of a search, in the order the form shows them.</summary>
-    internal static readonly string[] SearchParameters =
-        ["service", "project", "host", "name", "min_duration_ms", "max_duration_ms", "since", "until"];
-
     /// <summary>Reads <c>limit</c>, <c>cursor</c> and <c>errors</c>; null with a message naming the bad one.</summary>
     internal static ListRequest? ParseListRequest(IQueryCollection query, WebShellOptions options, out string? problem)
     {

@@ -98,12 +98,7 @@ public static class WebShell
 
     /// <summary><paramref name="settings"/> with <paramref name="ttl"/> when one is given (it wins over the settings' own).</summary>
     private static DriverSettings? WithTtl(DriverSettings? settings, TimeSpan? ttl) =>
-        ttl is null ? settings : settings is null ? new DriverSettings { Ttl = ttl } : new DriverSettings
-        {
-            SocketTimeout = settings.SocketTimeout, SentinelServiceName = settings.SentinelServiceName,
-            FilterErrorTrace = settings.FilterErrorTrace, Project = settings.Project, Service = settings.Service,
-            Host = settings.Host, Ttl = ttl, LoggerFactory = settings.LoggerFactory,
-        };
+        ttl is null ? settings : (settings ?? new DriverSettings()) with { Ttl = ttl };
 
     /// <summary>Maps the JSON API: ingest, listing, reports and <c>/health</c>.</summary>
     public static IEndpointRouteBuilder MapProfilerApi(this IEndpointRouteBuilder endpoints)

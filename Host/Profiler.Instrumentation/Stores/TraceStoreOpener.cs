@@ -59,12 +59,7 @@ public sealed class TraceStoreOpener
         var entry = Find(parsed.Scheme) ?? throw UnknownScheme(parsed);
         settings ??= new DriverSettings();
         if (ReferenceEquals(settings.LoggerFactory, NullLoggerFactory.Instance) && !ReferenceEquals(_loggerFactory, NullLoggerFactory.Instance))
-            settings = new DriverSettings
-            {
-                SocketTimeout = settings.SocketTimeout, SentinelServiceName = settings.SentinelServiceName,
-                FilterErrorTrace = settings.FilterErrorTrace, Project = settings.Project, Service = settings.Service,
-                Host = settings.Host, Ttl = settings.Ttl, LoggerFactory = _loggerFactory,
-            };
+            settings = settings with { LoggerFactory = _loggerFactory };
         ITraceStore? store;
         try
         {
