@@ -69,7 +69,8 @@ internal sealed class RedisConnection : IAsyncDisposable
         bool retryTimeout = true)
     {
         var deadline = DateTime.UtcNow + Max(MinFailoverRetry, _options.SocketTimeout * 20);
-        var timeouts = 0;
+        // The timeout of the first attempt, once it was retried.
+        Exception? timedOut = null;
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -87,8 +88,9 @@ internal sealed class RedisConnection : IAsyncDisposable
             {
                 return await operation(multiplexer.GetDatabase(_options.Database)).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (retryTimeout && timeouts++ == 0 && e is RedisTimeoutException or TimeoutException && !IsFailover(e))
+            catch (Exception e) when (retryTimeout && timedOut is null && e is RedisTimeoutException or TimeoutException && !IsFailover(e))
             {
+                timedOut = e;
                 Log.RetryingTimedOut(_logger, action, _options.Describe(), OperationTimeout.TotalSeconds);
             }
             catch (Exception e) when (_options.Sentinel && IsFailover(e) && DateTime.UtcNow < deadline)
@@ -98,7 +100,10 @@ internal sealed class RedisConnection : IAsyncDisposable
             }
             catch (Exception e) when (e is RedisException or TimeoutException or IOException or System.Net.Sockets.SocketException)
             {
-                throw Failure(action, e, multiplexer);
+                // A retry after a timeout that finds the connection given up (StackExchange.Redis drops a connection
+                // whose replies stopped coming) fails for the same reason: the server was too slow, so say which
+                // timeout to raise rather than to check that a server runs.
+                throw Failure(action, timedOut is not null && e is RedisConnectionException ? timedOut : e, multiplexer);
             }
         }
     }
