@@ -276,7 +276,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     /// <summary>Summarises trace lists that have no summary, unless the keyspace's size is the one last recorded.</summary>
     private async Task CatchUpAsync(IDatabase db)
     {
-        var size = (long)await db.ExecuteAsync("DBSIZE").ConfigureAwait(false);
+        var size = await KeyspaceSizeAsync(db).ConfigureAwait(false);
         var marker = await db.StringGetAsync(CheckedKey).ConfigureAwait(false);
         if (marker.TryParse(out long recorded) && recorded == size) return;
         var missing = await UnsummarisedAsync(db).ConfigureAwait(false);
@@ -339,7 +339,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     public async Task<long> ReindexAsync(CancellationToken cancellationToken) =>
         await connection.RunAsync("reindex traces in", async db =>
         {
-            var size = (long)await db.ExecuteAsync("DBSIZE").ConfigureAwait(false);
+            var size = await KeyspaceSizeAsync(db).ConfigureAwait(false);
             var ids = new List<string>();
             await ScanAsync(db, ListPrefix + "*", keys =>
             {

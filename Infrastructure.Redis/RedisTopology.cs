@@ -17,6 +17,51 @@ internal static class RedisTopology
         return false;
     }
 
+    /// <summary>Slots of a Redis Cluster.</summary>
+    public const int SlotCount = 16_384;
+
+    /// <summary>
+    /// The primaries of a Redis Cluster that serve slots now, as the multiplexer last read the cluster's layout
+    /// (<c>CLUSTER NODES</c>, which it reads on connect and again when told a slot moved or a node failed): each key
+    /// lives on exactly one of them. A layout in which some slots have no reachable primary is read again once.
+    /// </summary>
+    /// <exception cref="RedisConnectionException">Some slots still have no reachable primary (one failed and its
+    /// replica is not promoted yet): a failover, which <see cref="RedisConnection.RunAsync{T}"/> waits out.</exception>
+    public static async Task<IServer[]> PrimariesAsync(IConnectionMultiplexer multiplexer)
+    {
+        if (Primaries(multiplexer, out _) is { } primaries) return primaries;
+        // StackExchange.Redis reads CLUSTER NODES itself (its own ClusterNodes command needs AllowAdmin, which this
+        // driver leaves off): have it read the layout again.
+        await multiplexer.ConfigureAsync().ConfigureAwait(false);
+        return Primaries(multiplexer, out var missing)
+               ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None,
+                   $"{missing} of the Redis Cluster's {SlotCount} slots have no reachable primary.", null, CommandStatus.Unknown);
+    }
+
+    /// <summary>
+    /// The primaries serving every slot by the layout a connected primary gave; null, with how many slots lack one,
+    /// when some slot has no reachable primary.
+    /// </summary>
+    private static IServer[]? Primaries(IConnectionMultiplexer multiplexer, out int missing)
+    {
+        missing = SlotCount;
+        var layout = multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica && s.ClusterConfiguration is not null)
+            .Select(s => s.ClusterConfiguration!).FirstOrDefault();
+        if (layout is null) return null;
+        var primaries = new List<IServer>();
+        var served = 0;
+        foreach (var node in layout.Nodes)
+        {
+            if (node.IsReplica || node.IsFail || node.IsNoAddr || node.Slots.Count == 0 || node.EndPoint is null) continue;
+            var server = multiplexer.GetServer(node.EndPoint);
+            if (!server.IsConnected) continue;
+            foreach (var range in node.Slots) served += range.To - range.From + 1;
+            primaries.Add(server);
+        }
+        missing = SlotCount - served;
+        return missing <= 0 ? [.. primaries] : null;
+    }
+
     /// <summary>
     /// <paramref name="items"/> grouped by the hash slot of their key, in first-seen order within each group: one group
     /// on a single server (any keys may go together there), one per slot on a cluster.

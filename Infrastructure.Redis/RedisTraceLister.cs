@@ -6,7 +6,9 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Lists traces newest first by their earliest point, from one pipelined <c>SCAN</c> of the keyspace: every trace, or
+/// Lists traces newest first by their earliest point, from one pipelined <c>SCAN</c> of the keyspace (of every primary
+/// of a Redis Cluster: each trace list lives on one of them, and the listing merges them all before it orders and
+/// pages, so the cursor, a position in that order, does not depend on which primary holds a trace): every trace, or
 /// (<see cref="TraceListQuery.ErrorsOnly"/>) the traces of the <c>osprofiler_error:</c> index (contract decision D5:
 /// Redis cannot query points for errors, so what <c>filter_error_trace</c> indexed when they were written is listed).
 /// </summary>
@@ -74,7 +76,9 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
     /// <summary>Every trace and its earliest point: the tail of each list, and the earliest legacy point per base id.</summary>
     private async Task<Dictionary<string, PointSummary>> CollectTracesAsync(IDatabase db, bool allFields)
     {
-        if (!allFields)
+        // On a Redis Cluster a script may only name keys of one slot, and a trace list is one slot of its own: read
+        // the earliest points themselves there (a batch may mix slots; each read goes to its primary).
+        if (!allFields && !RedisTopology.IsCluster(db.Multiplexer))
         {
             try
             {
