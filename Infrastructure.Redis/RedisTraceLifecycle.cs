@@ -20,6 +20,8 @@ namespace Profiler.Infrastructure.Redis;
 /// readable timestamp keeps its trace. Legacy <c>osprofiler:</c> keys are not pruned.</para>
 /// <para>Statistics: the same scan with <c>LLEN</c>, <c>LINDEX 0</c>, <c>LINDEX -1</c> and, when the server allows it,
 /// <c>MEMORY USAGE</c> per list; error keys are counted in the bytes.</para>
+/// <para>On a Redis Cluster both scans run on each primary in turn (<see cref="RedisSchema.ScanTargetsAsync"/>); the
+/// statistics count a key that two primaries hand over (a slot migrating meanwhile) once.</para>
 /// </remarks>
 internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnection connection)
 {
