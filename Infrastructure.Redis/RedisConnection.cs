@@ -305,10 +305,11 @@ internal sealed class RedisConnection : IAsyncDisposable
             RedisConnectionException or System.Net.Sockets.SocketException or IOException =>
                 _options.Sentinel
                     ? $" Check that the sentinels at {string.Join(",", _options.Endpoints)} are running and monitor a master named '{_options.ServiceName}' (sentinel_service_name)."
-                    : _options.SeedList
-                        ? $" Check that the Redis Cluster seed nodes at {string.Join(",", _options.Endpoints)} are running and reachable (one suffices)."
-                        : _options.Cluster
-                            ? $" Check that the Redis Cluster nodes are running and reachable (seed node {_options.Endpoints[0]})."
+                    : _options.Cluster
+                        ? $" Check that every primary of the Redis Cluster is running and reachable, or has a replica to take over " +
+                          $"(seed node{(_options.SeedList ? "s" : "")} {string.Join(",", _options.Endpoints)})."
+                        : _options.SeedList
+                            ? $" Check that the Redis Cluster seed nodes at {string.Join(",", _options.Endpoints)} are running and reachable (one suffices)."
                             : $" Check that a Redis server is running at {_options.Endpoints[0]} and reachable.",
             RedisTimeoutException or TimeoutException =>
                 $" The store did not answer within {OperationTimeout.TotalSeconds:0.###} s. If it is only slow (a busy machine or server), " +
