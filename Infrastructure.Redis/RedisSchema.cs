@@ -96,12 +96,19 @@ internal static class RedisSchema
     /// it. A key may be handed over twice (a SCAN may return a key again, and a slot migrating between primaries
     /// meanwhile may show it on both), so callers that must not count a key twice de-duplicate.
     /// </summary>
-    public static async Task ScanAsync(IDatabase db, string pattern, Action<RedisKey[]> page)
+    public static Task ScanAsync(IDatabase db, string pattern, Action<RedisKey[]> page) =>
+        ScanAsync(db, pattern, (_, keys) => page(keys));
+
+    /// <summary>
+    /// As <see cref="ScanAsync(IDatabase, string, Action{RedisKey[]})"/>, telling the page's handler which primary of a
+    /// Redis Cluster the page came from (null: not a cluster).
+    /// </summary>
+    public static async Task ScanAsync(IDatabase db, string pattern, Action<IServer?, RedisKey[]> page)
     {
         if (!RedisTopology.IsCluster(db.Multiplexer))
         {
-            await ScanAsync(cursor => db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster), page)
-                .ConfigureAwait(false);
+            await ScanAsync(cursor => db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster),
+                keys => page(null, keys)).ConfigureAwait(false);
             return;
         }
         var primaries = await RedisTopology.PrimariesAsync(db.Multiplexer).ConfigureAwait(false);
@@ -120,7 +127,7 @@ internal static class RedisSchema
                     pending[i] = null;
                     active--;
                 }
-                if (keys.Length > 0) page(keys);
+                if (keys.Length > 0) page(primaries[i], keys);
             }
         }
     }

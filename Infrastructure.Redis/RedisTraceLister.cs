@@ -76,9 +76,7 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
     /// <summary>Every trace and its earliest point: the tail of each list, and the earliest legacy point per base id.</summary>
     private async Task<Dictionary<string, PointSummary>> CollectTracesAsync(IDatabase db, bool allFields)
     {
-        // On a Redis Cluster a script may only name keys of one slot, and a trace list is one slot of its own: read
-        // the earliest points themselves there (a batch may mix slots; each read goes to its primary).
-        if (!allFields && !RedisTopology.IsCluster(db.Multiplexer))
+        if (!allFields)
         {
             try
             {
@@ -86,9 +84,9 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
             }
             catch (RedisServerException e)
             {
-                // Scripts refused (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand) or failing on
-                // a key of another type under the list prefix (WrongType): read the earliest points themselves, which
-                // copes with each of these.
+                // Scripts refused (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand), failing on
+                // a key of another type under the list prefix (WrongType) or, on a cluster, on a list no longer on the
+                // node that listed it (its slot migrated): read the earliest points themselves, which copes with each.
                 if (logger.IsEnabled(LogLevel.Debug)) Log.ScriptRefused(logger, options.Describe(), e.Kind);
             }
         }
@@ -131,13 +129,15 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
 
     /// <summary>
     /// Every trace and the timestamp of its earliest point, for a listing that shows nothing else: as
-    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by <c>Scripts/EarliestTimestamps.lua</c>.
+    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by <c>Scripts/EarliestTimestamps.lua</c>:
+    /// on one server with the lists as its keys, on a Redis Cluster (where a script's keys must share one slot) sent to the
+    /// primary whose SCAN found the lists, with their names as arguments.
     /// </summary>
     private static async Task<Dictionary<string, PointSummary>> CollectTraceTimestampsAsync(IDatabase db)
     {
         var lists = new List<(string[] BaseIds, Task<RedisResult> Timestamps)>();
         var legacy = new List<Task<RedisValue>>();
-        await ScanAsync(db, AllKeysPattern, keys =>
+        await ScanAsync(db, AllKeysPattern, (primary, keys) =>
         {
             var batch = db.CreateBatch();
             var listKeys = new RedisKey[keys.Length];
@@ -159,7 +159,9 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
                 var baseIds = new string[chunk.Length];
                 Array.Copy(listKeys, start, chunk, 0, chunk.Length);
                 Array.Copy(listIds, start, baseIds, 0, chunk.Length);
-                lists.Add((baseIds, RedisScripts.Eval(batch, RedisScripts.EarliestTimestamps, chunk, [])));
+                lists.Add((baseIds, primary is null
+                    ? RedisScripts.Eval(batch, RedisScripts.EarliestTimestamps, chunk, [])
+                    : RedisScripts.EvalOn(primary, RedisScripts.EarliestTimestamps, Array.ConvertAll(chunk, k => (RedisValue)(byte[])k!))));
             }
             batch.Execute();
         }).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Profiler.Domain;
 using Profiler.Storage;
+using Profiler.Testing;
 using StackExchange.Redis;
 
 namespace Profiler.Infrastructure.Redis.Tests;
@@ -56,15 +57,33 @@ public sealed class RedisClusterListingTests(RedisClusterReadsFixture fixture) :
     public async Task Every_trace_of_every_primary_is_listed_once_newest_first(bool allFields)
     {
         var traces = await WriteTracesAsync(30, i => Start.AddSeconds(i));
-        await using var parts = Open();
+        var log = new LogCapture();
+        await using var parts = RedisClusterReadsFixture.Open(fixture.Cluster.Url(), logger: log.CreateLogger("cluster"));
 
         var page = await parts.Lister.ListAsync(new TraceListQuery(100, Fields: allFields ? ["base_id", "timestamp", "name"] : []),
             CancellationToken.None);
 
+        // Timestamps alone come from the listing script, sent to each primary: it ran, with nothing to fall back from.
+        Assert.DoesNotContain("refused the listing script", log.All);
         Assert.Equal(NewestFirst(traces), page.Traces.Select(t => t.BaseId));
         Assert.Null(page.NextCursor);
         Assert.Equal(Timestamp(Start.AddSeconds(29)), page.Traces[0].Timestamp);
         if (allFields) Assert.All(page.Traces, t => Assert.Equal("wsgi-start", t.Fields["name"]));
+    }
+
+    [Fact]
+    public async Task A_key_of_another_type_under_the_list_prefix_on_one_primary_does_not_break_the_listing()
+    {
+        var traces = await WriteTracesAsync(30, i => Start.AddSeconds(i));
+        await fixture.Db.StringSetAsync("osprofiler_opt:foreign", "not a list");
+        var log = new LogCapture();
+        await using var parts = RedisClusterReadsFixture.Open(fixture.Cluster.Url(), logger: log.CreateLogger("cluster"));
+
+        var page = await parts.Lister.ListAsync(new TraceListQuery(100), CancellationToken.None);
+
+        Assert.Equal(NewestFirst(traces), page.Traces.Select(t => t.BaseId));
+        // The script failed on that key (WRONGTYPE) on its primary; the earliest points were read instead.
+        Assert.Contains("refused the listing script (WrongType)", log.All);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Profiler.Domain;
 using Profiler.Storage;
@@ -41,11 +42,12 @@ public sealed class RedisClusterReadsFixture : IDisposable
     }
 
     /// <summary>The driver's parts for a URL, built as <see cref="RedisTraceStore"/> builds them, minus the search layer.</summary>
-    internal static ClusterParts Open(string url, DriverSettings? settings = null)
+    internal static ClusterParts Open(string url, DriverSettings? settings = null, ILogger? logger = null)
     {
+        logger ??= NullLogger.Instance;
         var options = RedisStoreOptions.Create(ConnectionString.Parse(url), settings ?? new DriverSettings());
-        var connection = new RedisConnection(options, NullLogger.Instance);
-        return new ClusterParts(options, connection, new RedisTraceLister(options, connection, NullLogger.Instance),
+        var connection = new RedisConnection(options, logger);
+        return new ClusterParts(options, connection, new RedisTraceLister(options, connection, logger),
             new RedisTraceReader(connection), new RedisTraceLifecycle(options, connection));
     }
 
