@@ -53,7 +53,15 @@ internal static class RedisTopology
         foreach (var node in layout.Nodes)
         {
             if (node.IsReplica || node.IsFail || node.IsNoAddr || node.Slots.Count == 0 || node.EndPoint is null) continue;
-            var server = multiplexer.GetServer(node.EndPoint);
+            IServer server;
+            try
+            {
+                server = multiplexer.GetServer(node.EndPoint);
+            }
+            catch (ArgumentException)
+            {
+                continue; // a node the multiplexer has not added yet: its slots count as unreachable until it has
+            }
             if (!server.IsConnected) continue;
             foreach (var range in node.Slots) served += range.To - range.From + 1;
             primaries.Add(server);
