@@ -14,7 +14,7 @@ public sealed class RedisClusterFailoverReadsTests(RedisClusterTopology cluster,
     : IClassFixture<RedisClusterTopology>
 {
     [Fact]
-    public async Task A_listing_started_right_after_a_primary_is_killed_lists_every_trace_once_its_replica_took_over()
+    public async Task A_listing_started_right_after_a_primary_is_killed_lists_every_trace_once_its_replica_took_over_and_reads_them()
     {
         var config = new ConfigurationOptions { ConnectTimeout = 10_000, SyncTimeout = 10_000, AsyncTimeout = 10_000 };
         foreach (var port in cluster.Ports) config.EndPoints.Add("127.0.0.1", port);
@@ -43,6 +43,10 @@ public sealed class RedisClusterFailoverReadsTests(RedisClusterTopology cluster,
 
         Assert.Equal(Enumerable.Range(0, 30).Select(i => $"failover-{i:00}").Reverse(), page.Traces.Select(t => t.BaseId));
         Assert.DoesNotContain(victim, cluster.PrimaryPorts());
+        // The trace whose primary was killed is read whole from the promoted replica.
+        var points = new List<StoredPoint>();
+        await foreach (var p in parts.Reader.ReadTraceAsync("failover-00", CancellationToken.None)) points.Add(p);
+        Assert.Equal("wsgi-start", Assert.Single(points).Name);
     }
 
     private static int Size(int port) =>
