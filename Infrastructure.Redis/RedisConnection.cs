@@ -61,10 +61,10 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="operation"/> against the database. With Sentinel or a Redis Cluster, an operation that
-    /// failed because the master (a primary) went away or turned replica is retried while the multiplexer follows the
-    /// failover. An operation that
-    /// timed out is sent once more (a busy machine or server), unless <paramref name="retryTimeout"/> is false (writes:
-    /// their caller retries, with backoff); a second timeout fails saying which timeout to raise.
+    /// failed because the master (a cluster's primary) went away or turned replica is retried while the multiplexer
+    /// follows the failover. An operation that timed out is sent once more (a busy machine or server), unless
+    /// <paramref name="retryTimeout"/> is false (writes: their caller retries, with backoff); a second timeout fails
+    /// saying which timeout to raise.
     /// </summary>
     public async Task<T> RunAsync<T>(string action, Func<IDatabase, Task<T>> operation, CancellationToken cancellationToken,
         bool retryTimeout = true)

@@ -82,63 +82,61 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
     {
         var cutoffTicks = cutoff.Kind == DateTimeKind.Local ? cutoff.ToUniversalTime().Ticks : cutoff.Ticks;
         long traces = 0, points = 0;
+        var cursor = "0";
         // Read once for the whole scan: PruneTraces.lua checks the pin again before it deletes anything.
         var pinned = (await connection.RunAsync("read the pinned traces of", db => db.SetMembersAsync(PinnedKey), cancellationToken)
             .ConfigureAwait(false)).Select(m => (string)m!).ToHashSet(StringComparer.Ordinal);
-        // One server, or every primary of a Redis Cluster.
+        // One server, or every primary of a Redis Cluster, scanned one after the other.
         var targets = await connection.RunAsync(dryRun ? "count old traces in" : "prune old traces from", ScanTargetsAsync, cancellationToken)
             .ConfigureAwait(false);
-        foreach (var target in targets)
+        var target = 0;
+        do
         {
-            var cursor = "0";
-            do
+            cancellationToken.ThrowIfCancellationRequested();
+            cursor = await connection.RunAsync(dryRun ? "count old traces in" : "prune old traces from", async db =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                cursor = await connection.RunAsync(dryRun ? "count old traces in" : "prune old traces from", async db =>
+                var (next, keys) = await ScanPageAsync(db, targets[target], cursor, ListPrefix + "*", PageSize).ConfigureAwait(false);
+                if (keys.Length == 0) return next;
+                var batch = db.CreateBatch();
+                var heads = keys.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
+                var lengths = keys.Select(k => batch.ListLengthAsync(k)).ToArray();
+                batch.Execute();
+                await Task.WhenAll(Task.WhenAll(heads), Task.WhenAll(lengths)).ConfigureAwait(false);
+                var doomed = new List<(string Id, long Length)>();
+                for (var i = 0; i < keys.Length; i++)
                 {
-                    var (next, keys) = await ScanPageAsync(db, target, cursor, ListPrefix + "*", PageSize).ConfigureAwait(false);
-                    if (keys.Length == 0) return next;
-                    var batch = db.CreateBatch();
-                    var heads = keys.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
-                    var lengths = keys.Select(k => batch.ListLengthAsync(k)).ToArray();
-                    batch.Execute();
-                    await Task.WhenAll(Task.WhenAll(heads), Task.WhenAll(lengths)).ConfigureAwait(false);
-                    var doomed = new List<(string Id, long Length)>();
-                    for (var i = 0; i < keys.Length; i++)
-                    {
-                        var id = ((string)keys[i]!)[ListPrefix.Length..];
-                        if (heads[i].Result.IsNullOrEmpty || pinned.Contains(id)) continue;
-                        ReadOnlyMemory<byte> head = heads[i].Result;
-                        var ticks = PointSummary.Read(head.Span, allFields: false)?.Ticks ?? PointSummary.NoTime;
-                        if (ticks != PointSummary.NoTime && ticks < cutoffTicks) doomed.Add((id, lengths[i].Result));
-                    }
-                    if (dryRun)
-                    {
-                        traces += doomed.Count;
-                        points += doomed.Sum(d => d.Length);
-                        return next;
-                    }
-                    foreach (var chunk in doomed.Chunk(DeleteBatch))
-                    {
-                        var scriptKeys = new RedisKey[1 + 2 * chunk.Length];
-                        var scriptValues = new RedisValue[2 * chunk.Length];
-                        scriptKeys[0] = PinnedKey;
-                        for (var j = 0; j < chunk.Length; j++)
-                        {
-                            scriptKeys[1 + 2 * j] = ListPrefix + chunk[j].Id;
-                            scriptKeys[2 + 2 * j] = ErrorPrefix + chunk[j].Id;
-                            scriptValues[2 * j] = chunk[j].Id;
-                            scriptValues[2 * j + 1] = chunk[j].Length;
-                        }
-                        var removed = (long[])(await RedisScripts.Eval(db, RedisScripts.PruneTraces, scriptKeys, scriptValues).ConfigureAwait(false))!;
-                        traces += removed[0];
-                        points += removed[1];
-                    }
+                    var id = ((string)keys[i]!)[ListPrefix.Length..];
+                    if (heads[i].Result.IsNullOrEmpty || pinned.Contains(id)) continue;
+                    ReadOnlyMemory<byte> head = heads[i].Result;
+                    var ticks = PointSummary.Read(head.Span, allFields: false)?.Ticks ?? PointSummary.NoTime;
+                    if (ticks != PointSummary.NoTime && ticks < cutoffTicks) doomed.Add((id, lengths[i].Result));
+                }
+                if (dryRun)
+                {
+                    traces += doomed.Count;
+                    points += doomed.Sum(d => d.Length);
                     return next;
-                }, cancellationToken).ConfigureAwait(false);
-            }
-            while (cursor != "0");
+                }
+                foreach (var chunk in doomed.Chunk(DeleteBatch))
+                {
+                    var scriptKeys = new RedisKey[1 + 2 * chunk.Length];
+                    var scriptValues = new RedisValue[2 * chunk.Length];
+                    scriptKeys[0] = PinnedKey;
+                    for (var j = 0; j < chunk.Length; j++)
+                    {
+                        scriptKeys[1 + 2 * j] = ListPrefix + chunk[j].Id;
+                        scriptKeys[2 + 2 * j] = ErrorPrefix + chunk[j].Id;
+                        scriptValues[2 * j] = chunk[j].Id;
+                        scriptValues[2 * j + 1] = chunk[j].Length;
+                    }
+                    var removed = (long[])(await RedisScripts.Eval(db, RedisScripts.PruneTraces, scriptKeys, scriptValues).ConfigureAwait(false))!;
+                    traces += removed[0];
+                    points += removed[1];
+                }
+                return next;
+            }, cancellationToken).ConfigureAwait(false);
         }
+        while (cursor != "0" || ++target < targets.Length);
         return new PruneResult(traces, points);
     }
 
@@ -147,49 +145,47 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         long traces = 0, points = 0, bytes = 0;
         bool? memoryUsage = null; // whether the server answers MEMORY USAGE: asked once, on the first key
         PointSummary? oldest = null, newest = null;
-        // One server, or every primary of a Redis Cluster (each key is on one of them).
+        var cursor = "0";
+        // One server, or every primary of a Redis Cluster, scanned one after the other.
         var targets = await connection.RunAsync("count the traces in", ScanTargetsAsync, cancellationToken).ConfigureAwait(false);
-        // On a cluster, a key handed over twice (a slot migrating between primaries meanwhile) counts once.
+        var target = 0;
+        // On a cluster, a key two primaries hand over (a slot migrating meanwhile) counts once.
         var seen = targets.Length > 1 ? new HashSet<RedisKey>() : null;
-        foreach (var target in targets)
+        do
         {
-            var cursor = "0";
-            do
+            cursor = await connection.RunAsync("count the traces in", async db =>
             {
-                cursor = await connection.RunAsync("count the traces in", async db =>
+                var (next, scanned) = await ScanPageAsync(db, targets[target], cursor, AllKeysPattern, PageSize).ConfigureAwait(false);
+                var keys = seen is null ? scanned : Array.FindAll(scanned, seen.Add);
+                if (keys.Length == 0) return next;
+                memoryUsage ??= await MemoryUsageAllowedAsync(db, keys[0]).ConfigureAwait(false);
+                var lists = keys.Where(k => ((string)k!).StartsWith(ListPrefix, StringComparison.Ordinal)).ToArray();
+                var batch = db.CreateBatch();
+                var lengths = lists.Select(k => batch.ListLengthAsync(k)).ToArray();
+                var heads = lists.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
+                var tails = lists.Select(k => batch.ListGetByIndexAsync(k, -1)).ToArray();
+                var sizes = memoryUsage == true
+                    ? keys.Where(k => !((string)k!).StartsWith(LegacyPrefix, StringComparison.Ordinal))
+                        .Select(k => batch.ExecuteAsync("MEMORY", "USAGE", k)).ToArray()
+                    : [];
+                batch.Execute();
+                await Task.WhenAll(lengths).ConfigureAwait(false);
+                await Task.WhenAll(heads.Concat(tails)).ConfigureAwait(false);
+                await Task.WhenAll(sizes).ConfigureAwait(false);
+                for (var i = 0; i < lists.Length; i++)
                 {
-                    var (next, scanned) = await ScanPageAsync(db, target, cursor, AllKeysPattern, PageSize).ConfigureAwait(false);
-                    var keys = seen is null ? scanned : Array.FindAll(scanned, seen.Add);
-                    if (keys.Length == 0) return next;
-                    memoryUsage ??= await MemoryUsageAllowedAsync(db, keys[0]).ConfigureAwait(false);
-                    var lists = keys.Where(k => ((string)k!).StartsWith(ListPrefix, StringComparison.Ordinal)).ToArray();
-                    var batch = db.CreateBatch();
-                    var lengths = lists.Select(k => batch.ListLengthAsync(k)).ToArray();
-                    var heads = lists.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
-                    var tails = lists.Select(k => batch.ListGetByIndexAsync(k, -1)).ToArray();
-                    var sizes = memoryUsage == true
-                        ? keys.Where(k => !((string)k!).StartsWith(LegacyPrefix, StringComparison.Ordinal))
-                            .Select(k => batch.ExecuteAsync("MEMORY", "USAGE", k)).ToArray()
-                        : [];
-                    batch.Execute();
-                    await Task.WhenAll(lengths).ConfigureAwait(false);
-                    await Task.WhenAll(heads.Concat(tails)).ConfigureAwait(false);
-                    await Task.WhenAll(sizes).ConfigureAwait(false);
-                    for (var i = 0; i < lists.Length; i++)
-                    {
-                        if (lengths[i].Result == 0) continue; // expired or deleted since the scan
-                        traces++;
-                        points += lengths[i].Result;
-                        if (Summary(heads[i].Result) is { } head && (newest is null || head.Ticks > newest.Ticks)) newest = head;
-                        if (Summary(tails[i].Result) is { } tail && (oldest is null || tail.Ticks < oldest.Ticks)) oldest = tail;
-                    }
-                    foreach (var size in sizes)
-                        if (!size.Result.IsNull) bytes += (long)size.Result;
-                    return next;
-                }, cancellationToken).ConfigureAwait(false);
-            }
-            while (cursor != "0");
+                    if (lengths[i].Result == 0) continue; // expired or deleted since the scan
+                    traces++;
+                    points += lengths[i].Result;
+                    if (Summary(heads[i].Result) is { } head && (newest is null || head.Ticks > newest.Ticks)) newest = head;
+                    if (Summary(tails[i].Result) is { } tail && (oldest is null || tail.Ticks < oldest.Ticks)) oldest = tail;
+                }
+                foreach (var size in sizes)
+                    if (!size.Result.IsNull) bytes += (long)size.Result;
+                return next;
+            }, cancellationToken).ConfigureAwait(false);
         }
+        while (cursor != "0" || ++target < targets.Length);
         var pinned = await ListPinnedAsync(cancellationToken).ConfigureAwait(false);
         return new TraceStoreStatistics(traces, points, oldest?.Timestamp, newest?.Timestamp, memoryUsage != false ? bytes : null, pinned.Count);
     }
