@@ -92,7 +92,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         if (!stored)
         {
-            await connection.RunAsync("load the write script into", db => db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace), cancellationToken).ConfigureAwait(false);
+            await connection.RunAsync("load the write script into", LoadWriteScriptAsync, cancellationToken).ConfigureAwait(false);
             if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false))
                 throw new TraceStoreException($"Could not write trace points to {options.Describe()}: the server answered NOSCRIPT right after SCRIPT LOAD.");
         }
@@ -103,33 +103,50 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     }
 
     /// <summary>
+    /// <c>SCRIPT LOAD</c> of <c>WriteTrace.lua</c>: on a cluster into every primary (each keeps its own script cache, and
+    /// a replica promoted by a failover starts with an empty one).
+    /// </summary>
+    private static async Task LoadWriteScriptAsync(IDatabase db)
+    {
+        if (!RedisTopology.IsCluster(db.Multiplexer))
+        {
+            await db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace).ConfigureAwait(false);
+            return;
+        }
+        await Task.WhenAll(db.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica)
+            .Select(s => s.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace))).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// One round trip: an <c>EVALSHA</c> of <c>WriteTrace.lua</c> per trace, then the error records and the expiry, and
     /// last the search summaries (docs/search.md): one <c>Summarise.lua</c> for every trace of the write, which merges a
     /// trace's digest only when this write's <c>WriteTrace.lua</c> stored its points (it claims the batch key
     /// <c>WriteTrace.lua</c> set to <c>new</c>), so a retried batch is summarised once too. False when the server lacked
-    /// the write script (<c>NOSCRIPT</c>).
+    /// the write script (<c>NOSCRIPT</c>). On a cluster the index writes the summaries hand back follow in a second round
+    /// trip to the index slot (<see cref="RedisSearch.ApplyIndexWritesAsync"/>).
     /// </summary>
     private async Task<bool> SendAsync(IDatabase db, List<string> baseIds, object[][] scripts, List<(string BaseId, string Record)>? errors,
         IReadOnlyList<TraceDigest> digests, Guid batchId)
     {
+        var keyspace = RedisKeyspace.For(db.Multiplexer);
         var batch = db.CreateBatch();
-        var pending = new Task[scripts.Length + (errors?.Count ?? 0) + (options.TtlSeconds is null ? 0 : 1)];
+        var pending = new List<Task>(scripts.Length + (errors?.Count ?? 0) + 1);
         for (var t = 0; t < scripts.Length; t++)
-            pending[t] = batch.ExecuteAsync("EVALSHA", scripts[t]);
+            pending.Add(batch.ExecuteAsync("EVALSHA", scripts[t]));
         if (errors is not null)
             for (var e = 0; e < errors.Count; e++)
-                pending[scripts.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
+                pending.Add(batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record));
         if (options.TtlSeconds is { } ttl)
-            pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
-        Task[] summaries = _summariesRefused ? [] : [RedisSearch.QueueSummarise(batch, digests, options.TtlSeconds, "merge", batchId)];
+            pending.AddRange(ExpireUnpinned(batch, keyspace, baseIds, errors, ttl));
+        var summaries = _summariesRefused ? [] : RedisSearch.QueueSummarise(batch, keyspace, digests, options.TtlSeconds, "merge", batchId);
         batch.Execute();
         try
         {
             await Task.WhenAll(pending).ConfigureAwait(false);
-            await WhenSummarisedAsync(summaries).ConfigureAwait(false);
+            await WhenSummarisedAsync(db, keyspace, summaries).ConfigureAwait(false);
             return true;
         }
-        catch (RedisServerException) when (Array.Exists(pending, p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
+        catch (RedisServerException) when (pending.Exists(p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
         {
             return false;
         }
@@ -150,11 +167,12 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     /// <c>EVAL</c>, scripting disabled) keeps the points without summaries, and the writer stops sending them; a search
     /// then says why it cannot run.
     /// </summary>
-    private async Task WhenSummarisedAsync(Task[] summaries)
+    private async Task WhenSummarisedAsync(IDatabase db, RedisKeyspace keyspace, Task<RedisResult>[] summaries)
     {
         try
         {
             await Task.WhenAll(summaries).ConfigureAwait(false);
+            await RedisSearch.ApplyIndexWritesAsync(db, keyspace, summaries).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
         {
@@ -164,25 +182,32 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
 
     private volatile bool _summariesRefused;
 
-    /// <summary>Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch.</summary>
-    private static Task<RedisResult> ExpireUnpinned(IBatch batch, List<string> baseIds, List<(string BaseId, string Record)>? errors, long ttl)
+    /// <summary>
+    /// Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch: one call with the pinned set on a
+    /// single server; on a cluster one call per hash slot, each key beside its pin mark.
+    /// </summary>
+    private static Task<RedisResult>[] ExpireUnpinned(IBatch batch, RedisKeyspace keyspace, List<string> baseIds,
+        List<(string BaseId, string Record)>? errors, long ttl)
     {
         var errorIds = errors is null ? [] : errors.Select(e => e.BaseId).Distinct(StringComparer.Ordinal).ToArray();
-        var keys = new RedisKey[1 + baseIds.Count + errorIds.Length];
-        var values = new RedisValue[keys.Length];
-        keys[0] = PinnedKey;
+        var touched = new List<(string Key, string BaseId)>(baseIds.Count + errorIds.Length);
+        foreach (var id in baseIds) touched.Add((ListPrefix + id, id));
+        foreach (var id in errorIds) touched.Add((ErrorPrefix + id, id));
+        if (keyspace.Cluster)
+            return RedisTopology.BySlot(batch.Multiplexer, touched, t => t.Key).Select(group =>
+                RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned,
+                    [.. group.SelectMany(t => new RedisKey[] { t.Key, RedisKeyspace.PinMarker(t.Key) })], [ttl, "mark"])).ToArray();
+        var keys = new RedisKey[1 + touched.Count];
+        var values = new RedisValue[2 + touched.Count];
+        keys[0] = keyspace.Pinned;
         values[0] = ttl;
-        for (var t = 0; t < baseIds.Count; t++)
+        values[1] = "set";
+        for (var i = 0; i < touched.Count; i++)
         {
-            keys[1 + t] = ListPrefix + baseIds[t];
-            values[1 + t] = baseIds[t];
+            keys[1 + i] = touched[i].Key;
+            values[2 + i] = touched[i].BaseId;
         }
-        for (var e = 0; e < errorIds.Length; e++)
-        {
-            keys[1 + baseIds.Count + e] = ErrorPrefix + errorIds[e];
-            values[1 + baseIds.Count + e] = errorIds[e];
-        }
-        return RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned, keys, values);
+        return [RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned, keys, values)];
     }
 
     /// <summary>OSProfiler's error-index value, spaced as Python's <c>json.dumps</c> writes it.</summary>
