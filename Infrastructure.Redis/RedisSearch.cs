@@ -36,23 +36,21 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     /// one call on a single server, which writes the indexes too; on a cluster one call per hash slot, whose results
     /// hold the index writes for <see cref="ApplyIndexWritesAsync"/>.
     /// </summary>
-    /// <remarks>With <paramref name="batchId"/> (the writer's), a trace's digest is merged only when this write's
-    /// <c>WriteTrace.lua</c> stored its points, so that a retried batch is not counted twice.</remarks>
     public static Task<RedisResult>[] QueueSummarise(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<TraceDigest> digests,
-        long? ttlSeconds, string mode, Guid? batchId = null)
+        long? ttlSeconds, string mode)
     {
-        if (!keyspace.Cluster) return [QueueSummariseCall(db, keyspace, digests, ttlSeconds, mode, batchId)];
+        if (!keyspace.Cluster) return [QueueSummariseCall(db, keyspace, digests, ttlSeconds, mode)];
         var calls = new List<Task<RedisResult>>();
         foreach (var group in RedisTopology.BySlot(db.Multiplexer, digests, d => SummaryKey(d.BaseId)))
-            calls.Add(QueueSummariseCall(db, keyspace, group, ttlSeconds, mode, batchId));
+            calls.Add(QueueSummariseCall(db, keyspace, group, ttlSeconds, mode));
         return [.. calls];
     }
 
     private static Task<RedisResult> QueueSummariseCall(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<TraceDigest> digests,
-        long? ttlSeconds, string mode, Guid? batchId)
+        long? ttlSeconds, string mode)
     {
         var here = !keyspace.Cluster;
-        var keys = new List<RedisKey>(1 + digests.Count * 3);
+        var keys = new List<RedisKey>(1 + digests.Count * 2);
         if (here) keys.Add(keyspace.Pinned);
         var values = new List<RedisValue>(7 + digests.Count * 14)
         {
@@ -60,24 +58,31 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         };
         foreach (var digest in digests)
         {
-            var terms = TermKeys(keyspace, digest);
             keys.Add(SummaryKey(digest.BaseId));
-            if (batchId is { } id) keys.Add(BatchKey(digest.BaseId, id));
             if (!here) keys.Add(RedisKeyspace.PinMarker(ListPrefix + digest.BaseId));
             values.Add(digest.BaseId);
-            values.Add(digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString);
-            values.Add(digest.StartText);
-            values.Add(digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString);
-            values.Add(digest.Root ?? "");
-            values.Add(digest.Operations);
-            values.Add(digest.Points);
-            values.Add(digest.Error ? 1 : 0);
-            values.Add(string.Join('\n', digest.Services.Where(s => !s.Contains('\n'))));
-            values.Add(terms.Count);
-            values.Add(batchId is null ? 0 : 1);
-            foreach (var term in terms) values.Add(term);
+            AddDigest(values, keyspace, digest);
         }
         return RedisScripts.Eval(db, RedisScripts.Summarise, [.. keys], [.. values]);
+    }
+
+    /// <summary>
+    /// A digest as the summary scripts take it (<c>SummaryMerge.lua</c>): start µs, start text, stop µs, root, operations,
+    /// points, error, services, the number of term sets and their names.
+    /// </summary>
+    internal static void AddDigest(List<RedisValue> values, RedisKeyspace keyspace, TraceDigest digest)
+    {
+        var terms = TermKeys(keyspace, digest);
+        values.Add(digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString);
+        values.Add(digest.StartText);
+        values.Add(digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString);
+        values.Add(digest.Root ?? "");
+        values.Add(digest.Operations);
+        values.Add(digest.Points);
+        values.Add(digest.Error ? 1 : 0);
+        values.Add(string.Join('\n', digest.Services.Where(s => !s.Contains('\n'))));
+        values.Add(terms.Count);
+        foreach (var term in terms) values.Add(term);
     }
 
     /// <summary>

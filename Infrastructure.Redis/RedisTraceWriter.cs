@@ -7,12 +7,12 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Writes batches of points, exactly once: one pipelined <c>EVALSHA</c> of <c>Scripts/WriteTrace.lua</c> per trace of
-/// the batch (its batch key <c>SET NX</c> and, only when it was set, the <c>LPUSH</c>; <see cref="RedisSchema.BatchKey"/>), and with <c>filter_error_trace</c> an
-/// <c>osprofiler_error:</c> index record per failed point, all in one round trip. With <c>ttl</c> the same batch ends
-/// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned.
-/// Last comes one <c>Scripts/Summarise.lua</c> call merging each newly stored trace's digest into its search summary
-/// (docs/search.md).
+/// Writes batches of points, exactly once, with their search summaries: one <c>EVALSHA</c> of
+/// <c>Scripts/WriteTrace.lua</c> per write (per hash slot of the write on a cluster) sets each trace's batch key
+/// (<see cref="RedisSchema.BatchKey"/>) and, only when it was not set before, pushes the trace's points and merges its
+/// digest into its summary; with <c>filter_error_trace</c> an <c>osprofiler_error:</c> index record per failed point
+/// follows, all in one round trip. With <c>ttl</c> the same batch ends with <c>Scripts/ExpireUnpinned.lua</c> giving
+/// every key it touched its expiry unless the trace is pinned.
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
@@ -75,25 +75,15 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 (errors ??= []).Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
         }
 
-        // Exactly once: each trace's points go with the batch key to WriteTrace.lua. A server that lacks the script
+        // Exactly once: the points go with each trace's batch key to WriteTrace.lua. A server that lacks the script
         // (restarted, SCRIPT FLUSH, a new master) answers NOSCRIPT: the script is loaded and the whole batch sent
         // again, which the batch keys make safe (traces already stored push nothing).
-        var scripts = new object[lists.Length][];
-        for (var t = 0; t < lists.Length; t++)
-        {
-            var args = scripts[t] = new object[5 + lists[t].Length];
-            args[0] = RedisScripts.WriteTraceSha;
-            args[1] = 2;
-            args[2] = (RedisKey)(ListPrefix + baseIds[t]);
-            args[3] = (RedisKey)BatchKey(baseIds[t], batchId);
-            args[4] = BatchKeySeconds;
-            for (var i = 0; i < lists[t].Length; i++) args[5 + i] = lists[t][i];
-        }
-        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false);
+        var write = new Write(baseIds, lists, digests, errors, batchId);
+        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         if (!stored)
         {
             await connection.RunAsync("load the write script into", LoadWriteScriptAsync, cancellationToken).ConfigureAwait(false);
-            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false))
+            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false))
                 throw new TraceStoreException($"Could not write trace points to {options.Describe()}: the server answered NOSCRIPT right after SCRIPT LOAD.");
         }
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
@@ -117,34 +107,36 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             .Select(s => s.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace))).ConfigureAwait(false);
     }
 
+    /// <summary>One write's traces (same order in every list), their documents, digests (empty once summaries were refused) and error records.</summary>
+    private sealed record Write(List<string> BaseIds, RedisValue[][] Lists, List<TraceDigest> Digests,
+        List<(string BaseId, string Record)>? Errors, Guid BatchId);
+
     /// <summary>
-    /// One round trip: an <c>EVALSHA</c> of <c>WriteTrace.lua</c> per trace, then the error records and the expiry, and
-    /// last the search summaries (docs/search.md): one <c>Summarise.lua</c> for every trace of the write, which merges a
-    /// trace's digest only when this write's <c>WriteTrace.lua</c> stored its points (it claims the batch key
-    /// <c>WriteTrace.lua</c> set to <c>new</c>), so a retried batch is summarised once too. False when the server lacked
-    /// the write script (<c>NOSCRIPT</c>). On a cluster the index writes the summaries hand back follow in a second round
-    /// trip to the index slot (<see cref="RedisSearch.ApplyIndexWritesAsync"/>).
+    /// One round trip: <c>WriteTrace.lua</c> (one <c>EVALSHA</c> on a single server, one per hash slot on a cluster)
+    /// stores each trace's points unless its batch key says this batch stored them already, and merges its digest into
+    /// its search summary (docs/search.md); then the error records and the expiry. On a cluster the index writes the
+    /// script hands back follow in a second round trip to the index slot (<see cref="RedisSearch.ApplyIndexWritesAsync"/>).
+    /// False when the server lacked the write script (<c>NOSCRIPT</c>).
     /// </summary>
-    private async Task<bool> SendAsync(IDatabase db, List<string> baseIds, object[][] scripts, List<(string BaseId, string Record)>? errors,
-        IReadOnlyList<TraceDigest> digests, Guid batchId)
+    private async Task<bool> SendAsync(IDatabase db, Write write)
     {
         var keyspace = RedisKeyspace.For(db.Multiplexer);
+        var summaries = write.Digests.Count == 0 ? "off" : keyspace.Cluster ? "back" : "here";
+        var traces = Enumerable.Range(0, write.BaseIds.Count).ToList();
         var batch = db.CreateBatch();
-        var pending = new List<Task>(scripts.Length + (errors?.Count ?? 0) + 1);
-        for (var t = 0; t < scripts.Length; t++)
-            pending.Add(batch.ExecuteAsync("EVALSHA", scripts[t]));
-        if (errors is not null)
-            for (var e = 0; e < errors.Count; e++)
-                pending.Add(batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record));
+        var scripts = new List<Task<RedisResult>>();
+        foreach (var group in RedisTopology.BySlot(db.Multiplexer, traces, t => ListPrefix + write.BaseIds[t]))
+            scripts.Add(batch.ExecuteAsync("EVALSHA", ScriptArguments(keyspace, summaries, write, group)));
+        var pending = new List<Task>(scripts);
+        if (write.Errors is { } errors)
+            foreach (var (baseId, record) in errors)
+                pending.Add(batch.StringSetAsync(ErrorPrefix + baseId, record));
         if (options.TtlSeconds is { } ttl)
-            pending.AddRange(ExpireUnpinned(batch, keyspace, baseIds, errors, ttl));
-        var summaries = _summariesRefused ? [] : RedisSearch.QueueSummarise(batch, keyspace, digests, options.TtlSeconds, "merge", batchId);
+            pending.AddRange(ExpireUnpinned(batch, keyspace, write.BaseIds, write.Errors, ttl));
         batch.Execute();
         try
         {
             await Task.WhenAll(pending).ConfigureAwait(false);
-            await WhenSummarisedAsync(db, keyspace, summaries).ConfigureAwait(false);
-            return true;
         }
         catch (RedisServerException) when (pending.Exists(p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
         {
@@ -152,7 +144,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         }
         catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown or RedisErrorKind.OutOfMemory
                                                          or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
-                                             && pending.Take(scripts.Length).Any(p => p.IsFaulted))
+                                             && scripts.Any(p => p.IsFaulted))
         {
             // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
             var failure = connection.Failure("write trace points to", e);
@@ -160,24 +152,49 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 failure.Message + " Scripts/WriteTrace.lua runs SET and LPUSH: check that the server's ACL lets this user run " +
                 "them, EVALSHA and SCRIPT LOAD, and that each osprofiler_opt: key is a list.", failure.InnerException);
         }
+        // A server that refuses the summary's commands (an ACL without HSET or ZADD) keeps the points without
+        // summaries, and the writer stops sending them; a search then says why it cannot run.
+        foreach (var script in scripts)
+            if ((long)((RedisResult[])script.Result!)[1] == 0) _summariesRefused = true;
+        if (summaries == "back")
+            await RedisSearch.ApplyIndexWritesAsync(db, keyspace, scripts.Select(s => Task.FromResult(Shift(s.Result)))).ConfigureAwait(false);
+        return true;
     }
 
-    /// <summary>
-    /// Waits for the summaries once the points are stored. A server that refuses scripts for search (an ACL without
-    /// <c>EVAL</c>, scripting disabled) keeps the points without summaries, and the writer stops sending them; a search
-    /// then says why it cannot run.
-    /// </summary>
-    private async Task WhenSummarisedAsync(IDatabase db, RedisKeyspace keyspace, Task<RedisResult>[] summaries)
+    /// <summary><c>WriteTrace.lua</c>'s result as <see cref="RedisSearch.ApplyIndexWritesAsync"/> reads one: { count, writes }.</summary>
+    private static RedisResult Shift(RedisResult result)
     {
-        try
+        var parts = (RedisResult[])result!;
+        return RedisResult.Create([parts[0], parts[2]]);
+    }
+
+    /// <summary>The <c>EVALSHA</c> of <c>WriteTrace.lua</c> for the traces <paramref name="group"/> (indexes into the write).</summary>
+    private object[] ScriptArguments(RedisKeyspace keyspace, string summaries, Write write, List<int> group)
+    {
+        var back = summaries == "back";
+        var keys = new List<RedisKey>(group.Count * 4 + 1);
+        var values = new List<RedisValue>(7 + group.Sum(t => write.Lists[t].Length + 12));
+        values.AddRange([BatchKeySeconds, options.TtlSeconds ?? 0, summaries, keyspace.StartIndex, keyspace.DurationIndex, keyspace.ErrorIndex, group.Count]);
+        foreach (var t in group)
         {
-            await Task.WhenAll(summaries).ConfigureAwait(false);
-            await RedisSearch.ApplyIndexWritesAsync(db, keyspace, summaries).ConfigureAwait(false);
+            var baseId = write.BaseIds[t];
+            keys.Add(ListPrefix + baseId);
+            keys.Add(BatchKey(baseId, write.BatchId));
+            keys.Add(SummaryKey(baseId));
+            if (back) keys.Add(RedisKeyspace.PinMarker(ListPrefix + baseId));
+            values.Add(write.Lists[t].Length);
+            if (summaries != "off") RedisSearch.AddDigest(values, keyspace, write.Digests[t]);
+            values.AddRange(write.Lists[t]);
         }
-        catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
-        {
-            _summariesRefused = true;
-        }
+        // The pinned set, last, for the summary's expiry on a single server (on a cluster the pin marks say it).
+        if (!keyspace.Cluster) keys.Add(keyspace.Pinned);
+        var args = new object[2 + keys.Count + values.Count];
+        args[0] = RedisScripts.WriteTraceSha;
+        args[1] = keys.Count;
+        var i = 2;
+        foreach (var key in keys) args[i++] = key;
+        foreach (var value in values) args[i++] = value;
+        return args;
     }
 
     private volatile bool _summariesRefused;
