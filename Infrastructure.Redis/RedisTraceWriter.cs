@@ -168,32 +168,47 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         return RedisResult.Create([parts[0], parts[2]]);
     }
 
-    /// <summary>The <c>EVALSHA</c> of <c>WriteTrace.lua</c> for the traces <paramref name="group"/> (indexes into the write).</summary>
+    /// <summary>
+    /// The <c>EVALSHA</c> of <c>WriteTrace.lua</c> for the traces <paramref name="group"/> (indexes into the write),
+    /// written straight into one argument array of its exact size: a write's thousands of documents are copied once.
+    /// </summary>
     private object[] ScriptArguments(RedisKeyspace keyspace, string summaries, Write write, List<int> group)
     {
         var back = summaries == "back";
-        var keys = new List<RedisKey>(group.Count * 4 + 1);
-        var values = new List<RedisValue>(7 + group.Sum(t => write.Lists[t].Length + 12));
-        values.AddRange([BatchKeySeconds, options.TtlSeconds ?? 0, summaries, keyspace.StartIndex, keyspace.DurationIndex, keyspace.ErrorIndex, group.Count]);
-        foreach (var t in group)
+        var keysPerTrace = back ? 4 : 3;
+        var keyCount = group.Count * keysPerTrace + (keyspace.Cluster ? 0 : 1);
+        var digests = new List<RedisValue>[group.Count];
+        var valueCount = 7;
+        for (var g = 0; g < group.Count; g++)
         {
+            var t = group[g];
+            if (summaries != "off") RedisSearch.AddDigest(digests[g] = new List<RedisValue>(16), keyspace, write.Digests[t]);
+            valueCount += 1 + (digests[g]?.Count ?? 0) + write.Lists[t].Length;
+        }
+        var args = new object[2 + keyCount + valueCount];
+        args[0] = RedisScripts.WriteTraceSha;
+        args[1] = keyCount;
+        var k = 2;
+        var v = 2 + keyCount;
+        foreach (var value in (ReadOnlySpan<RedisValue>)[BatchKeySeconds, options.TtlSeconds ?? 0, summaries, keyspace.StartIndex,
+                     keyspace.DurationIndex, keyspace.ErrorIndex, group.Count])
+            args[v++] = value;
+        for (var g = 0; g < group.Count; g++)
+        {
+            var t = group[g];
             var baseId = write.BaseIds[t];
-            keys.Add(ListPrefix + baseId);
-            keys.Add(BatchKey(baseId, write.BatchId));
-            keys.Add(SummaryKey(baseId));
-            if (back) keys.Add(RedisKeyspace.PinMarker(ListPrefix + baseId));
-            values.Add(write.Lists[t].Length);
-            if (summaries != "off") RedisSearch.AddDigest(values, keyspace, write.Digests[t]);
-            values.AddRange(write.Lists[t]);
+            args[k++] = (RedisKey)(ListPrefix + baseId);
+            args[k++] = (RedisKey)BatchKey(baseId, write.BatchId);
+            args[k++] = (RedisKey)SummaryKey(baseId);
+            if (back) args[k++] = (RedisKey)RedisKeyspace.PinMarker(ListPrefix + baseId);
+            var list = write.Lists[t];
+            args[v++] = list.Length;
+            if (digests[g] is { } digest)
+                foreach (var value in digest) args[v++] = value;
+            for (var i = 0; i < list.Length; i++) args[v++] = list[i];
         }
         // The pinned set, last, for the summary's expiry on a single server (on a cluster the pin marks say it).
-        if (!keyspace.Cluster) keys.Add(keyspace.Pinned);
-        var args = new object[2 + keys.Count + values.Count];
-        args[0] = RedisScripts.WriteTraceSha;
-        args[1] = keys.Count;
-        var i = 2;
-        foreach (var key in keys) args[i++] = key;
-        foreach (var value in values) args[i++] = value;
+        if (!keyspace.Cluster) args[k] = (RedisKey)keyspace.Pinned;
         return args;
     }
 
