@@ -19,16 +19,17 @@ internal static class RedisSchema
     public const string ErrorPrefix = "osprofiler_error:";
 
     /// <summary>
-    /// The key that records that batch <paramref name="batchId"/> stored its points of trace <paramref name="baseId"/>
-    /// (exactly-once writes, <c>Scripts/WriteTrace.lua</c>): <c>{osprofiler_opt:&lt;base_id&gt;}:batch:&lt;batch id&gt;</c>.
-    /// Its hash tag is the trace list's name, so it shares the list's Redis Cluster hash slot; it starts with <c>{</c>,
+    /// The key that records that batch <paramref name="batchId"/> stored its points (exactly-once writes,
+    /// <c>Scripts/WriteTrace.lua</c>), named after the first trace <paramref name="baseId"/> of a write script's call (one
+    /// per write on a single server, one per hash slot on a cluster): <c>{osprofiler_opt:&lt;base_id&gt;}:batch:&lt;batch id&gt;</c>.
+    /// Its hash tag is the trace list's name, so it shares the slot of the lists it covers; it starts with <c>{</c>,
     /// so no scan of <c>osprofiler*</c> (OSProfiler's or ours) sees it. Kept <see cref="BatchKeySeconds"/>.
     /// </summary>
     public static string BatchKey(string baseId, Guid batchId) => "{" + ListPrefix + baseId + "}:batch:" + batchId.ToString("N");
 
     /// <summary>
-    /// How long a batch key is kept: 24 hours (about 100 bytes per trace a batch touched). A writer retries a batch
-    /// for far less; a copy of a batch retried after that would be stored again.
+    /// How long a batch key is kept: 24 hours (about 100 bytes per write; on a cluster per slot a write touched). A
+    /// writer retries a batch for far less; a copy of a batch retried after that would be stored again.
     /// </summary>
     public const long BatchKeySeconds = 24 * 60 * 60;
 

@@ -175,8 +175,8 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     private object[] ScriptArguments(RedisKeyspace keyspace, string summaries, Write write, List<int> group)
     {
         var back = summaries == "back";
-        var keysPerTrace = back ? 4 : 3;
-        var keyCount = group.Count * keysPerTrace + (keyspace.Cluster ? 0 : 1);
+        var keysPerTrace = back ? 3 : 2;
+        var keyCount = 1 + group.Count * keysPerTrace + (keyspace.Cluster ? 0 : 1);
         var digests = new List<RedisValue>[group.Count];
         var valueCount = 7;
         for (var g = 0; g < group.Count; g++)
@@ -188,7 +188,10 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         var args = new object[2 + keyCount + valueCount];
         args[0] = RedisScripts.WriteTraceSha;
         args[1] = keyCount;
-        var k = 2;
+        // One batch key per call, named after its first trace: the same on every attempt (the traces and their order,
+        // and so the grouping by slot, are the batch's own), in the slot of every trace of the call.
+        args[2] = (RedisKey)BatchKey(write.BaseIds[group[0]], write.BatchId);
+        var k = 3;
         var v = 2 + keyCount;
         foreach (var value in (ReadOnlySpan<RedisValue>)[BatchKeySeconds, options.TtlSeconds ?? 0, summaries, keyspace.StartIndex,
                      keyspace.DurationIndex, keyspace.ErrorIndex, group.Count])
@@ -198,7 +201,6 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             var t = group[g];
             var baseId = write.BaseIds[t];
             args[k++] = (RedisKey)(ListPrefix + baseId);
-            args[k++] = (RedisKey)BatchKey(baseId, write.BatchId);
             args[k++] = (RedisKey)SummaryKey(baseId);
             if (back) args[k++] = (RedisKey)RedisKeyspace.PinMarker(ListPrefix + baseId);
             var list = write.Lists[t];

@@ -3,35 +3,37 @@
 -- once per write on a single server, once per hash slot of the write on a cluster. Runs after SummaryMerge.lua, which
 -- RedisScripts puts before it (merge, restate, writes).
 --
--- ARGV[1]    seconds a batch key is kept (RedisSchema.BatchKeySeconds, a day)
+-- KEYS[1]    the batch's dedupe key, {osprofiler_opt:<base_id>}:batch:<batch id>, named after the first trace of the
+--            call: one key per write (per slot of the write on a cluster, where its hash tag puts it in the traces' slot)
+-- ARGV[1]    seconds the batch key is kept (RedisSchema.BatchKeySeconds, a day)
 -- ARGV[2]    ttl seconds (0: none) for the summaries (the writer's ExpireUnpinned.lua gives the trace keys theirs)
 -- ARGV[3]    summaries: 'here' (a single server: index sets written here), 'back' (a cluster: index writes handed back)
 --            or 'off' (the server refused them before: points only)
 -- ARGV[4..6] the names of the start, duration and error index sets
 -- ARGV[7]    number of traces
 -- then per trace, in order:
---   KEYS     its list osprofiler_opt:<base_id>; the batch's dedupe key {osprofiler_opt:<base_id>}:batch:<batch id>; its
---            summary {osprofiler_opt:<base_id>}:summary; ('back' only) its pin mark {osprofiler_opt:<base_id>}:pinned —
---            all hash-tagged with the list's name, so they share its Redis Cluster slot
+--   KEYS     its list osprofiler_opt:<base_id>; its summary {osprofiler_opt:<base_id>}:summary; ('back' only) its pin
+--            mark {osprofiler_opt:<base_id>}:pinned — all hash-tagged with the list's name, so they share its slot
 --   ARGV     number of points, then (not 'off') its digest: start µs ('' for none), start text, stop µs, root,
 --            operations, points, error (0|1), services (joined by newlines), number of term sets, the term sets' names;
 --            then the point documents, in batch order
 -- KEYS[last] ('here' only) the pinned set
--- Returns    { points pushed (0 for traces whose batch was stored already), 1 (0: the server refused the summary's
---            commands, e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back') }
+-- Returns    { points pushed (0 when the batch was stored already), 1 (0: the server refused the summary's commands,
+--            e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back') }
 --
--- SET NX and LPUSH run in one script, so no other client sees one without the other: a retry of a batch whose reply
--- was lost finds the key and pushes nothing, and merges nothing either (on a cluster it hands back the trace's whole
--- index state, so index writes lost with the reply are made then).
+-- SET NX and the LPUSHes run in one script, so no other client sees one without the other: a retry of a batch whose
+-- reply was lost finds the key and pushes nothing, and merges nothing either (on a cluster it hands back the traces'
+-- whole index state, so index writes lost with the reply are made then).
 local batchSeconds, ttl, summaries, n = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[7])
 local idx = { here = summaries == 'here', start = ARGV[4], duration = ARGV[5], error = ARGV[6] }
 local back = summaries == 'back'
 local pinnedSet = KEYS[#KEYS]
-local k, a, pushed, summarised = 1, 8, 0, 1
+local fresh = call('SET', KEYS[1], '1', 'NX', 'EX', batchSeconds)
+local k, a, pushed, summarised = 2, 8, 0, 1
 for _ = 1, n do
-  local list, batchKey, s = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local list, s = KEYS[k], KEYS[k + 1]
   local mark = nil
-  if back then mark = KEYS[k + 3]; k = k + 4 else k = k + 3 end
+  if back then mark = KEYS[k + 2]; k = k + 3 else k = k + 2 end
   local count = tonumber(ARGV[a])
   local d = nil
   a = a + 1
@@ -45,7 +47,7 @@ for _ = 1, n do
   end
   local first, last = a, a + count - 1
   a = a + count
-  if call('SET', batchKey, '1', 'NX', 'EX', batchSeconds) then
+  if fresh then
     -- LPUSH in slices: unpack is limited to a few thousand values; pushing slices in order gives the same list.
     local i = first
     while i <= last do
