@@ -107,6 +107,26 @@ public sealed class RedisClusterListingTests(RedisClusterReadsFixture fixture) :
     }
 
     [Fact]
+    public async Task The_store_pages_through_a_cluster_with_each_trace_summarised()
+    {
+        var traces = await WriteTracesAsync(20, i => Start.AddSeconds(i));
+        await using var store = new RedisDriver().Open(ConnectionString.Parse(fixture.Cluster.Url()), new DriverSettings());
+
+        var seen = new List<TraceSummary>();
+        string? cursor = null;
+        do
+        {
+            var page = await store.ListTracesAsync(new TraceListQuery(6, cursor), CancellationToken.None);
+            seen.AddRange(page.Traces);
+            cursor = page.NextCursor;
+        } while (cursor is not null && seen.Count <= 20);
+
+        Assert.Equal(NewestFirst(traces), seen.Select(t => t.BaseId));
+        // Each trace's start and stop, 5 ms apart, summarised from the points OSProfiler's way of writing left.
+        Assert.All(seen, t => Assert.Equal(5.0, t.DurationMs));
+    }
+
+    [Fact]
     public async Task The_error_listing_reads_the_error_keys_of_every_primary()
     {
         var traces = await WriteTracesAsync(30, i => Start.AddSeconds(i));
