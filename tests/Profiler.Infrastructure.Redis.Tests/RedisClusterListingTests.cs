@@ -127,6 +127,17 @@ public sealed class RedisClusterListingTests(RedisClusterReadsFixture fixture) :
     }
 
     [Fact]
+    public async Task A_search_first_summarises_the_OSProfiler_traces_of_every_primary()
+    {
+        var traces = await WriteTracesAsync(20, i => Start.AddSeconds(i));
+        await using var store = new RedisDriver().Open(ConnectionString.Parse(fixture.Cluster.Url()), new DriverSettings());
+
+        var page = await store.ListTracesAsync(new TraceListQuery(100) { Filter = new TraceFilter(Service: "svc") }, CancellationToken.None);
+
+        Assert.Equal(NewestFirst(traces), page.Traces.Select(t => t.BaseId));
+    }
+
+    [Fact]
     public async Task The_error_listing_reads_the_error_keys_of_every_primary()
     {
         var traces = await WriteTracesAsync(30, i => Start.AddSeconds(i));
