@@ -39,35 +39,44 @@ internal static class RedisTopology
     }
 
     /// <summary>
-    /// The primaries serving every slot by the layout a connected primary gave; null, with how many slots lack one,
-    /// when some slot has no reachable primary.
+    /// The primaries serving every slot, by the first layout a connected primary gave that has a connected primary
+    /// (as StackExchange.Redis last saw its role) for every slot; null, with how many slots the best layout lacks, when
+    /// none does. Each node keeps the layout it last reported, so one that has not reported since a failover still
+    /// names the old primary: another's layout is tried.
     /// </summary>
     private static IServer[]? Primaries(IConnectionMultiplexer multiplexer, out int missing)
     {
         missing = SlotCount;
-        var layout = multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica && s.ClusterConfiguration is not null)
-            .Select(s => s.ClusterConfiguration!).FirstOrDefault();
-        if (layout is null) return null;
-        var primaries = new List<IServer>();
-        var served = 0;
-        foreach (var node in layout.Nodes)
+        foreach (var origin in multiplexer.GetServers())
         {
-            if (node.IsReplica || node.IsFail || node.IsNoAddr || node.Slots.Count == 0 || node.EndPoint is null) continue;
-            IServer server;
-            try
+            if (!origin.IsConnected || origin.IsReplica || origin.ClusterConfiguration is not { } layout) continue;
+            var primaries = new List<IServer>();
+            var served = 0;
+            foreach (var node in layout.Nodes)
             {
-                server = multiplexer.GetServer(node.EndPoint);
+                if (node.IsReplica || node.IsFail || node.IsNoAddr || node.Slots.Count == 0 || node.EndPoint is null) continue;
+                IServer server;
+                try
+                {
+                    server = multiplexer.GetServer(node.EndPoint);
+                }
+                catch (ArgumentException)
+                {
+                    continue; // a node the multiplexer has not added yet: its slots count as unreachable until it has
+                }
+                // A primary the multiplexer lost, or knows to be a replica now (demoted, rejoined), serves nothing.
+                if (!server.IsConnected || server.IsReplica) continue;
+                foreach (var range in node.Slots) served += range.To - range.From + 1;
+                primaries.Add(server);
             }
-            catch (ArgumentException)
+            if (served >= SlotCount)
             {
-                continue; // a node the multiplexer has not added yet: its slots count as unreachable until it has
+                missing = 0;
+                return [.. primaries];
             }
-            if (!server.IsConnected) continue;
-            foreach (var range in node.Slots) served += range.To - range.From + 1;
-            primaries.Add(server);
+            missing = Math.Min(missing, SlotCount - served);
         }
-        missing = SlotCount - served;
-        return missing <= 0 ? [.. primaries] : null;
+        return null;
     }
 
     /// <summary>
