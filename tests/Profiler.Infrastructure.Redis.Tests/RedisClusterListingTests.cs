@@ -203,6 +203,19 @@ public sealed class RedisClusterListingTests(RedisClusterReadsFixture fixture) :
     }
 
     [Fact]
+    public async Task A_prune_deletes_the_old_traces_of_every_primary_and_keeps_the_rest()
+    {
+        var traces = await WriteTracesAsync(30, i => Start.AddSeconds(i));
+        await using var parts = Open();
+
+        var result = await parts.Lifecycle.PruneAsync(Start.AddSeconds(15), dryRun: false, CancellationToken.None);
+
+        Assert.Equal(new PruneResult(15, 30), result);
+        var left = await parts.Lister.ListAsync(new TraceListQuery(100), CancellationToken.None);
+        Assert.Equal(NewestFirst(traces.Skip(15)), left.Traces.Select(t => t.BaseId));
+    }
+
+    [Fact]
     public async Task Keys_handed_over_by_every_primary_are_exactly_the_keyspace()
     {
         var traces = await WriteTracesAsync(30, i => Start.AddSeconds(i));
