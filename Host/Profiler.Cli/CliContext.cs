@@ -25,9 +25,9 @@ internal sealed class CliContext : IAsyncDisposable
     {
         ConnectionString = connectionString ?? DefaultConnectionString();
         var services = new ServiceCollection();
-        // Logs go to stderr, keeping stdout for results (StderrLoggerProvider: cheaper to start than the console logger).
-        services.AddLogging(b => b.AddProvider(new StderrLoggerProvider()).SetMinimumLevel(logLevel)
-            .AddFilter("Microsoft", CliVerbosity.FrameworkLevel(logLevel)));
+        // Logs go to stderr, keeping stdout for results (StderrLoggerFactory: cheaper to start than AddLogging's factory).
+        services.AddSingleton<ILoggerFactory>(new StderrLoggerFactory(logLevel));
+        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         // A person waits on every command: an interactive read timeout (InteractiveReads), not OSProfiler's 0.1 s.
         services.AddTraceStore(ConnectionString, InteractiveReads.Apply(settings), pluginFolders);
         _services = services.BuildServiceProvider();
