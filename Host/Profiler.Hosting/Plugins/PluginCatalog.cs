@@ -118,12 +118,10 @@ public sealed partial class PluginCatalog
     {
         Type[] types;
         Assembly assembly;
-        var missing = PluginDependencies.FindMissing(dll);
-        if (missing.Count > 0)
-        {
-            _warnings.Add($"Plugin '{name}' ({dll}) could not be loaded and was skipped: {PluginDependencies.Describe(missing, Path.GetDirectoryName(dll)!)}");
-            return;
-        }
+        // Cheap first: every file the plugin's .deps.json lists is in its folder (and, once loaded, its own references
+        // resolve). Otherwise, or without a .deps.json, the assemblies' references say exactly what is missing.
+        var walked = !PluginDependencies.ListedFilesPresent(dll);
+        if (walked && SkippedForMissing(name, dll, PluginDependencies.FindMissing(dll))) return;
         try
         {
             // Lazy: the shared assemblies' references are resolved as the plugin asks for them, instead of loading the
@@ -137,6 +135,8 @@ public sealed partial class PluginCatalog
             _warnings.Add($"Plugin '{name}' ({dll}) could not be loaded and was skipped: {Reason(e)}");
             return;
         }
+        // What a .deps.json does not list (a reference meant to come from the host) is checked for the plugin's own references.
+        if (!walked && SkippedForMissing(name, dll, PluginDependencies.FindMissingReferences(assembly, dll))) return;
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
                       ?? assembly.GetName().Version?.ToString() ?? "unknown";
         var found = 0;
@@ -194,6 +194,13 @@ public sealed partial class PluginCatalog
         foreach (var shared in SharedTypes.Select(t => t.Assembly).Distinct())
             builder.PreferDefaultLoadContextAssembly(shared.GetName());
         return builder.Build();
+    }
+
+    private bool SkippedForMissing(string name, string dll, IReadOnlyList<MissingDependency> missing)
+    {
+        if (missing.Count == 0) return false;
+        _warnings.Add($"Plugin '{name}' ({dll}) could not be loaded and was skipped: {PluginDependencies.Describe(missing, Path.GetDirectoryName(dll)!)}");
+        return true;
     }
 
     private static string Reason(Exception e)

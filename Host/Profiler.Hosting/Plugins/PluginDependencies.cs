@@ -13,10 +13,12 @@ public sealed record MissingDependency(string Assembly, string ReferencedBy);
 
 /// <summary>
 /// Checks, before a plugin is loaded, that every assembly its code references (and theirs, transitively) is either
-/// in the plugin's folder or part of the host (the runtime, ASP.NET Core, the host's own assemblies). Reads the
-/// plugin's <c>.deps.json</c> when it has one (what <c>dotnet publish</c> writes, and what its load context resolves
-/// from), else the assemblies' metadata; loads nothing: a plugin whose dependency is missing would otherwise load, then
-/// fail at its first use with a bare "Could not load file or assembly" that names no plugin.
+/// in the plugin's folder or part of the host (the runtime, ASP.NET Core, the host's own assemblies). Reads only
+/// metadata, loads nothing: a plugin whose dependency is missing would otherwise load, then fail at its first use
+/// with a bare "Could not load file or assembly" that names no plugin.
+/// <see cref="PluginCatalog"/> walks a plugin's assemblies with <see cref="FindMissing"/> only when a file its
+/// <c>.deps.json</c> lists is absent, or it has none (<see cref="ListedFilesPresent"/>): reading the metadata of every
+/// assembly of every plugin (System.Reflection.Metadata's first use included) cost a short command ~15 ms.
 /// </summary>
 internal static class PluginDependencies
 {
@@ -36,7 +38,61 @@ internal static class PluginDependencies
     public static IReadOnlyList<MissingDependency> FindMissing(string dll)
     {
         var key = Path.GetFullPath(dll) + "|" + File.GetLastWriteTimeUtc(dll).Ticks;
-        return Checked.GetOrAdd(key, _ => FromDependencyFile(dll) ?? Walk(dll));
+        return Checked.GetOrAdd(key, _ => Walk(dll));
+    }
+
+    /// <summary>
+    /// Whether the plugin <paramref name="dll"/> has a <c>.deps.json</c> (what <c>dotnet publish</c> writes, and what its
+    /// load context resolves from) and every file it names is in the plugin's folder (by name, or at its path under
+    /// the folder). A cheap look, not a JSON parse: every string ending in <c>.dll</c> is a file the plugin may load
+    /// (its runtime and native assets; satellite <c>.resources.dll</c> are left aside). False sends the caller to the
+    /// exact check, <see cref="FindMissing"/>, which also accepts a file the host provides.
+    /// </summary>
+    public static bool ListedFilesPresent(string dll)
+    {
+        var deps = Path.ChangeExtension(dll, ".deps.json");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dll))!;
+        string text;
+        try
+        {
+            if (!File.Exists(deps)) return false;
+            text = File.ReadAllText(deps);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        for (var end = text.IndexOf(".dll\"", StringComparison.OrdinalIgnoreCase); end > 0;
+             end = text.IndexOf(".dll\"", end + 5, StringComparison.OrdinalIgnoreCase))
+        {
+            var start = text.LastIndexOf('"', end - 1) + 1;
+            var file = text[start..(end + 4)].Replace('/', Path.DirectorySeparatorChar);
+            if (file.EndsWith(".resources.dll", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!File.Exists(Path.Combine(folder, Path.GetFileName(file))) && !File.Exists(Path.Combine(folder, file))) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The assemblies the loaded plugin assembly <paramref name="assembly"/> (from <paramref name="dll"/>) references
+    /// directly that neither its folder nor the host holds; its own references only, read from the runtime's metadata
+    /// without loading them. With a <c>.deps.json</c> the load context's resolver already checked every file the plugin
+    /// lists (<see cref="ListedFilesPresent"/>); this catches a reference meant to come from the host (a contract
+    /// assembly) that the host lacks.
+    /// </summary>
+    public static IReadOnlyList<MissingDependency> FindMissingReferences(Assembly assembly, string dll)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dll))!;
+        List<MissingDependency>? missing = null;
+        HashSet<string>? loadedByHost = null;
+        foreach (var reference in assembly.GetReferencedAssemblies())
+        {
+            var name = reference.Name;
+            if (name is null || HostAssemblies.Value.Contains(name) || File.Exists(Path.Combine(folder, name + ".dll"))) continue;
+            loadedByHost ??= LoadedByHost();
+            if (!loadedByHost.Contains(name)) (missing ??= []).Add(new MissingDependency(reference.FullName, Path.GetFileName(dll)));
+        }
+        return missing ?? [];
     }
 
     /// <summary>One sentence naming the missing assemblies and what to do about it.</summary>
@@ -47,66 +103,6 @@ internal static class PluginDependencies
         return $"its folder {folder} lacks the assembl{(missing.Count == 1 ? "y" : "ies")} {listed}{more}, and the host does not provide " +
                $"{(missing.Count == 1 ? "it" : "them")}. Install the plugin with its dependencies (the output of dotnet publish, not of dotnet build).";
     }
-
-    /// <summary>
-    /// The check from the plugin's <c>.deps.json</c> (what its load context resolves from, written by <c>dotnet
-    /// publish</c>): every managed file it lists for the plugin's runtime must be in the plugin's folder, or its assembly
-    /// part of the host. Null when the plugin has no readable <c>.deps.json</c> (then <see cref="Walk"/> reads the
-    /// assemblies' references). Reads one small file instead of the metadata of every assembly of the plugin: that walk
-    /// (System.Reflection.Metadata's first use included) was about 15 ms of a short command's start-up.
-    /// </summary>
-    private static List<MissingDependency>? FromDependencyFile(string dll)
-    {
-        var depsFile = Path.ChangeExtension(dll, ".deps.json");
-        if (!File.Exists(depsFile)) return null;
-        var folder = Path.GetDirectoryName(Path.GetFullPath(dll))!;
-        try
-        {
-            using var deps = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(depsFile));
-            var root = deps.RootElement;
-            if (!root.TryGetProperty("runtimeTarget", out var runtimeTarget) || !runtimeTarget.TryGetProperty("name", out var targetName)
-                || !root.TryGetProperty("targets", out var targets) || !targets.TryGetProperty(targetName.GetString() ?? "", out var libraries))
-                return null;
-            var loadedByHost = LoadedByHost();
-            var missing = new List<MissingDependency>();
-            foreach (var library in libraries.EnumerateObject())
-            {
-                if (!library.Value.TryGetProperty("runtime", out var runtime)) continue;
-                foreach (var asset in runtime.EnumerateObject())
-                {
-                    var file = asset.Name.Replace('/', Path.DirectorySeparatorChar);
-                    var name = Path.GetFileNameWithoutExtension(file);
-                    if (File.Exists(Path.Combine(folder, Path.GetFileName(file))) || File.Exists(Path.Combine(folder, file))
-                        || HostAssemblies.Value.Contains(name) || loadedByHost.Contains(name))
-                        continue;
-                    var version = asset.Value.TryGetProperty("assemblyVersion", out var v) && v.GetString() is { Length: > 0 } assemblyVersion
-                        ? assemblyVersion
-                        : library.Name[(library.Name.IndexOf('/', StringComparison.Ordinal) + 1)..];
-                    missing.Add(new MissingDependency($"{name}, Version={version}", ReferencingFile(libraries, library.Name, dll)));
-                }
-            }
-            return missing;
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The file of the library whose dependencies name <paramref name="library"/> (<c>Name/Version</c>); the plugin's own file when none does.</summary>
-    private static string ReferencingFile(System.Text.Json.JsonElement libraries, string library, string dll)
-    {
-        var name = library.Split('/')[0];
-        foreach (var other in libraries.EnumerateObject())
-            if (other.Value.TryGetProperty("dependencies", out var dependencies) && dependencies.TryGetProperty(name, out _)
-                && other.Value.TryGetProperty("runtime", out var runtime))
-                foreach (var asset in runtime.EnumerateObject())
-                    return Path.GetFileName(asset.Name);
-        return Path.GetFileName(dll);
-    }
-
-    private static HashSet<string> LoadedByHost() =>
-        AssemblyLoadContext.Default.Assemblies.Select(a => a.GetName().Name).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static List<MissingDependency> Walk(string dll)
     {
@@ -134,6 +130,9 @@ internal static class PluginDependencies
         }
         return missing;
     }
+
+    private static HashSet<string> LoadedByHost() =>
+        AssemblyLoadContext.Default.Assemblies.Select(a => a.GetName().Name).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The assemblies <paramref name="file"/> references; none when it is not a readable .NET assembly (the loader reports that).</summary>
     private static List<AssemblyName> References(string file)
