@@ -135,8 +135,9 @@ public sealed partial class PluginCatalog
             _warnings.Add($"Plugin '{name}' ({dll}) could not be loaded and was skipped: {Reason(e)}");
             return;
         }
-        // What a .deps.json does not list (a reference meant to come from the host) is checked for the plugin's own references.
-        if (!walked && SkippedForMissing(name, dll, PluginDependencies.FindMissingReferences(assembly, dll))) return;
+        // What a .deps.json does not list (a reference meant to come from the host): the plugin's own references are
+        // looked at cheaply, and the exact walk decides when one is not plainly there.
+        if (!walked && !PluginDependencies.ReferencesPresent(assembly, dll) && SkippedForMissing(name, dll, PluginDependencies.FindMissing(dll))) return;
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
                       ?? assembly.GetName().Version?.ToString() ?? "unknown";
         var found = 0;

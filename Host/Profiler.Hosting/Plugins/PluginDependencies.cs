@@ -74,25 +74,24 @@ internal static class PluginDependencies
     }
 
     /// <summary>
-    /// The assemblies the loaded plugin assembly <paramref name="assembly"/> (from <paramref name="dll"/>) references
-    /// directly that neither its folder nor the host holds; its own references only, read from the runtime's metadata
-    /// without loading them. With a <c>.deps.json</c> the load context's resolver already checked every file the plugin
-    /// lists (<see cref="ListedFilesPresent"/>); this catches a reference meant to come from the host (a contract
-    /// assembly) that the host lacks.
+    /// Whether every assembly the loaded plugin assembly <paramref name="assembly"/> (from <paramref name="dll"/>)
+    /// references directly is beside it or part of the host: its own references only, from the runtime's metadata,
+    /// nothing loaded. <see cref="ListedFilesPresent"/> covers what the plugin's <c>.deps.json</c> lists; this covers a
+    /// reference meant to come from the host (a contract assembly). False sends the caller to <see cref="FindMissing"/>,
+    /// which also looks in the folder's subfolders (runtime-specific copies).
     /// </summary>
-    public static IReadOnlyList<MissingDependency> FindMissingReferences(Assembly assembly, string dll)
+    public static bool ReferencesPresent(Assembly assembly, string dll)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(dll))!;
-        List<MissingDependency>? missing = null;
         HashSet<string>? loadedByHost = null;
         foreach (var reference in assembly.GetReferencedAssemblies())
         {
             var name = reference.Name;
             if (name is null || HostAssemblies.Value.Contains(name) || File.Exists(Path.Combine(folder, name + ".dll"))) continue;
             loadedByHost ??= LoadedByHost();
-            if (!loadedByHost.Contains(name)) (missing ??= []).Add(new MissingDependency(reference.FullName, Path.GetFileName(dll)));
+            if (!loadedByHost.Contains(name)) return false;
         }
-        return missing ?? [];
+        return true;
     }
 
     /// <summary>One sentence naming the missing assemblies and what to do about it.</summary>
