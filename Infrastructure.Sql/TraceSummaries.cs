@@ -81,6 +81,9 @@ internal sealed class TraceSummaries(SqlDatabase database)
     private static List<DbCommand> Commands(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor,
         IReadOnlyList<TraceDigest> digests, Mode mode)
     {
+        // In base id order (and terms in key order): concurrent writers of the same traces then lock their rows in one
+        // order, so they wait for each other instead of deadlocking.
+        digests = [.. digests.OrderBy(d => d.BaseId, StringComparer.Ordinal)];
         var commands = new List<DbCommand>();
         DbCommand New()
         {
@@ -124,7 +127,9 @@ internal sealed class TraceSummaries(SqlDatabase database)
             sql.Append(mode == Mode.Merge ? MergeClause(flavor) : mode == Mode.IfAbsent ? InsertIgnoreEnd(flavor) : "");
             command.CommandText = sql.ToString();
         }
-        var terms = digests.SelectMany(d => TermsOf(d).Select(t => (t.Kind, t.Value, d.BaseId))).ToList();
+        var terms = digests.SelectMany(d => TermsOf(d).Select(t => (t.Kind, t.Value, d.BaseId)))
+            .OrderBy(t => t.BaseId, StringComparer.Ordinal).ThenBy(t => t.Kind, StringComparer.Ordinal).ThenBy(t => t.Value, StringComparer.Ordinal)
+            .ToList();
         foreach (var chunk in terms.Chunk(TermsPerStatement))
         {
             var command = New();
@@ -158,12 +163,9 @@ internal sealed class TraceSummaries(SqlDatabase database)
 
     private static StringBuilder Number(DbCommand command, StringBuilder sql, long value)
     {
-        var p = command.CreateParameter();
-        p.ParameterName = "@v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
-        p.DbType = DbType.Int64;
-        p.Value = value;
-        command.Parameters.Add(p);
-        return sql.Append(p.ParameterName);
+        var name = "@v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+        SqlParameters.Add(command, name, value);
+        return sql.Append(name);
     }
 
     // ---- removing -----------------------------------------------------------------------------------------------
@@ -298,14 +300,7 @@ internal sealed class TraceSummaries(SqlDatabase database)
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static void AddNumber(DbCommand command, string name, long value)
-    {
-        var p = command.CreateParameter();
-        p.ParameterName = name;
-        p.DbType = DbType.Int64;
-        p.Value = value;
-        command.Parameters.Add(p);
-    }
+    private static void AddNumber(DbCommand command, string name, long value) => SqlParameters.Add(command, name, value);
 
     // ---- searching ----------------------------------------------------------------------------------------------
 
