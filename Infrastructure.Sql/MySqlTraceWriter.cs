@@ -79,7 +79,7 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
                     Add(parameters, data[i]);
                 }
                 // Prepared once a connection (MySqlConnector keeps it by its text); later batches only execute it.
-                await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                await PrepareAsync(command, cancellationToken).ConfigureAwait(false);
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
@@ -96,6 +96,22 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
             throw database.Failure(SqlOperation.Write, e);
         }
         await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Prepares <paramref name="command"/> on its connection unless it is already. A server whose prepared statements
+    /// are all taken (<c>max_prepared_stmt_count</c>, shared by all its clients) still gets the rows: the command then
+    /// runs unprepared, its values sent as SQL text.
+    /// </summary>
+    private static async Task PrepareAsync(MySqlCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.MaxPreparedStatementCountReached)
+        {
+        }
     }
 
     /// <summary>

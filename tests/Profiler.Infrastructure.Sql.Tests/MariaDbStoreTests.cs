@@ -126,6 +126,27 @@ public sealed class MariaDbStoreTests(MariaDbServer server) : SqlServerStoreTest
     }
 
     [Fact]
+    public async Task A_server_that_allows_no_more_prepared_statements_still_gets_the_rows_in_their_order()
+    {
+        var db = server.CreateDatabase();
+        var limit = server.Admin("SELECT @@GLOBAL.max_prepared_stmt_count").Trim();
+        server.Admin("SET GLOBAL max_prepared_stmt_count = 0");
+        try
+        {
+            await using var store = Open(server.Url(db));
+            await store.WriteAsync(Points("unprepared", 1000), CancellationToken.None);
+
+            var ops = server.Admin("SELECT trace_id, name FROM data WHERE base_id = 'unprepared' ORDER BY id", db)
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(Points("x", 1000).Select(p => $"{p.TraceId}\t{p.Name}"), ops);
+        }
+        finally
+        {
+            server.Admin($"SET GLOBAL max_prepared_stmt_count = {limit}");
+        }
+    }
+
+    [Fact]
     public async Task A_batch_larger_than_the_servers_packet_size_is_split_and_written_whole()
     {
         var db = server.CreateDatabase();
