@@ -115,8 +115,9 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
     }
 
     /// <summary>
-    /// A positional text parameter, its type set first (MySqlConnector maps a <c>DbType</c>, or the type of a value
-    /// set before any type, by a linear search, which took most of the writer's own time).
+    /// A positional text parameter (no name to look up), its type set first: MySqlConnector maps a <c>DbType</c>, or
+    /// the type of a value set before any type, by a linear search of its type table. (It searches once more per
+    /// parameter when it writes the values; the two searches were a fifth of the client's time in this writer.)
     /// </summary>
     private static void Add(MySqlParameterCollection parameters, string? value) =>
         parameters.Add(new MySqlParameter { MySqlDbType = MySqlDbType.VarChar, Value = (object?)value ?? DBNull.Value });

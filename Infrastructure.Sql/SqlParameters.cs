@@ -34,8 +34,8 @@ internal static class SqlParameters
     }
 
     /// <summary>
-    /// Sets a parameter's type: MySqlConnector's own type directly (it maps a <c>DbType</c> by a linear search of its
-    /// type table, per parameter), others' <see cref="DbParameter.DbType"/>.
+    /// Sets a parameter's type: MySqlConnector's own type directly (setting a <c>DbType</c> there maps it by a linear
+    /// search of its type table, per parameter), others' <see cref="DbParameter.DbType"/>.
     /// </summary>
     private static void SetType(DbParameter parameter, DbType type)
     {
