@@ -15,7 +15,7 @@ namespace Profiler.Infrastructure.Redis.Tests;
 public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>, IAsyncLifetime
 {
     /// <summary>Writes one trace through OSProfiler's own profiler and Redis notifier, with error filtering on.</summary>
-    private const string WriterScript = """
+    internal const string WriterScript = """
         import sys, time
         from oslo_config import cfg
         from osprofiler import notifier, opts, profiler
@@ -55,7 +55,7 @@ public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper
     private string Url => $"redis://127.0.0.1:{server.Port}";
 
     /// <summary>The Python that runs the <c>osprofiler</c> command: its own shebang's interpreter.</summary>
-    private static string Python()
+    internal static string Python()
     {
         var cli = ServerProcess.Require("osprofiler", "python3-osprofiler");
         var shebang = File.ReadLines(cli).FirstOrDefault() ?? "";
@@ -63,7 +63,7 @@ public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper
         return File.Exists(interpreter) ? interpreter : ServerProcess.Require("python3", "python3-osprofiler");
     }
 
-    private static string OsProfiler(params string[] arguments) =>
+    internal static string OsProfiler(params string[] arguments) =>
         ServerProcess.Run(ServerProcess.Require("osprofiler", "python3-osprofiler"), arguments, timeout: TimeSpan.FromMinutes(1));
 
     /// <summary><c>osprofiler trace show &lt;id&gt; --json</c>, written to a file so warnings on stderr stay out of it.</summary>
