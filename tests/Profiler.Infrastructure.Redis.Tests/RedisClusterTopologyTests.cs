@@ -25,6 +25,23 @@ public sealed class RedisClusterTopologyTests(RedisCluster cluster) : IAsyncLife
         Assert.Contains("cluster_slots_assigned:16384", RedisClusterTopology.Cli(Topology.Ports[0], "CLUSTER", "INFO"));
     }
 
+    [Fact]
+    public void A_cluster_of_its_own_stops_every_node_and_removes_its_folder_when_disposed()
+    {
+        var own = new RedisClusterTopology();
+        var (ports, folder) = (own.Ports, own.Directory);
+        Assert.All(ports, p => Assert.Equal("PONG", RedisClusterTopology.Node(p, "PING").Trim()));
+
+        own.Dispose();
+
+        Assert.False(Directory.Exists(folder), $"{folder} is left behind");
+        foreach (var port in ports)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            Assert.Throws<System.Net.Sockets.SocketException>(() => client.Connect("127.0.0.1", port));
+        }
+    }
+
     /// <summary>
     /// Last session's version of this test sent WAIT from a second redis-cli, a fresh connection: WAIT counts the
     /// replicas that acknowledged the writes of its own connection, which had none, so it answered 1 at once whatever the

@@ -50,7 +50,7 @@ public sealed class RedisClusterTopology : IDisposable
             for (var i = 0; i < _nodes.Length; i++)
             {
                 var dir = Path.Combine(_dir.Path, "node" + i);
-                Directory.CreateDirectory(dir);
+                System.IO.Directory.CreateDirectory(dir);
                 var node = i;
                 // A cluster node also listens on port + 10000 (the cluster bus): both must be free.
                 _nodes[i] = ServerProcess.StartOnFreePort(port =>
@@ -82,6 +82,9 @@ public sealed class RedisClusterTopology : IDisposable
 
     /// <summary>The six nodes' ports, in start order.</summary>
     public int[] Ports { get; }
+
+    /// <summary>The temporary directory holding every node's folder (removed by <see cref="Dispose"/>).</summary>
+    public string Directory => _dir.Path;
 
     /// <summary>A seed list URL naming every node, as <c>redis://127.0.0.1:a,127.0.0.1:b,…</c>, plus an optional query.</summary>
     public string Url(string query = "") => "redis://" + string.Join(",", Ports.Select(p => "127.0.0.1:" + p)) + query;
