@@ -36,8 +36,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     internal static readonly TimeSpan MinOperationTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// How long a sentinel store keeps retrying an operation that failed because its master went away or turned
-    /// replica, while the sentinels promote another and the multiplexer follows (at least 10 s, or 20 socket timeouts).
+    /// How long a Sentinel or Cluster store keeps retrying an operation that failed because its master went away or
+    /// turned replica, while the sentinels (or the cluster) promote another and the multiplexer follows (at least 10 s,
+    /// or 20 socket timeouts).
     /// </summary>
     internal static readonly TimeSpan MinFailoverRetry = TimeSpan.FromSeconds(10);
 
@@ -60,8 +61,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     public TimeSpan OperationTimeout => Max(_options.SocketTimeout, MinOperationTimeout);
 
     /// <summary>
-    /// Runs <paramref name="operation"/> against the database. With Sentinel, an operation that failed because the
-    /// master went away or turned replica is retried while the multiplexer follows the failover. An operation that
+    /// Runs <paramref name="operation"/> against the database. With Sentinel or on a Cluster, an operation that failed
+    /// because the master went away or turned replica (or a cluster slot had no primary or was moving) is retried while
+    /// the multiplexer follows the failover. An operation that
     /// timed out is sent once more (a busy machine or server), unless <paramref name="retryTimeout"/> is false (writes:
     /// their caller retries, with backoff); a second timeout fails saying which timeout to raise.
     /// </summary>
@@ -93,7 +95,7 @@ internal sealed class RedisConnection : IAsyncDisposable
                 timedOut = e;
                 Log.RetryingTimedOut(_logger, action, _options.Describe(), OperationTimeout.TotalSeconds);
             }
-            catch (Exception e) when (_options.Sentinel && IsFailover(e) && DateTime.UtcNow < deadline)
+            catch (Exception e) when ((_options.Sentinel || RedisTopology.IsCluster(multiplexer)) && IsFailover(e) && DateTime.UtcNow < deadline)
             {
                 Log.RetryingDuringFailover(_logger, action, _options.Describe(), attempt, Scrub(e.Message));
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 500)), cancellationToken).ConfigureAwait(false);
@@ -235,6 +237,9 @@ internal sealed class RedisConnection : IAsyncDisposable
         RedisConnectionException => true,
         // The old master, demoted to replica, refuses writes; a replica that lost its master refuses reads.
         RedisServerException { Kind: RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown } => true,
+        // A cluster promoting a replica or moving a slot: CLUSTERDOWN while a slot has no primary, TRYAGAIN for a
+        // multi-key command whose keys are split between two nodes mid-migration.
+        RedisServerException { Kind: RedisErrorKind.ClusterDown or RedisErrorKind.TryAgain } => true,
         // Still waiting in the backlog for a connection: never sent, so safe to send again to the new master.
         RedisTimeoutException { Commandstatus: CommandStatus.WaitingInBacklog } => true,
         _ => false,

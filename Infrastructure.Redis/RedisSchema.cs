@@ -10,7 +10,7 @@ namespace Profiler.Infrastructure.Redis;
 /// A trace is the list <c>osprofiler_opt:&lt;base_id&gt;</c>, newest point first (<c>LPUSH</c>); with
 /// <c>filter_error_trace</c> a trace holding a failed operation also gets <c>osprofiler_error:&lt;base_id&gt;</c> =
 /// <c>{"base_id": …, "timestamp": …}</c>. The legacy schema, one key <c>osprofiler:&lt;base_id&gt;…</c> per point, is
-/// read too, never written. Profiler adds the set <c>profiler_pinned</c> of pinned base ids (<see cref="PinnedKey"/>).
+/// read too, never written. Profiler's own keys beside them (pinned traces, search indexes) are named by <see cref="RedisKeyspace"/>.
 /// </remarks>
 internal static class RedisSchema
 {
@@ -19,22 +19,17 @@ internal static class RedisSchema
     public const string ErrorPrefix = "osprofiler_error:";
 
     /// <summary>
-    /// The set of pinned base ids (Profiler's own; OSProfiler's scans of <c>osprofiler*</c> never see it). A pinned
-    /// trace's keys have no expiry; the writer leaves them so.
-    /// </summary>
-    public const string PinnedKey = "profiler_pinned";
-
-    /// <summary>
-    /// The key that records that batch <paramref name="batchId"/> stored its points of trace <paramref name="baseId"/>
-    /// (exactly-once writes, <c>Scripts/WriteTrace.lua</c>): <c>{osprofiler_opt:&lt;base_id&gt;}:batch:&lt;batch id&gt;</c>.
-    /// Its hash tag is the trace list's name, so it shares the list's Redis Cluster hash slot; it starts with <c>{</c>,
+    /// The key that records that batch <paramref name="batchId"/> stored its points (exactly-once writes,
+    /// <c>Scripts/WriteTrace.lua</c>), named after the first trace <paramref name="baseId"/> of a write script's call (one
+    /// per write on a single server, one per hash slot on a cluster): <c>{osprofiler_opt:&lt;base_id&gt;}:batch:&lt;batch id&gt;</c>.
+    /// Its hash tag is the trace list's name, so it shares the slot of the lists it covers; it starts with <c>{</c>,
     /// so no scan of <c>osprofiler*</c> (OSProfiler's or ours) sees it. Kept <see cref="BatchKeySeconds"/>.
     /// </summary>
     public static string BatchKey(string baseId, Guid batchId) => "{" + ListPrefix + baseId + "}:batch:" + batchId.ToString("N");
 
     /// <summary>
-    /// How long a batch key is kept: 24 hours (about 100 bytes per trace a batch touched). A writer retries a batch
-    /// for far less; a copy of a batch retried after that would be stored again.
+    /// How long a batch key is kept: 24 hours (about 100 bytes per write; on a cluster per slot a write touched). A
+    /// writer retries a batch for far less; a copy of a batch retried after that would be stored again.
     /// </summary>
     public const long BatchKeySeconds = 24 * 60 * 60;
 
@@ -43,24 +38,6 @@ internal static class RedisSchema
     /// list's own slot; its name starts with <c>{</c>, so OSProfiler's and the lister's <c>osprofiler*</c> scans never see it.
     /// </summary>
     public static string SummaryKey(string baseId) => "{" + ListPrefix + baseId + "}:summary";
-
-    /// <summary>Prefix of Profiler's search index keys: sorted sets of base ids (docs/search.md).</summary>
-    public const string IndexPrefix = "profiler_idx:";
-
-    /// <summary>Base id → trace start (µs since the epoch).</summary>
-    public const string StartIndex = IndexPrefix + "start";
-
-    /// <summary>Base id → trace duration (µs).</summary>
-    public const string DurationIndex = IndexPrefix + "duration";
-
-    /// <summary>Base id → start, for traces with a failed operation.</summary>
-    public const string ErrorIndex = IndexPrefix + "error";
-
-    /// <summary>The keyspace size when the search last looked for traces without a summary.</summary>
-    public const string CheckedKey = IndexPrefix + "checked";
-
-    /// <summary>A term set: base id → start, for traces with a point of that service (<c>s</c>), project (<c>p</c>), host (<c>h</c>) or operation name (<c>n</c>).</summary>
-    public static string TermKey(char kind, string value) => IndexPrefix + kind + ":" + value;
 
     /// <summary>One SCAN pattern for all three key families: <c>osprofiler:</c>, <c>osprofiler_opt:</c>, <c>osprofiler_error:</c>.</summary>
     public const string AllKeysPattern = "osprofiler[:_]*";

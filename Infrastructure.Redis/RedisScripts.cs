@@ -11,8 +11,14 @@ internal static class RedisScripts
     /// <summary>The expiry of the keys a write touched, skipping pinned traces (<see cref="RedisTraceWriter"/>, with ttl only).</summary>
     public static readonly string ExpireUnpinned = Load("ExpireUnpinned.lua");
 
-    /// <summary>One trace's share of a batch, stored unless its batch id was stored already (<see cref="RedisTraceWriter"/>).</summary>
-    public static readonly string WriteTrace = Load("WriteTrace.lua");
+    /// <summary>
+    /// The rules of a search summary (<c>merge</c>, <c>restate</c>), put before <see cref="WriteTrace"/> and
+    /// <see cref="Summarise"/> so that both follow one copy of them.
+    /// </summary>
+    private static readonly string SummaryMerge = Load("SummaryMerge.lua");
+
+    /// <summary>A batch's points (one hash slot's share on a cluster), stored unless its batch id was stored already, and their summaries (<see cref="RedisTraceWriter"/>).</summary>
+    public static readonly string WriteTrace = SummaryMerge + Load("WriteTrace.lua");
 
     /// <summary>SHA-1 of <see cref="WriteTrace"/> in lower-case hex, as <c>EVALSHA</c> takes it.</summary>
     public static readonly string WriteTraceSha = ScriptSha(WriteTrace);
@@ -25,8 +31,8 @@ internal static class RedisScripts
     /// <summary>One small batch of a prune's deletions (<see cref="RedisTraceLifecycle"/>).</summary>
     public static readonly string PruneTraces = Load("PruneTraces.lua");
 
-    /// <summary>A trace digest merged into its summary and the search indexes (<see cref="RedisTraceWriter"/>, <see cref="RedisSearch"/>).</summary>
-    public static readonly string Summarise = Load("Summarise.lua");
+    /// <summary>Digests of traces another writer stored, merged into their summaries and the search indexes (<see cref="RedisSearch"/>).</summary>
+    public static readonly string Summarise = SummaryMerge + Load("Summarise.lua");
 
     /// <summary>One bounded step of a search (<see cref="RedisSearch"/>).</summary>
     public static readonly string Search = Load("Search.lua");

@@ -31,42 +31,105 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     private static readonly RedisValue[] SummaryFields =
         ["start_ts", "stop_us", "start_us", "root", "ops", "error", "services"];
 
-    /// <summary>Queues one <c>Summarise.lua</c> for the digests of several traces on <paramref name="db"/> (a batch or a database).</summary>
-    /// <remarks>With <paramref name="batchId"/> (the writer's), a trace's digest is merged only when this write's
-    /// <c>WriteTrace.lua</c> stored its points, so that a retried batch is not counted twice.</remarks>
-    public static Task<RedisResult> QueueSummarise(IDatabaseAsync db, IReadOnlyList<TraceDigest> digests, long? ttlSeconds, string mode,
-        Guid? batchId = null)
+    /// <summary>
+    /// Queues <c>Summarise.lua</c> for the digests of several traces on <paramref name="db"/> (a batch or a database):
+    /// one call on a single server, which writes the indexes too; on a cluster one call per hash slot, whose results
+    /// hold the index writes for <see cref="ApplyIndexWritesAsync"/>.
+    /// </summary>
+    public static Task<RedisResult>[] QueueSummarise(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<TraceDigest> digests,
+        long? ttlSeconds, string mode)
     {
-        var keys = new List<RedisKey>(4 + digests.Count * 6) { StartIndex, DurationIndex, ErrorIndex, PinnedKey };
-        var values = new List<RedisValue>(3 + digests.Count * 10) { ttlSeconds ?? 0, mode, digests.Count };
+        if (!keyspace.Cluster) return [QueueSummariseCall(db, keyspace, digests, ttlSeconds, mode)];
+        var calls = new List<Task<RedisResult>>();
+        foreach (var group in RedisTopology.BySlot(db.Multiplexer, digests, d => SummaryKey(d.BaseId)))
+            calls.Add(QueueSummariseCall(db, keyspace, group, ttlSeconds, mode));
+        return [.. calls];
+    }
+
+    private static Task<RedisResult> QueueSummariseCall(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<TraceDigest> digests,
+        long? ttlSeconds, string mode)
+    {
+        var here = !keyspace.Cluster;
+        var keys = new List<RedisKey>(1 + digests.Count * 2);
+        if (here) keys.Add(keyspace.Pinned);
+        var values = new List<RedisValue>(7 + digests.Count * 14)
+        {
+            ttlSeconds ?? 0, mode, digests.Count, here ? "here" : "back", keyspace.StartIndex, keyspace.DurationIndex, keyspace.ErrorIndex,
+        };
         foreach (var digest in digests)
         {
-            var terms = TermKeys(digest);
             keys.Add(SummaryKey(digest.BaseId));
-            if (batchId is { } id) keys.Add(BatchKey(digest.BaseId, id));
-            foreach (var term in terms) keys.Add(term);
+            if (!here) keys.Add(RedisKeyspace.PinMarker(ListPrefix + digest.BaseId));
             values.Add(digest.BaseId);
-            values.Add(digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString);
-            values.Add(digest.StartText);
-            values.Add(digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString);
-            values.Add(digest.Root ?? "");
-            values.Add(digest.Operations);
-            values.Add(digest.Points);
-            values.Add(digest.Error ? 1 : 0);
-            values.Add(string.Join('\n', digest.Services.Where(s => !s.Contains('\n'))));
-            values.Add(terms.Count);
-            values.Add(batchId is null ? 0 : 1);
+            AddDigest(values, keyspace, digest);
         }
         return RedisScripts.Eval(db, RedisScripts.Summarise, [.. keys], [.. values]);
     }
 
-    private static List<string> TermKeys(TraceDigest d)
+    /// <summary>
+    /// A digest as the summary scripts take it (<c>SummaryMerge.lua</c>): start µs, start text, stop µs, root, operations,
+    /// points, error, services, the number of term sets and their names.
+    /// </summary>
+    internal static void AddDigest(List<RedisValue> values, RedisKeyspace keyspace, TraceDigest digest)
+    {
+        var terms = TermKeys(keyspace, digest);
+        values.Add(digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString);
+        values.Add(digest.StartText);
+        values.Add(digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString);
+        values.Add(digest.Root ?? "");
+        values.Add(digest.Operations);
+        values.Add(digest.Points);
+        values.Add(digest.Error ? 1 : 0);
+        values.Add(string.Join('\n', digest.Services.Where(s => !s.Contains('\n'))));
+        values.Add(terms.Count);
+        foreach (var term in terms) values.Add(term);
+    }
+
+    /// <summary>
+    /// On a cluster, sends the index writes the calls of <c>Summarise.lua</c> or <c>ForgetSummaries.lua</c> handed back
+    /// (<c>{ count, { 'a'|'r', set, score, base id, … } }</c>) to the index slot, in one pipelined round trip: the
+    /// sets live there, not in the traces' slots. Nothing to do on a single server (the scripts wrote them).
+    /// </summary>
+    public static async Task ApplyIndexWritesAsync(IDatabaseAsync db, RedisKeyspace keyspace, IEnumerable<Task<RedisResult>> calls)
+    {
+        if (!keyspace.Cluster) return;
+        var adds = new Dictionary<string, List<SortedSetEntry>>(StringComparer.Ordinal);
+        var removes = new Dictionary<string, List<RedisValue>>(StringComparer.Ordinal);
+        foreach (var call in calls)
+        {
+            var result = (RedisResult[])(await call.ConfigureAwait(false))!;
+            var writes = (RedisResult[])result[1]!;
+            for (var i = 0; i + 3 < writes.Length; i += 4)
+            {
+                var key = (string)writes[i + 1]!;
+                if ((string?)writes[i] == "a")
+                {
+                    if (!adds.TryGetValue(key, out var entries)) adds[key] = entries = [];
+                    entries.Add(new SortedSetEntry((string)writes[i + 3]!, (double)writes[i + 2]));
+                }
+                else
+                {
+                    if (!removes.TryGetValue(key, out var members)) removes[key] = members = [];
+                    members.Add((string)writes[i + 3]!);
+                }
+            }
+        }
+        if (adds.Count == 0 && removes.Count == 0) return;
+        var batch = db.Multiplexer.GetDatabase(db.Database).CreateBatch();
+        var pending = new List<Task>(adds.Count + removes.Count);
+        foreach (var (key, members) in removes) pending.Add(batch.SortedSetRemoveAsync(key, [.. members]));
+        foreach (var (key, entries) in adds) pending.Add(batch.SortedSetAddAsync(key, [.. entries]));
+        batch.Execute();
+        await Task.WhenAll(pending).ConfigureAwait(false);
+    }
+
+    private static List<string> TermKeys(RedisKeyspace keyspace, TraceDigest d)
     {
         var keys = new List<string>(d.Services.Count + d.Projects.Count + d.Hosts.Count + d.Names.Count);
-        foreach (var v in d.Services) keys.Add(TermKey('s', v));
-        foreach (var v in d.Projects) keys.Add(TermKey('p', v));
-        foreach (var v in d.Hosts) keys.Add(TermKey('h', v));
-        foreach (var v in d.Names) keys.Add(TermKey('n', v));
+        foreach (var v in d.Services) keys.Add(keyspace.TermKey('s', v));
+        foreach (var v in d.Projects) keys.Add(keyspace.TermKey('p', v));
+        foreach (var v in d.Hosts) keys.Add(keyspace.TermKey('h', v));
+        foreach (var v in d.Names) keys.Add(keyspace.TermKey('n', v));
         // A newline would split the hash's list of term keys: such a value is not indexed (a search for it finds nothing).
         keys.RemoveAll(k => k.Contains('\n'));
         return keys;
@@ -79,15 +142,16 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         var (cursorTicks, cursorId) = ListingCursor.Parse(query.Cursor);
         return await connection.RunAsync("search traces in", async db =>
         {
-            await CatchUpAsync(db).ConfigureAwait(false);
-            var plan = await PlanAsync(db, query, cursorTicks, cursorId).ConfigureAwait(false);
+            var keyspace = RedisKeyspace.For(db.Multiplexer);
+            await CatchUpAsync(db, keyspace).ConfigureAwait(false);
+            var plan = await PlanAsync(db, keyspace, query, cursorTicks, cursorId).ConfigureAwait(false);
             var found = new List<(string Id, double Score)>();
             var max = plan.Max;
             var tie = plan.Tie;
             while (true)
             {
-                var step = await StepAsync(db, plan, max, tie, query.Limit + 1 - found.Count).ConfigureAwait(false);
-                found.AddRange(step.Found);
+                var step = await StepAsync(db, keyspace, plan, max, tie, query.Limit + 1 - found.Count).ConfigureAwait(false);
+                found.AddRange(keyspace.Cluster && Check ? await LiveAsync(db, keyspace, step.Found).ConfigureAwait(false) : step.Found);
                 if (found.Count > query.Limit || step.Done) break;
                 (max, tie) = (step.LastScore, step.LastId);
             }
@@ -107,23 +171,55 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     public async Task<long> CountAsync(TraceListQuery query, CancellationToken cancellationToken) =>
         await connection.RunAsync("count traces in", async db =>
         {
-            await CatchUpAsync(db).ConfigureAwait(false);
-            var plan = await PlanAsync(db, query, 0, null).ConfigureAwait(false);
-            // One set, no duration, no expiry: the set's ZCOUNT is the answer.
-            if (plan.Members.Length == 0 && !plan.Durations && !Check) return plan.DrivingCount;
+            var keyspace = RedisKeyspace.For(db.Multiplexer);
+            await CatchUpAsync(db, keyspace).ConfigureAwait(false);
+            var plan = await PlanAsync(db, keyspace, query, 0, null).ConfigureAwait(false);
+            // One set, no duration, no expiry checked here: the set's ZCOUNT is the answer.
+            if (plan.Members.Length == 0 && !plan.Durations && !(Check && !keyspace.Cluster)) return plan.DrivingCount;
             long count = 0;
             var (max, tie) = (plan.Max, plan.Tie);
             while (true)
             {
-                var step = await StepAsync(db, plan, max, tie, 0).ConfigureAwait(false);
+                var step = await StepAsync(db, keyspace, plan, max, tie, 0).ConfigureAwait(false);
                 count += step.Count;
                 if (step.Done) return count;
                 (max, tie) = (step.LastScore, step.LastId);
             }
         }, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>With ttl, a summary may expire under its index entries: each match is checked and stale entries dropped.</summary>
+    /// <summary>
+    /// With ttl, a summary may expire under its index entries: each match is checked and stale entries dropped (on a
+    /// single server by <c>Search.lua</c>; on a cluster, where the summaries live in other slots than the indexes, by
+    /// <see cref="LiveAsync"/> for the traces a page lists, so a count there may include traces expired since).
+    /// </summary>
     private bool Check => options.TtlSeconds is not null;
+
+    /// <summary>
+    /// On a cluster with ttl: the matches whose summary still exists; the index entries of the others (expired with
+    /// their trace) go from the start, duration and error sets (term sets drop them when a later write or reindex
+    /// replaces them).
+    /// </summary>
+    private static async Task<List<(string Id, double Score)>> LiveAsync(IDatabase db, RedisKeyspace keyspace, List<(string Id, double Score)> found)
+    {
+        if (found.Count == 0) return found;
+        var batch = db.CreateBatch();
+        var exists = found.Select(f => batch.KeyExistsAsync(SummaryKey(f.Id))).ToArray();
+        batch.Execute();
+        var live = new List<(string Id, double Score)>(found.Count);
+        var stale = new List<RedisValue>();
+        for (var i = 0; i < found.Count; i++)
+            if (await exists[i].ConfigureAwait(false)) live.Add(found[i]);
+            else stale.Add(found[i].Id);
+        if (stale.Count > 0)
+        {
+            var drop = db.CreateBatch();
+            var removals = new[] { keyspace.StartIndex, keyspace.DurationIndex, keyspace.ErrorIndex }
+                .Select(key => drop.SortedSetRemoveAsync(key, [.. stale])).ToArray();
+            drop.Execute();
+            await Task.WhenAll(removals).ConfigureAwait(false);
+        }
+        return live;
+    }
 
     private sealed record Plan(RedisKey Driving, long DrivingCount, RedisKey[] Members, string Max, string Tie, string Min,
         string MinDuration, string MaxDuration)
@@ -131,7 +227,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         public bool Durations => MinDuration.Length > 0 || MaxDuration.Length > 0;
     }
 
-    private static async Task<Plan> PlanAsync(IDatabase db, TraceListQuery query, long cursorTicks, string? cursorId)
+    private static async Task<Plan> PlanAsync(IDatabase db, RedisKeyspace keyspace, TraceListQuery query, long cursorTicks, string? cursorId)
     {
         var f = query.Filter ?? new TraceFilter();
         var min = f.Since is { } since ? Num(TraceDigest.UnixMicroseconds(since)) : "-inf";
@@ -147,12 +243,12 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
             }
         }
         var sets = new List<RedisKey>();
-        if (f.Service is not null) sets.Add(TermKey('s', f.Service));
-        if (f.Project is not null) sets.Add(TermKey('p', f.Project));
-        if (f.Host is not null) sets.Add(TermKey('h', f.Host));
-        if (f.Name is not null) sets.Add(TermKey('n', f.Name));
-        if (query.ErrorsOnly) sets.Add(ErrorIndex);
-        var candidates = sets.Count == 0 ? [StartIndex] : sets;
+        if (f.Service is not null) sets.Add(keyspace.TermKey('s', f.Service));
+        if (f.Project is not null) sets.Add(keyspace.TermKey('p', f.Project));
+        if (f.Host is not null) sets.Add(keyspace.TermKey('h', f.Host));
+        if (f.Name is not null) sets.Add(keyspace.TermKey('n', f.Name));
+        if (query.ErrorsOnly) sets.Add(keyspace.ErrorIndex);
+        var candidates = sets.Count == 0 ? [keyspace.StartIndex] : sets;
         var batch = db.CreateBatch();
         var counts = candidates.Select(k => batch.SortedSetLengthAsync(k, Score(min), Score(max))).ToArray();
         batch.Execute();
@@ -176,14 +272,15 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
 
     private sealed record Step(List<(string Id, double Score)> Found, long Count, string LastScore, string LastId, bool Done);
 
-    private async Task<Step> StepAsync(IDatabase db, Plan plan, string max, string tie, int want)
+    private async Task<Step> StepAsync(IDatabase db, RedisKeyspace keyspace, Plan plan, string max, string tie, int want)
     {
         var keys = new RedisKey[3 + plan.Members.Length];
         keys[0] = plan.Driving;
-        keys[1] = DurationIndex;
-        keys[2] = StartIndex;
+        keys[1] = keyspace.DurationIndex;
+        keys[2] = keyspace.StartIndex;
         Array.Copy(plan.Members, 0, keys, 3, plan.Members.Length);
-        RedisValue[] values = [max, tie, plan.Min, plan.MinDuration, plan.MaxDuration, want, Budget, Check ? "1" : "0"];
+        RedisValue[] values =
+            [max, tie, plan.Min, plan.MinDuration, plan.MaxDuration, want, Budget, Check && !keyspace.Cluster ? "1" : "0", keyspace.ErrorIndex];
         var result = (RedisResult[])(await RedisScripts.Eval(db, RedisScripts.Search, keys, values).ConfigureAwait(false))!;
         var pairs = (RedisResult[])result[0]!;
         var found = new List<(string, double)>(pairs.Length / 2);
@@ -256,7 +353,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
             Dictionary<string, TraceDigest> digests = [];
             try
             {
-                if (missing.Count > 0) digests = await SummariseAsync(db, missing, "absent").ConfigureAwait(false);
+                if (missing.Count > 0) digests = await SummariseAsync(db, RedisKeyspace.For(db.Multiplexer), missing, "absent").ConfigureAwait(false);
             }
             catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
             {
@@ -274,16 +371,27 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     // ---- summarising what another writer stored ----------------------------------------------------------------
 
     /// <summary>Summarises trace lists that have no summary, unless the keyspace's size is the one last recorded.</summary>
-    private async Task CatchUpAsync(IDatabase db)
+    private async Task CatchUpAsync(IDatabase db, RedisKeyspace keyspace)
     {
-        var size = (long)await db.ExecuteAsync("DBSIZE").ConfigureAwait(false);
-        var marker = await db.StringGetAsync(CheckedKey).ConfigureAwait(false);
+        var size = await KeyspaceSizeAsync(db, keyspace).ConfigureAwait(false);
+        var marker = await db.StringGetAsync(keyspace.Checked).ConfigureAwait(false);
         if (marker.TryParse(out long recorded) && recorded == size) return;
         var missing = await UnsummarisedAsync(db).ConfigureAwait(false);
         foreach (var chunk in missing.Chunk(SummariseChunk))
-            await SummariseAsync(db, chunk, "absent").ConfigureAwait(false);
+            await SummariseAsync(db, keyspace, chunk, "absent").ConfigureAwait(false);
         // The size measured before the look: a look that summarised something (or saw writes meanwhile) is repeated once.
-        await db.StringSetAsync(CheckedKey, size).ConfigureAwait(false);
+        await db.StringSetAsync(keyspace.Checked, size).ConfigureAwait(false);
+    }
+
+    /// <summary>The number of keys (<c>DBSIZE</c>), summed over every primary of a cluster.</summary>
+    private static async Task<long> KeyspaceSizeAsync(IDatabase db, RedisKeyspace keyspace)
+    {
+        if (!keyspace.Cluster) return (long)await db.ExecuteAsync("DBSIZE").ConfigureAwait(false);
+        var sizes = db.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica)
+            .Select(s => s.ExecuteAsync("DBSIZE")).ToArray();
+        long total = 0;
+        foreach (var size in sizes) total += (long)await size.ConfigureAwait(false);
+        return total;
     }
 
     private static async Task<List<string>> UnsummarisedAsync(IDatabase db)
@@ -306,7 +414,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     }
 
     /// <summary>Reads whole trace lists and writes their digests with <c>Summarise.lua</c> in <paramref name="mode"/>.</summary>
-    private async Task<Dictionary<string, TraceDigest>> SummariseAsync(IDatabase db, IReadOnlyList<string> ids, string mode)
+    private async Task<Dictionary<string, TraceDigest>> SummariseAsync(IDatabase db, RedisKeyspace keyspace, IReadOnlyList<string> ids, string mode)
     {
         var batch = db.CreateBatch();
         var reads = ids.Select(id => batch.ListRangeAsync(ListPrefix + id)).ToArray();
@@ -331,7 +439,11 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
             digests[ids[i]] = digest;
         }
         if (digests.Count > 0)
-            await QueueSummarise(db, [.. digests.Values], options.TtlSeconds, mode).ConfigureAwait(false);
+        {
+            var calls = QueueSummarise(db, keyspace, [.. digests.Values], options.TtlSeconds, mode);
+            await Task.WhenAll(calls).ConfigureAwait(false);
+            await ApplyIndexWritesAsync(db, keyspace, calls).ConfigureAwait(false);
+        }
         return digests;
     }
 
@@ -339,7 +451,8 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     public async Task<long> ReindexAsync(CancellationToken cancellationToken) =>
         await connection.RunAsync("reindex traces in", async db =>
         {
-            var size = (long)await db.ExecuteAsync("DBSIZE").ConfigureAwait(false);
+            var keyspace = RedisKeyspace.For(db.Multiplexer);
+            var size = await KeyspaceSizeAsync(db, keyspace).ConfigureAwait(false);
             var ids = new List<string>();
             await ScanAsync(db, ListPrefix + "*", keys =>
             {
@@ -353,20 +466,35 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
             foreach (var chunk in ids.Chunk(SummariseChunk))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                done += (await SummariseAsync(db, chunk, "replace").ConfigureAwait(false)).Count;
+                done += (await SummariseAsync(db, keyspace, chunk, "replace").ConfigureAwait(false)).Count;
             }
-            await db.StringSetAsync(CheckedKey, size).ConfigureAwait(false);
+            await db.StringSetAsync(keyspace.Checked, size).ConfigureAwait(false);
             return done;
         }, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Removes the summaries and index entries of deleted traces (<c>ForgetSummaries.lua</c>).</summary>
-    public static Task<RedisResult> QueueForget(IDatabaseAsync db, IReadOnlyList<string> ids)
+    /// <summary>
+    /// Queues the removal of deleted traces' summaries and index entries (<c>ForgetSummaries.lua</c>): one call on a
+    /// single server, one per hash slot on a cluster (whose index writes go to <see cref="ApplyIndexWritesAsync"/>).
+    /// </summary>
+    public static Task<RedisResult>[] QueueForget(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<string> ids)
     {
-        var keys = new RedisKey[3 + ids.Count];
-        keys[0] = StartIndex;
-        keys[1] = DurationIndex;
-        keys[2] = ErrorIndex;
-        for (var i = 0; i < ids.Count; i++) keys[3 + i] = SummaryKey(ids[i]);
-        return RedisScripts.Eval(db, RedisScripts.ForgetSummaries, keys, [.. ids.Select(id => (RedisValue)id)]);
+        if (!keyspace.Cluster) return [QueueForgetCall(db, keyspace, ids)];
+        return [.. RedisTopology.BySlot(db.Multiplexer, ids, id => SummaryKey(id)).Select(group => QueueForgetCall(db, keyspace, group))];
+    }
+
+    private static Task<RedisResult> QueueForgetCall(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<string> ids)
+    {
+        var keys = new RedisKey[ids.Count];
+        var values = new RedisValue[4 + ids.Count];
+        values[0] = keyspace.Cluster ? "back" : "here";
+        values[1] = keyspace.StartIndex;
+        values[2] = keyspace.DurationIndex;
+        values[3] = keyspace.ErrorIndex;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            keys[i] = SummaryKey(ids[i]);
+            values[4 + i] = ids[i];
+        }
+        return RedisScripts.Eval(db, RedisScripts.ForgetSummaries, keys, values);
     }
 }

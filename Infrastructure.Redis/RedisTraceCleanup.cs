@@ -5,13 +5,14 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Deletes traces: each one's list and error-index record (one <c>DEL</c> per trace, pipelined, and one <c>SREM</c> of
-/// their ids from the pinned set), and, when the legacy
+/// Deletes traces: each one's list and error-index record (one <c>DEL</c> per trace, pipelined — on a cluster one per
+/// key and its pin mark, the two being in different slots — and one <c>SREM</c> of their ids from the pinned set), their
+/// summaries and index entries, and, when the legacy
 /// schema is present, its legacy point keys (found by one <c>SCAN</c> and checked by the point's own base id).
 /// </summary>
 internal sealed class RedisTraceCleanup(RedisConnection connection)
 {
-    /// <summary>Traces deleted per pipelined round trip, and legacy keys per <c>DEL</c>.</summary>
+    /// <summary>Traces deleted per pipelined round trip.</summary>
     private const int Chunk = 1000;
 
     public async Task<int> DeleteTracesAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken)
@@ -23,13 +24,18 @@ internal sealed class RedisTraceCleanup(RedisConnection connection)
         {
             var counts = await connection.RunAsync("delete traces from", async db =>
             {
+                var keyspace = RedisKeyspace.For(db.Multiplexer);
                 var batch = db.CreateBatch();
-                var pending = chunk.Select(id => batch.KeyDeleteAsync([ListPrefix + id, ErrorPrefix + id])).ToArray();
-                var unpinned = batch.SetRemoveAsync(PinnedKey, [.. chunk.Select(id => (RedisValue)id)]);
-                var forgotten = RedisSearch.QueueForget(batch, chunk);
+                // On a cluster a trace's list and error record are in different slots: one DEL each, and the pin marks go too.
+                var pending = keyspace.Cluster
+                    ? chunk.Select(id => DeleteOnClusterAsync(batch, id)).ToArray()
+                    : chunk.Select(id => batch.KeyDeleteAsync([ListPrefix + id, ErrorPrefix + id])).ToArray();
+                var unpinned = batch.SetRemoveAsync(keyspace.Pinned, [.. chunk.Select(id => (RedisValue)id)]);
+                var forgotten = RedisSearch.QueueForget(batch, keyspace, chunk);
                 batch.Execute();
                 await unpinned.ConfigureAwait(false);
-                await forgotten.ConfigureAwait(false);
+                await Task.WhenAll(forgotten).ConfigureAwait(false);
+                await RedisSearch.ApplyIndexWritesAsync(db, keyspace, forgotten).ConfigureAwait(false);
                 return await Task.WhenAll(pending).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < chunk.Length; i++)
@@ -39,8 +45,12 @@ internal sealed class RedisTraceCleanup(RedisConnection connection)
         {
             var legacy = await ScanAsync(db, LegacyPrefix + "*").ConfigureAwait(false);
             if (legacy.Count == 0) return;
+            // One GET and one DEL per key, pipelined: keys of a cluster are in many slots (MGET and a multi-key DEL would cross them).
             var keys = legacy.ToArray();
-            var values = await db.StringGetAsync(keys).ConfigureAwait(false);
+            var batch = db.CreateBatch();
+            var reads = keys.Select(k => batch.StringGetAsync(k)).ToArray();
+            batch.Execute();
+            var values = await Task.WhenAll(reads).ConfigureAwait(false);
             var doomed = new List<RedisKey>();
             for (var i = 0; i < keys.Length; i++)
             {
@@ -52,9 +62,20 @@ internal sealed class RedisTraceCleanup(RedisConnection connection)
                     deleted.Add(id);
                 }
             }
-            foreach (var chunk in doomed.Chunk(Chunk))
-                await db.KeyDeleteAsync(chunk).ConfigureAwait(false);
+            var deletes = db.CreateBatch();
+            var pending = doomed.Select(k => deletes.KeyDeleteAsync(k)).ToArray();
+            deletes.Execute();
+            await Task.WhenAll(pending).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return deleted.Count;
+    }
+
+    /// <summary>A trace's keys deleted on a cluster, one slot per command: the keys deleted.</summary>
+    private static async Task<long> DeleteOnClusterAsync(IBatch batch, string baseId)
+    {
+        var (listMark, errorMark) = RedisKeyspace.PinMarkers(baseId);
+        var list = batch.KeyDeleteAsync([ListPrefix + baseId, listMark]);
+        var error = batch.KeyDeleteAsync([ErrorPrefix + baseId, errorMark]);
+        return await list.ConfigureAwait(false) + await error.ConfigureAwait(false);
     }
 }

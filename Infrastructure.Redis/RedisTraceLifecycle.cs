@@ -35,18 +35,20 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         RedisKey list = ListPrefix + baseId, error = ErrorPrefix + baseId, summary = SummaryKey(baseId);
         return await connection.RunAsync(pinned ? "pin a trace in" : "unpin a trace in", async db =>
         {
+            var keyspace = RedisKeyspace.For(db.Multiplexer);
+            if (keyspace.Cluster) return await SetPinnedOnClusterAsync(db, keyspace, baseId, pinned).ConfigureAwait(false);
             var transaction = db.CreateTransaction();
             transaction.AddCondition(Condition.KeyExists(list));
             if (pinned)
             {
-                _ = transaction.SetAddAsync(PinnedKey, baseId);
+                _ = transaction.SetAddAsync(keyspace.Pinned, baseId);
                 _ = transaction.KeyPersistAsync(list);
                 _ = transaction.KeyPersistAsync(error);
                 _ = transaction.KeyPersistAsync(summary);
             }
             else
             {
-                _ = transaction.SetRemoveAsync(PinnedKey, baseId);
+                _ = transaction.SetRemoveAsync(keyspace.Pinned, baseId);
                 if (options.TtlSeconds is { } ttl)
                 {
                     _ = transaction.KeyExpireAsync(list, TimeSpan.FromSeconds(ttl));
@@ -56,15 +58,67 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
             }
             if (await transaction.ExecuteAsync().ConfigureAwait(false)) return true;
             // No such trace: an id left in the set by a trace deleted behind Profiler's back goes.
-            if (!pinned) await db.SetRemoveAsync(PinnedKey, baseId).ConfigureAwait(false);
+            if (!pinned) await db.SetRemoveAsync(keyspace.Pinned, baseId).ConfigureAwait(false);
             return false;
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Pin or unpin on a cluster, where a trace's keys are in two slots (the list with its summary, and the error record)
+    /// and the pinned set in a third: one <c>MULTI</c> per trace slot sets (or deletes) the slot's pin mark
+    /// (<see cref="RedisKeyspace.PinMarker"/>, which the writer's expiry and the prune check) together with the
+    /// <c>PERSIST</c> (or <c>EXPIRE</c>) of the slot's keys; the pinned set, which only lists pins, follows.
+    /// </summary>
+    private async Task<bool> SetPinnedOnClusterAsync(IDatabase db, RedisKeyspace keyspace, string baseId, bool pinned)
+    {
+        RedisKey list = ListPrefix + baseId, error = ErrorPrefix + baseId, summary = SummaryKey(baseId);
+        var (listMark, errorMark) = RedisKeyspace.PinMarkers(baseId);
+        var ttl = options.TtlSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        var onList = db.CreateTransaction();
+        onList.AddCondition(Condition.KeyExists(list));
+        if (pinned)
+        {
+            _ = onList.StringSetAsync(listMark, "1");
+            _ = onList.KeyPersistAsync(list);
+            _ = onList.KeyPersistAsync(summary);
+        }
+        else
+        {
+            _ = onList.KeyDeleteAsync(listMark);
+            if (ttl is { } t)
+            {
+                _ = onList.KeyExpireAsync(list, t);
+                _ = onList.KeyExpireAsync(summary, t);
+            }
+        }
+        var exists = await onList.ExecuteAsync().ConfigureAwait(false);
+        if (!exists && pinned) return false;
+        var onError = db.CreateTransaction();
+        if (pinned && exists)
+        {
+            _ = onError.StringSetAsync(errorMark, "1");
+            _ = onError.KeyPersistAsync(error);
+        }
+        else
+        {
+            _ = onError.KeyDeleteAsync(errorMark);
+            if (exists && ttl is { } t) _ = onError.KeyExpireAsync(error, t);
+        }
+        await onError.ExecuteAsync().ConfigureAwait(false);
+        if (pinned) await db.SetAddAsync(keyspace.Pinned, baseId).ConfigureAwait(false);
+        else
+        {
+            await db.SetRemoveAsync(keyspace.Pinned, baseId).ConfigureAwait(false);
+            // No such trace: a mark left by a trace deleted behind Profiler's back goes too.
+            if (!exists) await db.KeyDeleteAsync(listMark).ConfigureAwait(false);
+        }
+        return exists;
     }
 
     public async Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken) =>
         await connection.RunAsync("list pinned traces in", async db =>
         {
-            var members = await db.SetMembersAsync(PinnedKey).ConfigureAwait(false);
+            var members = await db.SetMembersAsync(RedisKeyspace.For(db.Multiplexer).Pinned).ConfigureAwait(false);
             var ids = members.Select(m => (string)m!).Where(TracePointRules.IsSafeId).ToArray();
             var batch = db.CreateBatch();
             var exists = ids.Select(id => batch.KeyExistsAsync(ListPrefix + id)).ToArray();
@@ -82,7 +136,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         long traces = 0, points = 0;
         var cursor = "0";
         // Read once for the whole scan: PruneTraces.lua checks the pin again before it deletes anything.
-        var pinned = (await connection.RunAsync("read the pinned traces of", db => db.SetMembersAsync(PinnedKey), cancellationToken)
+        var pinned = (await connection.RunAsync("read the pinned traces of", db => db.SetMembersAsync(RedisKeyspace.For(db.Multiplexer).Pinned), cancellationToken)
             .ConfigureAwait(false)).Select(m => (string)m!).ToHashSet(StringComparer.Ordinal);
         do
         {
@@ -111,27 +165,84 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
                     points += doomed.Sum(d => d.Length);
                     return next;
                 }
+                var keyspace = RedisKeyspace.For(db.Multiplexer);
                 foreach (var chunk in doomed.Chunk(DeleteBatch))
                 {
-                    var scriptKeys = new RedisKey[1 + 2 * chunk.Length];
-                    var scriptValues = new RedisValue[2 * chunk.Length];
-                    scriptKeys[0] = PinnedKey;
-                    for (var j = 0; j < chunk.Length; j++)
-                    {
-                        scriptKeys[1 + 2 * j] = ListPrefix + chunk[j].Id;
-                        scriptKeys[2 + 2 * j] = ErrorPrefix + chunk[j].Id;
-                        scriptValues[2 * j] = chunk[j].Id;
-                        scriptValues[2 * j + 1] = chunk[j].Length;
-                    }
-                    var removed = (long[])(await RedisScripts.Eval(db, RedisScripts.PruneTraces, scriptKeys, scriptValues).ConfigureAwait(false))!;
-                    traces += removed[0];
-                    points += removed[1];
+                    var (t, p) = keyspace.Cluster
+                        ? await PruneOnClusterAsync(db, keyspace, chunk).ConfigureAwait(false)
+                        : await PruneAsync(db, keyspace, chunk).ConfigureAwait(false);
+                    traces += t;
+                    points += p;
                 }
                 return next;
             }, cancellationToken).ConfigureAwait(false);
         }
         while (cursor != "0");
         return new PruneResult(traces, points);
+    }
+
+    /// <summary>One <c>PruneTraces.lua</c> call on a single server: lists, error records, summaries and index entries go together.</summary>
+    private static async Task<(long Traces, long Points)> PruneAsync(IDatabase db, RedisKeyspace keyspace, (string Id, long Length)[] chunk)
+    {
+        var scriptKeys = new RedisKey[1 + 2 * chunk.Length];
+        var scriptValues = new RedisValue[1 + 2 * chunk.Length + 3];
+        scriptKeys[0] = keyspace.Pinned;
+        scriptValues[0] = "set";
+        for (var j = 0; j < chunk.Length; j++)
+        {
+            scriptKeys[1 + 2 * j] = ListPrefix + chunk[j].Id;
+            scriptKeys[2 + 2 * j] = ErrorPrefix + chunk[j].Id;
+            scriptValues[1 + 2 * j] = chunk[j].Id;
+            scriptValues[2 + 2 * j] = chunk[j].Length;
+        }
+        scriptValues[^3] = keyspace.StartIndex;
+        scriptValues[^2] = keyspace.DurationIndex;
+        scriptValues[^1] = keyspace.ErrorIndex;
+        var removed = (long[])(await RedisScripts.Eval(db, RedisScripts.PruneTraces, scriptKeys, scriptValues).ConfigureAwait(false))!;
+        return (removed[0], removed[1]);
+    }
+
+    /// <summary>
+    /// A prune's deletions on a cluster: one <c>PruneTraces.lua</c> call per hash slot deletes the lists that are still
+    /// unpinned and unchanged (checking each list's pin mark, in its slot); then their error records, pin marks,
+    /// summaries and index entries, which live in other slots, go.
+    /// </summary>
+    private static async Task<(long Traces, long Points)> PruneOnClusterAsync(IDatabase db, RedisKeyspace keyspace, (string Id, long Length)[] chunk)
+    {
+        var batch = db.CreateBatch();
+        var calls = RedisTopology.BySlot(db.Multiplexer, chunk, c => ListPrefix + c.Id).Select(group =>
+        {
+            var keys = new RedisKey[2 * group.Count];
+            var values = new RedisValue[1 + 2 * group.Count];
+            values[0] = "mark";
+            for (var j = 0; j < group.Count; j++)
+            {
+                keys[2 * j] = ListPrefix + group[j].Id;
+                keys[2 * j + 1] = RedisKeyspace.PinMarker(ListPrefix + group[j].Id);
+                values[1 + 2 * j] = group[j].Id;
+                values[2 + 2 * j] = group[j].Length;
+            }
+            return RedisScripts.Eval(batch, RedisScripts.PruneTraces, keys, values);
+        }).ToArray();
+        batch.Execute();
+        long traces = 0, points = 0;
+        var deleted = new List<string>();
+        foreach (var call in calls)
+        {
+            var result = (RedisResult[])(await call.ConfigureAwait(false))!;
+            traces += (long)result[0];
+            points += (long)result[1];
+            deleted.AddRange(((RedisResult[])result[2]!).Select(r => (string)r!));
+        }
+        if (deleted.Count == 0) return (traces, points);
+        var rest = db.CreateBatch();
+        var errors = deleted.Select(id => rest.KeyDeleteAsync([ErrorPrefix + id, RedisKeyspace.PinMarker(ErrorPrefix + id)])).ToArray();
+        var forgotten = RedisSearch.QueueForget(rest, keyspace, deleted);
+        rest.Execute();
+        await Task.WhenAll(errors).ConfigureAwait(false);
+        await Task.WhenAll(forgotten).ConfigureAwait(false);
+        await RedisSearch.ApplyIndexWritesAsync(db, keyspace, forgotten).ConfigureAwait(false);
+        return (traces, points);
     }
 
     public async Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken)

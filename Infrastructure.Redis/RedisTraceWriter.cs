@@ -7,12 +7,12 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Writes batches of points, exactly once: one pipelined <c>EVALSHA</c> of <c>Scripts/WriteTrace.lua</c> per trace of
-/// the batch (its batch key <c>SET NX</c> and, only when it was set, the <c>LPUSH</c>; <see cref="RedisSchema.BatchKey"/>), and with <c>filter_error_trace</c> an
-/// <c>osprofiler_error:</c> index record per failed point, all in one round trip. With <c>ttl</c> the same batch ends
-/// with one <c>Scripts/ExpireUnpinned.lua</c> call giving every key it touched its expiry unless the trace is pinned.
-/// Last comes one <c>Scripts/Summarise.lua</c> call merging each newly stored trace's digest into its search summary
-/// (docs/search.md).
+/// Writes batches of points, exactly once, with their search summaries: one <c>EVALSHA</c> of
+/// <c>Scripts/WriteTrace.lua</c> per write (per hash slot of the write on a cluster) sets each trace's batch key
+/// (<see cref="RedisSchema.BatchKey"/>) and, only when it was not set before, pushes the trace's points and merges its
+/// digest into its summary; with <c>filter_error_trace</c> an <c>osprofiler_error:</c> index record per failed point
+/// follows, all in one round trip. With <c>ttl</c> the same batch ends with <c>Scripts/ExpireUnpinned.lua</c> giving
+/// every key it touched its expiry unless the trace is pinned.
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
@@ -75,25 +75,15 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 (errors ??= []).Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
         }
 
-        // Exactly once: each trace's points go with the batch key to WriteTrace.lua. A server that lacks the script
+        // Exactly once: the points go with each trace's batch key to WriteTrace.lua. A server that lacks the script
         // (restarted, SCRIPT FLUSH, a new master) answers NOSCRIPT: the script is loaded and the whole batch sent
         // again, which the batch keys make safe (traces already stored push nothing).
-        var scripts = new object[lists.Length][];
-        for (var t = 0; t < lists.Length; t++)
-        {
-            var args = scripts[t] = new object[5 + lists[t].Length];
-            args[0] = RedisScripts.WriteTraceSha;
-            args[1] = 2;
-            args[2] = (RedisKey)(ListPrefix + baseIds[t]);
-            args[3] = (RedisKey)BatchKey(baseIds[t], batchId);
-            args[4] = BatchKeySeconds;
-            for (var i = 0; i < lists[t].Length; i++) args[5 + i] = lists[t][i];
-        }
-        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false);
+        var write = new Write(baseIds, lists, digests, errors, batchId);
+        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         if (!stored)
         {
-            await connection.RunAsync("load the write script into", db => db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace), cancellationToken).ConfigureAwait(false);
-            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, baseIds, scripts, errors, digests, batchId), cancellationToken, retryTimeout: false).ConfigureAwait(false))
+            await connection.RunAsync("load the write script into", LoadWriteScriptAsync, cancellationToken).ConfigureAwait(false);
+            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false))
                 throw new TraceStoreException($"Could not write trace points to {options.Describe()}: the server answered NOSCRIPT right after SCRIPT LOAD.");
         }
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
@@ -103,39 +93,58 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     }
 
     /// <summary>
-    /// One round trip: an <c>EVALSHA</c> of <c>WriteTrace.lua</c> per trace, then the error records and the expiry, and
-    /// last the search summaries (docs/search.md): one <c>Summarise.lua</c> for every trace of the write, which merges a
-    /// trace's digest only when this write's <c>WriteTrace.lua</c> stored its points (it claims the batch key
-    /// <c>WriteTrace.lua</c> set to <c>new</c>), so a retried batch is summarised once too. False when the server lacked
-    /// the write script (<c>NOSCRIPT</c>).
+    /// <c>SCRIPT LOAD</c> of <c>WriteTrace.lua</c>: on a cluster into every primary (each keeps its own script cache, and
+    /// a replica promoted by a failover starts with an empty one).
     /// </summary>
-    private async Task<bool> SendAsync(IDatabase db, List<string> baseIds, object[][] scripts, List<(string BaseId, string Record)>? errors,
-        IReadOnlyList<TraceDigest> digests, Guid batchId)
+    private static async Task LoadWriteScriptAsync(IDatabase db)
     {
+        if (!RedisTopology.IsCluster(db.Multiplexer))
+        {
+            await db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace).ConfigureAwait(false);
+            return;
+        }
+        await Task.WhenAll(db.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica)
+            .Select(s => s.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace))).ConfigureAwait(false);
+    }
+
+    /// <summary>One write's traces (same order in every list), their documents, digests (empty once summaries were refused) and error records.</summary>
+    private sealed record Write(List<string> BaseIds, RedisValue[][] Lists, List<TraceDigest> Digests,
+        List<(string BaseId, string Record)>? Errors, Guid BatchId);
+
+    /// <summary>
+    /// One round trip: <c>WriteTrace.lua</c> (one <c>EVALSHA</c> on a single server, one per hash slot on a cluster)
+    /// stores each trace's points unless its batch key says this batch stored them already, and merges its digest into
+    /// its search summary (docs/search.md); then the error records and the expiry. On a cluster the index writes the
+    /// script hands back follow in a second round trip to the index slot (<see cref="RedisSearch.ApplyIndexWritesAsync"/>).
+    /// False when the server lacked the write script (<c>NOSCRIPT</c>).
+    /// </summary>
+    private async Task<bool> SendAsync(IDatabase db, Write write)
+    {
+        var keyspace = RedisKeyspace.For(db.Multiplexer);
+        var summaries = write.Digests.Count == 0 ? "off" : keyspace.Cluster ? "back" : "here";
+        var traces = Enumerable.Range(0, write.BaseIds.Count).ToList();
         var batch = db.CreateBatch();
-        var pending = new Task[scripts.Length + (errors?.Count ?? 0) + (options.TtlSeconds is null ? 0 : 1)];
-        for (var t = 0; t < scripts.Length; t++)
-            pending[t] = batch.ExecuteAsync("EVALSHA", scripts[t]);
-        if (errors is not null)
-            for (var e = 0; e < errors.Count; e++)
-                pending[scripts.Length + e] = batch.StringSetAsync(ErrorPrefix + errors[e].BaseId, errors[e].Record);
+        var scripts = new List<Task<RedisResult>>();
+        foreach (var group in RedisTopology.BySlot(db.Multiplexer, traces, t => ListPrefix + write.BaseIds[t]))
+            scripts.Add(batch.ExecuteAsync("EVALSHA", ScriptArguments(keyspace, summaries, write, group)));
+        var pending = new List<Task>(scripts);
+        if (write.Errors is { } errors)
+            foreach (var (baseId, record) in errors)
+                pending.Add(batch.StringSetAsync(ErrorPrefix + baseId, record));
         if (options.TtlSeconds is { } ttl)
-            pending[^1] = ExpireUnpinned(batch, baseIds, errors, ttl);
-        Task[] summaries = _summariesRefused ? [] : [RedisSearch.QueueSummarise(batch, digests, options.TtlSeconds, "merge", batchId)];
+            pending.AddRange(ExpireUnpinned(batch, keyspace, write.BaseIds, write.Errors, ttl));
         batch.Execute();
         try
         {
             await Task.WhenAll(pending).ConfigureAwait(false);
-            await WhenSummarisedAsync(summaries).ConfigureAwait(false);
-            return true;
         }
-        catch (RedisServerException) when (Array.Exists(pending, p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
+        catch (RedisServerException) when (pending.Exists(p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
         {
             return false;
         }
         catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown or RedisErrorKind.OutOfMemory
                                                          or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
-                                             && pending.Take(scripts.Length).Any(p => p.IsFaulted))
+                                             && scripts.Any(p => p.IsFaulted))
         {
             // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
             var failure = connection.Failure("write trace points to", e);
@@ -143,46 +152,96 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 failure.Message + " Scripts/WriteTrace.lua runs SET and LPUSH: check that the server's ACL lets this user run " +
                 "them, EVALSHA and SCRIPT LOAD, and that each osprofiler_opt: key is a list.", failure.InnerException);
         }
+        // A server that refuses the summary's commands (an ACL without HSET or ZADD) keeps the points without
+        // summaries, and the writer stops sending them; a search then says why it cannot run.
+        foreach (var script in scripts)
+            if ((long)((RedisResult[])script.Result!)[1] == 0) _summariesRefused = true;
+        if (summaries == "back")
+            await RedisSearch.ApplyIndexWritesAsync(db, keyspace, scripts.Select(s => Task.FromResult(Shift(s.Result)))).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary><c>WriteTrace.lua</c>'s result as <see cref="RedisSearch.ApplyIndexWritesAsync"/> reads one: { count, writes }.</summary>
+    private static RedisResult Shift(RedisResult result)
+    {
+        var parts = (RedisResult[])result!;
+        return RedisResult.Create([parts[0], parts[2]]);
     }
 
     /// <summary>
-    /// Waits for the summaries once the points are stored. A server that refuses scripts for search (an ACL without
-    /// <c>EVAL</c>, scripting disabled) keeps the points without summaries, and the writer stops sending them; a search
-    /// then says why it cannot run.
+    /// The <c>EVALSHA</c> of <c>WriteTrace.lua</c> for the traces <paramref name="group"/> (indexes into the write),
+    /// written straight into one argument array of its exact size: a write's thousands of documents are copied once.
     /// </summary>
-    private async Task WhenSummarisedAsync(Task[] summaries)
+    private object[] ScriptArguments(RedisKeyspace keyspace, string summaries, Write write, List<int> group)
     {
-        try
+        var back = summaries == "back";
+        var keysPerTrace = back ? 3 : 2;
+        var keyCount = 1 + group.Count * keysPerTrace + (keyspace.Cluster ? 0 : 1);
+        var digests = new List<RedisValue>[group.Count];
+        var valueCount = 7;
+        for (var g = 0; g < group.Count; g++)
         {
-            await Task.WhenAll(summaries).ConfigureAwait(false);
+            var t = group[g];
+            if (summaries != "off") RedisSearch.AddDigest(digests[g] = new List<RedisValue>(16), keyspace, write.Digests[t]);
+            valueCount += 1 + (digests[g]?.Count ?? 0) + write.Lists[t].Length;
         }
-        catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
+        var args = new object[2 + keyCount + valueCount];
+        args[0] = RedisScripts.WriteTraceSha;
+        args[1] = keyCount;
+        // One batch key per call, named after its first trace: the same on every attempt (the traces and their order,
+        // and so the grouping by slot, are the batch's own), in the slot of every trace of the call.
+        args[2] = (RedisKey)BatchKey(write.BaseIds[group[0]], write.BatchId);
+        var k = 3;
+        var v = 2 + keyCount;
+        foreach (var value in (ReadOnlySpan<RedisValue>)[BatchKeySeconds, options.TtlSeconds ?? 0, summaries, keyspace.StartIndex,
+                     keyspace.DurationIndex, keyspace.ErrorIndex, group.Count])
+            args[v++] = value;
+        for (var g = 0; g < group.Count; g++)
         {
-            _summariesRefused = true;
+            var t = group[g];
+            var baseId = write.BaseIds[t];
+            args[k++] = (RedisKey)(ListPrefix + baseId);
+            args[k++] = (RedisKey)SummaryKey(baseId);
+            if (back) args[k++] = (RedisKey)RedisKeyspace.PinMarker(ListPrefix + baseId);
+            var list = write.Lists[t];
+            args[v++] = list.Length;
+            if (digests[g] is { } digest)
+                foreach (var value in digest) args[v++] = value;
+            for (var i = 0; i < list.Length; i++) args[v++] = list[i];
         }
+        // The pinned set, last, for the summary's expiry on a single server (on a cluster the pin marks say it).
+        if (!keyspace.Cluster) args[k] = (RedisKey)keyspace.Pinned;
+        return args;
     }
 
     private volatile bool _summariesRefused;
 
-    /// <summary>Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch.</summary>
-    private static Task<RedisResult> ExpireUnpinned(IBatch batch, List<string> baseIds, List<(string BaseId, string Record)>? errors, long ttl)
+    /// <summary>
+    /// Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch: one call with the pinned set on a
+    /// single server; on a cluster one call per hash slot, each key beside its pin mark.
+    /// </summary>
+    private static Task<RedisResult>[] ExpireUnpinned(IBatch batch, RedisKeyspace keyspace, List<string> baseIds,
+        List<(string BaseId, string Record)>? errors, long ttl)
     {
         var errorIds = errors is null ? [] : errors.Select(e => e.BaseId).Distinct(StringComparer.Ordinal).ToArray();
-        var keys = new RedisKey[1 + baseIds.Count + errorIds.Length];
-        var values = new RedisValue[keys.Length];
-        keys[0] = PinnedKey;
+        var touched = new List<(string Key, string BaseId)>(baseIds.Count + errorIds.Length);
+        foreach (var id in baseIds) touched.Add((ListPrefix + id, id));
+        foreach (var id in errorIds) touched.Add((ErrorPrefix + id, id));
+        if (keyspace.Cluster)
+            return RedisTopology.BySlot(batch.Multiplexer, touched, t => t.Key).Select(group =>
+                RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned,
+                    [.. group.SelectMany(t => new RedisKey[] { t.Key, RedisKeyspace.PinMarker(t.Key) })], [ttl, "mark"])).ToArray();
+        var keys = new RedisKey[1 + touched.Count];
+        var values = new RedisValue[2 + touched.Count];
+        keys[0] = keyspace.Pinned;
         values[0] = ttl;
-        for (var t = 0; t < baseIds.Count; t++)
+        values[1] = "set";
+        for (var i = 0; i < touched.Count; i++)
         {
-            keys[1 + t] = ListPrefix + baseIds[t];
-            values[1 + t] = baseIds[t];
+            keys[1 + i] = touched[i].Key;
+            values[2 + i] = touched[i].BaseId;
         }
-        for (var e = 0; e < errorIds.Length; e++)
-        {
-            keys[1 + baseIds.Count + e] = ErrorPrefix + errorIds[e];
-            values[1 + baseIds.Count + e] = errorIds[e];
-        }
-        return RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned, keys, values);
+        return [RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned, keys, values)];
     }
 
     /// <summary>OSProfiler's error-index value, spaced as Python's <c>json.dumps</c> writes it.</summary>

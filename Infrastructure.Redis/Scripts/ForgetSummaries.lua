@@ -1,18 +1,26 @@
 -- Removes the summaries and index entries of deleted traces (docs/search.md). Sent by RedisTraceCleanup after the
--- traces' keys are deleted, once per chunk.
+-- traces' keys are deleted, once per chunk (on a cluster, once per hash slot of the chunk).
 --
--- KEYS[1..3]  profiler_idx:start, profiler_idx:duration, profiler_idx:error
--- KEYS[3+j]   the summary hash {osprofiler_opt:<base_id>}:summary of trace j
--- ARGV[j]     the base id of trace j
--- Returns     summaries removed
+-- ARGV[1]     where the index writes go: 'here' (a single server) or 'back' (a cluster: the index sets are in another slot)
+-- ARGV[2..4]  the names of the start, duration and error indexes
+-- KEYS[j]     the summary hash {osprofiler_opt:<base_id>}:summary of trace j
+-- ARGV[4+j]   the base id of trace j
+-- Returns     'here': summaries removed. 'back': { summaries removed, index writes } with the index writes as in
+--             Summarise.lua, ('r', set, '', base id) for each set the trace was in.
 local call = redis.call
-local removed = 0
-for j = 1, #ARGV do
-  local s, id = KEYS[3 + j], ARGV[j]
-  for key in string.gmatch(call('HGET', s, 'terms') or '', '[^\n]+') do call('ZREM', key, id) end
-  call('ZREM', KEYS[1], id)
-  call('ZREM', KEYS[2], id)
-  call('ZREM', KEYS[3], id)
+local here = ARGV[1] == 'here'
+local indexes = { ARGV[2], ARGV[3], ARGV[4] }
+local removed, writes = 0, {}
+local function zrem(key, id)
+  if here then call('ZREM', key, id) else
+    writes[#writes + 1] = 'r'; writes[#writes + 1] = key; writes[#writes + 1] = ''; writes[#writes + 1] = id
+  end
+end
+for j = 1, #KEYS do
+  local s, id = KEYS[j], ARGV[4 + j]
+  for key in string.gmatch(call('HGET', s, 'terms') or '', '[^\n]+') do zrem(key, id) end
+  for _, key in ipairs(indexes) do zrem(key, id) end
   removed = removed + call('DEL', s)
 end
-return removed
+if here then return removed end
+return { removed, writes }

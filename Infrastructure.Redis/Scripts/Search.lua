@@ -12,7 +12,9 @@
 -- ARGV[4]   lowest duration ('' for none), ARGV[5] highest duration ('' for none)
 -- ARGV[6]   matches wanted (0: count them all)
 -- ARGV[7]   most entries to examine in this call
--- ARGV[8]   '1' to check each trace's summary still exists (with ttl), dropping index entries of expired traces
+-- ARGV[8]   '1' to check each trace's summary still exists (with ttl), dropping index entries of expired traces (a
+--           single server only: on a cluster the summaries are in other slots, and the caller checks)
+-- ARGV[9]   the error index's name (an expired trace's entry goes from it too)
 -- Returns   { {id, start, …}, matches, last score, last id, done (1 when the set is exhausted) }
 local call = redis.call
 local max, tie, min = ARGV[1], ARGV[2], ARGV[3]
@@ -41,7 +43,7 @@ while examined < budget do
       if ok and check and call('EXISTS', '{osprofiler_opt:' .. id .. '}:summary') == 0 then
         -- Expired with its trace: its index entries go (the term sets it is in are unknown now; they drop it when walked).
         for k = 1, #KEYS do call('ZREM', KEYS[k], id) end
-        call('ZREM', 'profiler_idx:error', id)
+        call('ZREM', ARGV[9], id)
         ok = false
         offset = offset - 1
       end

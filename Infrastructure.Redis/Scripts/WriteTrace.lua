@@ -1,26 +1,73 @@
--- Exactly once: stores one trace's share of a batch unless this batch was stored already. Sent by RedisTraceWriter,
--- one call per trace of the batch, all in the batch's one pipelined round trip (EVALSHA; SCRIPT LOAD on NOSCRIPT).
+-- Exactly once: stores a batch's points unless this batch was stored already, and merges each trace's digest into its
+-- search summary (docs/search.md) in the same script. Sent by RedisTraceWriter with EVALSHA (SCRIPT LOAD on NOSCRIPT):
+-- once per write on a single server, once per hash slot of the write on a cluster. Runs after SummaryMerge.lua, which
+-- RedisScripts puts before it (merge, restate, writes).
 --
--- KEYS[1]   the trace list, osprofiler_opt:<base_id>
--- KEYS[2]   the batch's dedupe key, {osprofiler_opt:<base_id>}:batch:<batch id>: its hash tag is the list's name, so
---           both keys live in the same Redis Cluster hash slot
--- ARGV[1]   seconds the dedupe key is kept (RedisSchema.BatchKeySeconds, a day)
--- ARGV[i]   (i >= 2) the point documents, in batch order
+-- KEYS[1]    the batch's dedupe key, {osprofiler_opt:<base_id>}:batch:<batch id>, named after the first trace of the
+--            call: one key per write (per slot of the write on a cluster, where its hash tag puts it in the traces' slot)
+-- ARGV[1]    seconds the batch key is kept (RedisSchema.BatchKeySeconds, a day)
+-- ARGV[2]    ttl seconds (0: none) for the summaries (the writer's ExpireUnpinned.lua gives the trace keys theirs)
+-- ARGV[3]    summaries: 'here' (a single server: index sets written here), 'back' (a cluster: index writes handed back)
+--            or 'off' (the server refused them before: points only)
+-- ARGV[4..6] the names of the start, duration and error index sets
+-- ARGV[7]    number of traces
+-- then per trace, in order:
+--   KEYS     its list osprofiler_opt:<base_id>; its summary {osprofiler_opt:<base_id>}:summary; ('back' only) its pin
+--            mark {osprofiler_opt:<base_id>}:pinned — all hash-tagged with the list's name, so they share its slot
+--   ARGV     number of points, then (not 'off') its digest: start µs ('' for none), start text, stop µs, root,
+--            operations, points, error (0|1), services (joined by newlines), number of term sets, the term sets' names;
+--            then the point documents, in batch order
+-- KEYS[last] ('here' only) the pinned set
+-- Returns    { points pushed (0 when the batch was stored already), 1 (0: the server refused the summary's commands,
+--            e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back') }
 --
--- SET NX and LPUSH run in one script, so no other client sees one without the other: a retry of a batch whose reply
--- was lost finds the key and pushes nothing. The key's value 'new' lets the same round trip's Summarise.lua claim it
--- (setting it to 'done'), so the search summary counts the points once too. Returns the points pushed (0 for a batch
--- already stored).
-local call = redis.call
-if not call('SET', KEYS[2], 'new', 'NX', 'EX', ARGV[1]) then
-  return 0
+-- SET NX and the LPUSHes run in one script, so no other client sees one without the other: a retry of a batch whose
+-- reply was lost finds the key and pushes nothing, and merges nothing either (on a cluster it hands back the traces'
+-- whole index state, so index writes lost with the reply are made then).
+local batchSeconds, ttl, summaries, n = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[7])
+local idx = { here = summaries == 'here', start = ARGV[4], duration = ARGV[5], error = ARGV[6] }
+local back = summaries == 'back'
+local pinnedSet = KEYS[#KEYS]
+local fresh = call('SET', KEYS[1], '1', 'NX', 'EX', batchSeconds)
+local k, a, pushed, summarised = 2, 8, 0, 1
+for _ = 1, n do
+  local list, s = KEYS[k], KEYS[k + 1]
+  local mark = nil
+  if back then mark = KEYS[k + 2]; k = k + 3 else k = k + 2 end
+  local count = tonumber(ARGV[a])
+  local d = nil
+  a = a + 1
+  if summaries ~= 'off' then
+    local termCount = tonumber(ARGV[a + 8])
+    local terms = {}
+    for t = a + 9, a + 8 + termCount do terms[#terms + 1] = ARGV[t] end
+    d = { id = string.sub(list, 16), start = tonumber(ARGV[a]), ts = ARGV[a + 1], stop = tonumber(ARGV[a + 2]), root = ARGV[a + 3],
+      ops = tonumber(ARGV[a + 4]), points = tonumber(ARGV[a + 5]), err = tonumber(ARGV[a + 6]), services = ARGV[a + 7], terms = terms }
+    a = a + 9 + termCount
+  end
+  local first, last = a, a + count - 1
+  a = a + count
+  if fresh then
+    -- LPUSH in slices: unpack is limited to a few thousand values; pushing slices in order gives the same list.
+    local i = first
+    while i <= last do
+      local j = math.min(i + 999, last)
+      call('LPUSH', list, unpack(ARGV, i, j))
+      i = j + 1
+    end
+    pushed = pushed + count
+    if d and summarised == 1 then
+      local pinned = nil
+      if ttl > 0 then
+        pinned = function()
+          if back then return call('EXISTS', mark) == 1 end
+          return call('SISMEMBER', pinnedSet, d.id) == 1
+        end
+      end
+      if not pcall(merge, s, d, 'merge', ttl, pinned, idx) then summarised = 0 end
+    end
+  elseif d and back and summarised == 1 then
+    if not pcall(restate, s, d.id, idx) then summarised = 0 end
+  end
 end
--- LPUSH in slices: unpack is limited to a few thousand values; pushing slices in order gives the same list.
-local n = #ARGV
-local i = 2
-while i <= n do
-  local last = math.min(i + 999, n)
-  call('LPUSH', KEYS[1], unpack(ARGV, i, last))
-  i = last + 1
-end
-return n - 1
+return { pushed, summarised, writes }

@@ -22,7 +22,7 @@ public sealed class RedisFailureTests(RedisServer server, ITestOutputHelper outp
     public async Task InitializeAsync()
     {
         await server.FlushAsync();
-        foreach (var user in new[] { "noscripts", "nowrites" })
+        foreach (var user in new[] { "noscripts", "nowrites", "nosummaries" })
             await server.Db().ExecuteAsync("ACL", "DELUSER", user);
     }
 
@@ -73,6 +73,19 @@ public sealed class RedisFailureTests(RedisServer server, ITestOutputHelper outp
 
         Assert.Equal(("listed", "2026-03-04T05:06:07.000000"), (Assert.Single(page.Traces).BaseId, page.Traces[0].Timestamp));
         Assert.Contains(logging.Messages, m => m.Contains($"listing script ({RedisErrorKind.NoPermission})", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_user_whose_ACL_forbids_the_summarys_commands_still_stores_every_point_once()
+    {
+        await server.Db().ExecuteAsync("ACL", "SETUSER", "nosummaries", "on", ">nosummaries-pass", "~*", "&*", "+@all", "-hset", "-zadd");
+
+        await using var store = OpenAs("nosummaries", "nosummaries-pass");
+        await store.WriteAsync([Point("kept", "db-start", At)], CancellationToken.None);
+        await store.WriteAsync([Point("kept", "db-stop", At.AddMilliseconds(1))], CancellationToken.None);
+
+        Assert.Equal(2, await server.Db().ListLengthAsync("osprofiler_opt:kept"));
+        Assert.False(await server.Db().KeyExistsAsync("{osprofiler_opt:kept}:summary"));
     }
 
     [Fact]

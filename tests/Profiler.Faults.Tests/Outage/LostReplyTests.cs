@@ -31,7 +31,7 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         using var redis = new RedisProcess();
         await using var proxy = new FaultProxy(redis.Port);
         await using var store = new RedisDriver().Open(ConnectionString.Parse($"redis://127.0.0.1:{proxy.Port}/0"), new DriverSettings());
-        // Every write is one pipeline of EVALSHA (WriteTrace.lua), one a trace of the batch.
+        // Every write is one EVALSHA of WriteTrace.lua (one per hash slot on a cluster).
         await RunAsync(store, proxy, "EVALSHA", "Redis");
     }
 
@@ -63,7 +63,7 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         var baseIds = new List<string>();
         long generated = 0;
 
-        // Several traces a round, so that a batch spans traces (Redis: one script call each, in one round trip).
+        // Several traces a round, so that a batch spans traces (one batch key covers them all).
         async Task RoundAsync()
         {
             var profilers = Enumerable.Range(0, 3).Select(_ => new TraceProfiler("SECRET_KEY", notifier)).ToList();
