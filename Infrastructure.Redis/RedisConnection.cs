@@ -170,6 +170,16 @@ internal sealed class RedisConnection : IAsyncDisposable
             lock (_gate) _connecting = null;
             throw;
         }
+        try
+        {
+            CheckMode(multiplexer);
+        }
+        catch
+        {
+            lock (_gate) _connecting = null;
+            await multiplexer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         multiplexer.ConnectionFailed += (_, e) =>
         {
             if (_logger.IsEnabled(LogLevel.Warning))
@@ -194,6 +204,30 @@ internal sealed class RedisConnection : IAsyncDisposable
         throw new ObjectDisposedException(nameof(RedisConnection));
     }
 
+    /// <summary>
+    /// Records whether the servers reached form a Redis Cluster (<see cref="RedisStoreOptions.Cluster"/>), and refuses
+    /// what cannot work: a cluster asked for a database other than 0 (a cluster has only database 0), or several
+    /// hosts in a <c>redis://</c> URL that are not a cluster's nodes (a seed list only makes sense for a cluster).
+    /// </summary>
+    private void CheckMode(ConnectionMultiplexer multiplexer)
+    {
+        if (_options.Sentinel) return;
+        var cluster = RedisTopology.IsCluster(multiplexer);
+        if (cluster && _options.Database != 0)
+            throw new TraceStoreException(
+                $"Could not use database {_options.Database} of Redis Cluster {_options.ConnectionString}: a Redis Cluster has only " +
+                $"database 0. Drop /{_options.Database} from the URL (or use /0).");
+        if (!cluster && _options.SeedList)
+        {
+            var standalone = multiplexer.GetServers().FirstOrDefault(s => s.IsConnected && s.ServerType != ServerType.Cluster);
+            throw new TraceStoreException(
+                $"Could not use {_options.Describe()}: it names {_options.Endpoints.Count} hosts, the seed nodes of a Redis Cluster, " +
+                $"but {(standalone is null ? "the servers reached are" : Show(standalone.EndPoint) + " is")} not a cluster node " +
+                "(cluster_enabled:0). Name one server (redis://host:port), or list sentinels with redissentinel://.");
+        }
+        _options.Cluster = cluster;
+    }
+
     internal ConfigurationOptions BuildConfiguration()
     {
         var config = new ConfigurationOptions
@@ -214,7 +248,10 @@ internal sealed class RedisConnection : IAsyncDisposable
         };
         if (_options.Tls)
         {
-            config.SslHost = _options.Endpoints[0].Host;
+            // One host: its name is what every certificate (a cluster's other nodes' too) must be valid for, as
+            // today. Seed nodes of different names: each node's certificate is checked against its own address.
+            if (_options.Endpoints.Select(e => e.Host).Distinct(StringComparer.OrdinalIgnoreCase).Count() == 1)
+                config.SslHost = _options.Endpoints[0].Host;
             // Always our own check, even against the system's CAs: a refused certificate is then known as such.
             var check = new TlsCertificateCheck(_options);
             _tls = check;
@@ -272,7 +309,12 @@ internal sealed class RedisConnection : IAsyncDisposable
             RedisConnectionException or System.Net.Sockets.SocketException or IOException =>
                 _options.Sentinel
                     ? $" Check that the sentinels at {string.Join(",", _options.Endpoints)} are running and monitor a master named '{_options.ServiceName}' (sentinel_service_name)."
-                    : $" Check that a Redis server is running at {_options.Endpoints[0]} and reachable.",
+                    : _options.Cluster
+                        ? $" Check that every primary of the Redis Cluster is running and reachable, or has a replica to take over " +
+                          $"(seed node{(_options.SeedList ? "s" : "")} {string.Join(",", _options.Endpoints)})."
+                        : _options.SeedList
+                            ? $" Check that the Redis Cluster seed nodes at {string.Join(",", _options.Endpoints)} are running and reachable (one suffices)."
+                            : $" Check that a Redis server is running at {_options.Endpoints[0]} and reachable.",
             RedisTimeoutException or TimeoutException =>
                 $" The store did not answer within {OperationTimeout.TotalSeconds:0.###} s. If it is only slow (a busy machine or server), " +
                 $"raise socket_timeout (now {_options.SocketTimeout.TotalSeconds:0.###} s; operations wait at least " +

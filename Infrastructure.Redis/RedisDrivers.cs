@@ -9,6 +9,8 @@ namespace Profiler.Infrastructure.Redis;
 /// <see cref="DriverSettings.SocketTimeout"/>, 0.1) and <c>filter_error_trace</c> (default
 /// <see cref="DriverSettings.FilterErrorTrace"/>, false) and <c>ttl</c> (expiry of the trace keys each write touches,
 /// e.g. <c>7d</c>; default <see cref="DriverSettings.Ttl"/>, none). One connection per store, opened on first use.
+/// A host that is a Redis Cluster node makes the store a cluster store (found on connect); several comma-separated
+/// hosts are a cluster's seed nodes, <c>redis://[[user]:password@]host[:port][,host[:port]…]</c> (database 0 only).
 /// </summary>
 public sealed class RedisDriver : ITraceStoreDriver
 {

@@ -68,23 +68,86 @@ internal static class RedisSchema
     /// <summary>
     /// SCAN the whole keyspace for <paramref name="pattern"/>, handing each page to <paramref name="page"/>. The next
     /// SCAN is sent before a page is handed over, so that the server scans while the client works on the page (and
-    /// whatever the page's handler sends goes after it).
+    /// whatever the page's handler sends goes after it). On a Redis Cluster every primary is scanned, all at once, and
+    /// their pages are handed over one at a time (never concurrently): each key is seen on the one primary that holds
+    /// it. A key may be handed over twice (a SCAN may return a key again, and a slot migrating between primaries
+    /// meanwhile may show it on both), so callers that must not count a key twice de-duplicate.
     /// </summary>
-    public static async Task ScanAsync(IDatabase db, string pattern, Action<RedisKey[]> page)
-    {
-        Task<RedisResult> Scan(string cursor) =>
-            db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster);
+    public static Task ScanAsync(IDatabase db, string pattern, Action<RedisKey[]> page) =>
+        ScanAsync(db, pattern, (_, keys) => page(keys));
 
-        var pending = Scan("0");
+    /// <summary>
+    /// As <see cref="ScanAsync(IDatabase, string, Action{RedisKey[]})"/>, telling the page's handler which primary of a
+    /// Redis Cluster the page came from (null: not a cluster).
+    /// </summary>
+    public static async Task ScanAsync(IDatabase db, string pattern, Action<IServer?, RedisKey[]> page)
+    {
+        if (!RedisTopology.IsCluster(db.Multiplexer))
+        {
+            await ScanAsync(cursor => db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", ScanCount], CommandFlags.DemandMaster),
+                keys => page(null, keys)).ConfigureAwait(false);
+            return;
+        }
+        var primaries = await RedisTopology.PrimariesAsync(db.Multiplexer).ConfigureAwait(false);
+        // Every primary's scan runs at once; pages are handed over in turn, the next SCAN of a primary sent first.
+        var pending = new Task<RedisResult>?[primaries.Length];
+        for (var i = 0; i < primaries.Length; i++) pending[i] = ScanServer(primaries[i], "0", pattern, ScanCount);
+        for (var active = primaries.Length; active > 0;)
+        {
+            for (var i = 0; i < primaries.Length; i++)
+            {
+                if (pending[i] is not { } scan) continue;
+                var (cursor, keys) = Page(await scan.ConfigureAwait(false));
+                if (cursor != "0") pending[i] = ScanServer(primaries[i], cursor, pattern, ScanCount);
+                else
+                {
+                    pending[i] = null;
+                    active--;
+                }
+                if (keys.Length > 0) page(primaries[i], keys);
+            }
+        }
+    }
+
+    /// <summary>A SCAN loop over one server (or the database's server): the next SCAN is sent before a page is handed over.</summary>
+    private static async Task ScanAsync(Func<string, Task<RedisResult>> scan, Action<RedisKey[]> page)
+    {
+        var pending = scan("0");
         while (true)
         {
-            var parts = (RedisResult[])(await pending.ConfigureAwait(false))!;
-            var cursor = parts[0].ToString();
-            var keys = (RedisKey[])parts[1]!;
+            var (cursor, keys) = Page(await pending.ConfigureAwait(false));
             var more = cursor != "0";
-            if (more) pending = Scan(cursor);
+            if (more) pending = scan(cursor);
             if (keys.Length > 0) page(keys);
             if (!more) return;
         }
+    }
+
+    /// <summary>
+    /// Where a keyspace scan runs, for callers that SCAN page by page (each page its own operation): null for the
+    /// database itself (one server, or Sentinel's master), else each primary of a Redis Cluster by its endpoint.
+    /// </summary>
+    public static async Task<System.Net.EndPoint?[]> ScanTargetsAsync(IDatabase db) =>
+        RedisTopology.IsCluster(db.Multiplexer)
+            ? [.. (await RedisTopology.PrimariesAsync(db.Multiplexer).ConfigureAwait(false)).Select(s => s.EndPoint)]
+            : [null];
+
+    /// <summary>
+    /// One <c>SCAN</c> step of <paramref name="count"/> keys from <paramref name="cursor"/> on <paramref name="target"/>
+    /// (one of <see cref="ScanTargetsAsync"/>).
+    /// </summary>
+    public static async Task<(string Next, RedisKey[] Keys)> ScanPageAsync(IDatabase db, System.Net.EndPoint? target, string cursor,
+        string pattern, int count) =>
+        Page(await (target is null
+            ? db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", count], CommandFlags.DemandMaster)
+            : ScanServer(db.Multiplexer.GetServer(target), cursor, pattern, count)).ConfigureAwait(false));
+
+    private static Task<RedisResult> ScanServer(IServer server, string cursor, string pattern, int count) =>
+        server.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", count], CommandFlags.DemandMaster);
+
+    private static (string Cursor, RedisKey[] Keys) Page(RedisResult result)
+    {
+        var parts = (RedisResult[])result!;
+        return (parts[0].ToString(), (RedisKey[])parts[1]!);
     }
 }

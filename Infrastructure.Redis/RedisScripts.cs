@@ -53,6 +53,18 @@ internal static class RedisScripts
         return db.ExecuteAsync("EVAL", arguments);
     }
 
+    /// <summary>
+    /// Sends <c>EVAL</c> of <paramref name="script"/> to one <paramref name="server"/> with no keys and
+    /// <paramref name="values"/> as ARGV: a Redis Cluster node then runs it whatever slots the names in ARGV hash to,
+    /// as long as the keys the script reads are its own.
+    /// </summary>
+    public static Task<RedisResult> EvalOn(IServer server, string script, RedisValue[] values)
+    {
+        var arguments = new List<object>(2 + values.Length) { script, 0 };
+        foreach (var value in values) arguments.Add(value);
+        return server.ExecuteAsync("EVAL", arguments, CommandFlags.DemandMaster);
+    }
+
     private static string Load(string file)
     {
         var name = $"{typeof(RedisScripts).Namespace}.Scripts.{file}";

@@ -9,8 +9,8 @@ namespace Profiler.Infrastructure.Redis;
 /// settings, which the connection string's query overrides.
 /// </summary>
 /// <remarks>
-/// URLs: <c>redis://[[user]:password@]host[:port][/db]</c> (port 6379, db 0 by default), <c>rediss://…</c> (the same over
-/// TLS) and <c>redissentinel://[[user]:password@]host[:port][,host[:port]…][/db]</c> where each host is a sentinel
+/// URLs: <c>redis://[[user]:password@]host[:port][,host[:port]…][/db]</c> (port 6379, db 0 by default), <c>rediss://…</c>
+/// (the same over TLS) and <c>redissentinel://[[user]:password@]host[:port][,host[:port]…][/db]</c> where each host is a sentinel
 /// (port 26379 by default) and the password is the master's. Query options: <c>socket_timeout</c> (seconds, default
 /// <see cref="DriverSettings.SocketTimeout"/> = 0.1), <c>sentinel_service_name</c> (default
 /// <see cref="DriverSettings.SentinelServiceName"/> = <c>mymaster</c>), <c>filter_error_trace</c> (default
@@ -18,6 +18,9 @@ namespace Profiler.Infrastructure.Redis;
 /// the CAs to trust; default the system's) and <c>ssl_cert_reqs</c> (<c>required</c>, the default, or <c>none</c>),
 /// named as redis-py names them; and <c>ttl</c> (a <see cref="RetentionPeriod"/>: <c>90s</c>, <c>12h</c>, <c>7d</c> or
 /// seconds; default <see cref="DriverSettings.Ttl"/> = none), the expiry every write gives the trace keys it touches.
+/// <para>A <c>redis://</c> or <c>rediss://</c> host may be a Redis Cluster node: the connection finds out on connect
+/// (<see cref="Cluster"/>) and then reaches every node. Several hosts are a cluster's seed nodes (any one reachable
+/// suffices); that they are one is checked on connect, as is that a cluster is asked for database 0, its only one.</para>
 /// </remarks>
 internal sealed class RedisStoreOptions
 {
@@ -37,7 +40,7 @@ internal sealed class RedisStoreOptions
     public string? CaCertificatesFile { get; private init; }
     /// <summary>Whether a TLS server's certificate is checked (<c>ssl_cert_reqs</c>, default required).</summary>
     public bool VerifyCertificate { get; private init; } = true;
-    /// <summary>The Redis server, or the sentinels, with default ports filled in.</summary>
+    /// <summary>The Redis server, the seed nodes of a Redis Cluster, or the sentinels, with default ports filled in.</summary>
     public IReadOnlyList<HostPort> Endpoints { get; private init; } = [];
     public int Database { get; private init; }
     public TimeSpan SocketTimeout { get; private init; }
@@ -55,10 +58,28 @@ internal sealed class RedisStoreOptions
     /// <summary>Host put into <c>info.host</c> of points that carry none (<see cref="DriverSettings.Host"/>).</summary>
     public string? Host { get; private init; }
 
-    /// <summary>The store as users should see it: the connection string, password redacted.</summary>
+    /// <summary>
+    /// Whether the connection found a Redis Cluster (set on connect, never cleared): <see cref="Describe"/> then names
+    /// the mode. False until a connection is made.
+    /// </summary>
+    public bool Cluster
+    {
+        get => Volatile.Read(ref _cluster);
+        internal set => Volatile.Write(ref _cluster, value);
+    }
+
+    private bool _cluster;
+
+    /// <summary>Several hosts in a <c>redis://</c> or <c>rediss://</c> URL: the seed nodes of a Redis Cluster.</summary>
+    public bool SeedList => !Sentinel && Endpoints.Count > 1;
+
+    /// <summary>
+    /// The store as users should see it: the mode (<c>Redis</c>, <c>Redis Cluster</c> once the connection found one,
+    /// <c>Redis Sentinel</c>) and the connection string, password redacted.
+    /// </summary>
     public string Describe() => Sentinel
         ? $"Redis Sentinel {ConnectionString} (service '{ServiceName}')"
-        : $"Redis {ConnectionString}";
+        : Cluster ? $"Redis Cluster {ConnectionString}" : $"Redis {ConnectionString}";
 
     /// <summary>
     /// Reads the connection string; throws <see cref="FormatException"/> naming the redacted value and what would be
@@ -73,9 +94,6 @@ internal sealed class RedisStoreOptions
             throw new FormatException(
                 $"Connection string {cs} names no host: use {cs.Scheme}://[:password]@host[:port][/db]" +
                 (sentinel ? " with one or more comma-separated sentinels, e.g. redissentinel://127.0.0.1:26379,127.0.0.2:26379/0." : ", e.g. redis://127.0.0.1:6379/0."));
-        if (!sentinel && cs.Hosts.Count > 1)
-            throw new FormatException(
-                $"Connection string {cs} names {cs.Hosts.Count} hosts: {cs.Scheme}:// takes one server; use redissentinel:// to list sentinels.");
         foreach (var key in cs.Query.Keys)
             if (!KnownOptions.Contains(key))
                 throw new FormatException(
@@ -86,6 +104,10 @@ internal sealed class RedisStoreOptions
             && (!int.TryParse(cs.Path, NumberStyles.None, CultureInfo.InvariantCulture, out database) || database > 100_000))
             throw new FormatException(
                 $"Redis database '{Show(cs.Path)}' in {cs} is not a database number: use /0, /1, … after the host.");
+        if (!sentinel && cs.Hosts.Count > 1 && database != 0)
+            throw new FormatException(
+                $"Redis database {database} in {cs} cannot be used: several hosts are the seed nodes of a Redis Cluster, which " +
+                "has only database 0. Use /0 (or no database), or name one server to use its database " + database + ".");
 
         var serviceName = cs.Query.TryGetValue("sentinel_service_name", out var name) ? name : settings.SentinelServiceName;
         if (string.IsNullOrWhiteSpace(serviceName) || serviceName.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))

@@ -20,6 +20,8 @@ namespace Profiler.Infrastructure.Redis;
 /// readable timestamp keeps its trace. Legacy <c>osprofiler:</c> keys are not pruned.</para>
 /// <para>Statistics: the same scan with <c>LLEN</c>, <c>LINDEX 0</c>, <c>LINDEX -1</c> and, when the server allows it,
 /// <c>MEMORY USAGE</c> per list; error keys are counted in the bytes.</para>
+/// <para>On a Redis Cluster both scans run on each primary in turn (<see cref="RedisSchema.ScanTargetsAsync"/>); the
+/// statistics count a key that two primaries hand over (a slot migrating meanwhile) once.</para>
 /// </remarks>
 internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnection connection)
 {
@@ -138,12 +140,16 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         // Read once for the whole scan: PruneTraces.lua checks the pin again before it deletes anything.
         var pinned = (await connection.RunAsync("read the pinned traces of", db => db.SetMembersAsync(RedisKeyspace.For(db.Multiplexer).Pinned), cancellationToken)
             .ConfigureAwait(false)).Select(m => (string)m!).ToHashSet(StringComparer.Ordinal);
+        // One server, or every primary of a Redis Cluster, scanned one after the other.
+        var targets = await connection.RunAsync(dryRun ? "count old traces in" : "prune old traces from", ScanTargetsAsync, cancellationToken)
+            .ConfigureAwait(false);
+        var target = 0;
         do
         {
             cancellationToken.ThrowIfCancellationRequested();
             cursor = await connection.RunAsync(dryRun ? "count old traces in" : "prune old traces from", async db =>
             {
-                var (next, keys) = await ScanPageAsync(db, cursor, ListPrefix + "*").ConfigureAwait(false);
+                var (next, keys) = await ScanPageAsync(db, targets[target], cursor, ListPrefix + "*", PageSize).ConfigureAwait(false);
                 if (keys.Length == 0) return next;
                 var batch = db.CreateBatch();
                 var heads = keys.Select(k => batch.ListGetByIndexAsync(k, 0)).ToArray();
@@ -177,7 +183,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
                 return next;
             }, cancellationToken).ConfigureAwait(false);
         }
-        while (cursor != "0");
+        while (cursor != "0" || ++target < targets.Length);
         return new PruneResult(traces, points);
     }
 
@@ -251,11 +257,17 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         bool? memoryUsage = null; // whether the server answers MEMORY USAGE: asked once, on the first key
         PointSummary? oldest = null, newest = null;
         var cursor = "0";
+        // One server, or every primary of a Redis Cluster, scanned one after the other.
+        var targets = await connection.RunAsync("count the traces in", ScanTargetsAsync, cancellationToken).ConfigureAwait(false);
+        var target = 0;
+        // On a cluster, a key two primaries hand over (a slot migrating meanwhile) counts once.
+        var seen = targets.Length > 1 ? new HashSet<RedisKey>() : null;
         do
         {
             cursor = await connection.RunAsync("count the traces in", async db =>
             {
-                var (next, keys) = await ScanPageAsync(db, cursor, AllKeysPattern).ConfigureAwait(false);
+                var (next, scanned) = await ScanPageAsync(db, targets[target], cursor, AllKeysPattern, PageSize).ConfigureAwait(false);
+                var keys = seen is null ? scanned : Array.FindAll(scanned, seen.Add);
                 if (keys.Length == 0) return next;
                 memoryUsage ??= await MemoryUsageAllowedAsync(db, keys[0]).ConfigureAwait(false);
                 var lists = keys.Where(k => ((string)k!).StartsWith(ListPrefix, StringComparison.Ordinal)).ToArray();
@@ -284,7 +296,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
                 return next;
             }, cancellationToken).ConfigureAwait(false);
         }
-        while (cursor != "0");
+        while (cursor != "0" || ++target < targets.Length);
         var pinned = await ListPinnedAsync(cancellationToken).ConfigureAwait(false);
         return new TraceStoreStatistics(traces, points, oldest?.Timestamp, newest?.Timestamp, memoryUsage != false ? bytes : null, pinned.Count);
     }
@@ -309,13 +321,5 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         {
             return false;
         }
-    }
-
-    /// <summary>One <c>SCAN</c> step of <see cref="PageSize"/> keys from <paramref name="cursor"/>.</summary>
-    private static async Task<(string Next, RedisKey[] Keys)> ScanPageAsync(IDatabase db, string cursor, string pattern)
-    {
-        var parts = (RedisResult[])(await db.ExecuteAsync("SCAN", [cursor, "MATCH", pattern, "COUNT", PageSize], CommandFlags.DemandMaster)
-            .ConfigureAwait(false))!;
-        return (parts[0].ToString(), (RedisKey[])parts[1]!);
     }
 }

@@ -6,7 +6,9 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Lists traces newest first by their earliest point, from one pipelined <c>SCAN</c> of the keyspace: every trace, or
+/// Lists traces newest first by their earliest point, from one pipelined <c>SCAN</c> of the keyspace (of every primary
+/// of a Redis Cluster: each trace list lives on one of them, and the listing merges them all before it orders and
+/// pages, so the cursor, a position in that order, does not depend on which primary holds a trace): every trace, or
 /// (<see cref="TraceListQuery.ErrorsOnly"/>) the traces of the <c>osprofiler_error:</c> index (contract decision D5:
 /// Redis cannot query points for errors, so what <c>filter_error_trace</c> indexed when they were written is listed).
 /// </summary>
@@ -82,9 +84,9 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
             }
             catch (RedisServerException e)
             {
-                // Scripts refused (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand) or failing on
-                // a key of another type under the list prefix (WrongType): read the earliest points themselves, which
-                // copes with each of these.
+                // Scripts refused (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand), failing on
+                // a key of another type under the list prefix (WrongType) or, on a cluster, on a list no longer on the
+                // node that listed it (its slot migrated): read the earliest points themselves, which copes with each.
                 if (logger.IsEnabled(LogLevel.Debug)) Log.ScriptRefused(logger, options.Describe(), e.Kind);
             }
         }
@@ -127,13 +129,15 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
 
     /// <summary>
     /// Every trace and the timestamp of its earliest point, for a listing that shows nothing else: as
-    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by <c>Scripts/EarliestTimestamps.lua</c>.
+    /// <see cref="CollectTracesAsync"/>, with the timestamps of list tails picked out by <c>Scripts/EarliestTimestamps.lua</c>:
+    /// on one server with the lists as its keys, on a Redis Cluster (where a script's keys must share one slot) sent to the
+    /// primary whose SCAN found the lists, with their names as arguments.
     /// </summary>
     private static async Task<Dictionary<string, PointSummary>> CollectTraceTimestampsAsync(IDatabase db)
     {
         var lists = new List<(string[] BaseIds, Task<RedisResult> Timestamps)>();
         var legacy = new List<Task<RedisValue>>();
-        await ScanAsync(db, AllKeysPattern, keys =>
+        await ScanAsync(db, AllKeysPattern, (primary, keys) =>
         {
             var batch = db.CreateBatch();
             var listKeys = new RedisKey[keys.Length];
@@ -155,7 +159,9 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
                 var baseIds = new string[chunk.Length];
                 Array.Copy(listKeys, start, chunk, 0, chunk.Length);
                 Array.Copy(listIds, start, baseIds, 0, chunk.Length);
-                lists.Add((baseIds, RedisScripts.Eval(batch, RedisScripts.EarliestTimestamps, chunk, [])));
+                lists.Add((baseIds, primary is null
+                    ? RedisScripts.Eval(batch, RedisScripts.EarliestTimestamps, chunk, [])
+                    : RedisScripts.EvalOn(primary, RedisScripts.EarliestTimestamps, Array.ConvertAll(chunk, k => (RedisValue)(byte[])k!))));
             }
             batch.Execute();
         }).ConfigureAwait(false);

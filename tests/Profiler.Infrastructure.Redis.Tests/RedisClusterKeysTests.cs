@@ -129,4 +129,29 @@ public sealed class RedisClusterKeysTests(RedisClusterTopology cluster) : IClass
         Assert.Equal(2, await Db.ListLengthAsync("osprofiler_opt:kept-1"));
         Assert.NotNull(await Db.SortedSetScoreAsync("{profiler}:idx:start", "kept-1"));
     }
+
+    [Fact]
+    public async Task Pruning_removes_old_traces_from_every_slot_with_their_summaries_and_index_entries_and_keeps_pinned_ones()
+    {
+        await using var store = Open();
+        var old = Enumerable.Range(0, 12).Select(i => $"old-{i}").ToList();
+        await store.WriteAsync(old.SelectMany((id, i) => Trace(id, i, failed: i == 0)).Concat(Trace("pinned-1", 20)).ToList(), CancellationToken.None);
+        await ((ITraceStorePinning)store).SetPinnedAsync("pinned-1", pinned: true, CancellationToken.None);
+
+        var pruned = await ((ITraceStorePruning)store).PruneAsync(new DateTime(2027, 1, 1, 0, 0, 0, DateTimeKind.Utc), dryRun: false, CancellationToken.None);
+
+        Assert.Equal((12, 24), (pruned.Traces, pruned.Points));
+        Assert.Equal(3, old.Select(id => cluster.PortOfKey("osprofiler_opt:" + id)).Distinct().Count());
+        foreach (var id in old)
+        {
+            Assert.False(await Db.KeyExistsAsync("osprofiler_opt:" + id));
+            Assert.False(await Db.KeyExistsAsync("{osprofiler_opt:" + id + "}:summary"));
+            Assert.Null(await Db.SortedSetScoreAsync("{profiler}:idx:start", id));
+            Assert.Null(await Db.SortedSetScoreAsync("{profiler}:idx:s:api", id));
+        }
+        Assert.False(await Db.KeyExistsAsync("osprofiler_error:old-0"));
+        Assert.Null(await Db.SortedSetScoreAsync("{profiler}:idx:error", "old-0"));
+        Assert.Equal(2, await Db.ListLengthAsync("osprofiler_opt:pinned-1"));
+        Assert.NotNull(await Db.SortedSetScoreAsync("{profiler}:idx:start", "pinned-1"));
+    }
 }

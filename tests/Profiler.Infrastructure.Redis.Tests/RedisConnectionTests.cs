@@ -146,7 +146,7 @@ public sealed class RedisConnectionTests(PasswordRedisServer server, Xunit.Abstr
     [InlineData("redis://:pw@h/abc", "database 'abc'")]
     [InlineData("redis://:pw@h?bogus=1", "'bogus'")]
     [InlineData("redis://:pw@h?socket_timeout=soon", "socket_timeout='soon'")]
-    [InlineData("redis://:pw@h1,h2", "redissentinel://")]
+    [InlineData("redis://:pw@h1,h2/2", "only database 0")]
     [InlineData("redissentinel://:pw@h?sentinel_service_name=", "service name ''")]
     public void A_connection_string_the_driver_cannot_use_is_a_format_error_naming_the_value(string url, string expected)
     {
