@@ -13,6 +13,7 @@ namespace Profiler.Infrastructure.Redis;
 internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceStorePinning, ITraceStorePruning, ITraceStoreStatistics,
     ITraceStoreSearch
 {
+    private readonly RedisStoreOptions _options;
     private readonly RedisConnection _connection;
     private readonly RedisTraceWriter _writer;
     private readonly RedisTraceReader _reader;
@@ -23,6 +24,7 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceS
 
     public RedisTraceStore(RedisStoreOptions options, ILoggerFactory loggerFactory)
     {
+        _options = options;
         var logger = loggerFactory.CreateLogger<RedisTraceStore>();
         _connection = new RedisConnection(options, logger);
         _writer = new RedisTraceWriter(options, _connection);
@@ -72,6 +74,9 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceS
 
     public Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken) =>
         _lifecycle.GetStatisticsAsync(cancellationToken);
+
+    /// <summary>What the store is (once connected, <c>Redis Cluster</c> for a cluster) and its URL, password redacted.</summary>
+    public override string ToString() => _options.Describe();
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

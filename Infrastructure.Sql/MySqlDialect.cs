@@ -51,6 +51,14 @@ internal sealed partial class MySqlDialect : SqlDialect
     public override string ProviderConnectionString(ConnectionString connectionString) =>
         new MySqlConnectionStringBuilder(BuildConnectionString(connectionString)) { AllowUserVariables = true, UseAffectedRows = false }.ConnectionString;
 
+    /// <summary>
+    /// A pool of its own (another connection string) whose connections keep their session when reused (no
+    /// <c>COM_RESET_CONNECTION</c>), so that the statements <see cref="MySqlTraceWriter"/> prepared on a connection stay
+    /// prepared. The writer leaves no other session state behind: each batch ends in a commit or a rollback.
+    /// </summary>
+    public override string WriterConnectionString(string providerConnectionString) =>
+        new MySqlConnectionStringBuilder(providerConnectionString) { ConnectionReset = false }.ConnectionString;
+
     public override DbConnection CreateConnection(string providerConnectionString) => new MySqlConnection(providerConnectionString);
 
     public override ITraceWriter CreateWriter(SqlDatabase database) => new MySqlTraceWriter(database);

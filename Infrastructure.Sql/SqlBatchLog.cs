@@ -96,10 +96,7 @@ internal sealed class SqlBatchLog(SqlDatabase database)
         command.Transaction = transaction;
         command.CommandText = ClaimSql;
         SqlParameters.Add(command, "@batch_id", batchId.ToString("D"));
-        var at = command.CreateParameter();
-        at.ParameterName = "@stored_at";
-        at.Value = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        command.Parameters.Add(at);
+        SqlParameters.Add(command, "@stored_at", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 

@@ -13,6 +13,7 @@ namespace Profiler.Infrastructure.Sql;
 internal sealed class SqlDatabase : IDisposable
 {
     private readonly string _providerConnectionString;
+    private readonly string _writerConnectionString;
     private readonly SqlSchema _schema;
 
     public SqlDatabase(SqlDialect dialect, ConnectionString connectionString, DriverSettings settings)
@@ -22,6 +23,7 @@ internal sealed class SqlDatabase : IDisposable
         Settings = settings;
         Logger = settings.LoggerFactory.CreateLogger<SqlTraceStore>();
         _providerConnectionString = dialect.ProviderConnectionString(connectionString);
+        _writerConnectionString = dialect.WriterConnectionString(_providerConnectionString);
         Description = dialect.Describe(connectionString);
         _schema = new SqlSchema(this);
         Summaries = new TraceSummaries(this);
@@ -43,11 +45,12 @@ internal sealed class SqlDatabase : IDisposable
 
     /// <summary>
     /// An open connection, in a context the caller disposes; the server checked and table <c>data</c> created on the
-    /// first call. Failures are <see cref="TraceStoreException"/>s.
+    /// first call. Failures are <see cref="TraceStoreException"/>s. A writer's connection (<paramref name="forWriting"/>)
+    /// comes from <see cref="SqlDialect.WriterConnectionString"/>.
     /// </summary>
-    public async Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken)
+    public async Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken, bool forWriting = false)
     {
-        var db = new TraceDbContext(Dialect.CreateConnection(_providerConnectionString), Dialect);
+        var db = new TraceDbContext(Dialect.CreateConnection(forWriting ? _writerConnectionString : _providerConnectionString), Dialect);
         try
         {
             await db.Database.GetDbConnection().OpenAsync(cancellationToken).ConfigureAwait(false);

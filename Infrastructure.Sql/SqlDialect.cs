@@ -47,6 +47,12 @@ internal abstract class SqlDialect
     /// </summary>
     public abstract string ProviderConnectionString(ConnectionString connectionString);
 
+    /// <summary>
+    /// The provider's connection string of the writer's connections (<see cref="SqlDatabase.OpenAsync"/> for writing),
+    /// made once a store from <see cref="ProviderConnectionString"/>; by default the same.
+    /// </summary>
+    public virtual string WriterConnectionString(string providerConnectionString) => providerConnectionString;
+
     /// <summary>A new, closed connection (plain ADO.NET: opening a store builds no EF Core model).</summary>
     public abstract DbConnection CreateConnection(string providerConnectionString);
 

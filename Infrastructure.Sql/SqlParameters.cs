@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using MySqlConnector;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -15,9 +16,31 @@ internal static class SqlParameters
     {
         var p = command.CreateParameter();
         p.ParameterName = name;
-        p.DbType = DbType.String;
+        SetType(p, DbType.String);
         p.Value = (object?)value ?? DBNull.Value;
         command.Parameters.Add(p);
+    }
+
+    /// <summary>
+    /// Binds <paramref name="value"/> as a 64-bit integer under <paramref name="name"/>.
+    /// </summary>
+    public static void Add(DbCommand command, string name, long value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        SetType(p, DbType.Int64);
+        p.Value = value;
+        command.Parameters.Add(p);
+    }
+
+    /// <summary>
+    /// Sets a parameter's type: MySqlConnector's own type directly (setting a <c>DbType</c> there maps it by a linear
+    /// search of its type table, per parameter), others' <see cref="DbParameter.DbType"/>.
+    /// </summary>
+    private static void SetType(DbParameter parameter, DbType type)
+    {
+        if (parameter is MySqlParameter mySql) mySql.MySqlDbType = type == DbType.Int64 ? MySqlDbType.Int64 : MySqlDbType.VarChar;
+        else parameter.DbType = type;
     }
 
     /// <summary>Binds <paramref name="ids"/> as <c>@b0</c>, <c>@b1</c> … and returns the list of their placeholders for <c>IN (…)</c>.</summary>

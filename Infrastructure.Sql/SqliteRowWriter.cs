@@ -47,16 +47,19 @@ internal sealed class SqliteRowWriter
     /// <param name="claim">Called first inside the transaction: records the batch ids (<see cref="SqlBatchLog"/>) and
     /// returns the points of the batches not stored before (exactly once).</param>
     /// <param name="settings">The store's settings.</param>
+    /// <param name="summaries">Whether the search summaries are written too (<see cref="TraceSummaries.Available"/>:
+    /// false when their tables could not be created, and the points are then stored without them, as on MySQL and
+    /// PostgreSQL).</param>
     /// <param name="cancellationToken">Checked between statements.</param>
     public static void Write(SqliteConnection connection, Func<IReadOnlyList<TracePoint>> claim, DriverSettings settings,
-        CancellationToken cancellationToken)
+        bool summaries, CancellationToken cancellationToken)
     {
         // One writer a thread, so that its buffers stay warm across batches; taken while in use.
         var writer = _cached ?? new SqliteRowWriter();
         _cached = null;
         try
         {
-            writer.WriteRows(connection, claim, settings, cancellationToken);
+            writer.WriteRows(connection, claim, settings, summaries, cancellationToken);
         }
         finally
         {
@@ -74,7 +77,7 @@ internal sealed class SqliteRowWriter
     }
 
     private void WriteRows(SqliteConnection connection, Func<IReadOnlyList<TracePoint>> claim, DriverSettings settings,
-        CancellationToken cancellationToken)
+        bool summaries, CancellationToken cancellationToken)
     {
         // BeginTransaction() is BEGIN IMMEDIATE: the write lock is taken here (waiting for it up to the connection's
         // timeout, as any command would), so the inserts below do not meet SQLITE_BUSY.
@@ -98,7 +101,7 @@ internal sealed class SqliteRowWriter
                 }
             }
         }
-        SqliteSummaryWriter.Write(connection, TraceDigest.OfBatch(points, settings));
+        if (summaries) SqliteSummaryWriter.Write(connection, TraceDigest.OfBatch(points, settings));
         transaction.Commit();
     }
 

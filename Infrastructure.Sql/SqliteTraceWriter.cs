@@ -132,8 +132,9 @@ internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionS
         }
         try
         {
-            // SQLite runs in this process: its calls complete synchronously, so there is nothing to await.
-            SqliteRowWriter.Write(connection, Claim, database.Settings, cancellationToken);
+            // SQLite runs in this process: its calls complete synchronously, so there is nothing to await. The
+            // summaries only when their tables are there (a store whose CREATE TABLE failed still stores points).
+            SqliteRowWriter.Write(connection, Claim, database.Settings, database.Summaries.Available, cancellationToken);
         }
         catch (DbException e)
         {

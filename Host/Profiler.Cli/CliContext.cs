@@ -25,13 +25,20 @@ internal sealed class CliContext : IAsyncDisposable
     {
         ConnectionString = connectionString ?? DefaultConnectionString();
         var services = new ServiceCollection();
-        // Logs go to stderr, keeping stdout for results (StderrLoggerProvider: cheaper to start than the console logger).
-        services.AddLogging(b => b.AddProvider(new StderrLoggerProvider()).SetMinimumLevel(logLevel)
-            .AddFilter("Microsoft", CliVerbosity.FrameworkLevel(logLevel)));
+        // Logs go to stderr, keeping stdout for results (StderrLoggerFactory: cheaper to start than AddLogging's factory).
+        services.AddSingleton<ILoggerFactory>(new StderrLoggerFactory(logLevel));
+        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         // A person waits on every command: an interactive read timeout (InteractiveReads), not OSProfiler's 0.1 s.
         services.AddTraceStore(ConnectionString, InteractiveReads.Apply(settings), pluginFolders);
+        // A command resolves each service about once: the container's dynamic engine would compile resolvers with
+        // Reflection.Emit on a pool thread (for the ones asked for twice), CPU a short command never gets back
+        // (~2 ms of `trace list`). Only this process's CLI containers: `profiler serve` builds its own host.
+        AppContext.SetSwitch(DisableDynamicEngine, true);
         _services = services.BuildServiceProvider();
     }
+
+    /// <summary>Microsoft.Extensions.DependencyInjection's switch to its reflection-only engine (read when its first provider is built).</summary>
+    private const string DisableDynamicEngine = "Microsoft.Extensions.DependencyInjection.DisableDynamicEngine";
 
     public string ConnectionString { get; }
 

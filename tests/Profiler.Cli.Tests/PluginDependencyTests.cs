@@ -1,3 +1,5 @@
+using Profiler.Testing;
+
 namespace Profiler.Cli.Tests;
 
 /// <summary>
@@ -23,6 +25,26 @@ public sealed class PluginDependencyTests(PublishedCli cli)
         foreach (var name in NotAPluginDependency)
             Assert.False(depsJson.Contains(name, StringComparison.OrdinalIgnoreCase), $"{plugin}.deps.json names {name}");
         Assert.Contains($"\"{plugin}/", depsJson); // the file does describe this plugin
+    }
+
+    [Fact]
+    public void A_plugin_lacking_a_file_its_dependency_list_names_is_skipped_naming_the_assembly_and_who_needs_it()
+    {
+        using var work = new TempDirectory();
+        var copy = Path.Combine(work.Path, "plugins", "Profiler.Infrastructure.Redis");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Path.Combine(cli.Directory, "plugins", "Profiler.Infrastructure.Redis")))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        File.Delete(Path.Combine(copy, "RESPite.dll"));
+
+        var drivers = cli.Run(work.Path, "drivers", "--plugins", Path.Combine(work.Path, "plugins"));
+
+        Assert.Equal(0, drivers.ExitCode);
+        var warning = Assert.Single(drivers.StandardError.Split('\n'), l => l.Contains(copy, StringComparison.Ordinal) && l.Contains("skipped", StringComparison.Ordinal));
+        Assert.Contains("'RESPite, Version=", warning);
+        Assert.Contains("(referenced by StackExchange.Redis.dll)", warning);
+        // The built-in Redis plugin, next in the search order, serves the scheme instead.
+        Assert.Contains(Path.Combine(cli.Directory, "plugins", "Profiler.Infrastructure.Redis"), drivers.StandardOutput);
     }
 
     [Theory]

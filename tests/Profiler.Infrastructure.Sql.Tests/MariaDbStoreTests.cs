@@ -101,6 +101,52 @@ public sealed class MariaDbStoreTests(MariaDbServer server) : SqlServerStoreTest
     }
 
     [Fact]
+    public async Task Batches_of_any_size_are_stored_whole_in_their_order_and_later_batches_prepare_no_statement_again()
+    {
+        var db = server.CreateDatabase();
+        await using var store = Open(server.Url(db));
+        int[] sizes = [1000, 1, 3, 1025, 77];
+        foreach (var size in sizes)
+            await store.WriteAsync(Points($"size-{size}", size), CancellationToken.None);
+        var prepared = long.Parse(server.Admin("SHOW GLOBAL STATUS LIKE 'Com_stmt_prepare'").Split('\t')[1].Trim());
+
+        // The same sizes again, one batch at a time (so on the same pooled connection): its statements are prepared already.
+        foreach (var size in sizes)
+            await store.WriteAsync(Points($"again-{size}", size), CancellationToken.None);
+
+        Assert.Equal(prepared, long.Parse(server.Admin("SHOW GLOBAL STATUS LIKE 'Com_stmt_prepare'").Split('\t')[1].Trim()));
+        foreach (var prefix in new[] { "size", "again" })
+            foreach (var size in sizes)
+            {
+                // Row ids follow the batch: the operations come back in the order they were given.
+                var ops = server.Admin($"SELECT trace_id, name FROM data WHERE base_id = '{prefix}-{size}' ORDER BY id", db)
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                Assert.Equal(Points("x", size).Select(p => $"{p.TraceId}\t{p.Name}"), ops);
+            }
+    }
+
+    [Fact]
+    public async Task A_server_that_allows_no_more_prepared_statements_still_gets_the_rows_in_their_order()
+    {
+        var db = server.CreateDatabase();
+        var limit = server.Admin("SELECT @@GLOBAL.max_prepared_stmt_count").Trim();
+        server.Admin("SET GLOBAL max_prepared_stmt_count = 0");
+        try
+        {
+            await using var store = Open(server.Url(db));
+            await store.WriteAsync(Points("unprepared", 1000), CancellationToken.None);
+
+            var ops = server.Admin("SELECT trace_id, name FROM data WHERE base_id = 'unprepared' ORDER BY id", db)
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(Points("x", 1000).Select(p => $"{p.TraceId}\t{p.Name}"), ops);
+        }
+        finally
+        {
+            server.Admin($"SET GLOBAL max_prepared_stmt_count = {limit}");
+        }
+    }
+
+    [Fact]
     public async Task A_batch_larger_than_the_servers_packet_size_is_split_and_written_whole()
     {
         var db = server.CreateDatabase();

@@ -79,6 +79,34 @@ public sealed class SqliteWriteTests : IDisposable
     }
 
     [Fact]
+    public async Task A_database_that_refuses_the_summary_tables_still_stores_and_lists_the_points()
+    {
+        // A view named like the summary table: CREATE TABLE IF NOT EXISTS passes over it, and indexing it fails, so
+        // the summary tables cannot be made, and the view cannot be written either.
+        using (var connection = new SqliteConnection($"Data Source={File};Pooling=False"))
+        {
+            connection.Open();
+            using var view = connection.CreateCommand();
+            view.CommandText = "CREATE VIEW profiler_traces AS SELECT 'not-a-trace' AS base_id";
+            view.ExecuteNonQuery();
+        }
+        await using var store = Open();
+
+        await store.WriteAsync(Points("kept", 4), CancellationToken.None);
+        await store.WriteAsync(Points("kept-too", 2), CancellationToken.None);
+
+        Assert.Equal(4, Scalar("SELECT COUNT(*) FROM data WHERE base_id = 'kept'"));
+        Assert.Equal(2, Scalar("SELECT COUNT(*) FROM data WHERE base_id = 'kept-too'"));
+        var page = await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
+        Assert.Equal(["kept", "kept-too"], page.Traces.Select(t => t.BaseId).Order(StringComparer.Ordinal));
+        // Search needs the summaries: it says which tables are missing instead.
+        var search = await Assert.ThrowsAsync<TraceStoreException>(() =>
+            store.ListTracesAsync(new TraceListQuery(10) { Filter = new TraceFilter { Service = "s" } }, CancellationToken.None));
+        Assert.Contains("profiler_traces", search.Message);
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'profiler_summary_state'"));
+    }
+
+    [Fact]
     public async Task A_long_run_of_writes_is_checkpointed_into_the_database_file_in_the_background()
     {
         var rows = SqliteTraceWriter.CheckpointAfterRows + 10_000;

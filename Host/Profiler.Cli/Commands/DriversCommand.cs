@@ -3,12 +3,21 @@ using Profiler.Hosting.Plugins;
 
 namespace Profiler.Cli.Commands;
 
+/// <summary>
+/// <c>profiler drivers [-c URL]</c>: the driver plugins found, their schemes and versions; with a connection string
+/// given, also which driver serves it and what it connected to (e.g. a Redis server or a Redis Cluster).
+/// </summary>
 internal static class DriversCommand
 {
+    /// <summary>A base id no trace has: reading it makes the store connect, at the cost of one indexed lookup.</summary>
+    private const string ProbeId = "profiler-drivers-probe";
+
     public static Command Create(CommonOptions common)
     {
-        var command = new Command("drivers", "List the storage driver plugins found, their schemes and versions");
-        command.SetAction(result => CliErrors.Run(() =>
+        var command = new Command("drivers",
+            "List the storage driver plugins found, their schemes and versions; with -c, connect and say which driver serves " +
+            "the URL and in which mode (e.g. Redis or Redis Cluster)");
+        command.SetAction((result, ct) => CliErrors.Run(async () =>
         {
             var catalog = PluginCatalog.Load(common.PluginFolders(result));
             Console.WriteLine($"{"driver",-14} {"schemes",-44} {"version",-9} plugin");
@@ -18,7 +27,21 @@ internal static class DriversCommand
             Console.WriteLine();
             Console.WriteLine("Plugin folders searched: " + string.Join(", ", catalog.Folders));
             foreach (var w in catalog.Warnings) Console.Error.WriteLine("profiler: warning: " + w);
-            return Task.FromResult(ExitCodes.Ok);
+            if (result.GetValue(common.ConnectionString) is not null)
+            {
+                await using var context = common.Context(result);
+                var store = context.Store;
+                await foreach (var _ in store.ReadTraceAsync(ProbeId, ct)) break;
+                // A store describes what it connected to through ToString (the Redis driver: "Redis Cluster redis://…");
+                // one that does not is named by its driver.
+                var described = store.ToString();
+                var scheme = Profiler.Domain.ConnectionString.Parse(context.ConnectionString).Scheme;
+                var driver = catalog.Drivers.FirstOrDefault(d => d.Driver.Schemes.Contains(scheme));
+                Console.WriteLine();
+                Console.WriteLine($"{context.ShownConnectionString}: driver {driver?.Driver.Name ?? scheme}" +
+                                  (described is not null && described != store.GetType().ToString() ? $", connected to {described}" : ", connected"));
+            }
+            return ExitCodes.Ok;
         }));
         return command;
     }

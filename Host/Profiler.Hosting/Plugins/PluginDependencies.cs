@@ -16,6 +16,9 @@ public sealed record MissingDependency(string Assembly, string ReferencedBy);
 /// in the plugin's folder or part of the host (the runtime, ASP.NET Core, the host's own assemblies). Reads only
 /// metadata, loads nothing: a plugin whose dependency is missing would otherwise load, then fail at its first use
 /// with a bare "Could not load file or assembly" that names no plugin.
+/// <see cref="PluginCatalog"/> walks a plugin's assemblies with <see cref="FindMissing"/> only when a file its
+/// <c>.deps.json</c> lists is absent, or it has none (<see cref="ListedFilesPresent"/>): reading the metadata of every
+/// assembly of every plugin (System.Reflection.Metadata's first use included) cost a short command ~15 ms.
 /// </summary>
 internal static class PluginDependencies
 {
@@ -38,6 +41,59 @@ internal static class PluginDependencies
         return Checked.GetOrAdd(key, _ => Walk(dll));
     }
 
+    /// <summary>
+    /// Whether the plugin <paramref name="dll"/> has a <c>.deps.json</c> (what <c>dotnet publish</c> writes, and what its
+    /// load context resolves from) and every file it names is in the plugin's folder (by name, or at its path under
+    /// the folder). A cheap look, not a JSON parse: every string ending in <c>.dll</c> is a file the plugin may load
+    /// (its runtime and native assets; satellite <c>.resources.dll</c> are left aside). False sends the caller to the
+    /// exact check, <see cref="FindMissing"/>, which also accepts a file the host provides.
+    /// </summary>
+    public static bool ListedFilesPresent(string dll)
+    {
+        var deps = Path.ChangeExtension(dll, ".deps.json");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dll))!;
+        string text;
+        try
+        {
+            if (!File.Exists(deps)) return false;
+            text = File.ReadAllText(deps);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        for (var end = text.IndexOf(".dll\"", StringComparison.OrdinalIgnoreCase); end > 0;
+             end = text.IndexOf(".dll\"", end + 5, StringComparison.OrdinalIgnoreCase))
+        {
+            var start = text.LastIndexOf('"', end - 1) + 1;
+            var file = text[start..(end + 4)].Replace('/', Path.DirectorySeparatorChar);
+            if (file.EndsWith(".resources.dll", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!File.Exists(Path.Combine(folder, Path.GetFileName(file))) && !File.Exists(Path.Combine(folder, file))) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Whether every assembly the loaded plugin assembly <paramref name="assembly"/> (from <paramref name="dll"/>)
+    /// references directly is beside it or part of the host: its own references only, from the runtime's metadata,
+    /// nothing loaded. <see cref="ListedFilesPresent"/> covers what the plugin's <c>.deps.json</c> lists; this covers a
+    /// reference meant to come from the host (a contract assembly). False sends the caller to <see cref="FindMissing"/>,
+    /// which also looks in the folder's subfolders (runtime-specific copies).
+    /// </summary>
+    public static bool ReferencesPresent(Assembly assembly, string dll)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dll))!;
+        HashSet<string>? loadedByHost = null;
+        foreach (var reference in assembly.GetReferencedAssemblies())
+        {
+            var name = reference.Name;
+            if (name is null || HostAssemblies.Value.Contains(name) || File.Exists(Path.Combine(folder, name + ".dll"))) continue;
+            loadedByHost ??= LoadedByHost();
+            if (!loadedByHost.Contains(name)) return false;
+        }
+        return true;
+    }
+
     /// <summary>One sentence naming the missing assemblies and what to do about it.</summary>
     public static string Describe(IReadOnlyList<MissingDependency> missing, string folder)
     {
@@ -54,8 +110,7 @@ internal static class PluginDependencies
         var files = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in Directory.EnumerateFiles(folder, "*.dll", SearchOption.AllDirectories))
             files.TryAdd(Path.GetFileNameWithoutExtension(file), file);
-        var loadedByHost = AssemblyLoadContext.Default.Assemblies.Select(a => a.GetName().Name)
-            .Where(n => n is not null).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var loadedByHost = LoadedByHost();
 
         var missing = new List<MissingDependency>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { Path.GetFileNameWithoutExtension(dll) };
@@ -74,6 +129,9 @@ internal static class PluginDependencies
         }
         return missing;
     }
+
+    private static HashSet<string> LoadedByHost() =>
+        AssemblyLoadContext.Default.Assemblies.Select(a => a.GetName().Name).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The assemblies <paramref name="file"/> references; none when it is not a readable .NET assembly (the loader reports that).</summary>
     private static List<AssemblyName> References(string file)

@@ -1,0 +1,34 @@
+using System.CommandLine;
+
+namespace Profiler.Cli;
+
+/// <summary>
+/// Builds only the branch of the command tree that a command line names: constructing every command's options (about
+/// a hundred, many generic over value types that are compiled at run time) was a measurable part of a short command's
+/// start-up, and a command line names one command at each level.
+/// </summary>
+internal static class CommandTree
+{
+    /// <summary>
+    /// The commands to add under the command that <paramref name="path"/> names (<c>[]</c> for the root, <c>["trace"]</c>
+    /// for <c>trace</c>): when <paramref name="args"/> start with <paramref name="path"/> and the next argument names
+    /// one of <paramref name="commands"/>, that one alone; otherwise every one (help, a typo, options before the command:
+    /// the parser then knows every command, and help and errors list them all). A command built under a name other than
+    /// the one listed (a list out of step with the code) also builds every one, so the listed names only choose, never decide.
+    /// </summary>
+    public static IEnumerable<Command> Pick(string[] args, string[] path, IReadOnlyList<(string Name, Func<Command> Create)> commands)
+    {
+        if (args.Length > path.Length && args.AsSpan(0, path.Length).SequenceEqual(path))
+        {
+            var asked = args[path.Length];
+            foreach (var (name, create) in commands)
+            {
+                if (!string.Equals(name, asked, StringComparison.Ordinal)) continue;
+                var command = create();
+                if (string.Equals(command.Name, asked, StringComparison.Ordinal)) return [command];
+                break;
+            }
+        }
+        return commands.Select(c => c.Create()).ToList();
+    }
+}
