@@ -14,17 +14,21 @@ namespace Profiler.Infrastructure.Redis.Tests;
 /// </summary>
 public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper output) : IClassFixture<RedisServer>, IAsyncLifetime
 {
-    /// <summary>Writes one trace through OSProfiler's own profiler and Redis notifier, with error filtering on.</summary>
-    private const string WriterScript = """
+    /// <summary>
+    /// Writes one trace through OSProfiler's own profiler and Redis notifier: arguments connection string, base id and,
+    /// optionally, <c>no-errors</c> to turn error filtering (<c>filter_error_trace</c>, on by default) off.
+    /// </summary>
+    internal const string WriterScript = """
         import sys, time
         from oslo_config import cfg
         from osprofiler import notifier, opts, profiler
 
         connection, base_id = sys.argv[1], sys.argv[2]
+        errors = len(sys.argv) < 4 or sys.argv[3] != "no-errors"
         conf = cfg.ConfigOpts()
         opts.set_defaults(conf, enabled=True, connection_string=connection)
         conf([])
-        conf.set_override("filter_error_trace", True, group="profiler")
+        conf.set_override("filter_error_trace", errors, group="profiler")
         notifier.set(notifier.create(connection, project="nova", service="api", host="node-1", conf=conf))
         profiler.init("SECRET_KEY", base_id=base_id)
 
@@ -55,7 +59,7 @@ public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper
     private string Url => $"redis://127.0.0.1:{server.Port}";
 
     /// <summary>The Python that runs the <c>osprofiler</c> command: its own shebang's interpreter.</summary>
-    private static string Python()
+    internal static string Python()
     {
         var cli = ServerProcess.Require("osprofiler", "python3-osprofiler");
         var shebang = File.ReadLines(cli).FirstOrDefault() ?? "";
@@ -63,7 +67,7 @@ public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper
         return File.Exists(interpreter) ? interpreter : ServerProcess.Require("python3", "python3-osprofiler");
     }
 
-    private static string OsProfiler(params string[] arguments) =>
+    internal static string OsProfiler(params string[] arguments) =>
         ServerProcess.Run(ServerProcess.Require("osprofiler", "python3-osprofiler"), arguments, timeout: TimeSpan.FromMinutes(1));
 
     /// <summary><c>osprofiler trace show &lt;id&gt; --json</c>, written to a file so warnings on stderr stay out of it.</summary>

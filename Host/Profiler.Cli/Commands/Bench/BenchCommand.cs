@@ -4,7 +4,7 @@ using Profiler.Storage;
 namespace Profiler.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>profiler bench ingest|list|report|overhead|otlp|search|startup</c>: measures a store through the same use cases the applications use,
+/// <c>profiler bench ingest|list|report|overhead|otlp|search|startup|cluster</c>: measures a store through the same use cases the applications use,
 /// like redis-benchmark measures a server. Data goes under base ids <c>bench-&lt;run&gt;-&lt;n&gt;</c>; <c>--cleanup</c>
 /// deletes it afterwards where the store supports deleting (<see cref="ITraceStoreCleanup"/>, through the
 /// DeleteTraces use case). Each sub-command is an <see cref="IBench"/>; options, cleanup and the printed figures are shared.
@@ -15,9 +15,10 @@ internal static class BenchCommand
     {
         var options = new BenchOptions();
         IBench[] benches = [new IngestBench(), new ListBench(), new ReportBench(), new OverheadBench(), new OtlpBench(), new SearchBench()];
-        var command = new Command("bench", "Measure a store: ingest rate (OSProfiler points and OTLP), listing, search and report latency, trace scope overhead; and the start-up of short commands");
+        var command = new Command("bench", "Measure a store: ingest rate (OSProfiler points and OTLP), listing, search and report latency, trace scope overhead; and the start-up of short commands; ingest on a local Redis Cluster beside one server");
         foreach (var bench in benches) command.Subcommands.Add(Sub(common, options, bench));
         command.Subcommands.Add(StartupBench.Create(common));
+        command.Subcommands.Add(ClusterBench.Create(common, options));
         return command;
     }
 

@@ -8,17 +8,7 @@ internal static class BenchPrinter
     public static void Print(string mode, string store, string prefix, BenchFigures f, JsonObject? cleanup, bool json)
     {
         var rate = f.Seconds > 0 ? f.Points / f.Seconds : 0;
-        var result = new JsonObject
-        {
-            ["mode"] = mode, ["store"] = store, ["run"] = prefix, ["points"] = f.Points, ["seconds"] = Math.Round(f.Seconds, 4),
-            ["points_per_second"] = Math.Round(rate), ["p50_ms"] = Math.Round(Percentile(f.LatenciesMs, 0.5), 3),
-            ["p99_ms"] = Math.Round(Percentile(f.LatenciesMs, 0.99), 3), ["peak_rss_bytes"] = PeakRssBytes(),
-        };
-        foreach (var (key, value) in f.Extra.ToList())
-        {
-            f.Extra.Remove(key);
-            result[key] = value;
-        }
+        var result = Figures(mode, store, prefix, f);
         if (cleanup is not null) result["cleanup"] = cleanup;
         if (json)
         {
@@ -36,6 +26,27 @@ internal static class BenchPrinter
         Console.WriteLine(cleanup is null ? $"data left under base ids {prefix}-*"
             : (bool)cleanup["supported"]! ? $"cleanup: deleted {cleanup["deleted_traces"]} traces under {prefix}-*"
             : $"cleanup: not supported by this store; data left under base ids {prefix}-*");
+    }
+
+    /// <summary>
+    /// The figures of one run as a JSON object: mode, store, run, points, seconds, points_per_second, p50_ms, p99_ms,
+    /// peak_rss_bytes, then the mode's own (<see cref="BenchFigures.Extra"/>, moved into it).
+    /// </summary>
+    public static JsonObject Figures(string mode, string store, string prefix, BenchFigures f)
+    {
+        var rate = f.Seconds > 0 ? f.Points / f.Seconds : 0;
+        var result = new JsonObject
+        {
+            ["mode"] = mode, ["store"] = store, ["run"] = prefix, ["points"] = f.Points, ["seconds"] = Math.Round(f.Seconds, 4),
+            ["points_per_second"] = Math.Round(rate), ["p50_ms"] = Math.Round(Percentile(f.LatenciesMs, 0.5), 3),
+            ["p99_ms"] = Math.Round(Percentile(f.LatenciesMs, 0.99), 3), ["peak_rss_bytes"] = PeakRssBytes(),
+        };
+        foreach (var (key, value) in f.Extra.ToList())
+        {
+            f.Extra.Remove(key);
+            result[key] = value;
+        }
+        return result;
     }
 
     /// <summary>The <paramref name="p"/> percentile (nearest rank) of <paramref name="values"/>; 0 when empty.</summary>
