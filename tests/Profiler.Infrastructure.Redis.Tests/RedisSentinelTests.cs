@@ -91,8 +91,12 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
         await using var store = topology.Open(logging: logging);
         for (var i = 0; i < 5; i++)
             await store.WriteAsync(Trace("failover", i), CancellationToken.None);
-        // Points the replica has not received yet would be lost with the master: wait for them to arrive.
-        Assert.Equal("1", topology.Cli(topology.MasterPort, "WAIT", "1", "15000").Trim());
+        // Points the replica has not received yet would be lost with the master: wait until it holds as many as the
+        // master (a WAIT sent on redis-cli's own, fresh connection would count no write of the store's and prove nothing).
+        var written = topology.Cli(topology.MasterPort, "LLEN", "osprofiler_opt:failover").Trim();
+        Assert.NotEqual("0", written);
+        SentinelTopology.WaitFor(() => topology.Cli(topology.ReplicaPort, "LLEN", "osprofiler_opt:failover").Trim() == written,
+            TimeSpan.FromSeconds(30), "the replica to hold every point written so far");
 
         topology.Master.Kill();
         var promotion = System.Diagnostics.Stopwatch.StartNew();
