@@ -8,8 +8,10 @@ namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
 /// Search on the per-trace summaries (docs/search.md): each trace's hash <c>{osprofiler_opt:&lt;id&gt;}:summary</c>
-/// and the sorted sets <c>profiler_idx:*</c> (start, duration, errors, and one set per service, project, host and
-/// operation name, scored by start), kept by the writer's <c>Summarise.lua</c> in the write's own batch.
+/// and the index sorted sets (<see cref="RedisKeyspace"/>: <c>profiler_idx:*</c>, <c>{profiler}:idx:*</c> on a cluster;
+/// start, duration, errors, and one set per service, project, host and operation name, scored by start), kept by the
+/// writer's <c>WriteTrace.lua</c> in the script that stores the points (on a cluster the index writes follow in a second
+/// round trip).
 /// </summary>
 /// <remarks>
 /// A search walks the smallest of the sets it names (each counted with <c>ZCOUNT</c> over the time range first), newest

@@ -144,6 +144,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         var targets = await connection.RunAsync(dryRun ? "count old traces in" : "prune old traces from", ScanTargetsAsync, cancellationToken)
             .ConfigureAwait(false);
         var target = 0;
+        var unforgotten = new List<string>();
         do
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -175,13 +176,20 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
                 foreach (var chunk in doomed.Chunk(DeleteBatch))
                 {
                     var (t, p) = keyspace.Cluster
-                        ? await PruneOnClusterAsync(db, keyspace, chunk).ConfigureAwait(false)
+                        ? await PruneOnClusterAsync(db, chunk, unforgotten).ConfigureAwait(false)
                         : await PruneAsync(db, keyspace, chunk).ConfigureAwait(false);
                     traces += t;
                     points += p;
                 }
                 return next;
             }, cancellationToken).ConfigureAwait(false);
+            // On a cluster, what goes with the deleted lists (in other slots) is removed in a step of its own, retried by
+            // itself: a failure there never leaves the ids behind, as a retry of the page (finding the lists gone) would.
+            if (unforgotten.Count > 0)
+            {
+                await connection.RunAsync("prune old traces from", db => ForgetPrunedAsync(db, unforgotten), cancellationToken).ConfigureAwait(false);
+                unforgotten.Clear();
+            }
         }
         while (cursor != "0" || ++target < targets.Length);
         return new PruneResult(traces, points);
@@ -210,10 +218,10 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
 
     /// <summary>
     /// A prune's deletions on a cluster: one <c>PruneTraces.lua</c> call per hash slot deletes the lists that are still
-    /// unpinned and unchanged (checking each list's pin mark, in its slot); then their error records, pin marks,
-    /// summaries and index entries, which live in other slots, go.
+    /// unpinned and unchanged (checking each list's pin mark, in its slot), adding each deleted id to
+    /// <paramref name="deleted"/> as its call answers; <see cref="ForgetPrunedAsync"/> then removes what lives in other slots.
     /// </summary>
-    private static async Task<(long Traces, long Points)> PruneOnClusterAsync(IDatabase db, RedisKeyspace keyspace, (string Id, long Length)[] chunk)
+    private static async Task<(long Traces, long Points)> PruneOnClusterAsync(IDatabase db, (string Id, long Length)[] chunk, List<string> deleted)
     {
         var batch = db.CreateBatch();
         var calls = RedisTopology.BySlot(db.Multiplexer, chunk, c => ListPrefix + c.Id).Select(group =>
@@ -232,7 +240,6 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         }).ToArray();
         batch.Execute();
         long traces = 0, points = 0;
-        var deleted = new List<string>();
         foreach (var call in calls)
         {
             var result = (RedisResult[])(await call.ConfigureAwait(false))!;
@@ -240,7 +247,13 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
             points += (long)result[1];
             deleted.AddRange(((RedisResult[])result[2]!).Select(r => (string)r!));
         }
-        if (deleted.Count == 0) return (traces, points);
+        return (traces, points);
+    }
+
+    /// <summary>The error records, pin marks, summaries and index entries of traces a prune deleted on a cluster.</summary>
+    private static async Task ForgetPrunedAsync(IDatabase db, List<string> deleted)
+    {
+        var keyspace = RedisKeyspace.For(db.Multiplexer);
         var rest = db.CreateBatch();
         var errors = deleted.Select(id => rest.KeyDeleteAsync([ErrorPrefix + id, RedisKeyspace.PinMarker(ErrorPrefix + id)])).ToArray();
         var forgotten = RedisSearch.QueueForget(rest, keyspace, deleted);
@@ -248,7 +261,6 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
         await Task.WhenAll(errors).ConfigureAwait(false);
         await Task.WhenAll(forgotten).ConfigureAwait(false);
         await RedisSearch.ApplyIndexWritesAsync(db, keyspace, forgotten).ConfigureAwait(false);
-        return (traces, points);
     }
 
     public async Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken)

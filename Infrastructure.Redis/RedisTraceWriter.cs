@@ -8,8 +8,8 @@ namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
 /// Writes batches of points, exactly once, with their search summaries: one <c>EVALSHA</c> of
-/// <c>Scripts/WriteTrace.lua</c> per write (per hash slot of the write on a cluster) sets each trace's batch key
-/// (<see cref="RedisSchema.BatchKey"/>) and, only when it was not set before, pushes the trace's points and merges its
+/// <c>Scripts/WriteTrace.lua</c> per write (per hash slot of the write on a cluster) sets the call's one batch key
+/// (<see cref="RedisSchema.BatchKey"/>) and, only when it was not set before, pushes each trace's points and merges its
 /// digest into its summary; with <c>filter_error_trace</c> an <c>osprofiler_error:</c> index record per failed point
 /// follows, all in one round trip. With <c>ttl</c> the same batch ends with <c>Scripts/ExpireUnpinned.lua</c> giving
 /// every key it touched its expiry unless the trace is pinned.
@@ -142,9 +142,8 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         {
             return false;
         }
-        catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown or RedisErrorKind.OutOfMemory
-                                                         or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
-                                             && scripts.Any(p => p.IsFaulted))
+        catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.OutOfMemory or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
+                                             && !RedisConnection.IsFailover(e) && scripts.Any(p => p.IsFaulted))
         {
             // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
             var failure = connection.Failure("write trace points to", e);
@@ -157,7 +156,17 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         foreach (var script in scripts)
             if ((long)((RedisResult[])script.Result!)[1] == 0) _summariesRefused = true;
         if (summaries == "back")
-            await RedisSearch.ApplyIndexWritesAsync(db, keyspace, scripts.Select(s => Task.FromResult(Shift(s.Result)))).ConfigureAwait(false);
+        {
+            try
+            {
+                await RedisSearch.ApplyIndexWritesAsync(db, keyspace, scripts.Select(s => Task.FromResult(Shift(s.Result)))).ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
+            {
+                // The points are stored; an ACL refusing the index sets' ZADD/ZREM stops summaries, as on a single server.
+                _summariesRefused = true;
+            }
+        }
         return true;
     }
 

@@ -81,7 +81,7 @@ internal sealed class TraceSummaries(SqlDatabase database)
     private static List<DbCommand> Commands(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor,
         IReadOnlyList<TraceDigest> digests, Mode mode)
     {
-        // In base id order (and terms in key order): concurrent writers of the same traces then lock their rows in one
+        // In base id order (terms by base id, kind, value): concurrent writers of the same traces then lock their rows in one
         // order, so they wait for each other instead of deadlocking. Terms first, the traces' upsert last: the upsert
         // holds each trace's row until the commit and a concurrent writer of the same trace waits for it, so it comes
         // right before the commit (measured on the bench's 4 writers of the same 100 traces: InnoDB's row lock waits

@@ -1,5 +1,5 @@
 -- With ttl: gives each trace key a write touched its expiry, unless the trace is pinned. Sent by RedisTraceWriter in
--- the same batch as the write's LPUSH and SET commands, right after them, only when ttl is set.
+-- the same round trip as the write's WriteTrace.lua and error records, right after them, only when ttl is set.
 --
 -- ARGV[1]   ttl in whole seconds
 -- ARGV[2]   how a pin is known: 'set' (a single server) or 'mark' (a cluster)

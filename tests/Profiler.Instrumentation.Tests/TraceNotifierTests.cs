@@ -98,10 +98,12 @@ public sealed class TraceNotifierTests
 
         Assert.True(await notifier.FlushAsync(Wait));
 
-        // Stored by the first attempt, whose reply was lost twice: three attempts, one batch id, one copy.
+        // Stored by the first attempt, whose reply was lost twice: three attempts of the first batch under one batch id,
+        // one copy. (The batcher may have taken the first points before the rest were queued: any later batch is sent
+        // once, under an id of its own.)
         Assert.Equal(2, notifier.FailedAttempts);
-        Assert.Equal(3, store.BatchIds.Count);
-        Assert.Single(store.BatchIds.Distinct());
+        Assert.Single(store.BatchIds.Take(3).Distinct());
+        Assert.Equal(store.BatchIds.Count - 2, store.BatchIds.Distinct().Count());
         Assert.Equal(20, store.Points.Count);
         Assert.Equal(20, notifier.SentCount);
     }

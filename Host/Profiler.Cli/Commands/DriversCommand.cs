@@ -9,8 +9,22 @@ namespace Profiler.Cli.Commands;
 /// </summary>
 internal static class DriversCommand
 {
-    /// <summary>A base id no trace has: reading it makes the store connect, at the cost of one indexed lookup.</summary>
+    /// <summary>A base id no trace has, for stores without pinning (see <see cref="ConnectAsync"/>).</summary>
     private const string ProbeId = "profiler-drivers-probe";
+
+    /// <summary>
+    /// Makes the store connect with a cheap read: its pinned traces (one small set or an indexed table) where it keeps
+    /// pins, else a trace that does not exist.
+    /// </summary>
+    private static async Task ConnectAsync(Profiler.Storage.ITraceStore store, CancellationToken ct)
+    {
+        if (store is Profiler.Storage.ITraceStorePinning pinning)
+        {
+            await pinning.ListPinnedAsync(ct);
+            return;
+        }
+        await foreach (var _ in store.ReadTraceAsync(ProbeId, ct)) break;
+    }
 
     public static Command Create(CommonOptions common)
     {
@@ -31,7 +45,7 @@ internal static class DriversCommand
             {
                 await using var context = common.Context(result);
                 var store = context.Store;
-                await foreach (var _ in store.ReadTraceAsync(ProbeId, ct)) break;
+                await ConnectAsync(store, ct);
                 // A store describes what it connected to through ToString (the Redis driver: "Redis Cluster redis://…");
                 // one that does not is named by its driver.
                 var described = store.ToString();

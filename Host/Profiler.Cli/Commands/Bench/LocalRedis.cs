@@ -124,13 +124,15 @@ internal sealed class LocalRedis : IDisposable
         var info = new ProcessStartInfo(executable) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in arguments) info.ArgumentList.Add(a);
         using var process = Process.Start(info) ?? throw new CliException($"could not start {executable}", ExitCodes.Store);
+        // Both streams read in the background, so that a process that hangs is killed after Patience rather than waited for.
         var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
+        var output = process.StandardOutput.ReadToEndAsync();
         if (!process.WaitForExit(Patience))
         {
             process.Kill(entireProcessTree: true);
             throw new CliException($"{executable} {string.Join(' ', arguments)} did not finish within {Patience.TotalSeconds} s", ExitCodes.Store);
         }
+        var stdout = output.Result;
         if (process.ExitCode != 0 || stdout.StartsWith("Could not connect", StringComparison.Ordinal))
             throw new CliException($"{executable} {string.Join(' ', arguments)} exited {process.ExitCode}: {stdout}{stderr.Result}".Trim(), ExitCodes.Store);
         return stdout;
