@@ -52,11 +52,15 @@ public sealed class RedisClusterTopology : IDisposable
                 var dir = Path.Combine(_dir.Path, "node" + i);
                 System.IO.Directory.CreateDirectory(dir);
                 var node = i;
-                // A cluster node also listens on port + 10000 (the cluster bus): both must be free.
-                _nodes[i] = ServerProcess.StartOnFreePort(port =>
+                // A cluster node also listens on port + 10000 (the cluster bus): both must be free, and both are taken
+                // below the kernel's ephemeral range, from which FreePort (port 0) hands out every other test server's
+                // port: a bus port taken from that range could be the port another fixture was just given and is about
+                // to start its server on (seen on a loaded CI run: that server failed to bind and its test found the
+                // cluster's bus instead).
+                _nodes[i] = StartBelowEphemeralRange(port =>
                 {
-                    if (port > 55535 || !IsFree(port + 10000))
-                        throw new InvalidOperationException($"cluster bus port {port + 10000} already in use");
+                    if (!IsFree(port) || !IsFree(port + 10000))
+                        throw new InvalidOperationException($"port {port} or cluster bus port {port + 10000} already in use");
                     _arguments[node] =
                     [
                         "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
@@ -298,6 +302,33 @@ public sealed class RedisClusterTopology : IDisposable
     // "127.0.0.1:7000@17000" → 7000
     private static int PortOf(string address) =>
         int.Parse(address.Split('@')[0].Split(':')[^1], CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Starts a node on a random port whose bus port (+10000) lies below the kernel's ephemeral port range
+    /// (<c>/proc/sys/net/ipv4/ip_local_port_range</c>, 32768 by default), retrying with another port when it is taken.
+    /// </summary>
+    private static ServerProcess StartBelowEphemeralRange(Func<int, ServerProcess> start, out int port)
+    {
+        var low = 32768;
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            if (range.Length > 0 && int.TryParse(range[0], CultureInfo.InvariantCulture, out var parsed) && parsed > 12000) low = parsed;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        for (var attempt = 1; ; attempt++)
+        {
+            port = Random.Shared.Next(1024, low - 10000);
+            try
+            {
+                return start(port);
+            }
+            catch (InvalidOperationException) when (attempt < 20)
+            {
+            }
+        }
+    }
 
     private static bool IsFree(int port)
     {
