@@ -150,4 +150,19 @@ internal static class RedisSchema
         var parts = (RedisResult[])result!;
         return (parts[0].ToString(), (RedisKey[])parts[1]!);
     }
+
+    /// <summary>
+    /// The string values of <paramref name="keys"/>, each beside its key (null for a key gone since): one <c>MGET</c> on a
+    /// single server, one per hash slot on a Redis Cluster (an <c>MGET</c> may not span slots).
+    /// </summary>
+    public static async Task<List<(RedisKey Key, RedisValue Value)>> GetStringsAsync(IDatabase db, IReadOnlyList<RedisKey> keys)
+    {
+        var groups = RedisTopology.BySlot(db.Multiplexer, RedisTopology.IsCluster(db.Multiplexer), keys, k => k).ToList();
+        var values = await Task.WhenAll(groups.Select(group => db.StringGetAsync([.. group]))).ConfigureAwait(false);
+        var read = new List<(RedisKey, RedisValue)>(keys.Count);
+        for (var g = 0; g < groups.Count; g++)
+            for (var i = 0; i < groups[g].Count; i++)
+                read.Add((groups[g][i], values[g][i]));
+        return read;
+    }
 }

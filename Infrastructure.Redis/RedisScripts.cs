@@ -12,8 +12,8 @@ internal static class RedisScripts
     public static readonly string ExpireUnpinned = Load("ExpireUnpinned.lua");
 
     /// <summary>
-    /// The rules of a search summary (<c>merge</c>, <c>restate</c>), put before <see cref="WriteTrace"/> and
-    /// <see cref="Summarise"/> so that both follow one copy of them.
+    /// The rules of a search summary (<c>merge</c>, <c>restate</c>, and the index writes <c>zadd</c>/<c>zrem</c>), put
+    /// before <see cref="WriteTrace"/>, <see cref="Summarise"/> and <see cref="ForgetSummaries"/> so that all follow one copy.
     /// </summary>
     private static readonly string SummaryMerge = Load("SummaryMerge.lua");
 
@@ -38,7 +38,7 @@ internal static class RedisScripts
     public static readonly string Search = Load("Search.lua");
 
     /// <summary>Summaries and index entries of deleted traces (<see cref="RedisTraceCleanup"/>).</summary>
-    public static readonly string ForgetSummaries = Load("ForgetSummaries.lua");
+    public static readonly string ForgetSummaries = SummaryMerge + Load("ForgetSummaries.lua");
 
     /// <summary>
     /// Queues <c>EVAL</c> of <paramref name="script"/> on <paramref name="db"/> (a database or a batch). Always EVAL,

@@ -38,12 +38,12 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     /// one call on a single server, which writes the indexes too; on a cluster one call per hash slot, whose results
     /// hold the index writes for <see cref="ApplyIndexWritesAsync"/>.
     /// </summary>
-    public static Task<RedisResult>[] QueueSummarise(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<TraceDigest> digests,
+    private static Task<RedisResult>[] QueueSummarise(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<TraceDigest> digests,
         long? ttlSeconds, string mode)
     {
         if (!keyspace.Cluster) return [QueueSummariseCall(db, keyspace, digests, ttlSeconds, mode)];
         var calls = new List<Task<RedisResult>>();
-        foreach (var group in RedisTopology.BySlot(db.Multiplexer, digests, d => SummaryKey(d.BaseId)))
+        foreach (var group in RedisTopology.BySlot(db.Multiplexer, cluster: true, digests, d => SummaryKey(d.BaseId)))
             calls.Add(QueueSummariseCall(db, keyspace, group, ttlSeconds, mode));
         return [.. calls];
     }
@@ -389,7 +389,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     private static async Task<long> KeyspaceSizeAsync(IDatabase db, RedisKeyspace keyspace)
     {
         if (!keyspace.Cluster) return (long)await db.ExecuteAsync("DBSIZE").ConfigureAwait(false);
-        var sizes = db.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica)
+        var sizes = (await RedisTopology.PrimariesAsync(db.Multiplexer).ConfigureAwait(false))
             .Select(s => s.ExecuteAsync("DBSIZE")).ToArray();
         long total = 0;
         foreach (var size in sizes) total += (long)await size.ConfigureAwait(false);
@@ -481,7 +481,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     public static Task<RedisResult>[] QueueForget(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<string> ids)
     {
         if (!keyspace.Cluster) return [QueueForgetCall(db, keyspace, ids)];
-        return [.. RedisTopology.BySlot(db.Multiplexer, ids, id => SummaryKey(id)).Select(group => QueueForgetCall(db, keyspace, group))];
+        return [.. RedisTopology.BySlot(db.Multiplexer, cluster: true, ids, id => SummaryKey(id)).Select(group => QueueForgetCall(db, keyspace, group))];
     }
 
     private static Task<RedisResult> QueueForgetCall(IDatabaseAsync db, RedisKeyspace keyspace, IReadOnlyList<string> ids)

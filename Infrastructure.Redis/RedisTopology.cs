@@ -81,11 +81,11 @@ internal static class RedisTopology
 
     /// <summary>
     /// <paramref name="items"/> grouped by the hash slot of their key, in first-seen order within each group: one group
-    /// on a single server (any keys may go together there), one per slot on a cluster.
+    /// on a single server (any keys may go together there), one per slot on a <paramref name="cluster"/>.
     /// </summary>
-    public static IEnumerable<List<T>> BySlot<T>(IConnectionMultiplexer multiplexer, IReadOnlyList<T> items, Func<T, RedisKey> key)
+    public static IEnumerable<List<T>> BySlot<T>(IConnectionMultiplexer multiplexer, bool cluster, IReadOnlyList<T> items, Func<T, RedisKey> key)
     {
-        if (!IsCluster(multiplexer))
+        if (!cluster)
         {
             yield return items as List<T> ?? [.. items];
             yield break;

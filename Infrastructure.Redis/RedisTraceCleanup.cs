@@ -45,23 +45,18 @@ internal sealed class RedisTraceCleanup(RedisConnection connection)
         {
             var legacy = await ScanAsync(db, LegacyPrefix + "*").ConfigureAwait(false);
             if (legacy.Count == 0) return;
-            // One GET and one DEL per key, pipelined: keys of a cluster are in many slots (MGET and a multi-key DEL would cross them).
-            var keys = legacy.ToArray();
-            var batch = db.CreateBatch();
-            var reads = keys.Select(k => batch.StringGetAsync(k)).ToArray();
-            batch.Execute();
-            var values = await Task.WhenAll(reads).ConfigureAwait(false);
             var doomed = new List<RedisKey>();
-            for (var i = 0; i < keys.Length; i++)
+            foreach (var (key, value) in await GetStringsAsync(db, legacy).ConfigureAwait(false))
             {
-                if (values[i].IsNullOrEmpty) continue;
-                ReadOnlyMemory<byte> bytes = values[i];
+                if (value.IsNullOrEmpty) continue;
+                ReadOnlyMemory<byte> bytes = value;
                 if (PointSummary.Read(bytes.Span, allFields: false) is { BaseId: { } id } && ids.Contains(id))
                 {
-                    doomed.Add(keys[i]);
+                    doomed.Add(key);
                     deleted.Add(id);
                 }
             }
+            // One DEL per key, pipelined: a multi-key DEL would cross the slots of a cluster.
             var deletes = db.CreateBatch();
             var pending = doomed.Select(k => deletes.KeyDeleteAsync(k)).ToArray();
             deletes.Execute();

@@ -224,7 +224,7 @@ internal sealed class RedisTraceLifecycle(RedisStoreOptions options, RedisConnec
     private static async Task<(long Traces, long Points)> PruneOnClusterAsync(IDatabase db, (string Id, long Length)[] chunk, List<string> deleted)
     {
         var batch = db.CreateBatch();
-        var calls = RedisTopology.BySlot(db.Multiplexer, chunk, c => ListPrefix + c.Id).Select(group =>
+        var calls = RedisTopology.BySlot(db.Multiplexer, cluster: true, chunk, c => ListPrefix + c.Id).Select(group =>
         {
             var keys = new RedisKey[2 * group.Count];
             var values = new RedisValue[1 + 2 * group.Count];

@@ -65,9 +65,7 @@ internal sealed class RedisTraceReader(RedisConnection connection)
         var points = new List<StoredPoint>();
         var keys = await ScanAsync(db, LegacyPrefix + GlobEscape(baseId) + "*").ConfigureAwait(false);
         if (keys.Count == 0) return points;
-        // One MGET on one server; on a Redis Cluster one per hash slot (an MGET may not span slots).
-        var reads = RedisTopology.BySlot(db.Multiplexer, keys, k => k).Select(group => db.StringGetAsync([.. group])).ToArray();
-        foreach (var value in (await Task.WhenAll(reads).ConfigureAwait(false)).SelectMany(v => v))
+        foreach (var (_, value) in await GetStringsAsync(db, keys).ConfigureAwait(false))
         {
             if (value.IsNullOrEmpty) continue; // deleted since the scan
             ReadOnlyMemory<byte> bytes = value;

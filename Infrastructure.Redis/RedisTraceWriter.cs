@@ -103,8 +103,8 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             await db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace).ConfigureAwait(false);
             return;
         }
-        await Task.WhenAll(db.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica)
-            .Select(s => s.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace))).ConfigureAwait(false);
+        var primaries = await RedisTopology.PrimariesAsync(db.Multiplexer).ConfigureAwait(false);
+        await Task.WhenAll(primaries.Select(s => s.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace))).ConfigureAwait(false);
     }
 
     /// <summary>One write's traces (same order in every list), their documents, digests (empty once summaries were refused) and error records.</summary>
@@ -120,12 +120,12 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     /// </summary>
     private async Task<bool> SendAsync(IDatabase db, Write write)
     {
-        var keyspace = RedisKeyspace.For(db.Multiplexer);
+        var keyspace = options.Cluster ? RedisKeyspace.OnCluster : RedisKeyspace.Single;
         var summaries = write.Digests.Count == 0 ? "off" : keyspace.Cluster ? "back" : "here";
         var traces = Enumerable.Range(0, write.BaseIds.Count).ToList();
         var batch = db.CreateBatch();
         var scripts = new List<Task<RedisResult>>();
-        foreach (var group in RedisTopology.BySlot(db.Multiplexer, traces, t => ListPrefix + write.BaseIds[t]))
+        foreach (var group in RedisTopology.BySlot(db.Multiplexer, keyspace.Cluster, traces, t => ListPrefix + write.BaseIds[t]))
             scripts.Add(batch.ExecuteAsync("EVALSHA", ScriptArguments(keyspace, summaries, write, group)));
         var pending = new List<Task>(scripts);
         if (write.Errors is { } errors)
@@ -237,7 +237,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         foreach (var id in baseIds) touched.Add((ListPrefix + id, id));
         foreach (var id in errorIds) touched.Add((ErrorPrefix + id, id));
         if (keyspace.Cluster)
-            return RedisTopology.BySlot(batch.Multiplexer, touched, t => t.Key).Select(group =>
+            return RedisTopology.BySlot(batch.Multiplexer, cluster: true, touched, t => t.Key).Select(group =>
                 RedisScripts.Eval(batch, RedisScripts.ExpireUnpinned,
                     [.. group.SelectMany(t => new RedisKey[] { t.Key, RedisKeyspace.PinMarker(t.Key) })], [ttl, "mark"])).ToArray();
         var keys = new RedisKey[1 + touched.Count];

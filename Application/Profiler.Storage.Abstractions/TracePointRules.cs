@@ -76,6 +76,16 @@ public static class TracePointRules
         return false;
     }
 
+    /// <summary>The message of the first problem <see cref="Check"/> finds with <paramref name="point"/>; null for a valid point.</summary>
+    /// <param name="point">The point to check.</param>
+    public static string? FirstProblem(TracePoint point)
+    {
+        if (IsValid(point)) return null;
+        string? first = null;
+        Check(point, (_, message) => first ??= message);
+        return first ?? "the point is not valid";
+    }
+
     /// <summary>
     /// Checks one point: a name of the form <c>&lt;operation&gt;-start</c> or <c>&lt;operation&gt;-stop</c>, safe
     /// <c>base_id</c>, <c>trace_id</c> and <c>parent_id</c>, an OSProfiler timestamp, printable project and service.

@@ -107,7 +107,7 @@ internal static class TraceImportCommand
         try
         {
             var data = Profiler.Otlp.OtlpJson.ParseTracesData(line);
-            var mapped = Profiler.Otlp.OtlpMapping.ToPoints(data.ResourceSpans, FirstProblem);
+            var mapped = Profiler.Otlp.OtlpMapping.ToPoints(data.ResourceSpans, TracePointRules.FirstProblem);
             foreach (var r in mapped.Rejected) problems.Add($"{where}: span {r.Index} '{TracePointRules.Show(r.Name)}' ({r.SpanId}): {r.Message}");
             points.AddRange(mapped.Points);
         }
@@ -115,14 +115,6 @@ internal static class TraceImportCommand
         {
             problems.Add($"{where}: {e.Message}");
         }
-    }
-
-    private static string? FirstProblem(TracePoint point)
-    {
-        if (TracePointRules.IsValid(point)) return null;
-        string? first = null;
-        TracePointRules.Check(point, (_, message) => first ??= message);
-        return first;
     }
 
     private static FileStream OpenFile(string path)

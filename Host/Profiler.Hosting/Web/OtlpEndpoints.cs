@@ -14,7 +14,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Profiler.Application.Traces.RecordTracePoints;
-using Profiler.Domain;
 using Profiler.Otlp;
 using Profiler.Storage;
 
@@ -173,7 +172,7 @@ internal static class OtlpEndpoints
     /// each chunk's id is derived from it as on <c>/api/v1/points</c>: a retried export stores nothing twice.</remarks>
     internal static async Task<ExportTraceServiceResponse> StoreAsync(ExportTraceServiceRequest request, IMediator mediator, Guid? batchId, CancellationToken ct)
     {
-        var mapped = OtlpMapping.ToPoints(request.ResourceSpans, FirstProblem);
+        var mapped = OtlpMapping.ToPoints(request.ResourceSpans, TracePointRules.FirstProblem);
         var index = 0;
         foreach (var chunk in mapped.Points.Chunk(RecordTracePointsCommand.MaxBatchSize))
             await mediator.Send(new RecordTracePointsCommand(chunk, batchId is { } id ? IngestEndpoints.ChunkId(id, index++) : null), ct);
@@ -190,15 +189,6 @@ internal static class OtlpEndpoints
             };
         }
         return response;
-    }
-
-    /// <summary>The first problem <see cref="TracePointRules.Check"/> finds with a point, or null.</summary>
-    internal static string? FirstProblem(TracePoint point)
-    {
-        if (TracePointRules.IsValid(point)) return null;
-        string? first = null;
-        TracePointRules.Check(point, (_, message) => first ??= message);
-        return first ?? "the point is not valid";
     }
 
     /// <summary>The gunzipped body, or null when it inflates past <paramref name="limit"/> bytes.</summary>
