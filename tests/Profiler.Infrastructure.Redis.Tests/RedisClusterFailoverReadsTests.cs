@@ -32,7 +32,7 @@ public sealed class RedisClusterFailoverReadsTests(RedisClusterTopology cluster,
             }
         }
         // Every replica holds what its primary holds before one is killed (a failover would lose the rest).
-        SentinelTopology.WaitFor(() => cluster.ReplicaPorts().Sum(Size) == 30, TimeSpan.FromSeconds(30), "the replicas to hold all 30 traces");
+        SentinelTopology.WaitFor(() => cluster.ReplicaPorts().Sum(Size) == 30, Waiting.Patience, "the replicas to hold all 30 traces");
         await using var parts = RedisClusterReadsFixture.Open(cluster.Url());
         Assert.Equal(30, (await parts.Lister.ListAsync(new TraceListQuery(100), CancellationToken.None)).Traces.Count);
 

@@ -317,7 +317,7 @@ public sealed class RedisLifecycleTests(RedisServer server) : IClassFixture<Redi
         await using var store = OpenWithTtl();
         await store.WriteAsync([Point("f-1", "a-start")], CancellationToken.None);
         await server.Admin.GetServer("127.0.0.1", server.Port).ScriptFlushAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var limit = new CancellationTokenSource(Patience);
 
         await store.WriteAsync([Point("f-2", "a-start")], limit.Token);
 
@@ -331,7 +331,7 @@ public sealed class RedisLifecycleTests(RedisServer server) : IClassFixture<Redi
         await store.WriteAsync([Point("l-1", "a-start")], CancellationToken.None);
         await store.ListTracesAsync(new TraceListQuery(10), CancellationToken.None);
         await server.Admin.GetServer("127.0.0.1", server.Port).ScriptFlushAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var limit = new CancellationTokenSource(Patience);
 
         var page = await store.ListTracesAsync(new TraceListQuery(10), limit.Token);
 

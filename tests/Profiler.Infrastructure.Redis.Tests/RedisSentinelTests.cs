@@ -96,13 +96,13 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
         var written = topology.Cli(topology.MasterPort, "LLEN", "osprofiler_opt:failover").Trim();
         Assert.NotEqual("0", written);
         SentinelTopology.WaitFor(() => topology.Cli(topology.ReplicaPort, "LLEN", "osprofiler_opt:failover").Trim() == written,
-            TimeSpan.FromSeconds(30), "the replica to hold every point written so far");
+            Waiting.Patience, "the replica to hold every point written so far");
 
         topology.Master.Kill();
         var promotion = System.Diagnostics.Stopwatch.StartNew();
         // Issued while there is no master: it waits and retries until the multiplexer follows the failover.
         var duringFailover = store.WriteAsync(Trace("failover", 99), CancellationToken.None);
-        SentinelTopology.WaitFor(() => topology.CurrentMasterPort() == topology.ReplicaPort, TimeSpan.FromSeconds(30),
+        SentinelTopology.WaitFor(() => topology.CurrentMasterPort() == topology.ReplicaPort, Waiting.Patience,
             "the sentinel to promote the replica");
         output.WriteLine($"replica promoted {promotion.ElapsedMilliseconds} ms after the master was killed");
 

@@ -74,7 +74,7 @@ public class SentinelTopology : IDisposable
     {
         var cli = ServerProcess.Require("redis-cli", "redis-tools");
         var auth = Password is not null && port != SentinelPort ? new[] { "-a", Password, "--no-auth-warning" } : [];
-        return ServerProcess.Run(cli, ["-h", "127.0.0.1", "-p", port.ToString(), .. auth, .. command], timeout: TimeSpan.FromSeconds(10));
+        return ServerProcess.Run(cli, ["-h", "127.0.0.1", "-p", port.ToString(), .. auth, .. command], timeout: TimeSpan.FromSeconds(30));
     }
 
     public string SentinelCommand(params string[] command) => Cli(SentinelPort, command);

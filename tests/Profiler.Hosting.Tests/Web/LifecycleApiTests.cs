@@ -5,6 +5,8 @@ using Profiler.Domain;
 using Profiler.Storage;
 using ThirdPartyDriver;
 
+using Profiler.Testing;
+
 namespace Profiler.Hosting.Tests.Web;
 
 /// <summary>A driver whose stores only store and read (JSON Lines files underneath): no delete, pin, prune or statistics.</summary>
@@ -169,12 +171,11 @@ public sealed class LifecycleApiTests
             Assert.Equal(HttpStatusCode.OK, pin.StatusCode);
 
         string[] listed = [];
-        for (var i = 0; i < 300; i++)
+        await Waiting.UntilAsync(async () =>
         {
             listed = (await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray().Select(t => (string)t!["base_id"]!).Order().ToArray();
-            if (listed.Length == 2) break;
-            await Task.Delay(100);
-        }
+            return listed.Length == 2;
+        }, "a background prune to remove the old trace", state: () => $"listed [{string.Join(", ", listed)}]");
 
         Assert.Equal(["old-pinned", "recent"], listed);
         Assert.Contains(server.Logs.Lines, m => m.Contains("Retention: pruned 1 trace(s), 6 point(s)", StringComparison.Ordinal));
@@ -198,8 +199,8 @@ public sealed class LifecycleApiTests
         await using var server = await ShellServer.StartAsync(connectionString: dir => $"failprune://:s3cret@db/{dir}/store",
             services: s => s.AddTraceStoreDriver(new FailingPruneDriver()), ttl: TimeSpan.FromDays(1), pruneInterval: TimeSpan.FromMilliseconds(50));
 
-        for (var i = 0; i < 300 && server.Logs.Lines.Count(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)) < 2; i++)
-            await Task.Delay(50);
+        await Waiting.UntilAsync(() => server.Logs.Lines.Count(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)) >= 2,
+            "two failed background prunes in the log", state: () => server.Logs.All);
 
         var failures = server.Logs.Lines.Where(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)).ToList();
         Assert.True(failures.Count >= 2, "the prune was not retried: " + server.Logs.All);
