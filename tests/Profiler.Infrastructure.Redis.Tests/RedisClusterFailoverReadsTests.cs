@@ -16,7 +16,7 @@ public sealed class RedisClusterFailoverReadsTests(RedisClusterTopology cluster,
     [Fact]
     public async Task A_listing_started_right_after_a_primary_is_killed_lists_every_trace_once_its_replica_took_over_and_reads_them()
     {
-        var config = new ConfigurationOptions { ConnectTimeout = 10_000, SyncTimeout = 10_000, AsyncTimeout = 10_000 };
+        var config = new ConfigurationOptions { ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
         foreach (var port in cluster.Ports) config.EndPoints.Add("127.0.0.1", port);
         using (var admin = await ConnectionMultiplexer.ConnectAsync(config))
         {
