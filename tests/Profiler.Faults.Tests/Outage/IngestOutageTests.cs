@@ -44,6 +44,7 @@ public sealed class IngestOutageTests(ITestOutputHelper output)
         var options = new WebShellOptions
         {
             ConnectionString = redis.Url(), Urls = $"http://127.0.0.1:{port}", PluginFolders = [], RetryAfterSeconds = 3,
+            HealthTimeout = TimeSpan.FromSeconds(60), // a down store answers at once; a slow machine must not look like one
         };
         var app = WebShell.Build(options, configure: builder =>
         {
