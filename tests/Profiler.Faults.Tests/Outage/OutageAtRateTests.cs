@@ -89,7 +89,8 @@ public sealed class OutageAtRateTests(ITestOutputHelper output)
         await generator;
 
         Assert.True(await notifier.FlushAsync(TimeSpan.FromMinutes(2)), $"not flushed: {notifier.QueuedCount} queued");
-        var stored = await StoredCount.ReadAsync(store, baseIds);
+        await using var reader = new RedisDriver().Open(ConnectionString.Parse(redis.Url()), Patient.Settings);
+        var stored = await StoredCount.ReadAsync(reader, baseIds);
         Figures.Print(output, "Redis stopped for 10 s and started again, 1,500 points/s, default buffer:",
             ("points emitted", emitted),
             ("peak queued", peakQueued),

@@ -48,7 +48,8 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
         var flush = Stopwatch.StartNew();
         Assert.True(await service.Notifier.FlushAsync(TimeSpan.FromSeconds(60)), $"not flushed: {service.Notifier.QueuedCount} queued");
         flush.Stop();
-        var stored = await StoredCount.ReadAsync(store, traffic.Generated.Keys);
+        await using var reader = new RedisSentinelDriver().Open(ConnectionString.Parse(set.Url()), Patient.Settings);
+        var stored = await StoredCount.ReadAsync(reader, traffic.Generated.Keys);
         var generated = traffic.GeneratedTotal;
         var lostHeld = traffic.GeneratedWhileDown - stored.DistinctDown;
         var lostAcknowledged = generated - traffic.GeneratedWhileDown - (stored.Distinct - stored.DistinctDown);
