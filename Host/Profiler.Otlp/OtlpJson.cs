@@ -31,6 +31,27 @@ public static class OtlpJson
     /// <summary>Reads a <c>TracesData</c> from text; see <see cref="ParseTracesData(ReadOnlySpan{byte})"/>.</summary>
     public static TracesData ParseTracesData(string json) => Parse<TracesData>(Encoding.UTF8.GetBytes(json));
 
+    /// <summary>
+    /// Reads a line that may hold a <c>TracesData</c> among lines of other JSON (<c>profiler trace import</c>): null when
+    /// it is not one (not a JSON object with <c>resourceSpans</c> or <c>resource_spans</c>), so the caller reads it as
+    /// something else; otherwise as <see cref="ParseTracesData(string)"/>, throwing <see cref="FormatException"/> for a
+    /// malformed one. The text is parsed once for both.
+    /// </summary>
+    public static TracesData? ParseTracesDataLine(string line)
+    {
+        if (!line.Contains("resourceSpans", StringComparison.Ordinal) && !line.Contains("resource_spans", StringComparison.Ordinal)) return null;
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(line, documentOptions: DocumentOptions);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        return root is JsonObject obj && (obj.ContainsKey("resourceSpans") || obj.ContainsKey("resource_spans")) ? FromObject<TracesData>(obj) : null;
+    }
+
     /// <summary>Reads an <c>ExportTraceServiceRequest</c> (an OTLP/HTTP JSON body); see <see cref="ParseTracesData(ReadOnlySpan{byte})"/>.</summary>
     public static ExportTraceServiceRequest ParseExportRequest(ReadOnlySpan<byte> utf8) => Parse<ExportTraceServiceRequest>(utf8);
 
@@ -49,6 +70,12 @@ public static class OtlpJson
         }
         if (root is not JsonObject obj)
             throw new FormatException($"OTLP/JSON must be an object with resourceSpans, got {(root is null ? "null" : root.GetValueKind().ToString().ToLowerInvariant())}");
+        return FromObject<T>(obj);
+    }
+
+    /// <summary>The message in a parsed OTLP/JSON object (its hex ids turned into protobuf's base64 on the way).</summary>
+    private static T FromObject<T>(JsonObject obj) where T : IMessage, new()
+    {
         try
         {
             foreach (var rs in Items(obj, "resourceSpans", "resource_spans"))

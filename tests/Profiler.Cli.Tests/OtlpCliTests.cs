@@ -81,20 +81,22 @@ public sealed class OtlpCliTests(PublishedCli cli) : IDisposable
         serve.BeginErrorReadLine();
         try
         {
-            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             HttpResponseMessage? response = null;
-            for (var i = 0; i < 150 && response is null; i++)
+            // Starting serve takes what it takes on a busy machine: post until it listens (or exits).
+            await Waiting.UntilAsync(async () =>
             {
                 try
                 {
                     response = await client.PostAsync($"http://127.0.0.1:{port}/v1/traces", new StringContent(OtlpLine, Encoding.UTF8, "application/json"));
+                    return true;
                 }
                 catch (HttpRequestException)
                 {
                     Assert.False(serve.HasExited, $"profiler serve exited: {log}");
-                    await Task.Delay(200);
+                    return false;
                 }
-            }
+            }, "profiler serve to take an OTLP/HTTP post", state: () => { lock (log) return log.ToString(); });
             Assert.NotNull(response);
             using (response)
             {

@@ -82,7 +82,7 @@ internal sealed class TracedApp : IAsyncDisposable
     }
 
     public async Task FlushAsync() =>
-        Assert.True(await Services.GetRequiredService<TraceNotifier>().FlushAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(await Services.GetRequiredService<TraceNotifier>().FlushAsync(Waiting.Patience));
 
     /// <summary>The stored points of one trace as JSON documents.</summary>
     public async Task<List<JsonObject>> PointsAsync(string baseId)

@@ -23,7 +23,7 @@ public sealed class RedisCluster : IDisposable
         Topology = new RedisClusterTopology();
         _admin = new Lazy<ConnectionMultiplexer>(() =>
         {
-            var config = new ConfigurationOptions { AllowAdmin = true, ConnectTimeout = 10_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
+            var config = new ConfigurationOptions { AllowAdmin = true, ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
             foreach (var port in Topology.Ports) config.EndPoints.Add("127.0.0.1", port);
             return ConnectionMultiplexer.Connect(config);
         });

@@ -16,7 +16,7 @@ public sealed class RedisClusterFailoverReadsTests(RedisClusterTopology cluster,
     [Fact]
     public async Task A_listing_started_right_after_a_primary_is_killed_lists_every_trace_once_its_replica_took_over_and_reads_them()
     {
-        var config = new ConfigurationOptions { ConnectTimeout = 10_000, SyncTimeout = 10_000, AsyncTimeout = 10_000 };
+        var config = new ConfigurationOptions { ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
         foreach (var port in cluster.Ports) config.EndPoints.Add("127.0.0.1", port);
         using (var admin = await ConnectionMultiplexer.ConnectAsync(config))
         {
@@ -32,7 +32,7 @@ public sealed class RedisClusterFailoverReadsTests(RedisClusterTopology cluster,
             }
         }
         // Every replica holds what its primary holds before one is killed (a failover would lose the rest).
-        SentinelTopology.WaitFor(() => cluster.ReplicaPorts().Sum(Size) == 30, TimeSpan.FromSeconds(30), "the replicas to hold all 30 traces");
+        SentinelTopology.WaitFor(() => cluster.ReplicaPorts().Sum(Size) == 30, Waiting.Patience, "the replicas to hold all 30 traces");
         await using var parts = RedisClusterReadsFixture.Open(cluster.Url());
         Assert.Equal(30, (await parts.Lister.ListAsync(new TraceListQuery(100), CancellationToken.None)).Traces.Count);
 

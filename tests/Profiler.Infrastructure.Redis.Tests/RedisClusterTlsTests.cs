@@ -1,3 +1,4 @@
+using System.Globalization;
 using Profiler.Storage;
 using Profiler.Testing;
 
@@ -40,7 +41,10 @@ public sealed class TlsRedisCluster : IDisposable
                     return ServerProcess.Start($"redis tls cluster node :{port}", server,
                     [
                         "--port", "0", "--tls-port", port.ToString(), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                        "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no",
+                        // The topology's node timeout: a loaded machine's stall must not set off a failover under a test.
+                        "--cluster-config-file", "nodes.conf",
+                        "--cluster-node-timeout", ((int)RedisClusterTopology.NodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                        "--save", "", "--appendonly", "no",
                         "--dir", dir, "--tls-cluster", "yes", "--tls-cert-file", F("server.pem"), "--tls-key-file", F("server.key"),
                         "--tls-ca-cert-file", CaFile, "--tls-auth-clients", "no",
                     ], port, dir);

@@ -9,9 +9,16 @@ namespace Profiler.Infrastructure.Redis.Tests;
 /// <summary>The sentinel driver's store on a <see cref="SentinelTopology"/>.</summary>
 internal static class SentinelTopologyStores
 {
+    /// <summary>
+    /// The <c>socket_timeout</c> of these stores (unless <c>query</c> names one): 6 s. A store keeps retrying an operation
+    /// through a failover for 20 socket timeouts (at least 10 s); with the default 0.1 s that is 10 s, which a loaded
+    /// machine can spend before the sentinel has promoted the replica and the multiplexer followed. 6 s gives 2 minutes.
+    /// </summary>
+    public static readonly TimeSpan SocketTimeout = TimeSpan.FromSeconds(6);
+
     public static ITraceStore Open(this SentinelTopology topology, string query = "", Microsoft.Extensions.Logging.ILoggerFactory? logging = null) =>
         new RedisSentinelDriver().Open(ConnectionString.Parse(topology.Url(query)),
-            logging is null ? new DriverSettings() : new DriverSettings { LoggerFactory = logging });
+            new DriverSettings { LoggerFactory = logging ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, SocketTimeout = SocketTimeout });
 }
 
 /// <summary>The topology with a password on master and replica.</summary>
@@ -64,7 +71,7 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
         var down = FreePort.Next();
         await using var second = new RedisSentinelDriver().Open(
             ConnectionString.Parse($"redissentinel://127.0.0.1:{down},127.0.0.1:{topology.SentinelPort}/0?sentinel_service_name={SentinelTopology.ServiceName}"),
-            new DriverSettings());
+            new DriverSettings { SocketTimeout = SentinelTopologyStores.SocketTimeout });
         await second.WriteAsync(Trace("via-sentinel", 2), CancellationToken.None);
         Assert.Equal(["op-1", "op-2"], await OperationsAsync(second, "via-sentinel"));
     }
@@ -96,13 +103,13 @@ public sealed class RedisSentinelTests(ITestOutputHelper output)
         var written = topology.Cli(topology.MasterPort, "LLEN", "osprofiler_opt:failover").Trim();
         Assert.NotEqual("0", written);
         SentinelTopology.WaitFor(() => topology.Cli(topology.ReplicaPort, "LLEN", "osprofiler_opt:failover").Trim() == written,
-            TimeSpan.FromSeconds(30), "the replica to hold every point written so far");
+            Waiting.Patience, "the replica to hold every point written so far");
 
         topology.Master.Kill();
         var promotion = System.Diagnostics.Stopwatch.StartNew();
         // Issued while there is no master: it waits and retries until the multiplexer follows the failover.
         var duringFailover = store.WriteAsync(Trace("failover", 99), CancellationToken.None);
-        SentinelTopology.WaitFor(() => topology.CurrentMasterPort() == topology.ReplicaPort, TimeSpan.FromSeconds(30),
+        SentinelTopology.WaitFor(() => topology.CurrentMasterPort() == topology.ReplicaPort, Waiting.Patience,
             "the sentinel to promote the replica");
         output.WriteLine($"replica promoted {promotion.ElapsedMilliseconds} ms after the master was killed");
 

@@ -30,7 +30,9 @@ public class RedisServer : IDisposable
         Process = ServerProcess.Start($"redis-server :{Port}", executable, arguments, Port, _dir.Path);
         _admin = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(new ConfigurationOptions
         {
-            EndPoints = { { "127.0.0.1", Port } }, Password = password, AllowAdmin = true, ConnectTimeout = 5000,
+            EndPoints = { { "127.0.0.1", Port } }, Password = password, AllowAdmin = true,
+            // Generous for a loaded machine: a timeout here only turns a server that never answers into a failure.
+            ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000,
         }));
     }
 
@@ -49,8 +51,20 @@ public class RedisServer : IDisposable
 
     public async Task FlushAsync(int db = 0) => await Admin.GetServer("127.0.0.1", Port).FlushDatabaseAsync(db);
 
-    public ITraceStore Open(DriverSettings? settings = null, int db = 0, string query = "") =>
-        new RedisDriver().Open(ConnectionString.Parse(Url(db, query)), settings ?? new DriverSettings());
+    /// <summary>
+    /// A store on this server. Unless <paramref name="settings"/> or <paramref name="query"/> name one, its
+    /// <c>socket_timeout</c> is <see cref="SocketTimeout"/>: the default (OSProfiler's 0.1 s, so a 1 s connect and 2 s
+    /// operations) is the profiled service's, and a busy test machine can stall a handshake or a reply for longer.
+    /// </summary>
+    public ITraceStore Open(DriverSettings? settings = null, int db = 0, string query = "")
+    {
+        settings ??= new DriverSettings();
+        if (settings.SocketTimeout == new DriverSettings().SocketTimeout) settings = settings with { SocketTimeout = SocketTimeout };
+        return new RedisDriver().Open(ConnectionString.Parse(Url(db, query)), settings);
+    }
+
+    /// <summary>The <c>socket_timeout</c> of the stores <see cref="Open"/> gives: 30 s.</summary>
+    public static readonly TimeSpan SocketTimeout = TimeSpan.FromSeconds(30);
 
     public virtual void Dispose()
     {

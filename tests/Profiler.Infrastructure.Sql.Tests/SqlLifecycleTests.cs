@@ -199,50 +199,61 @@ public abstract class SqlLifecycleTests
     }
 
     /// <summary>
-    /// Constant ingest while a pruner removes everything older than two seconds, every second, for about fifteen
-    /// seconds: at no time is even half of what was written stored, every point written is either stored or counted
-    /// as pruned, and the pinned (day-old) trace survives.
+    /// Constant ingest while a pruner removes, every (logical) second, everything older than two seconds: after each
+    /// prune the store holds no more than the points of the last two seconds plus what was written meanwhile, every
+    /// point written is either stored or counted as pruned, and the pinned (day-old) trace survives. Time is the
+    /// points' own: batch <c>n</c> is stamped 100 ms after batch <c>n - 1</c>, and a prune round starts once ten more
+    /// batches were written, so the bound does not depend on how much work a busy machine fits in a second.
     /// </summary>
     protected async Task IngestWithPruningKeepsTheStoreBoundedAsync()
     {
+        const int TracesPerBatch = 10, PointsPerBatch = TracesPerBatch * 2, BatchesPerSecond = 10, Rounds = 15;
         await using var store = Open();
         var pruning = (ITraceStorePruning)store;
         var statistics = (ITraceStoreStatistics)store;
-        var longAgo = DateTime.UtcNow.AddDays(-1);
-        await store.WriteAsync(Trace("pinned", longAgo), CancellationToken.None);
+        var origin = DateTime.UtcNow.AddDays(-1);
+        DateTime Started(long batch) => origin.AddMilliseconds(batch * 1000 / BatchesPerSecond);
+        await store.WriteAsync(Trace("pinned", origin.AddDays(-1)), CancellationToken.None);
         await ((ITraceStorePinning)store).SetPinnedAsync("pinned", true, CancellationToken.None);
         using var stop = new CancellationTokenSource();
-        long written = 0;
+        long batches = 0; // written so far; batch n's traces start at Started(n) and end a second later
         var writer = Task.Run(async () =>
         {
             var n = 0;
             while (!stop.IsCancellationRequested)
             {
-                var now = DateTime.UtcNow;
-                var batch = Enumerable.Range(0, 10).SelectMany(_ => Trace($"soak-{n++:D7}", now.AddSeconds(-1))).ToList();
+                var at = Started(Interlocked.Read(ref batches));
+                var batch = Enumerable.Range(0, TracesPerBatch).SelectMany(_ => Trace($"soak-{n++:D7}", at)).ToList();
                 await store.WriteAsync(batch, CancellationToken.None);
-                Interlocked.Add(ref written, batch.Count);
-                await Task.Delay(10, CancellationToken.None);
+                Interlocked.Increment(ref batches);
+                await Task.Delay(10, CancellationToken.None); // a steady pace; nothing below depends on it
             }
         }, CancellationToken.None);
-        var maxStored = 0L;
         long pruned = 0;
-        for (var round = 0; round < 15; round++)
+        for (var round = 0; round < Rounds; round++)
         {
-            await Task.Delay(1000);
-            var cutoff = DateTime.UtcNow.AddSeconds(-2);
+            await Waiting.UntilAsync(() => writer.IsCompleted || Interlocked.Read(ref batches) >= (round + 1L) * BatchesPerSecond,
+                $"{BatchesPerSecond} more batches for prune round {round}", state: () => $"{Interlocked.Read(ref batches)} batches written");
+            if (writer.IsFaulted) await writer; // the writer's own failure, not a timeout
+            var latest = Interlocked.Read(ref batches) - 1;
+            // Two seconds before the newest point written (batch `latest` ends a second after it starts): the newest point
+            // of batch `oldestKept`, so the batches before it, and only those, are older than the cutoff.
+            var oldestKept = Math.Max(0, latest - 2 * BatchesPerSecond);
+            var cutoff = Started(oldestKept).AddSeconds(1);
             pruned += (await pruning.PruneAsync(cutoff, dryRun: false, CancellationToken.None)).Points;
             var stats = await statistics.GetStatisticsAsync(CancellationToken.None);
-            maxStored = Math.Max(maxStored, stats.Points);
+            var allowed = (Interlocked.Read(ref batches) - oldestKept) * PointsPerBatch + 2;
+            Assert.True(stats.Points <= allowed,
+                $"round {round}: {stats.Points} points stored after pruning before batch {oldestKept} of {latest + 1}; " +
+                $"at most {allowed} (the batches since, and the pinned trace) may be");
         }
         await stop.CancelAsync();
         await writer;
         var final = await statistics.GetStatisticsAsync(CancellationToken.None);
 
-        var total = Interlocked.Read(ref written) + 2;
-        Assert.True(total > 1000, $"only {total} points were written");
+        var total = Interlocked.Read(ref batches) * PointsPerBatch + 2;
+        Assert.True(pruned > 0, $"nothing was pruned of {total} points");
         Assert.Equal(total, final.Points + pruned);
-        Assert.True(maxStored * 2 < total, $"up to {maxStored} of {total} points were stored at once");
         Assert.Equal(1, final.Pinned);
         Assert.Equal(["pinned"], await ((ITraceStorePinning)store).ListPinnedAsync(CancellationToken.None));
     }

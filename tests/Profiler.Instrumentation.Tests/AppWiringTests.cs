@@ -46,7 +46,7 @@ public sealed class AppWiringTests : IDisposable
 
         var profiler = TraceProfiler.Init(Key, sink: host.Services.GetRequiredService<ITraceEventSink>());
         using (profiler.Trace("request")) { }
-        Assert.True(await host.Services.GetRequiredService<TraceNotifier>().FlushAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(await host.Services.GetRequiredService<TraceNotifier>().FlushAsync(Waiting.Patience));
         await host.StopAsync();
 
         // Read back with a store of its own: the points are in the file.

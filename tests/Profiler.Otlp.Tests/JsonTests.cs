@@ -47,6 +47,22 @@ public sealed class JsonTests
     }
 
     [Fact]
+    public void A_line_is_read_as_TracesData_only_when_it_is_an_object_with_resourceSpans()
+    {
+        Assert.Equal(OtlpJson.ParseTracesData(CollectorLine), OtlpJson.ParseTracesDataLine(CollectorLine));
+        Assert.Equal(OtlpJson.ParseTracesData(CollectorLine),
+            OtlpJson.ParseTracesDataLine(CollectorLine.Replace("\"resourceSpans\"", "\"resource_spans\"", StringComparison.Ordinal)));
+        // A trace point (even one whose info mentions resourceSpans), JSON that is not an object, text that is not JSON.
+        Assert.Null(OtlpJson.ParseTracesDataLine("""{"name":"db-start","info":{"note":"resourceSpans"}}"""));
+        Assert.Null(OtlpJson.ParseTracesDataLine("""["resourceSpans"]"""));
+        Assert.Null(OtlpJson.ParseTracesDataLine("""{"resourceSpans": [ not json"""));
+        // An OTLP line that is malformed is not something else: it is a FormatException naming the problem.
+        var e = Assert.Throws<FormatException>(() =>
+            OtlpJson.ParseTracesDataLine(CollectorLine.Replace("0af7651916cd43dd8448eb211c80319c", "xyz", StringComparison.Ordinal)));
+        Assert.Contains("'xyz'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Snake_case_names_are_read_too()
     {
         var snake = CollectorLine.Replace("resourceSpans", "resource_spans", StringComparison.Ordinal).Replace("scopeSpans", "scope_spans", StringComparison.Ordinal)

@@ -53,7 +53,7 @@ public sealed class SdkClientTests
             {
                 configure(o);
                 o.ExportProcessorType = ExportProcessorType.Simple;
-                o.TimeoutMilliseconds = 30_000;
+                o.TimeoutMilliseconds = 120_000; // generous: an export to the local server on a busy machine
             })
             .Build()!;
         var t0 = Spans.Start;
@@ -74,7 +74,7 @@ public sealed class SdkClientTests
             }
             root.SetEndTime(t0.AddMilliseconds(100.25));
         }
-        Assert.True(provider.ForceFlush(30_000), "the SDK could not flush its spans");
+        Assert.True(provider.ForceFlush(120_000), "the SDK could not flush its spans");
         return traceId;
     }
 

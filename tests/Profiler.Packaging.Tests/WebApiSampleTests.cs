@@ -129,7 +129,7 @@ public sealed class WebApiSampleTests(PackedSolution packed)
     private static async Task<JsonNode?> ReadTraceAsync(string toolPath, string work, Dictionary<string, string> environment,
         string baseId, string connection, Func<JsonNode?, bool> complete)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        var deadline = DateTime.UtcNow + Waiting.Patience;
         while (true)
         {
             JsonNode? report = null;

@@ -33,7 +33,9 @@ public class SentinelTopology : IDisposable
             "bind 127.0.0.1",
             $"dir {sentinelDir}",
             $"sentinel monitor {ServiceName} 127.0.0.1 {MasterPort} 1",
-            $"sentinel down-after-milliseconds {ServiceName} 1000",
+            // 5 s, as RedisClusterTopology.NodeTimeout: a loaded 2-core machine can stall the master's answer to the
+            // sentinel's pings for a second or two, and a failover nobody asked for moves the roles under a test.
+            $"sentinel down-after-milliseconds {ServiceName} 5000",
             $"sentinel failover-timeout {ServiceName} 3000",
             $"sentinel parallel-syncs {ServiceName} 1",
             .. password is null ? Array.Empty<string>() : [$"sentinel auth-pass {ServiceName} {password}"],
@@ -74,7 +76,7 @@ public class SentinelTopology : IDisposable
     {
         var cli = ServerProcess.Require("redis-cli", "redis-tools");
         var auth = Password is not null && port != SentinelPort ? new[] { "-a", Password, "--no-auth-warning" } : [];
-        return ServerProcess.Run(cli, ["-h", "127.0.0.1", "-p", port.ToString(), .. auth, .. command], timeout: TimeSpan.FromSeconds(10));
+        return ServerProcess.Run(cli, ["-h", "127.0.0.1", "-p", port.ToString(), .. auth, .. command], timeout: TimeSpan.FromSeconds(30));
     }
 
     public string SentinelCommand(params string[] command) => Cli(SentinelPort, command);

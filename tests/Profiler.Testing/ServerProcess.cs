@@ -59,7 +59,8 @@ public sealed class ServerProcess : IDisposable
     /// Starts a process and returns once <paramref name="port"/> accepts connections and, when given, <paramref name="ready"/>
     /// succeeds (returns without throwing <see cref="InvalidOperationException"/>): for what a listening port does not
     /// prove, such as a unix socket created after the TCP listener, a database still starting up, or the port being this
-    /// process's and not another test process's. Throws with the server's output, the process stopped, otherwise.
+    /// process's and not another test process's. Throws with the server's output, the process stopped, otherwise, after
+    /// <paramref name="timeout"/> (default <see cref="Waiting.Patience"/>, for a loaded machine) for each of the two.
     /// </summary>
     public static ServerProcess Start(string name, string fileName, IEnumerable<string> arguments, int port,
         string? workingDirectory = null, IDictionary<string, string>? environment = null, TimeSpan? timeout = null,
@@ -73,8 +74,8 @@ public sealed class ServerProcess : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            server.WaitForPort(port, timeout ?? TimeSpan.FromSeconds(30));
-            if (ready is not null) server.WaitUntilReady(() => ready(server), timeout ?? TimeSpan.FromSeconds(30));
+            server.WaitForPort(port, timeout ?? Waiting.Patience);
+            if (ready is not null) server.WaitUntilReady(() => ready(server), timeout ?? Waiting.Patience);
             return server;
         }
         catch

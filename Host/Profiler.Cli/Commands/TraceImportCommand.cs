@@ -63,11 +63,7 @@ internal static class TraceImportCommand
             if (line is null) break;
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            if (IsOtlp(line))
-            {
-                ReadOtlp(line, $"{path}:{number}", points, problems);
-                continue;
-            }
+            if (ReadOtlp(line, $"{path}:{number}", points, problems)) continue;
             TracePoint point;
             try
             {
@@ -85,28 +81,16 @@ internal static class TraceImportCommand
         return (points, problems);
     }
 
-    /// <summary>Whether a line is an OTLP/JSON <c>TracesData</c>: an object with <c>resourceSpans</c> (or <c>resource_spans</c>).</summary>
-    private static bool IsOtlp(string line)
-    {
-        if (!line.Contains("resourceSpans", StringComparison.Ordinal) && !line.Contains("resource_spans", StringComparison.Ordinal)) return false;
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(line);
-            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                   && (doc.RootElement.TryGetProperty("resourceSpans", out _) || doc.RootElement.TryGetProperty("resource_spans", out _));
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>One OTLP/JSON line's spans as points (docs/otlp.md); a malformed line or a span that cannot be stored is a problem.</summary>
-    private static void ReadOtlp(string line, string where, List<TracePoint> points, List<string> problems)
+    /// <summary>
+    /// When a line is an OTLP/JSON <c>TracesData</c> (an object with <c>resourceSpans</c> or <c>resource_spans</c>), its
+    /// spans as points (docs/otlp.md), a malformed line or a span that cannot be stored being a problem, and true; false
+    /// for any other line (read as a trace point). The line is parsed once for both.
+    /// </summary>
+    private static bool ReadOtlp(string line, string where, List<TracePoint> points, List<string> problems)
     {
         try
         {
-            var data = Profiler.Otlp.OtlpJson.ParseTracesData(line);
+            if (Profiler.Otlp.OtlpJson.ParseTracesDataLine(line) is not { } data) return false;
             var mapped = Profiler.Otlp.OtlpMapping.ToPoints(data.ResourceSpans, TracePointRules.FirstProblem);
             foreach (var r in mapped.Rejected) problems.Add($"{where}: span {r.Index} '{TracePointRules.Show(r.Name)}' ({r.SpanId}): {r.Message}");
             points.AddRange(mapped.Points);
@@ -115,6 +99,7 @@ internal static class TraceImportCommand
         {
             problems.Add($"{where}: {e.Message}");
         }
+        return true;
     }
 
     private static FileStream OpenFile(string path)

@@ -19,7 +19,8 @@ public sealed class AdminRedisServer : IDisposable
         _process = ServerProcess.Start($"redis-server :{Port}", ServerProcess.Require("redis-server", "redis-server"), arguments, Port, _dir.Path);
         _admin = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(new ConfigurationOptions
         {
-            EndPoints = { { "127.0.0.1", Port } }, Password = password, AllowAdmin = true, ConnectTimeout = 5000,
+            EndPoints = { { "127.0.0.1", Port } }, Password = password, AllowAdmin = true,
+            ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000, // generous for a loaded machine
         }));
     }
 

@@ -40,6 +40,8 @@ public sealed class InProcessShell : IAsyncDisposable
             ConnectionString = connectionString?.Invoke(dir.Path) ?? $"sqlite:///{dir.Path}/traces.db",
             Urls = "http://127.0.0.1:0", PluginFolders = [PluginFolder], MaxBodyBytes = maxBodyBytes,
             HmacKeys = hmacKeys ?? [],
+            // A healthy store must not look down because a busy machine answered slowly (the default allows 5 s).
+            HealthTimeout = TimeSpan.FromSeconds(60),
         };
         var app = WebShell.Build(options, configure: builder =>
         {

@@ -153,13 +153,12 @@ public sealed class TraceHeaderTests(ITestOutputHelper output)
         }
         // The valid pairs' traces arrive through the buffered notifier; wait for them, then nothing else may be there.
         List<string> listed = [];
-        for (var wait = 0; wait < 100; wait++)
+        await Waiting.UntilAsync(async () =>
         {
             listed = JsonNode.Parse(await shell.Client.GetStringAsync("api/v1/traces?limit=1000"))!["traces"]!.AsArray()
                 .Select(t => (string)t!["base_id"]!).ToList();
-            if (expectedTraced.All(listed.Contains)) break;
-            await Task.Delay(100);
-        }
+            return expectedTraced.All(listed.Contains);
+        }, $"the {expectedTraced.Count} traces of the valid pairs to be stored", state: () => $"{listed.Count} traces listed");
         var untracedStored = listed.Except(expectedTraced).Count();
         output.WriteLine($"trace headers over HTTP: {tried} requests tried ({tried - expectedTraced.Count} with bad pairs), {served} served, " +
                          $"{crashes.Count} crashes, {listed.Count} traces stored ({expectedTraced.Count} expected from the valid pairs, {untracedStored} from bad ones)");

@@ -46,15 +46,17 @@ public sealed class SecretLeakTests(PublishedCli cli, ITestOutputHelper output) 
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(20) };
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
         try
         {
+            // Up once it answers (whatever the status); a store it cannot use may make it exit instead.
             var up = false;
-            for (var i = 0; i < 100 && !up && !process.HasExited; i++)
+            await Waiting.UntilAsync(async () =>
             {
-                try { using var r = await client.GetAsync("health"); up = true; }
-                catch (HttpRequestException) { await Task.Delay(100); }
-            }
+                if (process.HasExited) return true;
+                try { using var r = await client.GetAsync("health"); return up = true; }
+                catch (HttpRequestException) { return false; }
+            }, $"profiler serve -c {Profiler.Domain.ConnectionString.Redact(store)} to answer /health or exit");
             if (up)
                 foreach (var (method, path, body) in new[] { ("GET", "health", ""), ("GET", "api/v1/traces", ""), ("GET", "api/v1/traces/abc", ""), ("GET", "", ""),
                              ("GET", "traces/abc", ""), ("POST", "api/v1/points", "[" + Points.Json("leak", "leak-a") + "]") })

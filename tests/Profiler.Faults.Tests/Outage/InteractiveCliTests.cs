@@ -20,7 +20,7 @@ public sealed class InteractiveCliTests(PublishedCli cli)
     public async Task Trace_show_waits_for_a_slow_reply_and_a_too_short_socket_timeout_is_named_in_the_error()
     {
         using var redis = new RedisProcess();
-        await using (var writer = new RedisDriver().Open(ConnectionString.Parse(redis.Url()), new DriverSettings()))
+        await using (var writer = new RedisDriver().Open(ConnectionString.Parse(redis.Url()), Patient.Settings))
         {
             var at = TraceTimestamp.FromDateTime(new DateTime(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc));
             await writer.WriteAsync(

@@ -20,7 +20,7 @@ public sealed class InteractiveReadTests
     private static async Task<RedisProcess> ServerWithTraceAsync(string baseId)
     {
         var redis = new RedisProcess();
-        await using var writer = new RedisDriver().Open(ConnectionString.Parse(redis.Url()), new DriverSettings());
+        await using var writer = new RedisDriver().Open(ConnectionString.Parse(redis.Url()), Patient.Settings);
         await writer.WriteAsync(
         [
             new TracePoint { Name = "db-start", BaseId = baseId, TraceId = "op", ParentId = baseId, Timestamp = TraceTimestamp.FromDateTime(At).ToString(), Info = new JsonObject() },

@@ -21,19 +21,20 @@ public sealed class MariaDbRestartTests(ITestOutputHelper output)
         await using var service = new ProfiledService(store, bufferSize: 1_000_000);
         var traffic = new Traffic(service.Notifier);
         traffic.Start(threads: 2, asyncFlows: 2);
-        await Task.Delay(1500);
+        await RedisOutageTests.TrafficStoredAsync(service.Notifier);
 
+        var failedBefore = service.Notifier.FailedAttempts;
         server.Kill();
         var down = Stopwatch.StartNew();
         traffic.StoreDown = true;
-        await Task.Delay(TimeSpan.FromSeconds(5));
         // The outage is real only once a write has failed: on a busy machine the notifier may not have tried the dead
-        // server within those 5 s. Wait for it (bounded only so that a broken notifier fails instead of hanging).
-        while (service.Notifier.FailedAttempts == 0 && down.Elapsed < TimeSpan.FromMinutes(5)) await Task.Delay(100);
+        // server for a while. It lasts until then (and until the service made its calls meanwhile), whatever that takes.
+        await RedisOutageTests.WhileDownAsync(service.Notifier, traffic, failedBefore, atLeast: TimeSpan.FromSeconds(5),
+            patience: TimeSpan.FromMinutes(5));
         server.Restart();
         traffic.StoreDown = false;
         down.Stop();
-        await Task.Delay(1500);
+        await RedisOutageTests.StoredAgainAsync(service.Notifier);
         await traffic.StopAsync();
 
         Assert.True(await service.Notifier.FlushAsync(TimeSpan.FromSeconds(120)), $"not flushed: {service.Notifier.QueuedCount} queued");

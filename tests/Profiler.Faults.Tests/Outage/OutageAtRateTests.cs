@@ -32,19 +32,29 @@ public sealed class OutageAtRateTests(ITestOutputHelper output)
         Assert.Equal(TraceNotifierOptions.DefaultBufferSize, new ProfilerOptions().BufferSize);
 
         // Points are emitted on a schedule of 1,500 a second: a generator held up by a busy machine catches up in a burst,
-        // so the count the outage adds to the buffer does not depend on the machine's speed.
+        // so the count the outage adds to the buffer does not depend on the machine's speed. The schedule's clock stops
+        // while the test holds it (a slow restart on a busy machine would otherwise make the outage longer than 10 s).
         var baseIds = new List<string>();
         using var stop = new CancellationTokenSource();
         long emitted = 0;
         var peakQueued = 0;
+        var holding = 0;
+        long heldTicks = 0;
         var generator = Task.Run(async () =>
         {
-            var clock = Stopwatch.StartNew();
+            var start = Stopwatch.GetTimestamp();
             TraceProfiler? profiler = null;
             var inTrace = 0;
             while (!stop.IsCancellationRequested)
             {
-                var due = (long)(clock.Elapsed.TotalSeconds * PointsPerSecond);
+                peakQueued = Math.Max(peakQueued, notifier.QueuedCount);
+                if (Volatile.Read(ref holding) == 1)
+                {
+                    await Task.Delay(10);
+                    continue;
+                }
+                var scheduled = Stopwatch.GetElapsedTime(start) - TimeSpan.FromTicks(Interlocked.Read(ref heldTicks));
+                var due = (long)(scheduled.TotalSeconds * PointsPerSecond);
                 while (emitted + 2 <= due)
                 {
                     if (profiler is null || inTrace == 200)
@@ -62,17 +72,25 @@ public sealed class OutageAtRateTests(ITestOutputHelper output)
             }
         });
 
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        redis.Kill();
+        await RedisOutageTests.TrafficStoredAsync(notifier);
         var attemptsBefore = notifier.FailedAttempts;
+        redis.Kill();
         await Task.Delay(Outage);
+        // 10 s of points are emitted while the store is down; the schedule holds while the test waits for a failed
+        // write (the outage took effect) and while the server restarts, whatever those take on a busy machine.
+        var held = Stopwatch.StartNew();
+        Volatile.Write(ref holding, 1);
+        await Waiting.UntilAsync(() => notifier.FailedAttempts > attemptsBefore, "a write to fail while the store is down");
         redis.Restart();
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        Interlocked.Add(ref heldTicks, held.Elapsed.Ticks);
+        Volatile.Write(ref holding, 0);
+        await RedisOutageTests.StoredAgainAsync(notifier);
         await stop.CancelAsync();
         await generator;
 
         Assert.True(await notifier.FlushAsync(TimeSpan.FromMinutes(2)), $"not flushed: {notifier.QueuedCount} queued");
-        var stored = await StoredCount.ReadAsync(store, baseIds);
+        await using var reader = new RedisDriver().Open(ConnectionString.Parse(redis.Url()), Patient.Settings);
+        var stored = await StoredCount.ReadAsync(reader, baseIds);
         Figures.Print(output, "Redis stopped for 10 s and started again, 1,500 points/s, default buffer:",
             ("points emitted", emitted),
             ("peak queued", peakQueued),

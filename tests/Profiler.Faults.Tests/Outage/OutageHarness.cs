@@ -227,6 +227,16 @@ internal sealed class Traffic
     }
 }
 
+/// <summary>
+/// Settings for a test's own set-up writes and read-backs on a real server (not the profiled service's store, whose
+/// defaults are what a test exercises): a 30 s <c>socket_timeout</c>. The default, OSProfiler's 0.1 s, gives a 1 s
+/// connect and 2 s operations, which reading back a large trace on a busy 2-core machine can exceed.
+/// </summary>
+internal static class Patient
+{
+    public static DriverSettings Settings => new() { SocketTimeout = TimeSpan.FromSeconds(30) };
+}
+
 /// <summary>What a store holds of a set of traces: points, distinct points, and whether every report is whole.</summary>
 internal sealed record StoredCount(long Points, long Distinct, long Duplicates, long Traces, long BrokenNodes, long Unreadable, long DistinctDown)
 {

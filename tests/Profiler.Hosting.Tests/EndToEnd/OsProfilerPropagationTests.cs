@@ -125,7 +125,7 @@ public sealed class OsProfilerPropagationTests(ITestOutputHelper output) : IAsyn
     }
 
     private async Task FlushAsync() =>
-        Assert.True(await _app.Services.GetRequiredService<TraceNotifier>().FlushAsync(TimeSpan.FromSeconds(30)), "the notifier did not flush");
+        Assert.True(await _app.Services.GetRequiredService<TraceNotifier>().FlushAsync(Waiting.Patience), "the notifier did not flush");
 
     private async Task<JsonNode> ProfilerReportAsync(string baseId)
     {

@@ -76,7 +76,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
+        // Navigation and clicks (a 10,000-operation report loads in seconds on a quiet machine) wait as long as assertions
+        // may, on a busy 2-core machine: the timeout only turns a page that never comes into a failure.
+        page.SetDefaultTimeout(120_000);
         return page;
     }
 

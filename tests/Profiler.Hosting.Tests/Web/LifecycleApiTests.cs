@@ -5,6 +5,8 @@ using Profiler.Domain;
 using Profiler.Storage;
 using ThirdPartyDriver;
 
+using Profiler.Testing;
+
 namespace Profiler.Hosting.Tests.Web;
 
 /// <summary>A driver whose stores only store and read (JSON Lines files underneath): no delete, pin, prune or statistics.</summary>
@@ -160,21 +162,25 @@ public sealed class LifecycleApiTests
     [Fact]
     public async Task With_a_ttl_the_shell_prunes_old_traces_in_the_background_and_keeps_pinned_and_recent_ones()
     {
-        await using var server = await JsonLinesServer(ttl: TimeSpan.FromDays(1), pruneInterval: TimeSpan.FromMilliseconds(200));
-        // Posted before the first prune (200 ms after start) or after it: either way a later round finds them.
-        await Post(server, Traces.Request("old", LongAgo));
-        await Post(server, Traces.Request("old-pinned", LongAgo));
-        await Post(server, Traces.Request("recent", DateTime.UtcNow));
-        using (var pin = await server.Client.SendAsync(Request(HttpMethod.Put, "api/v1/traces/old-pinned/pin")))
-            Assert.Equal(HttpStatusCode.OK, pin.StatusCode);
+        // The store is filled and the old trace pinned before the shell starts: posting and pinning through the shell
+        // would race its first prune rounds (200 ms apart), which could take the old trace before the pin.
+        using var dir = new TempDirectory("profiler-web-prune-");
+        var url = $"jsonl:///{dir.Path}/store";
+        await using (var store = new JsonLinesDriver().Open(ConnectionString.Parse(url), new DriverSettings()))
+        {
+            await store.WriteAsync([.. Traces.Request("old", LongAgo), .. Traces.Request("old-pinned", LongAgo),
+                .. Traces.Request("recent", DateTime.UtcNow)], CancellationToken.None);
+            Assert.True(await ((ITraceStorePinning)store).SetPinnedAsync("old-pinned", pinned: true, CancellationToken.None));
+        }
+        await using var server = await ShellServer.StartAsync(connectionString: _ => url,
+            services: s => s.AddTraceStoreDriver(new JsonLinesDriver()), ttl: TimeSpan.FromDays(1), pruneInterval: TimeSpan.FromMilliseconds(200));
 
         string[] listed = [];
-        for (var i = 0; i < 300; i++)
+        await Waiting.UntilAsync(async () =>
         {
             listed = (await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray().Select(t => (string)t!["base_id"]!).Order().ToArray();
-            if (listed.Length == 2) break;
-            await Task.Delay(100);
-        }
+            return listed.Length == 2 && server.Logs.Lines.Any(m => m.Contains("Retention: pruned 1 trace(s)", StringComparison.Ordinal));
+        }, "a background prune to remove the old trace and log it", state: () => $"listed [{string.Join(", ", listed)}]; log:\n{server.Logs.All}");
 
         Assert.Equal(["old-pinned", "recent"], listed);
         Assert.Contains(server.Logs.Lines, m => m.Contains("Retention: pruned 1 trace(s), 6 point(s)", StringComparison.Ordinal));
@@ -188,8 +194,10 @@ public sealed class LifecycleApiTests
 
         await Post(server, Traces.Request("old", LongAgo));
 
+        // The retention service says so when it starts, on a background thread: wait for the line, not for a time.
+        await Waiting.UntilAsync(() => server.Logs.Lines.Any(m => m.Contains("the plain driver does not prune", StringComparison.Ordinal)),
+            "the retention service to log that the plain driver does not prune", state: () => server.Logs.All);
         Assert.Single((await server.GetJsonAsync("api/v1/traces"))["traces"]!.AsArray());
-        Assert.Contains(server.Logs.Lines, m => m.Contains("the plain driver does not prune", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -198,8 +206,8 @@ public sealed class LifecycleApiTests
         await using var server = await ShellServer.StartAsync(connectionString: dir => $"failprune://:s3cret@db/{dir}/store",
             services: s => s.AddTraceStoreDriver(new FailingPruneDriver()), ttl: TimeSpan.FromDays(1), pruneInterval: TimeSpan.FromMilliseconds(50));
 
-        for (var i = 0; i < 300 && server.Logs.Lines.Count(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)) < 2; i++)
-            await Task.Delay(50);
+        await Waiting.UntilAsync(() => server.Logs.Lines.Count(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)) >= 2,
+            "two failed background prunes in the log", state: () => server.Logs.All);
 
         var failures = server.Logs.Lines.Where(l => l.Contains("Retention: pruning failed", StringComparison.Ordinal)).ToList();
         Assert.True(failures.Count >= 2, "the prune was not retried: " + server.Logs.All);

@@ -38,6 +38,12 @@ public sealed class ShellServer : IAsyncDisposable
 
     public static string PluginFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
+    /// <summary>
+    /// <c>/health</c>'s time allowed for the store's answer in these servers: 60 s, not the default 5 s, so that a busy
+    /// machine does not make a healthy store look down (a down store answers at once, whatever this is).
+    /// </summary>
+    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Starts a server. <paramref name="connectionString"/> defaults to a fresh SQLite file in the temp folder.</summary>
     public static async Task<ShellServer> StartAsync(long maxBodyBytes = WebShellOptions.DefaultMaxBodyBytes, string? ingestKey = null,
         DriverSettings? settings = null, Func<string, string>? connectionString = null, int pageSize = 50,
@@ -50,6 +56,7 @@ public sealed class ShellServer : IAsyncDisposable
         {
             ConnectionString = cs, Urls = "http://127.0.0.1:0", PluginFolders = [PluginFolder], MaxBodyBytes = maxBodyBytes,
             IngestKey = ingestKey, DriverSettings = settings, DefaultPageSize = pageSize, RetryAfterSeconds = 7,
+            HealthTimeout = HealthTimeout,
             Ttl = ttl, PruneInterval = pruneInterval ?? WebShellOptions.DefaultPruneInterval, PruneFirstDelay = pruneInterval ?? TimeSpan.FromSeconds(10),
         };
         var app = WebShell.Build(options, configure: builder =>
