@@ -15,6 +15,8 @@ internal sealed class CliContext : IAsyncDisposable
     private readonly DriverSettings _settings;
     private readonly StderrLoggerFactory _loggerFactory;
     private readonly IReadOnlyList<string> _pluginFolders;
+    // The services are made once even when a command's tasks ask for them at the same time (as a container's singletons).
+    private readonly Lock _lock = new();
     private PluginCatalog? _catalog;
     private TraceStoreFactory? _factory;
     private ITraceStore? _store;
@@ -53,7 +55,7 @@ internal sealed class CliContext : IAsyncDisposable
         get
         {
             _ = Store;
-            return _mediator ??= Profiler.Application.DependencyInjection.CreateMediator(() => Store);
+            lock (_lock) return _mediator ??= Profiler.Application.DependencyInjection.CreateMediator(() => Store);
         }
     }
 
@@ -62,8 +64,11 @@ internal sealed class CliContext : IAsyncDisposable
     {
         get
         {
-            _factory ??= new TraceStoreFactory(Catalog, _loggerFactory);
-            return _store ??= _factory.Open(ConnectionString, _settings);
+            lock (_lock)
+            {
+                _factory ??= new TraceStoreFactory(Catalog, _loggerFactory);
+                return _store ??= _factory.Open(ConnectionString, _settings);
+            }
         }
     }
 
@@ -71,7 +76,13 @@ internal sealed class CliContext : IAsyncDisposable
     public ILoggerFactory LoggerFactory => _loggerFactory;
 
     /// <summary>The plugins of the plugin folders, loaded on first use.</summary>
-    public PluginCatalog Catalog => _catalog ??= PluginCatalog.Load(_pluginFolders, _loggerFactory.CreateLogger("Profiler.Plugins"));
+    public PluginCatalog Catalog
+    {
+        get
+        {
+            lock (_lock) return _catalog ??= PluginCatalog.Load(_pluginFolders, _loggerFactory.CreateLogger("Profiler.Plugins"));
+        }
+    }
 
     /// <summary><see cref="ConnectionStringVariable"/>, else a SQLite file in the user's data folder.</summary>
     public static string DefaultConnectionString()
@@ -86,6 +97,8 @@ internal sealed class CliContext : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // The store only when it was opened; the logger factory was never a container's to dispose.
-        if (_store is not null) await _store.DisposeAsync();
+        ITraceStore? store;
+        lock (_lock) store = _store;
+        if (store is not null) await store.DisposeAsync();
     }
 }
