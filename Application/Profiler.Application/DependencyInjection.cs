@@ -1,8 +1,10 @@
+using System.Reflection;
 using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Profiler.Application.Common;
+using Profiler.Storage;
 
 namespace Profiler.Application;
 
@@ -31,5 +33,72 @@ public static class DependencyInjection
             }
         }
         return services;
+    }
+
+    /// <summary>
+    /// A mediator over <paramref name="store"/> without a dependency-injection container, for a short-lived process
+    /// (the CLI): the same use cases as <see cref="AddApplicationServices"/> registers — each request's handler, its
+    /// validator and the one <see cref="ValidationBehaviour{TRequest,TResponse}"/> — found when the request is first
+    /// sent, by name beside the request (<c>ListTracesQuery</c>: <c>ListTracesQueryHandler</c>,
+    /// <c>ListTracesQueryValidator</c>). Building a container, scanning this assembly's types and the container's own
+    /// generic dictionaries (JIT-compiled: they are not precompiled across assemblies) cost a short command about
+    /// 10 ms of its start-up. A request without a handler fails as MediatR reports it with a container.
+    /// </summary>
+    /// <param name="store">The store handlers work on; called when a handler is first needed.</param>
+    public static IMediator CreateMediator(Func<ITraceStore> store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return new Mediator(new UseCases(store).Resolve);
+    }
+
+    /// <summary>The handler class of a request type by name (<c>&lt;Request&gt;Handler</c>); null when there is none.</summary>
+    internal static Type? HandlerOf(Type requestType, Type contract) => Beside(requestType, "Handler", contract);
+
+    /// <summary>The validator class of a request type by name (<c>&lt;Request&gt;Validator</c>); null when there is none.</summary>
+    internal static Type? ValidatorOf(Type requestType) => Beside(requestType, "Validator", typeof(IValidator<>).MakeGenericType(requestType));
+
+    private static Type? Beside(Type requestType, string suffix, Type contract) =>
+        requestType.Assembly == typeof(DependencyInjection).Assembly && requestType.FullName is { } name
+        && requestType.Assembly.GetType(name + suffix) is { IsAbstract: false, IsGenericTypeDefinition: false } type
+        && contract.IsAssignableFrom(type)
+            ? type
+            : null;
+
+    /// <summary>MediatR's <see cref="ServiceFactory"/> for <see cref="CreateMediator"/>: validators are made once (singletons, as registered), handlers per request.</summary>
+    private sealed class UseCases(Func<ITraceStore> store)
+    {
+        private readonly Dictionary<Type, Array> _validators = [];
+
+        public object? Resolve(Type type)
+        {
+            if (!type.IsGenericType) return null;
+            var definition = type.GetGenericTypeDefinition();
+            if (definition == typeof(IRequestHandler<,>))
+                return HandlerOf(type.GetGenericArguments()[0], type) is { } handler ? Create(handler, store()) : null;
+            if (definition != typeof(IEnumerable<>)) return null;
+            // MediatR asks for every IPipelineBehavior<TRequest, TResponse>: the validation behaviour, as registered.
+            var element = type.GetGenericArguments()[0];
+            if (!element.IsGenericType || element.GetGenericTypeDefinition() != typeof(IPipelineBehavior<,>)) return Array.CreateInstance(element, 0);
+            var arguments = element.GetGenericArguments();
+            var behaviours = Array.CreateInstance(element, 1);
+            behaviours.SetValue(Create(typeof(ValidationBehaviour<,>).MakeGenericType(arguments), Validators(arguments[0])), 0);
+            return behaviours;
+        }
+
+        private Array Validators(Type requestType)
+        {
+            lock (_validators)
+            {
+                if (_validators.TryGetValue(requestType, out var made)) return made;
+                var validator = ValidatorOf(requestType);
+                made = Array.CreateInstance(typeof(IValidator<>).MakeGenericType(requestType), validator is null ? 0 : 1);
+                if (validator is not null) made.SetValue(Create(validator), 0);
+                return _validators[requestType] = made;
+            }
+        }
+
+        // A constructor's own exception, not wrapped in a TargetInvocationException (as a container reports it).
+        private static object Create(Type type, params object[] arguments) =>
+            Activator.CreateInstance(type, BindingFlags.DoNotWrapExceptions, null, arguments, null)!;
     }
 }

@@ -1,5 +1,4 @@
 using MediatR;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Profiler.Hosting;
 using Profiler.Hosting.Plugins;
@@ -13,32 +12,37 @@ internal sealed class CliContext : IAsyncDisposable
     /// <summary>OSProfiler's variable for the default connection string.</summary>
     public const string ConnectionStringVariable = "OSPROFILER_CONNECTION_STRING";
 
-    private readonly ServiceProvider _services;
+    private readonly DriverSettings _settings;
+    private readonly StderrLoggerFactory _loggerFactory;
+    private readonly IReadOnlyList<string> _pluginFolders;
+    // The services are made once even when a command's tasks ask for them at the same time (as a container's singletons).
+    private readonly Lock _lock = new();
+    private PluginCatalog? _catalog;
+    private TraceStoreFactory? _factory;
+    private ITraceStore? _store;
+    private IMediator? _mediator;
 
     /// <param name="connectionString">The store; null: <see cref="DefaultConnectionString"/>.</param>
     /// <param name="pluginFolders">Plugin folders in search order (<see cref="PluginCatalog.DefaultFolders"/>).</param>
     /// <param name="logLevel">Least level logged to stderr, the drivers' logs included (<c>--verbosity</c>).</param>
     /// <param name="settings">Driver settings; null: the drivers' defaults. Either way with the interactive read
     /// timeout (<see cref="InteractiveReads"/>, at least 10 s) unless the connection string sets its own.</param>
+    /// <remarks>
+    /// The services are made by hand, each on first use, as <c>AddTraceStore</c> registers them (the plugin catalog,
+    /// the store factory over it, the store, the application's mediator): a command resolves each about once, and a
+    /// dependency-injection container's building and its generic dictionaries (JIT-compiled, not precompiled across
+    /// assemblies) cost a short command about 10 ms of start-up. <c>profiler serve</c> builds its own host.
+    /// </remarks>
     public CliContext(string? connectionString, IReadOnlyList<string> pluginFolders, LogLevel logLevel = LogLevel.Warning,
         DriverSettings? settings = null)
     {
         ConnectionString = connectionString ?? DefaultConnectionString();
-        var services = new ServiceCollection();
         // Logs go to stderr, keeping stdout for results (StderrLoggerFactory: cheaper to start than AddLogging's factory).
-        services.AddSingleton<ILoggerFactory>(new StderrLoggerFactory(logLevel));
-        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        _loggerFactory = new StderrLoggerFactory(logLevel);
+        _pluginFolders = pluginFolders;
         // A person waits on every command: an interactive read timeout (InteractiveReads), not OSProfiler's 0.1 s.
-        services.AddTraceStore(ConnectionString, InteractiveReads.Apply(settings), pluginFolders);
-        // A command resolves each service about once: the container's dynamic engine would compile resolvers with
-        // Reflection.Emit on a pool thread (for the ones asked for twice), CPU a short command never gets back
-        // (~2 ms of `trace list`). Only this process's CLI containers: `profiler serve` builds its own host.
-        AppContext.SetSwitch(DisableDynamicEngine, true);
-        _services = services.BuildServiceProvider();
+        _settings = InteractiveReads.Apply(settings);
     }
-
-    /// <summary>Microsoft.Extensions.DependencyInjection's switch to its reflection-only engine (read when its first provider is built).</summary>
-    private const string DisableDynamicEngine = "Microsoft.Extensions.DependencyInjection.DisableDynamicEngine";
 
     public string ConnectionString { get; }
 
@@ -50,18 +54,35 @@ internal sealed class CliContext : IAsyncDisposable
     {
         get
         {
-            _services.GetRequiredService<ITraceStore>();
-            return _services.GetRequiredService<IMediator>();
+            _ = Store;
+            lock (_lock) return _mediator ??= Profiler.Application.DependencyInjection.CreateMediator(() => Store);
         }
     }
 
     /// <summary>The store itself, opened on first use (a bad connection string fails here).</summary>
-    public ITraceStore Store => _services.GetRequiredService<ITraceStore>();
+    public ITraceStore Store
+    {
+        get
+        {
+            lock (_lock)
+            {
+                _factory ??= new TraceStoreFactory(Catalog, _loggerFactory);
+                return _store ??= _factory.Open(ConnectionString, _settings);
+            }
+        }
+    }
 
     /// <summary>A logger factory writing to stderr, as the store's.</summary>
-    public ILoggerFactory LoggerFactory => _services.GetRequiredService<ILoggerFactory>();
+    public ILoggerFactory LoggerFactory => _loggerFactory;
 
-    public PluginCatalog Catalog => _services.GetRequiredService<PluginCatalog>();
+    /// <summary>The plugins of the plugin folders, loaded on first use.</summary>
+    public PluginCatalog Catalog
+    {
+        get
+        {
+            lock (_lock) return _catalog ??= PluginCatalog.Load(_pluginFolders, _loggerFactory.CreateLogger("Profiler.Plugins"));
+        }
+    }
 
     /// <summary><see cref="ConnectionStringVariable"/>, else a SQLite file in the user's data folder.</summary>
     public static string DefaultConnectionString()
@@ -75,7 +96,9 @@ internal sealed class CliContext : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Dispose the store explicitly only when it was created.
-        await _services.DisposeAsync();
+        // The store only when it was opened; the logger factory was never a container's to dispose.
+        ITraceStore? store;
+        lock (_lock) store = _store;
+        if (store is not null) await store.DisposeAsync();
     }
 }

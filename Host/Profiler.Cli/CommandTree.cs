@@ -31,4 +31,26 @@ internal static class CommandTree
         }
         return commands.Select(c => c.Create()).ToList();
     }
+
+    /// <summary>
+    /// Whether <paramref name="args"/> might use what only the full root command knows: its <c>--help</c>
+    /// (<c>-h</c>, <c>/h</c>, <c>-?</c>, <c>/?</c>, also bundled as in <c>-vh</c>) or <c>--version</c> options, a
+    /// directive (<c>[suggest]</c>) or a response file (<c>@file</c>, whose contents are not looked at here). Errs on
+    /// the side of yes: a yes only costs building the full root command.
+    /// </summary>
+    public static bool MayNeedRootOptions(string[] args)
+    {
+        foreach (var a in args)
+        {
+            if (a.Length == 0) continue;
+            if (a[0] is '[' or '@' || a.Contains('?')) return true;
+            if (a == "/h" || a.StartsWith("/h:", StringComparison.Ordinal) || a.StartsWith("/h=", StringComparison.Ordinal)) return true;
+            if (a.StartsWith("--", StringComparison.Ordinal))
+            {
+                if (a.StartsWith("--help", StringComparison.Ordinal) || a.StartsWith("--version", StringComparison.Ordinal)) return true;
+            }
+            else if (a[0] == '-' && a.Contains('h')) return true;
+        }
+        return false;
+    }
 }

@@ -52,4 +52,25 @@ public sealed class CommandTreeTests(PublishedCli cli) : IDisposable
         Assert.True(before.ExitCode == 0, before.All);
         Assert.Equal(after.StandardOutput, before.StandardOutput);
     }
+
+    [Fact]
+    public void Help_version_and_parse_errors_come_from_the_full_root_command_wherever_they_are_asked()
+    {
+        var db = $"sqlite:///{_work.Path}/t.db";
+
+        var help = cli.Run(_work.Path, "trace", "list", "-c", db, "/h");
+        var bundled = cli.Run(_work.Path, "trace", "list", "-c", db, "-vh");
+        var version = cli.Run(_work.Path, "--version");
+        var missing = cli.Run(_work.Path, "trace", "list", "-c", db, "--limit");
+
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("-?, -h, --help", help.StandardOutput);
+        Assert.Contains("-?, -h, --help", bundled.StandardOutput);
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.StandardOutput);
+        // A parse error is reported with the usual help, --help and --version included.
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("Required argument missing for option: '--limit'", missing.All);
+        Assert.Contains("-?, -h, --help", missing.All);
+    }
 }

@@ -1,4 +1,3 @@
-using FluentValidation;
 using Profiler.Storage;
 
 namespace Profiler.Application.Common;
@@ -10,17 +9,14 @@ public static class TraceListRules
     public const int MaxLimit = 1_000_000;
     public const int MaxCursorLength = 1024;
 
-    public static void AddListRules<T>(this AbstractValidator<T> validator,
+    public static void AddListRules<T>(this DelegateValidator<T> validator,
         Func<T, int> limit, Func<T, string?> cursor, Func<T, IReadOnlyList<string>?> fields)
     {
-        validator.RuleFor(q => limit(q)).InclusiveBetween(1, MaxLimit).OverridePropertyName("limit")
-            .WithMessage(q => $"limit {limit(q)} is out of range: use 1 to {MaxLimit}");
-        validator.RuleFor(q => cursor(q))
-            .Must(c => c is null || (c.Length <= MaxCursorLength && !c.Any(char.IsControl)))
-            .OverridePropertyName("cursor")
-            .WithMessage(q => $"cursor '{TracePointRules.Show(cursor(q))}' is not one this server gave out");
-        validator.RuleForEach(q => fields(q) ?? Array.Empty<string>())
-            .Must(f => TraceFields.Allowed.Contains(f)).OverridePropertyName("fields")
-            .WithMessage((_, f) => $"field '{TracePointRules.Show(f)}' is unknown: use {string.Join(", ", TraceFields.Allowed)}");
+        validator.Check("limit", q => limit(q) is >= 1 and <= MaxLimit,
+            q => $"limit {limit(q)} is out of range: use 1 to {MaxLimit}");
+        validator.Check("cursor", q => cursor(q) is not { } c || (c.Length <= MaxCursorLength && !c.Any(char.IsControl)),
+            q => $"cursor '{TracePointRules.Show(cursor(q))}' is not one this server gave out");
+        validator.CheckEach("fields", fields, f => TraceFields.Allowed.Contains(f),
+            f => $"field '{TracePointRules.Show(f)}' is unknown: use {string.Join(", ", TraceFields.Allowed)}");
     }
 }

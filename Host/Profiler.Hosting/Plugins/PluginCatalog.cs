@@ -194,6 +194,15 @@ public sealed partial class PluginCatalog
             .IsLazyLoaded(true);
         foreach (var shared in SharedTypes.Select(t => t.Assembly).Distinct())
             builder.PreferDefaultLoadContextAssembly(shared.GetName());
+        // The plugin's own assemblies, those the host has none of, are not asked of the host first: preferring the
+        // default context, McMaster asks it for every assembly the plugin loads, and each one the host lacks failed
+        // there with a FileNotFoundException that McMaster swallowed (five in `trace list` on SQLite; the first
+        // exception's message is the process's first resource lookup, milliseconds). One the host has still comes from the host.
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(Path.GetFullPath(dll))!, "*.dll"))
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (!PluginDependencies.IsHostAssembly(name)) builder.PreferLoadContextAssembly(new AssemblyName { Name = name });
+        }
         return builder.Build();
     }
 

@@ -34,6 +34,9 @@ internal static class PluginDependencies
         return names;
     });
 
+    /// <summary>Whether the host (the runtime, ASP.NET Core, the host's own assemblies) has an assembly of this simple name.</summary>
+    public static bool IsHostAssembly(string name) => HostAssemblies.Value.Contains(name);
+
     /// <summary>The missing dependencies of the plugin assembly <paramref name="dll"/>; empty when it has all it needs.</summary>
     public static IReadOnlyList<MissingDependency> FindMissing(string dll)
     {

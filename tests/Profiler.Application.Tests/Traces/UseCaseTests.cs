@@ -160,6 +160,16 @@ public sealed class UseCaseTests
     }
 
     [Fact]
+    public async Task Each_unknown_field_is_named_by_its_index_and_every_rule_reports()
+    {
+        var e = await Assert.ThrowsAsync<ValidationException>(() => _mediator.Send(new ListTracesQuery(0, null, ["project", "password", "x"])));
+
+        Assert.Equal(["limit", "fields[1]", "fields[2]"], e.Errors.Select(x => x.Property));
+        Assert.Equal($"Rejected: limit: limit 0 is out of range: use 1 to 1000000; fields[1]: field 'password' is unknown: use {string.Join(", ", TraceFields.Allowed)}; " +
+                     $"fields[2]: field 'x' is unknown: use {string.Join(", ", TraceFields.Allowed)}", e.Message);
+    }
+
+    [Fact]
     public async Task Error_traces_are_listed_through_the_store()
     {
         await _mediator.Send(new RecordTracePointsCommand([Point(), Point("db-stop", info: new JsonObject { ["host"] = "h", ["etype"] = "KeyError" })]));

@@ -1,9 +1,9 @@
-using FluentValidation;
+using Profiler.Application.Common;
 using Profiler.Application.Traces.ListTraces;
 
 namespace Profiler.Application.Traces.CountTraces;
 
-public sealed class CountTracesQueryValidator : AbstractValidator<CountTracesQuery>
+public sealed class CountTracesQueryValidator : DelegateValidator<CountTracesQuery>
 {
     public CountTracesQueryValidator() => this.AddSearchRules(q => q.Search);
 }

@@ -1,9 +1,8 @@
-using FluentValidation;
 using Profiler.Application.Common;
 
 namespace Profiler.Application.Traces.ListTraces;
 
-public sealed class ListTracesQueryValidator : AbstractValidator<ListTracesQuery>
+public sealed class ListTracesQueryValidator : DelegateValidator<ListTracesQuery>
 {
     public ListTracesQueryValidator()
     {
