@@ -7,12 +7,12 @@ using static Profiler.Infrastructure.Redis.RedisSchema;
 namespace Profiler.Infrastructure.Redis;
 
 /// <summary>
-/// Writes batches of points, exactly once, with their search summaries: one <c>EVALSHA</c> of
-/// <c>Scripts/WriteTrace.lua</c> per write (per hash slot of the write on a cluster) sets the call's one batch key
-/// (<see cref="RedisSchema.BatchKey"/>) and, only when it was not set before, pushes each trace's points and merges its
-/// digest into its summary; with <c>filter_error_trace</c> an <c>osprofiler_error:</c> index record per failed point
-/// follows, all in one round trip. With <c>ttl</c> the same batch ends with <c>Scripts/ExpireUnpinned.lua</c> giving
-/// every key it touched its expiry unless the trace is pinned.
+/// Writes batches of points, exactly once, with their search summaries: one <c>MULTI</c> per write (per hash slot of the
+/// write on a cluster) holding an <c>LPUSH</c> of each trace's points and <c>EVAL</c> of <c>Scripts/WriteTrace.lua</c>,
+/// which sets the call's one batch key (<see cref="RedisSchema.BatchKey"/>) and merges each trace's digest into its
+/// summary or, when the key was set before (a retry), takes the pushes off again; with <c>filter_error_trace</c> an
+/// <c>osprofiler_error:</c> index record per failed point follows, all in one round trip. With <c>ttl</c> the same batch
+/// ends with <c>Scripts/ExpireUnpinned.lua</c> giving every key it touched its expiry unless the trace is pinned.
 /// </summary>
 internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnection connection)
 {
@@ -75,36 +75,14 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 (errors ??= []).Add((point.BaseId, ErrorRecord(point.BaseId, point.Timestamp)));
         }
 
-        // Exactly once: the points go with each trace's batch key to WriteTrace.lua. A server that lacks the script
-        // (restarted, SCRIPT FLUSH, a new master) answers NOSCRIPT: the script is loaded and the whole batch sent
-        // again, which the batch keys make safe (traces already stored push nothing).
+        // Exactly once: each trace's points go in one transaction with WriteTrace.lua, which sets the batch key or, when
+        // this batch was stored already, takes the pushes off again. Retried with backoff by the caller.
         var write = new Write(baseIds, lists, digests, errors, batchId);
-        var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false);
-        if (!stored)
-        {
-            await connection.RunAsync("load the write script into", LoadWriteScriptAsync, cancellationToken).ConfigureAwait(false);
-            if (!await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false))
-                throw new TraceStoreException($"Could not write trace points to {options.Describe()}: the server answered NOSCRIPT right after SCRIPT LOAD.");
-        }
+        await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         // Every command of the batch has been answered (WhenAll waits for all of them, on every attempt): nothing reads
         // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
         // the garbage collector then.
         buffer.Return();
-    }
-
-    /// <summary>
-    /// <c>SCRIPT LOAD</c> of <c>WriteTrace.lua</c>: on a cluster into every primary (each keeps its own script cache, and
-    /// a replica promoted by a failover starts with an empty one).
-    /// </summary>
-    private static async Task LoadWriteScriptAsync(IDatabase db)
-    {
-        if (!RedisTopology.IsCluster(db.Multiplexer))
-        {
-            await db.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace).ConfigureAwait(false);
-            return;
-        }
-        var primaries = await RedisTopology.PrimariesAsync(db.Multiplexer).ConfigureAwait(false);
-        await Task.WhenAll(primaries.Select(s => s.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace))).ConfigureAwait(false);
     }
 
     /// <summary>One write's traces (same order in every list), their documents, digests (empty once summaries were refused) and error records.</summary>
@@ -112,35 +90,52 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         List<(string BaseId, string Record)>? Errors, Guid BatchId);
 
     /// <summary>
-    /// One round trip: <c>WriteTrace.lua</c> (one <c>EVALSHA</c> on a single server, one per hash slot on a cluster)
-    /// stores each trace's points unless its batch key says this batch stored them already, and merges its digest into
-    /// its search summary (docs/search.md); then the error records and the expiry. On a cluster the index writes the
-    /// script hands back follow in a second round trip to the index slot (<see cref="RedisSearch.ApplyIndexWritesAsync"/>).
-    /// False when the server lacked the write script (<c>NOSCRIPT</c>).
+    /// One round trip: a <c>MULTI</c> (one per hash slot of the write on a cluster) of an <c>LPUSH</c> per trace and
+    /// <c>WriteTrace.lua</c>, which keeps the pushes unless its batch key says this batch was stored already, and merges
+    /// each trace's digest into its search summary (docs/search.md); then the error records and the expiry. On a cluster
+    /// the index writes the script hands back follow in a second round trip to the index slot
+    /// (<see cref="RedisSearch.ApplyIndexWritesAsync"/>).
     /// </summary>
-    private async Task<bool> SendAsync(IDatabase db, Write write)
+    private async Task SendAsync(IDatabase db, Write write)
     {
         var keyspace = options.Cluster ? RedisKeyspace.OnCluster : RedisKeyspace.Single;
         var summaries = write.Digests.Count == 0 ? "off" : keyspace.Cluster ? "back" : "here";
+        // A transaction with no master to go to waits in StackExchange.Redis's backlog for good, where a plain command
+        // fails at once: fail as such a command would (a replica, or a Sentinel master still being elected).
+        if (!keyspace.Cluster && !Array.Exists(db.Multiplexer.GetServers(), s => s.IsConnected && !s.IsReplica))
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "No connection is available to service this write: no master is connected.", null, CommandStatus.WaitingToBeSent);
         var traces = Enumerable.Range(0, write.BaseIds.Count).ToList();
-        var batch = db.CreateBatch();
         var scripts = new List<Task<RedisResult>>();
+        var pending = new List<Task>(write.BaseIds.Count + 4);
         foreach (var group in RedisTopology.BySlot(db.Multiplexer, keyspace.Cluster, traces, t => ListPrefix + write.BaseIds[t]))
-            scripts.Add(batch.ExecuteAsync("EVALSHA", ScriptArguments(keyspace, summaries, write, group)));
-        var pending = new List<Task>(scripts);
-        if (write.Errors is { } errors)
-            foreach (var (baseId, record) in errors)
-                pending.Add(batch.StringSetAsync(ErrorPrefix + baseId, record));
-        if (options.TtlSeconds is { } ttl)
-            pending.AddRange(ExpireUnpinned(batch, keyspace, write.BaseIds, write.Errors, ttl));
-        batch.Execute();
+        {
+            var transaction = db.CreateTransaction();
+            foreach (var t in group)
+                pending.Add(transaction.ListLeftPushAsync((RedisKey)(ListPrefix + write.BaseIds[t]), write.Lists[t]));
+            var script = transaction.ExecuteAsync("EVAL", ScriptArguments(keyspace, summaries, write, group));
+            scripts.Add(script);
+            pending.Add(script);
+            pending.Add(transaction.ExecuteAsync(CommandFlags.DemandMaster));
+        }
+        if (write.Errors is not null || options.TtlSeconds is not null)
+        {
+            var batch = db.CreateBatch();
+            if (write.Errors is { } errors)
+                foreach (var (baseId, record) in errors)
+                    pending.Add(batch.StringSetAsync(ErrorPrefix + baseId, record));
+            if (options.TtlSeconds is { } ttl)
+                pending.AddRange(ExpireUnpinned(batch, keyspace, write.BaseIds, write.Errors, ttl));
+            batch.Execute();
+        }
         try
         {
-            await Task.WhenAll(pending).ConfigureAwait(false);
+            // A backstop: a transaction whose slot lost its primary can wait in the backlog for good. Sending the
+            // batch again is safe (its batch key), so the wait ends as a command never sent would.
+            await Task.WhenAll(pending).WaitAsync(connection.OperationTimeout * 2).ConfigureAwait(false);
         }
-        catch (RedisServerException) when (pending.Exists(p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
+        catch (TimeoutException)
         {
-            return false;
+            throw new RedisTimeoutException(CommandFlags.None, $"The write got no answer within {(connection.OperationTimeout * 2).TotalSeconds:0.###} s.", CommandStatus.WaitingInBacklog);
         }
         catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.OutOfMemory or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
                                              && !RedisConnection.IsFailover(e) && scripts.Any(p => p.IsFaulted))
@@ -148,8 +143,8 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
             var failure = connection.Failure("write trace points to", e);
             throw new TraceStoreException(
-                failure.Message + " Scripts/WriteTrace.lua runs SET and LPUSH: check that the server's ACL lets this user run " +
-                "them, EVALSHA and SCRIPT LOAD, and that each osprofiler_opt: key is a list.", failure.InnerException);
+                failure.Message + " A write is MULTI, LPUSH, EVAL of Scripts/WriteTrace.lua (SET, LTRIM) and EXEC: check that the " +
+                "server's ACL lets this user run them, and that each osprofiler_opt: key is a list.", failure.InnerException);
         }
         // A server that refuses the summary's commands (an ACL without HSET or ZADD) keeps the points without
         // summaries, and the writer stops sending them; a search then says why it cannot run.
@@ -167,7 +162,6 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 _summariesRefused = true;
             }
         }
-        return true;
     }
 
     /// <summary><c>WriteTrace.lua</c>'s result as <see cref="RedisSearch.ApplyIndexWritesAsync"/> reads one: { count, writes }.</summary>
@@ -178,8 +172,8 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     }
 
     /// <summary>
-    /// The <c>EVALSHA</c> of <c>WriteTrace.lua</c> for the traces <paramref name="group"/> (indexes into the write),
-    /// written straight into one argument array of its exact size: a write's thousands of documents are copied once.
+    /// The <c>EVAL</c> of <c>WriteTrace.lua</c> for the traces <paramref name="group"/> (indexes into the write), whose
+    /// points the transaction's <c>LPUSH</c>es before it push: their counts and digests, not the documents.
     /// </summary>
     private object[] ScriptArguments(RedisKeyspace keyspace, string summaries, Write write, List<int> group)
     {
@@ -192,10 +186,10 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         {
             var t = group[g];
             if (summaries != "off") RedisSearch.AddDigest(digests[g] = new List<RedisValue>(16), keyspace, write.Digests[t]);
-            valueCount += 1 + (digests[g]?.Count ?? 0) + write.Lists[t].Length;
+            valueCount += 1 + (digests[g]?.Count ?? 0);
         }
         var args = new object[2 + keyCount + valueCount];
-        args[0] = RedisScripts.WriteTraceSha;
+        args[0] = RedisScripts.WriteTrace;
         args[1] = keyCount;
         // One batch key per call, named after its first trace: the same on every attempt (the traces and their order,
         // and so the grouping by slot, are the batch's own), in the slot of every trace of the call.
@@ -212,11 +206,9 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             args[k++] = (RedisKey)(ListPrefix + baseId);
             args[k++] = (RedisKey)SummaryKey(baseId);
             if (back) args[k++] = (RedisKey)RedisKeyspace.PinMarker(ListPrefix + baseId);
-            var list = write.Lists[t];
-            args[v++] = list.Length;
+            args[v++] = write.Lists[t].Length;
             if (digests[g] is { } digest)
                 foreach (var value in digest) args[v++] = value;
-            for (var i = 0; i < list.Length; i++) args[v++] = list[i];
         }
         // The pinned set, last, for the summary's expiry on a single server (on a cluster the pin marks say it).
         if (!keyspace.Cluster) args[k] = (RedisKey)keyspace.Pinned;

@@ -1,7 +1,10 @@
--- Exactly once: stores a batch's points unless this batch was stored already, and merges each trace's digest into its
--- search summary (docs/search.md) in the same script. Sent by RedisTraceWriter with EVALSHA (SCRIPT LOAD on NOSCRIPT):
--- once per write on a single server, once per hash slot of the write on a cluster. Runs after SummaryMerge.lua, which
--- RedisScripts puts before it (merge, restate, writes).
+-- Exactly once: the guard of a batch's write, and each trace's search summary (docs/search.md). RedisTraceWriter sends
+-- one MULTI per write (per hash slot of the write on a cluster): an LPUSH of each trace's points, then this script with
+-- EVAL, then EXEC. No other client runs between them. The script sets the batch key; when the key was there already
+-- (a retry of a batch whose reply was lost) it takes this transaction's pushes off again with LTRIM, so the lists are as
+-- before, and merges nothing. The points never pass through Lua: an argument of a script becomes a Lua string, hashed
+-- byte by byte, which cost more than the LPUSH itself. EVAL, not EVALSHA: inside MULTI a NOSCRIPT would come only at
+-- EXEC, after the pushes, without the batch key. Runs after SummaryMerge.lua, which RedisScripts puts before it.
 --
 -- KEYS[1]    the batch's dedupe key, {osprofiler_opt:<base_id>}:batch:<batch id>, named after the first trace of the
 --            call: one key per write (per slot of the write on a cluster, where its hash tag puts it in the traces' slot)
@@ -11,29 +14,48 @@
 --            or 'off' (the server refused them before: points only)
 -- ARGV[4..6] the names of the start, duration and error index sets
 -- ARGV[7]    number of traces
--- then per trace, in order:
+-- then per trace, in the order of the transaction's LPUSHes:
 --   KEYS     its list osprofiler_opt:<base_id>; its summary {osprofiler_opt:<base_id>}:summary; ('back' only) its pin
 --            mark {osprofiler_opt:<base_id>}:pinned — all hash-tagged with the list's name, so they share its slot
---   ARGV     number of points, then (not 'off') its digest: start µs ('' for none), start text, stop µs, root,
---            operations, points, error (0|1), services (joined by newlines), number of term sets, the term sets' names;
---            then the point documents, in batch order
+--   ARGV     number of points the LPUSH before this script pushed, then (not 'off') its digest: start µs ('' for none),
+--            start text, stop µs, root, operations, points, error (0|1), services (joined by newlines), number of term
+--            sets, the term sets' names
 -- KEYS[last] ('here' only) the pinned set
--- Returns    { points pushed (0 when the batch was stored already), 1 (0: the server refused the summary's commands,
+-- Returns    { points kept (0 when the batch was stored already), 1 (0: the server refused the summary's commands,
 --            e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back') }
 --
--- SET NX and the LPUSHes run in one script, so no other client sees one without the other: a retry of a batch whose
--- reply was lost finds the key and pushes nothing, and merges nothing either (on a cluster it hands back the traces'
--- whole index state, so index writes lost with the reply are made then).
+-- A retry finds the key and merges nothing (on a cluster it hands back the traces' whole index state, so index writes
+-- lost with the reply are made then).
 local batchSeconds, ttl, summaries, n = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[7])
 local idx = { here = summaries == 'here', start = ARGV[4], duration = ARGV[5], error = ARGV[6] }
 local back = summaries == 'back'
 local pinnedSet = KEYS[#KEYS]
-local fresh = call('SET', KEYS[1], '1', 'NX', 'EX', batchSeconds)
+local step = 2
+if back then step = 3 end
+
+-- Takes this transaction's pushes off every list again (they are at the head: LPUSH).
+local function unpush()
+  local k, a = 2, 8
+  for _ = 1, n do
+    local count = tonumber(ARGV[a])
+    call('LTRIM', KEYS[k], count, -1)
+    k = k + step
+    if summaries ~= 'off' then a = a + 10 + tonumber(ARGV[a + 9]) else a = a + 1 end
+  end
+end
+
+local ok, fresh = pcall(call, 'SET', KEYS[1], '1', 'NX', 'EX', batchSeconds)
+if not ok then
+  -- Without its batch key the batch must not stay: a retry would store it again.
+  unpush()
+  return redis.error_reply(fresh.err or tostring(fresh))
+end
+if not fresh then unpush() end
 local k, a, pushed, summarised = 2, 8, 0, 1
 for _ = 1, n do
   local list, s = KEYS[k], KEYS[k + 1]
-  local mark = nil
-  if back then mark = KEYS[k + 2]; k = k + 3 else k = k + 2 end
+  local mark = KEYS[k + 2]
+  k = k + step
   local count = tonumber(ARGV[a])
   local d = nil
   a = a + 1
@@ -45,16 +67,7 @@ for _ = 1, n do
       ops = tonumber(ARGV[a + 4]), points = tonumber(ARGV[a + 5]), err = tonumber(ARGV[a + 6]), services = ARGV[a + 7], terms = terms }
     a = a + 9 + termCount
   end
-  local first, last = a, a + count - 1
-  a = a + count
   if fresh then
-    -- LPUSH in slices: unpack is limited to a few thousand values; pushing slices in order gives the same list.
-    local i = first
-    while i <= last do
-      local j = math.min(i + 999, last)
-      call('LPUSH', list, unpack(ARGV, i, j))
-      i = j + 1
-    end
     pushed = pushed + count
     if d and summarised == 1 then
       local pinned = nil

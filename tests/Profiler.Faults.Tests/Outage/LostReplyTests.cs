@@ -31,8 +31,9 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         using var redis = new RedisProcess();
         await using var proxy = new FaultProxy(redis.Port);
         await using var store = new RedisDriver().Open(ConnectionString.Parse($"redis://127.0.0.1:{proxy.Port}/0"), new DriverSettings());
-        // Every write is one EVALSHA of WriteTrace.lua (one per hash slot on a cluster).
-        await RunAsync(store, proxy, "EVALSHA", "Redis");
+        // Every write is one MULTI (LPUSHes, EVAL of WriteTrace.lua) ending with EXEC (one per hash slot on a cluster):
+        // the reply to the EXEC is lost, after the server applied the transaction.
+        await RunAsync(store, proxy, "EXEC", "Redis");
     }
 
     [Fact]
