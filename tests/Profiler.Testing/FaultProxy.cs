@@ -26,6 +26,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<(TcpClient Client, TcpClient Server)> _connections = [];
     private byte[]? _marker;
+    private byte[]? _replyMarker;
     private TaskCompletionSource<int>? _cut;
     private long _replyDelayTicks;
     private byte[]? _delayMarker;
@@ -63,12 +64,19 @@ public sealed class FaultProxy : IAsyncDisposable
     /// reaches the server, and the server's reply to it is dropped and the connection cut. The task completes, with the
     /// number of reply bytes dropped, once that happened.
     /// </summary>
-    public Task<int> CutAfterReplyTo(string marker)
+    /// <param name="marker">What the request holds, e.g. <c>COMMIT</c>.</param>
+    /// <param name="replyMarker">
+    /// When the request's own reply comes after replies to earlier parts of it (a Redis <c>MULTI</c> … <c>EXEC</c>,
+    /// whose <c>+QUEUED</c> lines come first): reply bytes pass until a read holding this (ASCII, exact) arrives, and that
+    /// read is the one dropped. Default null: the first reply bytes after the request are dropped.
+    /// </param>
+    public Task<int> CutAfterReplyTo(string marker, string? replyMarker = null)
     {
         var cut = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
             _marker = Encoding.ASCII.GetBytes(marker.ToUpperInvariant());
+            _replyMarker = replyMarker is null ? null : Encoding.ASCII.GetBytes(replyMarker);
             _cut = cut;
         }
         return cut.Task;
@@ -130,6 +138,8 @@ public sealed class FaultProxy : IAsyncDisposable
     private sealed class Connection
     {
         public volatile TaskCompletionSource<int>? Cut;
+        /// <summary>With <see cref="Cut"/>: the reply read to drop holds this (null: the first one).</summary>
+        public byte[]? CutReply;
         /// <summary>Ticks to hold back the next reply (a request holding the delay marker was forwarded).</summary>
         public long DelayNextTicks;
     }
@@ -147,6 +157,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 {
                     if (_marker is { } marker && Contains(buffer.AsSpan(0, read), marker))
                     {
+                        connection.CutReply = _replyMarker;
                         connection.Cut = _cut;
                         _marker = null;
                         _cut = null;
@@ -171,7 +182,7 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 var read = await from.ReadAsync(buffer, _stop.Token);
                 if (read == 0) return;
-                if (connection.Cut is { } cut)
+                if (connection.Cut is { } cut && (connection.CutReply is not { } reply || buffer.AsSpan(0, read).IndexOf(reply) >= 0))
                 {
                     // The server answered the marked request, so it applied it: the answer never arrives.
                     client.Client.LingerState = new LingerOption(true, 0);

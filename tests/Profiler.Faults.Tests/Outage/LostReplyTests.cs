@@ -32,8 +32,13 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         await using var proxy = new FaultProxy(redis.Port);
         await using var store = new RedisDriver().Open(ConnectionString.Parse($"redis://127.0.0.1:{proxy.Port}/0"), new DriverSettings());
         // Every write is one MULTI (LPUSHes, EVAL of WriteTrace.lua) ending with EXEC (one per hash slot on a cluster):
-        // the reply to the EXEC is lost, after the server applied the transaction.
-        await RunAsync(store, proxy, "EXEC", "Redis");
+        // the +QUEUED lines pass, and the EXEC's own reply (an array, the first '*' of the replies) is the one lost,
+        // after the server applied the transaction.
+        await RunAsync(store, proxy, "EXEC", "Redis", replyMarker: "*");
+        // Each retry found its batch key set (the lost write had been applied) and took its pushes off again.
+        var ltrims = System.Text.RegularExpressions.Regex.Match(redis.Cli("INFO", "commandstats"), @"cmdstat_ltrim:calls=(\d+)");
+        Assert.True(ltrims.Success && long.Parse(ltrims.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= Cuts,
+            $"the retries did not find their batches stored: {ltrims.Value} after {Cuts} lost replies");
     }
 
     [Fact]
@@ -57,7 +62,7 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         await RunAsync(store, proxy, "COMMIT", "PostgreSQL");
     }
 
-    private async Task RunAsync(ITraceStore store, FaultProxy proxy, string marker, string backend)
+    private async Task RunAsync(ITraceStore store, FaultProxy proxy, string marker, string backend, string? replyMarker = null)
     {
         await using var service = new ProfiledService(store, bufferSize: 100_000, batchSize: 100);
         var notifier = service.Notifier;
@@ -80,7 +85,7 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         var dropped = new List<int>();
         for (var c = 0; c < Cuts; c++)
         {
-            var cut = proxy.CutAfterReplyTo(marker);
+            var cut = proxy.CutAfterReplyTo(marker, replyMarker);
             var round = RoundAsync();
             dropped.Add(await cut.WaitAsync(Backstop));
             await round.WaitAsync(Backstop);
