@@ -66,6 +66,14 @@ internal static class RedisScripts
         using var stream = typeof(RedisScripts).Assembly.GetManifestResourceStream(name)
             ?? throw new InvalidOperationException($"The Redis driver assembly lacks its embedded resource '{name}': rebuild it.");
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        return Compact(reader.ReadToEnd());
     }
+
+    /// <summary>
+    /// The script as sent: full-line comments and indentation dropped (the scripts hold no multi-line strings), each line
+    /// kept, so that a line number in a server's error is still the file's. Scripts are sent with EVAL (the write's inside
+    /// a MULTI, for every write: on a cluster once per hash slot), and the server hashes the whole text each time.
+    /// </summary>
+    internal static string Compact(string script) =>
+        string.Join('\n', script.Split('\n').Select(line => line.TrimStart() is var code && code.StartsWith("--", StringComparison.Ordinal) ? "" : code));
 }
