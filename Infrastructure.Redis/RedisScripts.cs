@@ -23,6 +23,14 @@ internal static class RedisScripts
     /// </summary>
     public static readonly string WriteTrace = SummaryMerge + Load("WriteTrace.lua");
 
+    /// <summary>SHA-1 of <see cref="WriteTrace"/> in lower-case hex, as <c>EVALSHA</c> takes it (a cluster's writes).</summary>
+    public static readonly string WriteTraceSha = ScriptSha(WriteTrace);
+
+    /// <summary>Redis names a cached script by the SHA-1 of its text: an identifier the protocol fixes, not a security measure.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350", Justification = "Redis's script cache is keyed by SHA-1; nothing is protected by it.")]
+    private static string ScriptSha(string script) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(script)));
+
     /// <summary>One small batch of a prune's deletions (<see cref="RedisTraceLifecycle"/>).</summary>
     public static readonly string PruneTraces = Load("PruneTraces.lua");
 

@@ -1,10 +1,12 @@
--- Exactly once: the guard of a batch's write, and each trace's search summary (docs/search.md). RedisTraceWriter sends
--- one MULTI per write (per hash slot of the write on a cluster): an LPUSH of each trace's points, then this script with
--- EVAL, then EXEC. No other client runs between them. The script sets the batch key; when the key was there already
--- (a retry of a batch whose reply was lost) it takes this transaction's pushes off again with LTRIM, so the lists are as
--- before, and merges nothing. The points never pass through Lua: an argument of a script becomes a Lua string, hashed
--- byte by byte, which cost more than the LPUSH itself. EVAL, not EVALSHA: inside MULTI a NOSCRIPT would come only at
--- EXEC, after the pushes, without the batch key. Runs after SummaryMerge.lua, which RedisScripts puts before it.
+-- Exactly once: the guard of a batch's write, and each trace's search summary (docs/search.md). On a single server
+-- RedisTraceWriter sends one MULTI per write: an LPUSH of each trace's points, then this script with EVAL, then EXEC. No
+-- other client runs between them. The script sets the batch key; when the key was there already (a retry of a batch
+-- whose reply was lost) it takes this transaction's pushes off again with LTRIM, so the lists are as before, and merges
+-- nothing. There the points never pass through Lua: an argument of a script becomes a Lua string, hashed byte by byte,
+-- which cost more than the LPUSH itself. EVAL, not EVALSHA: inside MULTI a NOSCRIPT would come only at EXEC, after the
+-- pushes, without the batch key. On a cluster a write is a call per hash slot (a trace or two each): this script alone,
+-- with EVALSHA, pushes the points itself when it set the batch key ('here'). Runs after SummaryMerge.lua, which
+-- RedisScripts puts before it.
 --
 -- KEYS[1]    the batch's dedupe key, {osprofiler_opt:<base_id>}:batch:<batch id>, named after the first trace of the
 --            call: one key per write (per slot of the write on a cluster, where its hash tag puts it in the traces' slot)
@@ -14,12 +16,15 @@
 --            or 'off' (the server refused them before: points only)
 -- ARGV[4..6] the names of the start, duration and error index sets
 -- ARGV[7]    number of traces
+-- ARGV[8]    where the points are pushed: 'before' (a single server: by the MULTI's LPUSHes before this script) or
+--            'here' (a cluster: by this script, from ARGV, sent alone with EVALSHA; a call per hash slot holds a trace or
+--            two, where a MULTI's four commands and the script's text cost more than the points passing through Lua)
 -- then per trace, in the order of the transaction's LPUSHes:
 --   KEYS     its list osprofiler_opt:<base_id>; its summary {osprofiler_opt:<base_id>}:summary; ('back' only) its pin
 --            mark {osprofiler_opt:<base_id>}:pinned — all hash-tagged with the list's name, so they share its slot
---   ARGV     number of points the LPUSH before this script pushed, then (not 'off') its digest: start µs ('' for none),
---            start text, stop µs, root, operations, points, error (0|1), services (joined by newlines), number of term
---            sets, the term sets' names
+--   ARGV     number of points (pushed by the LPUSH before this script, 'before'), then (not 'off') its digest: start
+--            µs ('' for none), start text, stop µs, root, operations, points, error (0|1), services (joined by
+--            newlines), number of term sets, the term sets' names; then ('here') the point documents, in batch order
 -- KEYS[last] ('here' only) the pinned set
 -- Returns    { points kept (0 when the batch was stored already), 1 (0: the server refused the summary's commands,
 --            e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back') }
@@ -30,12 +35,14 @@ local batchSeconds, ttl, summaries, n = ARGV[1], tonumber(ARGV[2]), ARGV[3], ton
 local idx = { here = summaries == 'here', start = ARGV[4], duration = ARGV[5], error = ARGV[6] }
 local back = summaries == 'back'
 local pinnedSet = KEYS[#KEYS]
+local pushHere = ARGV[8] == 'here'
 local step = 2
 if back then step = 3 end
 
 -- Takes this transaction's pushes off every list again (they are at the head: LPUSH).
 local function unpush()
-  local k, a = 2, 8
+  if pushHere then return end
+  local k, a = 2, 9
   for _ = 1, n do
     local count = tonumber(ARGV[a])
     call('LTRIM', KEYS[k], count, -1)
@@ -51,7 +58,7 @@ if not ok then
   return redis.error_reply(fresh.err or tostring(fresh))
 end
 if not fresh then unpush() end
-local k, a, pushed, summarised = 2, 8, 0, 1
+local k, a, pushed, summarised = 2, 9, 0, 1
 for _ = 1, n do
   local list, s = KEYS[k], KEYS[k + 1]
   local mark = KEYS[k + 2]
@@ -67,7 +74,16 @@ for _ = 1, n do
       ops = tonumber(ARGV[a + 4]), points = tonumber(ARGV[a + 5]), err = tonumber(ARGV[a + 6]), services = ARGV[a + 7], terms = terms }
     a = a + 9 + termCount
   end
+  local first, last = a, a + count - 1
+  if pushHere then a = a + count end
   if fresh then
+    -- LPUSH in slices: unpack is limited to a few thousand values; pushing slices in order gives the same list.
+    local i = first
+    while pushHere and i <= last do
+      local j = math.min(i + 999, last)
+      call('LPUSH', list, unpack(ARGV, i, j))
+      i = j + 1
+    end
     pushed = pushed + count
     if d and summarised == 1 then
       local pinned = nil

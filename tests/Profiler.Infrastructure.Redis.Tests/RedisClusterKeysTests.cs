@@ -46,6 +46,27 @@ public sealed class RedisClusterKeysTests(RedisClusterTopology cluster) : IClass
         [Point(baseId, "db-start", second, service), Point(baseId, "db-stop", second + 1, service, failed)];
 
     [Fact]
+    public async Task A_write_after_every_primary_lost_its_scripts_loads_them_again_and_stores_each_point_once()
+    {
+        await using var store = Open();
+        var ids = Enumerable.Range(0, 12).Select(i => $"flushed-{i}").ToList();
+        await store.WriteAsync(ids.Take(6).SelectMany((id, i) => Trace(id, i)).ToList(), CancellationToken.None);
+        foreach (var server in _admin!.GetServers().Where(s => s.IsConnected && !s.IsReplica)) await server.ScriptFlushAsync();
+
+        // The write's EVALSHA finds no script on any primary (NOSCRIPT): it is loaded and the whole write sent again.
+        await store.WriteAsync(ids.Skip(6).SelectMany((id, i) => Trace(id, i)).ToList(), CancellationToken.None);
+
+        Assert.Equal(3, ids.Skip(6).Select(id => cluster.PortOfKey("osprofiler_opt:" + id)).Distinct().Count());
+        foreach (var server in _admin!.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+            Assert.True((bool)(await server.ExecuteAsync("SCRIPT", "EXISTS", RedisScripts.WriteTraceSha))[0], $"{server.EndPoint} lacks the write script");
+        foreach (var id in ids)
+        {
+            Assert.Equal(2, await Db.ListLengthAsync("osprofiler_opt:" + id));
+            Assert.Equal("2", (string?)await Db.HashGetAsync("{osprofiler_opt:" + id + "}:summary", "points"));
+        }
+    }
+
+    [Fact]
     public async Task Traces_written_in_one_batch_spread_over_every_primary_and_each_is_summarised_and_found_by_search()
     {
         await using var store = Open();

@@ -31,7 +31,7 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         using var redis = new RedisProcess();
         await using var proxy = new FaultProxy(redis.Port);
         await using var store = new RedisDriver().Open(ConnectionString.Parse($"redis://127.0.0.1:{proxy.Port}/0"), new DriverSettings());
-        // Every write is one MULTI (LPUSHes, EVAL of WriteTrace.lua) ending with EXEC (one per hash slot on a cluster):
+        // Every write is one MULTI (LPUSHes, EVAL of WriteTrace.lua) ending with EXEC on a single server:
         // the +QUEUED lines pass, and the EXEC's own reply (an array, the first '*' of the replies) is the one lost,
         // after the server applied the transaction.
         await RunAsync(store, proxy, "EXEC", "Redis", replyMarker: "*");
