@@ -177,7 +177,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             // A command refused inside the script carries the script's error, not the command's kind: say what it runs.
             var failure = connection.Failure("write trace points to", e);
             throw new TraceStoreException(
-                failure.Message + " A write is MULTI, LPUSH, EVAL of Scripts/WriteTrace.lua (SET, LTRIM) and EXEC: check that the " +
+                failure.Message + " A write is MULTI, LPUSH, EVAL of Scripts/WriteTrace.lua (SET, LTRIM) and EXEC (on a cluster EVALSHA and SCRIPT LOAD): check that the " +
                 "server's ACL lets this user run them, and that each osprofiler_opt: key is a list.", failure.InnerException);
         }
         // A server that refuses the summary's commands (an ACL without HSET or ZADD) keeps the points without
