@@ -79,8 +79,8 @@ internal static class RedisScripts
 
     /// <summary>
     /// The script as sent: full-line comments and indentation dropped (the scripts hold no multi-line strings), each line
-    /// kept, so that a line number in a server's error is still the file's. Scripts are sent with EVAL (the write's inside
-    /// a MULTI, for every write: on a cluster once per hash slot), and the server hashes the whole text each time.
+    /// kept, so that a line number in a server's error is still the file's. Scripts are sent with EVAL (a single server's
+    /// write script inside its MULTI, with every write), and the server hashes the whole text each time.
     /// </summary>
     internal static string Compact(string script) =>
         string.Join('\n', script.Split('\n').Select(line => line.TrimStart() is var code && code.StartsWith("--", StringComparison.Ordinal) ? "" : code));

@@ -127,14 +127,17 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         var traces = Enumerable.Range(0, write.BaseIds.Count).ToList();
         var scripts = new List<Task<RedisResult>>();
         var pending = new List<Task>(write.BaseIds.Count + 4);
+        // The script pushes the points itself on a cluster, and for a user the ACL denies LTRIM, which a MULTI's retry
+        // needs to take its pushes off again (asked once, with a no-op LTRIM of a list the write is about to push to).
+        var pushHere = keyspace.Cluster || !(_mayTrim ??= await MayTrimAsync(db, write.BaseIds[0]).ConfigureAwait(false));
         IBatch? batch = null;
         foreach (var group in RedisTopology.BySlot(db.Multiplexer, keyspace.Cluster, traces, t => ListPrefix + write.BaseIds[t]))
         {
-            if (keyspace.Cluster)
+            if (pushHere)
             {
-                // A slot's share (a trace or two): one EVALSHA that pushes the points itself.
+                // One call that pushes the points itself: on a cluster a slot's share (a trace or two), by EVALSHA.
                 batch ??= db.CreateBatch();
-                var pushing = batch.ExecuteAsync("EVALSHA", ScriptArguments(keyspace, summaries, write, group, pushHere: true));
+                var pushing = batch.ExecuteAsync(keyspace.Cluster ? "EVALSHA" : "EVAL", ScriptArguments(keyspace, summaries, write, group, pushHere: true));
                 scripts.Add(pushing);
                 pending.Add(pushing);
                 continue;
@@ -225,7 +228,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             valueCount += 1 + (digests[g]?.Count ?? 0) + (pushHere ? write.Lists[t].Length : 0);
         }
         var args = new object[2 + keyCount + valueCount];
-        args[0] = pushHere ? RedisScripts.WriteTraceSha : RedisScripts.WriteTrace;
+        args[0] = keyspace.Cluster ? RedisScripts.WriteTraceSha : RedisScripts.WriteTrace;
         args[1] = keyCount;
         // One batch key per call, named after its first trace: the same on every attempt (the traces and their order,
         // and so the grouping by slot, are the batch's own), in the slot of every trace of the call.
@@ -255,6 +258,32 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     }
 
     private volatile bool _summariesRefused;
+
+    /// <summary>Whether the ACL lets this user run LTRIM (null: not asked yet).</summary>
+    private bool? _mayTrim;
+
+    /// <summary>
+    /// Asks once whether the user may run <c>LTRIM</c>: without it a retried <c>MULTI</c> could not take its pushes off
+    /// again, so the writer lets the script push the points instead (as on a cluster). A no-op <c>LTRIM 0 -1</c> of the
+    /// write's first list: refused only for want of permission (a key of another type answers WRONGTYPE, which says
+    /// nothing of the ACL).
+    /// </summary>
+    private static async Task<bool> MayTrimAsync(IDatabase db, string baseId)
+    {
+        try
+        {
+            await db.ExecuteAsync("LTRIM", (RedisKey)(ListPrefix + baseId), 0, -1).ConfigureAwait(false);
+            return true;
+        }
+        catch (RedisServerException e) when (e.Kind == RedisErrorKind.NoPermission)
+        {
+            return false;
+        }
+        catch (RedisServerException)
+        {
+            return true;
+        }
+    }
 
     /// <summary>
     /// Queues <c>ExpireUnpinned.lua</c> for every list and error key of the batch: one call with the pinned set on a

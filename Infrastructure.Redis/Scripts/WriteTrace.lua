@@ -17,8 +17,9 @@
 -- ARGV[4..6] the names of the start, duration and error index sets
 -- ARGV[7]    number of traces
 -- ARGV[8]    where the points are pushed: 'before' (a single server: by the MULTI's LPUSHes before this script) or
---            'here' (a cluster: by this script, from ARGV, sent alone with EVALSHA; a call per hash slot holds a trace or
---            two, where a MULTI's four commands and the script's text cost more than the points passing through Lua)
+--            'here' (by this script, from ARGV, sent alone: on a cluster with EVALSHA, where a call per hash slot holds a
+--            trace or two and a MULTI's four commands and the script's text cost more than the points passing through
+--            Lua; and for a user the ACL denies LTRIM, which 'before' needs to take a retry's pushes off again)
 -- then per trace, in the order of the transaction's LPUSHes:
 --   KEYS     its list osprofiler_opt:<base_id>; its summary {osprofiler_opt:<base_id>}:summary; ('back' only) its pin
 --            mark {osprofiler_opt:<base_id>}:pinned — all hash-tagged with the list's name, so they share its slot
@@ -45,7 +46,8 @@ local function unpush()
   local k, a = 2, 9
   for _ = 1, n do
     local count = tonumber(ARGV[a])
-    call('LTRIM', KEYS[k], count, -1)
+    -- Refused only where this transaction's LPUSH was refused too (a key of another type): nothing of it to take off.
+    pcall(call, 'LTRIM', KEYS[k], count, -1)
     k = k + step
     if summaries ~= 'off' then a = a + 10 + tonumber(ARGV[a + 9]) else a = a + 1 end
   end

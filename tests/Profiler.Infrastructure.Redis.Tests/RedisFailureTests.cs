@@ -22,7 +22,7 @@ public sealed class RedisFailureTests(RedisServer server, ITestOutputHelper outp
     public async Task InitializeAsync()
     {
         await server.FlushAsync();
-        foreach (var user in new[] { "noscripts", "nowrites", "nosummaries" })
+        foreach (var user in new[] { "noscripts", "nowrites", "nosummaries", "notrim" })
             await server.Db().ExecuteAsync("ACL", "DELUSER", user);
     }
 
@@ -86,6 +86,37 @@ public sealed class RedisFailureTests(RedisServer server, ITestOutputHelper outp
 
         Assert.Equal(2, await server.Db().ListLengthAsync("osprofiler_opt:kept"));
         Assert.False(await server.Db().KeyExistsAsync("{osprofiler_opt:kept}:summary"));
+    }
+
+    [Fact]
+    public async Task A_batch_sent_again_beside_a_key_of_another_type_stores_its_other_traces_once()
+    {
+        await server.Db().StringSetAsync("osprofiler_opt:foreign-first", "not a list");
+        await using var store = server.Open();
+        var batch = Guid.NewGuid();
+        TracePoint[] points = [Point("foreign-first", "db-start", At), Point("beside", "db-start", At), Point("beside", "db-stop", At.AddMilliseconds(1))];
+
+        // Each attempt fails on the string (WRONGTYPE); the second finds its batch key and takes its pushes off again.
+        await Assert.ThrowsAnyAsync<Exception>(() => store.WriteAsync(points, batch, CancellationToken.None));
+        await Assert.ThrowsAnyAsync<Exception>(() => store.WriteAsync(points, batch, CancellationToken.None));
+
+        Assert.Equal(2, await server.Db().ListLengthAsync("osprofiler_opt:beside"));
+        Assert.Equal("not a list", (string?)await server.Db().StringGetAsync("osprofiler_opt:foreign-first"));
+    }
+
+    [Fact]
+    public async Task A_user_whose_ACL_forbids_LTRIM_stores_a_batch_sent_twice_once()
+    {
+        await server.Db().ExecuteAsync("ACL", "SETUSER", "notrim", "on", ">notrim-pass", "~*", "&*", "+@all", "-ltrim");
+        await using var store = OpenAs("notrim", "notrim-pass");
+        var batch = Guid.NewGuid();
+        TracePoint[] points = [Point("untrimmed", "db-start", At), Point("untrimmed", "db-stop", At.AddMilliseconds(1))];
+
+        await store.WriteAsync(points, batch, CancellationToken.None);
+        await store.WriteAsync(points, batch, CancellationToken.None);
+
+        Assert.Equal(2, await server.Db().ListLengthAsync("osprofiler_opt:untrimmed"));
+        Assert.Equal("2", (string?)await server.Db().HashGetAsync("{osprofiler_opt:untrimmed}:summary", "points"));
     }
 
     [Fact]
