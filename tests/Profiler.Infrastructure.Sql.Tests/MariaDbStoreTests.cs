@@ -52,7 +52,7 @@ public sealed class MariaDbStoreTests(MariaDbServer server) : SqlServerStoreTest
     [InlineData("mysql", null)]
     [InlineData("mysql+pymysql", "charset=utf8")]
     [InlineData("mysql+mysqldb", "charset=utf8mb4&binary_prefix=true")]
-    [InlineData("mariadb", "charset=utf8mb4&connect_timeout=5")]
+    [InlineData("mariadb", "charset=utf8mb4&connect_timeout=30")]
     public Task Every_MySQL_scheme_and_SQLAlchemy_option_reaches_the_server(string scheme, string? query) =>
         A_scheme_and_its_options_reach_the_server(scheme, query);
 

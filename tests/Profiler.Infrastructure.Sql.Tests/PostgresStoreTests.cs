@@ -54,7 +54,7 @@ public sealed class PostgresStoreTests(PostgresServer server) : SqlServerStoreTe
     [Theory]
     [InlineData("postgresql", null)]
     [InlineData("postgresql+psycopg2", "client_encoding=utf8&application_name=nova")]
-    [InlineData("postgres", "sslmode=disable&connect_timeout=5&keepalives=1")]
+    [InlineData("postgres", "sslmode=disable&connect_timeout=30&keepalives=1")]
     public Task Every_PostgreSQL_scheme_and_SQLAlchemy_option_reaches_the_server(string scheme, string? query) =>
         A_scheme_and_its_options_reach_the_server(scheme, query);
 
