@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using Profiler.Testing;
 using System.Text.Json.Nodes;
 using Profiler.Domain;
 using Profiler.Storage;
@@ -280,15 +280,14 @@ public sealed class RedisLifecycleTests(RedisServer server) : IClassFixture<Redi
 
             var batchNo = 0;
             for (; batchNo < FirstBatches; batchNo++) await WriteBatchAsync(batchNo);
-            var patience = Stopwatch.StartNew();
-            while (!first.All(expired.ContainsKey))
-            {
-                Assert.True(patience.Elapsed < Patience,
-                    $"waited {Patience.TotalSeconds} s under constant ingest for the {first.Count} traces of the first {FirstBatches} " +
-                    $"batches (ttl 1 s) to be expired by Redis; {first.Count(expired.ContainsKey)} were; {batchNo} batches written");
-                await WriteBatchAsync(batchNo++);
-                await Task.Delay(50); // a steady pace, not a condition: the loop waits for the expiries above
-            }
+            // Ingest goes on, a batch each poll, until Redis has reported every trace of the first batches expired.
+            await Waiting.UntilAsync(async () =>
+                {
+                    if (first.All(expired.ContainsKey)) return true;
+                    await WriteBatchAsync(batchNo++);
+                    return false;
+                }, $"Redis to expire the {first.Count} traces of the first {FirstBatches} batches (ttl 1 s) under constant ingest",
+                Patience, () => $"{first.Count(expired.ContainsKey)} expired, {batchNo} batches written");
 
             // Every trace of the first batches was stored (a key that never existed is not expired) and is gone now;
             // what is stored has an expiry, except the pinned trace, which holds every point written to it.

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Profiler.Testing;
 using Microsoft.Extensions.Logging;
 using Profiler.Application.Common;
 using Profiler.Domain;
@@ -20,15 +20,7 @@ public sealed class TraceNotifierTests
         FlushTimeout = TimeSpan.FromMinutes(2),
     };
 
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > Wait) Assert.Fail($"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
+    private static Task Eventually(Func<bool> condition, string what) => Waiting.UntilAsync(condition, what, Wait);
 
     [Fact]
     public async Task Points_reach_the_store_through_the_record_command_with_project_and_service()
