@@ -16,18 +16,9 @@ public sealed class TlsRedisCluster : IDisposable
 
     public TlsRedisCluster()
     {
-        var openssl = ServerProcess.Require("openssl", "openssl");
-        string F(string name) => Path.Combine(_dir.Path, name);
-        void Ssl(params string[] args) => ServerProcess.Run(openssl, args, _dir.Path);
-        Ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", F("ca.key"), "-out", F("ca.pem"), "-days", "2",
-            "-subj", "/CN=Profiler Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-        Ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", F("server.key"), "-out", F("server.csr"), "-subj", "/CN=127.0.0.1");
         // The nodes present this certificate to each other on the cluster bus too, so it is also a client's.
-        File.WriteAllText(F("server.ext"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n");
-        Ssl("x509", "-req", "-in", F("server.csr"), "-CA", F("ca.pem"), "-CAkey", F("ca.key"), "-CAcreateserial",
-            "-out", F("server.pem"), "-days", "2", "-extfile", F("server.ext"));
-        CaFile = F("ca.pem");
+        string F(string name) => Path.Combine(_dir.Path, name);
+        CaFile = TestCertificates.Make(_dir.Path, clientAuth: true);
         var server = ServerProcess.Require("redis-server", "redis-server");
         try
         {

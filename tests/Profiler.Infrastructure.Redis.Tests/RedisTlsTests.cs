@@ -16,17 +16,8 @@ public sealed class TlsRedisServer : IDisposable
 
     public TlsRedisServer()
     {
-        var openssl = ServerProcess.Require("openssl", "openssl");
         string F(string name) => Path.Combine(_dir.Path, name);
-        void Ssl(params string[] args) => ServerProcess.Run(openssl, args, _dir.Path);
-        Ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", F("ca.key"), "-out", F("ca.pem"), "-days", "2",
-            "-subj", "/CN=Profiler Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-        Ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", F("server.key"), "-out", F("server.csr"), "-subj", "/CN=127.0.0.1");
-        File.WriteAllText(F("server.ext"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
-        Ssl("x509", "-req", "-in", F("server.csr"), "-CA", F("ca.pem"), "-CAkey", F("ca.key"), "-CAcreateserial",
-            "-out", F("server.pem"), "-days", "2", "-extfile", F("server.ext"));
-        CaFile = F("ca.pem");
+        CaFile = TestCertificates.Make(_dir.Path);
 
         Port = FreePort.Next();
         _process = ServerProcess.Start($"redis-server tls :{Port}", ServerProcess.Require("redis-server", "redis-server"),
