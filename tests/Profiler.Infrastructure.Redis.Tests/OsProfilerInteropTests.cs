@@ -70,15 +70,21 @@ public sealed class OsProfilerInteropTests(RedisServer server, ITestOutputHelper
     internal static string OsProfiler(params string[] arguments) =>
         ServerProcess.Run(ServerProcess.Require("osprofiler", "python3-osprofiler"), arguments, timeout: TimeSpan.FromMinutes(1));
 
-    /// <summary><c>osprofiler trace show &lt;id&gt; --json</c>, written to a file so warnings on stderr stay out of it.</summary>
-    private JsonNode OsProfilerReport(string baseId)
+    private JsonNode OsProfilerReport(string baseId) => OsProfilerReport(_dir.Path, Url, baseId);
+
+    /// <summary>
+    /// <c>osprofiler trace show &lt;id&gt; --json</c> against <paramref name="url"/>, written to a file in
+    /// <paramref name="dir"/> so warnings on stderr stay out of it.
+    /// </summary>
+    internal static JsonNode OsProfilerReport(string dir, string url, string baseId)
     {
-        var file = Path.Combine(_dir.Path, $"{baseId}.json");
-        OsProfiler("trace", "show", baseId, "--connection-string", Url, "--json", "--out", file);
+        var file = Path.Combine(dir, $"{baseId}.json");
+        OsProfiler("trace", "show", baseId, "--connection-string", url, "--json", "--out", file);
         return JsonNode.Parse(File.ReadAllText(file))!;
     }
 
-    private static async Task<TraceReport> ProfilerReportAsync(ITraceStore store, string baseId)
+    /// <summary>The report Profiler builds from the points <paramref name="store"/> reads back (at least one).</summary>
+    internal static async Task<TraceReport> ProfilerReportAsync(ITraceStore store, string baseId)
     {
         var builder = new ReportBuilder();
         await foreach (var p in store.ReadTraceAsync(baseId, CancellationToken.None)) builder.Add(p);

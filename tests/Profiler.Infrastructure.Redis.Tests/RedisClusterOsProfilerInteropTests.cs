@@ -31,20 +31,10 @@ public sealed class RedisClusterOsProfilerInteropTests(RedisCluster cluster, ITe
     /// <summary>The URL of the node owning <c>osprofiler_opt:&lt;base_id&gt;</c> now: what OSProfiler must be given.</summary>
     private string OwnerUrl(string baseId) => RedisClusterTopology.NodeUrl(Topology.PortOfKey("osprofiler_opt:" + baseId));
 
-    private JsonNode OsProfilerReport(string baseId)
-    {
-        var file = Path.Combine(_dir.Path, $"{baseId}.json");
-        OsProfilerInteropTests.OsProfiler("trace", "show", baseId, "--connection-string", OwnerUrl(baseId), "--json", "--out", file);
-        return JsonNode.Parse(File.ReadAllText(file))!;
-    }
+    private JsonNode OsProfilerReport(string baseId) => OsProfilerInteropTests.OsProfilerReport(_dir.Path, OwnerUrl(baseId), baseId);
 
-    private static async Task<TraceReport> ProfilerReportAsync(ITraceStore store, string baseId)
-    {
-        var builder = new ReportBuilder();
-        await foreach (var p in store.ReadTraceAsync(baseId, CancellationToken.None)) builder.Add(p);
-        Assert.True(builder.Count > 0, $"Profiler found no points of {baseId}");
-        return builder.Build();
-    }
+    private static Task<TraceReport> ProfilerReportAsync(ITraceStore store, string baseId) =>
+        OsProfilerInteropTests.ProfilerReportAsync(store, baseId);
 
     /// <summary>
     /// A base id whose trace key lives on the primary on <paramref name="port"/>, and whether its error key does too.
