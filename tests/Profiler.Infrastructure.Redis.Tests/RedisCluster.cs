@@ -21,12 +21,15 @@ public sealed class RedisCluster : IDisposable
     public RedisCluster()
     {
         Topology = new RedisClusterTopology();
-        _admin = new Lazy<ConnectionMultiplexer>(() =>
-        {
-            var config = new ConfigurationOptions { AllowAdmin = true, ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
-            foreach (var port in Topology.Ports) config.EndPoints.Add("127.0.0.1", port);
-            return ConnectionMultiplexer.Connect(config);
-        });
+        _admin = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(AdminOptions(Topology)));
+    }
+
+    /// <summary>An admin client's options for every node of <paramref name="topology"/>, with timeouts that survive a loaded machine.</summary>
+    internal static ConfigurationOptions AdminOptions(RedisClusterTopology topology)
+    {
+        var config = new ConfigurationOptions { AllowAdmin = true, ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
+        foreach (var port in topology.Ports) config.EndPoints.Add("127.0.0.1", port);
+        return config;
     }
 
     public RedisClusterTopology Topology { get; }

@@ -17,9 +17,7 @@ public sealed class RedisClusterKeysTests(RedisClusterTopology cluster) : IClass
 
     public async Task InitializeAsync()
     {
-        var config = new ConfigurationOptions { AllowAdmin = true, ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
-        foreach (var port in cluster.Ports) config.EndPoints.Add("127.0.0.1", port);
-        _admin = await ConnectionMultiplexer.ConnectAsync(config);
+        _admin = await ConnectionMultiplexer.ConnectAsync(RedisCluster.AdminOptions(cluster));
         foreach (var server in _admin.GetServers().Where(s => s.IsConnected && !s.IsReplica)) await server.FlushDatabaseAsync();
     }
 

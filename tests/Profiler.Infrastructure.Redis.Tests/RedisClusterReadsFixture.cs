@@ -18,12 +18,7 @@ public sealed class RedisClusterReadsFixture : IDisposable
     public RedisClusterReadsFixture()
     {
         Cluster = new RedisClusterTopology();
-        _admin = new Lazy<ConnectionMultiplexer>(() =>
-        {
-            var config = new ConfigurationOptions { AllowAdmin = true, ConnectTimeout = 30_000, SyncTimeout = 30_000, AsyncTimeout = 30_000 };
-            foreach (var port in Cluster.Ports) config.EndPoints.Add("127.0.0.1", port);
-            return ConnectionMultiplexer.Connect(config);
-        });
+        _admin = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(RedisCluster.AdminOptions(Cluster)));
     }
 
     public RedisClusterTopology Cluster { get; }
