@@ -23,17 +23,29 @@ internal sealed class PruneService(ITraceStore store, WebShellOptions options, S
         }
         try
         {
-            await Task.Delay(options.PruneFirstDelay, stoppingToken).ConfigureAwait(false);
+            await DelayAsync(options.PruneFirstDelay, stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await PruneOnceAsync(pruning, ttl, stoppingToken).ConfigureAwait(false);
-                await Task.Delay(options.PruneInterval, stoppingToken).ConfigureAwait(false);
+                await DelayAsync(options.PruneInterval, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down.
         }
+    }
+
+    /// <summary>
+    /// Waits <paramref name="delay"/>, however long: <see cref="Task.Delay(TimeSpan, CancellationToken)"/> refuses more
+    /// than about 49.7 days (a timer's milliseconds are 32-bit), and a <c>--prune-interval</c> of 60 days is a
+    /// reasonable one beside a ttl of a year; so the wait runs in steps of at most a day.
+    /// </summary>
+    internal static async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var step = TimeSpan.FromDays(1);
+        for (var left = delay; left > TimeSpan.Zero; left -= step)
+            await Task.Delay(left < step ? left : step, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task PruneOnceAsync(ITraceStorePruning pruning, TimeSpan ttl, CancellationToken stoppingToken)

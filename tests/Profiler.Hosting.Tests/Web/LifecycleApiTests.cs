@@ -160,6 +160,20 @@ public sealed class LifecycleApiTests
     }
 
     [Fact]
+    public async Task A_prune_interval_longer_than_a_timer_allows_is_waited_for_instead_of_failing_the_shell()
+    {
+        // Task.Delay refuses more than about 49.7 days: the background service would fault after its first prune and the
+        // host, stopping on a failed background service, would end `profiler serve` (e.g. --ttl 365d --prune-interval 60d).
+        using var stop = new CancellationTokenSource();
+
+        var wait = Profiler.Hosting.Web.PruneService.DelayAsync(TimeSpan.FromDays(60), stop.Token);
+
+        Assert.False(wait.IsCompleted, wait.Exception?.InnerException?.Message ?? wait.Status.ToString());
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
+    }
+
+    [Fact]
     public async Task With_a_ttl_the_shell_prunes_old_traces_in_the_background_and_keeps_pinned_and_recent_ones()
     {
         // The store is filled and the old trace pinned before the shell starts: posting and pinning through the shell
