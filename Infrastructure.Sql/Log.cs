@@ -28,4 +28,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Listing {Store} without summaries: {Reason}")]
     public static partial void SummariesUnreadable(ILogger logger, string store, string reason);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning,
+        Message = "Could not read traces from {Store} within {Seconds} s ({Timeout}): trying once more")]
+    public static partial void RetryingTimedOutRead(ILogger logger, string store, double seconds, string timeout);
 }

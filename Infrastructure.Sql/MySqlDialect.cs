@@ -16,7 +16,8 @@ namespace Profiler.Infrastructure.Sql;
 /// </summary>
 /// <remarks>
 /// Query options: <c>charset</c> (<c>utf8</c>, <c>utf8mb4</c> or <c>utf8mb3</c>: the wire always speaks utf8mb4),
-/// <c>connect_timeout</c>, <c>read_timeout</c>/<c>write_timeout</c> (seconds), <c>unix_socket</c> (a socket path
+/// <c>connect_timeout</c>, <c>read_timeout</c>/<c>write_timeout</c> (seconds up to 3600; the larger of the two is
+/// the command timeout, 30 s when neither is given: see <see cref="Timeout"/>), <c>unix_socket</c> (a socket path
 /// instead of TCP), <c>ssl_mode</c> (<c>disabled</c>, <c>preferred</c>, <c>required</c>, <c>verify_ca</c>,
 /// <c>verify_identity</c>), <c>ssl_ca</c>/<c>ssl_cert</c>/<c>ssl_key</c>, <c>program_name</c>. Others are ignored.
 /// The JSON column is <c>json</c> (on MariaDB a <c>longtext</c> with a <c>json_valid</c> check, which the server adds).
@@ -31,6 +32,9 @@ internal sealed partial class MySqlDialect : SqlDialect
 
     /// <summary>Oldest MariaDB with a JSON type.</summary>
     public static readonly Version MinimumMariaDb = new(10, 2);
+
+    /// <summary>Seconds a command may run when the URL sets neither <c>read_timeout</c> nor <c>write_timeout</c>.</summary>
+    public const int DefaultCommandTimeout = 30;
 
     private static readonly string[] Charsets = ["utf8", "utf8mb4", "utf8mb3"];
 
@@ -81,7 +85,6 @@ internal sealed partial class MySqlDialect : SqlDialect
             Password = url.Password ?? "",
             Pooling = true,
             ConnectionTimeout = 15,
-            DefaultCommandTimeout = 30,
             ApplicationName = "profiler",
         };
         foreach (var (key, value) in url.Query)
@@ -97,8 +100,7 @@ internal sealed partial class MySqlDialect : SqlDialect
                     b.ConnectionTimeout = (uint)Math.Ceiling(url.GetSeconds(key)!.Value.TotalSeconds);
                     break;
                 case "read_timeout" or "write_timeout":
-                    b.DefaultCommandTimeout = Math.Max(b.DefaultCommandTimeout, (uint)Math.Ceiling(url.GetSeconds(key)!.Value.TotalSeconds));
-                    break;
+                    break; // the command timeout, below
                 case "unix_socket":
                     b.Server = value;
                     b.ConnectionProtocol = MySqlConnectionProtocol.UnixSocket;
@@ -130,8 +132,37 @@ internal sealed partial class MySqlDialect : SqlDialect
                 // SQLAlchemy/PyMySQL options without a meaning here (autocommit, local_infile, binary_prefix …).
             }
         }
+        b.DefaultCommandTimeout = (uint)TimeoutOf(url).Seconds;
         return b.ConnectionString;
     }
+
+    /// <summary>
+    /// The command timeout (MySqlConnector's <c>DefaultCommandTimeout</c>, whole seconds): the larger of the URL's
+    /// <c>read_timeout</c> and <c>write_timeout</c> (PyMySQL's names; one timeout serves both here), else
+    /// <see cref="DefaultCommandTimeout"/>.
+    /// </summary>
+    public override SqlTimeout Timeout(ConnectionString connectionString) => TimeoutOf(connectionString);
+
+    private static SqlTimeout TimeoutOf(ConnectionString connectionString)
+    {
+        SqlTimeout? found = null;
+        foreach (var key in connectionString.Query.Keys)
+        {
+            var option = key.ToLowerInvariant();
+            if (option is not ("read_timeout" or "write_timeout")) continue;
+            var seconds = Math.Ceiling(connectionString.GetSeconds(key)!.Value.TotalSeconds);
+            if (found is null || seconds > found.Value.Seconds) found = new SqlTimeout(seconds, option, true);
+        }
+        return found ?? new SqlTimeout(DefaultCommandTimeout, "read_timeout", false);
+    }
+
+    /// <summary>
+    /// MySqlConnector's command timeout: a <see cref="MySqlException"/> with <see cref="MySqlErrorCode.CommandTimeoutExpired"/>
+    /// (the query was killed, or the connection closed when that failed), or a <see cref="TimeoutException"/> under one.
+    /// </summary>
+    public override bool IsTimeout(Exception exception) =>
+        exception is MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired }
+        || exception is MySqlException { InnerException: TimeoutException };
 
     public override async Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken)
     {

@@ -20,13 +20,17 @@ namespace Profiler.Infrastructure.Sql;
 /// Query options (libpq's names): <c>host</c> (a host or a unix socket directory), <c>port</c>, <c>sslmode</c>
 /// (<c>disable</c>, <c>allow</c>, <c>prefer</c>, <c>require</c>, <c>verify-ca</c>, <c>verify-full</c>),
 /// <c>sslrootcert</c>, <c>sslcert</c>, <c>sslkey</c>, <c>connect_timeout</c> (seconds), <c>application_name</c>,
-/// <c>options</c>, <c>target_session_attrs</c>, <c>client_encoding</c>/<c>charset</c> (UTF-8 only). Others are ignored.
+/// <c>options</c>, <c>target_session_attrs</c>, <c>client_encoding</c>/<c>charset</c> (UTF-8 only); and Profiler's own
+/// <c>command_timeout</c> (seconds up to 3600 a statement may run, default 30: see <see cref="Timeout"/>). Others are ignored.
 /// Several hosts (<c>host1:5432,host2:5432</c>) are tried in order.
 /// </remarks>
 internal sealed partial class PostgresDialect : SqlDialect
 {
     /// <summary>Default TCP port.</summary>
     public const int DefaultPort = 5432;
+
+    /// <summary>Seconds a command may run when the URL sets no <c>command_timeout</c>.</summary>
+    public const int DefaultCommandTimeout = 30;
 
     /// <summary>Oldest PostgreSQL served: <c>json</c> and <c>CREATE INDEX IF NOT EXISTS</c>.</summary>
     public static readonly Version Minimum = new(9, 5);
@@ -65,7 +69,6 @@ internal sealed partial class PostgresDialect : SqlDialect
             Password = url.Password,
             Pooling = true,
             Timeout = 15,
-            CommandTimeout = 30,
             ApplicationName = "profiler",
         };
         if (url.Hosts.Count == 1) (b.Host, b.Port) = (url.Hosts[0].Host, url.Hosts[0].Port ?? DefaultPort);
@@ -106,6 +109,8 @@ internal sealed partial class PostgresDialect : SqlDialect
                 case "connect_timeout":
                     b.Timeout = (int)Math.Ceiling(url.GetSeconds(key)!.Value.TotalSeconds);
                     break;
+                case "command_timeout":
+                    break; // the command timeout, below
                 case "application_name":
                     b.ApplicationName = value;
                     break;
@@ -123,8 +128,32 @@ internal sealed partial class PostgresDialect : SqlDialect
                 // psycopg2/SQLAlchemy options without a meaning here (keepalives, gssencmode …).
             }
         }
+        b.CommandTimeout = (int)TimeoutOf(url).Seconds;
         return b.ConnectionString;
     }
+
+    /// <summary>
+    /// The command timeout (Npgsql's <c>CommandTimeout</c>, whole seconds): the URL's <c>command_timeout</c>, else
+    /// <see cref="DefaultCommandTimeout"/>. libpq has no such URL option (its <c>connect_timeout</c> only bounds
+    /// connecting): <c>command_timeout</c> is Profiler's own, and libpq (so psycopg2, so OSProfiler) refuses a URL
+    /// holding it: give it only to Profiler's URL.
+    /// </summary>
+    public override SqlTimeout Timeout(ConnectionString connectionString) => TimeoutOf(connectionString);
+
+    private static SqlTimeout TimeoutOf(ConnectionString connectionString)
+    {
+        foreach (var key in connectionString.Query.Keys)
+            if (key.Equals("command_timeout", StringComparison.OrdinalIgnoreCase))
+                return new SqlTimeout(Math.Ceiling(connectionString.GetSeconds(key)!.Value.TotalSeconds), "command_timeout", true);
+        return new SqlTimeout(DefaultCommandTimeout, "command_timeout", false);
+    }
+
+    /// <summary>
+    /// Npgsql's command timeout: an <see cref="NpgsqlException"/> over a <see cref="TimeoutException"/> (Npgsql asked the
+    /// server to cancel the statement, or gave up on the connection when that failed too).
+    /// </summary>
+    public override bool IsTimeout(Exception exception) =>
+        exception is NpgsqlException { InnerException: TimeoutException } || exception is TimeoutException;
 
     public override async Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken)
     {

@@ -25,6 +25,7 @@ internal sealed class SqlDatabase : IDisposable
         _providerConnectionString = dialect.ProviderConnectionString(connectionString);
         _writerConnectionString = dialect.WriterConnectionString(_providerConnectionString);
         Description = dialect.Describe(connectionString);
+        Timeout = dialect.Timeout(connectionString);
         _schema = new SqlSchema(this);
         Summaries = new TraceSummaries(this);
     }
@@ -43,20 +44,42 @@ internal sealed class SqlDatabase : IDisposable
     /// <summary>The store as messages name it (no password).</summary>
     public string Description { get; }
 
+    /// <summary>The store's command timeout and the URL option that raises it.</summary>
+    public SqlTimeout Timeout { get; }
+
     /// <summary>
     /// An open connection, in a context the caller disposes; the server checked and table <c>data</c> created on the
     /// first call. Failures are <see cref="TraceStoreException"/>s. A writer's connection (<paramref name="forWriting"/>)
     /// comes from <see cref="SqlDialect.WriterConnectionString"/>.
     /// </summary>
-    public async Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken, bool forWriting = false)
+    public Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken, bool forWriting = false) =>
+        OpenCoreAsync(forWriting, rawTimeouts: false, cancellationToken);
+
+    /// <summary><see cref="OpenAsync"/>, and for reads <see cref="OpenForReadAsync"/>.</summary>
+    /// <param name="forWriting">Whether the connection is a writer's.</param>
+    /// <param name="rawTimeouts">
+    /// Whether a command that runs out of the timeout once the connection is open (session settings, the checks of
+    /// the first use; SQLite's PRAGMAs wait for another connection's lock) is thrown as the provider's exception, for
+    /// <see cref="RetryTimedOutAsync"/> to see, instead of a <see cref="TraceStoreException"/>.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the open.</param>
+    private async Task<TraceDbContext> OpenCoreAsync(bool forWriting, bool rawTimeouts, CancellationToken cancellationToken)
     {
         var db = new TraceDbContext(Dialect.CreateConnection(forWriting ? _writerConnectionString : _providerConnectionString), Dialect);
+        var opened = false;
         try
         {
             await db.Database.GetDbConnection().OpenAsync(cancellationToken).ConfigureAwait(false);
+            opened = true;
             await Dialect.OnConnectionOpenedAsync(db.Database.GetDbConnection(), cancellationToken).ConfigureAwait(false);
             await _schema.EnsureAsync(db, cancellationToken).ConfigureAwait(false);
             return db;
+        }
+        catch (Exception e) when (rawTimeouts && opened && Dialect.IsTimeout(Cause(e)))
+        {
+            await db.DisposeAsync().ConfigureAwait(false);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(Cause(e));
+            throw;
         }
         catch (SqlSchema.SetupException e)
         {
@@ -75,6 +98,59 @@ internal sealed class SqlDatabase : IDisposable
         }
     }
 
+    /// <summary>The provider's exception under a failure of the first use's checks.</summary>
+    private static Exception Cause(Exception e) => e is SqlSchema.SetupException ? e.InnerException! : e;
+
+    /// <summary>
+    /// <see cref="OpenAsync"/> for a read's attempt under <see cref="RetryTimedOutAsync"/>: a timeout once the
+    /// connection is open comes out as the provider's exception, to be retried.
+    /// </summary>
+    public Task<TraceDbContext> OpenForReadAsync(CancellationToken cancellationToken) =>
+        OpenCoreAsync(forWriting: false, rawTimeouts: true, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="read"/> (SELECTs only, or work as safe to repeat) on a connection of its own
+    /// (<see cref="OpenForReadAsync"/>), through <see cref="RetryTimedOutAsync"/>: a read that runs out of the command timeout
+    /// is run once more on a fresh connection.
+    /// </summary>
+    public Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        RetryTimedOutAsync(async token =>
+        {
+            await using var db = await OpenForReadAsync(token).ConfigureAwait(false);
+            return await read(db.Database.GetDbConnection(), token).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs a read's <paramref name="attempt"/> (which opens its own connection) and, when it ran out of the command
+    /// timeout (<see cref="SqlDialect.IsTimeout"/>: a busy machine or server, a table another session holds locked), runs
+    /// it once more, with a warning naming the store and the timeout. A second timeout fails with a
+    /// <see cref="TraceStoreException"/> that names the timeout and the URL option that raises it; any other failure is
+    /// not retried (<see cref="Failure"/>). Writes do not come here: a writer retries a batch its own, exactly-once way.
+    /// </summary>
+    public async Task<T> RetryTimedOutAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await attempt(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Dialect.IsTimeout(e))
+        {
+            Log.RetryingTimedOutRead(Logger, Description, Timeout.Seconds, Timeout.ToString());
+        }
+        catch (DbException e)
+        {
+            throw Failure(SqlOperation.Read, e);
+        }
+        try
+        {
+            return await attempt(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DbException || Dialect.IsTimeout(e))
+        {
+            throw Failure(SqlOperation.Read, e, retried: true);
+        }
+    }
+
     /// <summary>
     /// The EF Core model of table <c>data</c> for this server, built now (costly: only to generate the DDL of a
     /// missing table). The caller disposes it.
@@ -89,8 +165,10 @@ internal sealed class SqlDatabase : IDisposable
     /// <summary>
     /// The user-facing failure of <paramref name="operation"/>: what was being done, to which store, and why (the
     /// dialect's explanation, else the provider's message), the password scrubbed by <see cref="Profiler.Domain.ConnectionString.ScrubPassword"/>.
+    /// A command that ran out of its timeout is told as such, with the URL option that raises it and its value;
+    /// <paramref name="retried"/> says the read was sent twice.
     /// </summary>
-    public TraceStoreException Failure(SqlOperation operation, Exception e)
+    public TraceStoreException Failure(SqlOperation operation, Exception e, bool retried = false)
     {
         if (e is TraceStoreException t) return t;
         var action = operation switch
@@ -105,8 +183,19 @@ internal sealed class SqlDatabase : IDisposable
             SqlOperation.ClaimBatch => "write trace points to",
             _ => "read traces from",
         };
-        var reason = ConnectionString.ScrubPassword(Dialect.Explain(e, ConnectionString, operation) ?? e.Message);
+        var reason = operation != SqlOperation.Connect && Dialect.IsTimeout(e)
+            ? TimedOut(retried)
+            : ConnectionString.ScrubPassword(Dialect.Explain(e, ConnectionString, operation) ?? e.Message);
         return new TraceStoreException($"Could not {action} {Description}: {reason}", e);
+    }
+
+    /// <summary>Why a command that ran out of its timeout failed, and which URL option to raise.</summary>
+    private string TimedOut(bool retried)
+    {
+        var seconds = Timeout.Seconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        return $"the database did not answer within {seconds} s{(retried ? ", twice" : "")} ({Timeout}). If it is only slow " +
+               "(a busy machine or server, or a table another session holds locked), raise the timeout with " +
+               $"?{Timeout.Option}=<seconds> (at most 3600) in the connection string.";
     }
 
     public void Dispose() => _schema.Dispose();

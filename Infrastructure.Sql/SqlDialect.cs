@@ -29,6 +29,18 @@ internal enum SqlOperation
 }
 
 /// <summary>
+/// How long one command may run on a store before the provider gives up (<see cref="SqlDialect.Timeout"/>), and the
+/// URL option that sets it (<c>read_timeout</c> on MySQL/MariaDB, <c>command_timeout</c> on PostgreSQL, <c>timeout</c>
+/// on SQLite). <paramref name="Given"/> is false when the URL does not set it and the driver's default applies.
+/// </summary>
+internal readonly record struct SqlTimeout(double Seconds, string Option, bool Given)
+{
+    /// <summary>As messages show it: <c>read_timeout=30</c>, or <c>read_timeout not set: 30 s by default</c>.</summary>
+    public override string ToString() =>
+        Given ? FormattableString.Invariant($"{Option}={Seconds:0.###}") : FormattableString.Invariant($"{Option} not set: {Seconds:0.###} s by default");
+}
+
+/// <summary>
 /// What differs between SQL servers in reaching them and shaping the table: connection options, session settings,
 /// version check, DDL, error explanations, and the writer that inserts rows the server's fastest way. The reading,
 /// listing and deleting SQL is shared (<see cref="SqlTraceStore"/>).
@@ -116,6 +128,19 @@ internal abstract class SqlDialect
 
     /// <summary>How to describe the store in messages (no password).</summary>
     public abstract string Describe(ConnectionString connectionString);
+
+    /// <summary>
+    /// The command timeout of <paramref name="connectionString"/>'s store and the URL option that raises it. Throws
+    /// <see cref="FormatException"/> for a bad value, as <see cref="ProviderConnectionString"/> does.
+    /// </summary>
+    public abstract SqlTimeout Timeout(ConnectionString connectionString);
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> says a command ran out of <see cref="Timeout"/> (a busy machine or server, a
+    /// lock held by another session): the same read sent again on a fresh connection may well succeed. Not a connect
+    /// timeout: <see cref="SqlDatabase.OpenAsync"/> reports those.
+    /// </summary>
+    public abstract bool IsTimeout(Exception exception);
 
     /// <summary>Turns a provider exception into a user-facing message, or null to use the provider's message.</summary>
     public virtual string? Explain(Exception exception, ConnectionString connectionString, SqlOperation operation) => null;

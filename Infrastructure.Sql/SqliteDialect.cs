@@ -29,9 +29,26 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override DbConnection CreateConnection(string providerConnectionString) => new SqliteConnection(providerConnectionString);
 
-    /// <summary>The Microsoft.Data.Sqlite connection string: the file, pooled, a 30 s busy timeout.</summary>
+    /// <summary>The Microsoft.Data.Sqlite connection string: the file, pooled, a busy timeout of <see cref="Timeout"/>.</summary>
     internal static string BuildConnectionString(ConnectionString connectionString) =>
-        new SqliteConnectionStringBuilder { DataSource = FilePath(connectionString), Pooling = true, DefaultTimeout = 30 }.ToString();
+        new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath(connectionString), Pooling = true, DefaultTimeout = (int)TimeoutOf(connectionString).Seconds,
+        }.ToString();
+
+    /// <summary>
+    /// The busy timeout (Microsoft.Data.Sqlite's <c>DefaultTimeout</c>, whole seconds; how long a command waits for
+    /// another connection's lock): the URL's <c>timeout</c> (pysqlite's name, as SQLAlchemy passes it), else 30 s.
+    /// </summary>
+    public override SqlTimeout Timeout(ConnectionString connectionString) => TimeoutOf(connectionString);
+
+    private static SqlTimeout TimeoutOf(ConnectionString connectionString) =>
+        connectionString.GetSeconds("timeout") is { } given
+            ? new SqlTimeout(Math.Ceiling(given.TotalSeconds), "timeout", true)
+            : new SqlTimeout(30, "timeout", false);
+
+    /// <summary>SQLITE_BUSY or SQLITE_LOCKED after the busy timeout: another connection held the lock throughout.</summary>
+    public override bool IsTimeout(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 };
 
     public override ITraceWriter CreateWriter(SqlDatabase database) =>
         new SqliteTraceWriter(database, BuildConnectionString(database.ConnectionString));

@@ -71,25 +71,18 @@ internal sealed class TraceLifecycle(SqlDatabase database)
     }
 
     /// <summary>The pinned base ids whose trace still has points.</summary>
-    public async Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var connection = db.Database.GetDbConnection();
-        try
+    /// <remarks>A read that times out is sent once more (<see cref="SqlDatabase.ReadAsync"/>).</remarks>
+    public Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<string>>(async (connection, token) =>
         {
-            if (!await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false)) return [];
+            if (!await PinTableExistsAsync(connection, token).ConfigureAwait(false)) return [];
             await using var command = connection.CreateCommand();
             command.CommandText = $"SELECT p.base_id FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE d.base_id = p.base_id)";
             var ids = new List<string>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+            while (await reader.ReadAsync(token).ConfigureAwait(false)) ids.Add(reader.GetString(0));
             return ids;
-        }
-        catch (DbException e)
-        {
-            throw database.Failure(SqlOperation.Read, e);
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>
     /// Removes unpinned traces whose newest point is before <paramref name="cutoff"/>, in rounds of at most
@@ -196,45 +189,42 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         return (traces, points);
     }
 
-    /// <summary>Traces, points, the time span, the bytes the server reports and the pinned traces.</summary>
-    public async Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Traces, points, the time span, the bytes the server reports and the pinned traces. A read that times out is sent
+    /// once more (<see cref="SqlDatabase.ReadAsync"/>).
+    /// </summary>
+    public Task<TraceStoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(GetStatisticsAsync, cancellationToken);
+
+    private async Task<TraceStoreStatistics> GetStatisticsAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var connection = db.Database.GetDbConnection();
-        try
+        long traces, points;
+        string? oldest, newest;
+        await using (var command = connection.CreateCommand())
         {
-            long traces, points;
-            string? oldest, newest;
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "SELECT COUNT(DISTINCT base_id), COUNT(*), MIN(timestamp), MAX(timestamp) FROM data";
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                traces = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
-                points = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
-                oldest = reader.IsDBNull(2) ? null : reader.GetString(2);
-                newest = reader.IsDBNull(3) ? null : reader.GetString(3);
-            }
-            long? bytes = null;
-            await using (var size = connection.CreateCommand())
-            {
-                size.CommandText = database.Dialect.SizeQuery;
-                var value = await size.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                if (value is not (null or DBNull)) bytes = Convert.ToInt64(value, CultureInfo.InvariantCulture);
-            }
-            long pinned = 0;
-            if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
-            {
-                await using var count = connection.CreateCommand();
-                count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE d.base_id = p.base_id)";
-                pinned = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-            }
-            return new TraceStoreStatistics(traces, points, oldest, newest, bytes, pinned);
+            command.CommandText = "SELECT COUNT(DISTINCT base_id), COUNT(*), MIN(timestamp), MAX(timestamp) FROM data";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            traces = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+            points = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+            oldest = reader.IsDBNull(2) ? null : reader.GetString(2);
+            newest = reader.IsDBNull(3) ? null : reader.GetString(3);
         }
-        catch (DbException e)
+        long? bytes = null;
+        await using (var size = connection.CreateCommand())
         {
-            throw database.Failure(SqlOperation.Read, e);
+            size.CommandText = database.Dialect.SizeQuery;
+            var value = await size.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            if (value is not (null or DBNull)) bytes = Convert.ToInt64(value, CultureInfo.InvariantCulture);
         }
+        long pinned = 0;
+        if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
+        {
+            await using var count = connection.CreateCommand();
+            count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE d.base_id = p.base_id)";
+            pinned = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
+        return new TraceStoreStatistics(traces, points, oldest, newest, bytes, pinned);
     }
 
     /// <summary>Drops the pins of deleted traces, where there is a pin table (<see cref="TraceCleanup"/>).</summary>

@@ -15,84 +15,74 @@ internal sealed class TraceLister(SqlDatabase database)
     /// <summary>Columns a listing field may name, read from a trace's earliest point.</summary>
     private static readonly string[] PointColumns = ["base_id", "timestamp", "name", "trace_id", "parent_id", "project", "service", "host"];
 
-    public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
+    /// <summary>A page of traces; a read that times out is sent once more (<see cref="SqlDatabase.ReadAsync"/>).</summary>
+    public Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
     {
         var (cursorTimestamp, cursorId) = ListCursor.Parse(query.Cursor);
+        return database.ReadAsync((connection, token) => ListAsync(connection, query, cursorTimestamp, cursorId, token), cancellationToken);
+    }
+
+    private async Task<TracePage> ListAsync(DbConnection connection, TraceListQuery query, string? cursorTimestamp, string? cursorId,
+        CancellationToken cancellationToken)
+    {
         var summaries = database.Summaries;
         var search = query.Filter is { IsEmpty: false };
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var connection = db.Database.GetDbConnection();
-        try
+        List<(string BaseId, string Timestamp)> page;
+        Dictionary<string, TraceSummaries.Row>? rows = null;
+        if (search)
         {
-            List<(string BaseId, string Timestamp)> page;
-            Dictionary<string, TraceSummaries.Row>? rows = null;
-            if (search)
-            {
-                // A search runs on the summary tables' indexes, after summarising what another writer stored meanwhile.
-                if (!summaries.Available) throw summaries.NotAvailable();
-                await summaries.CatchUpAsync(connection, cancellationToken).ConfigureAwait(false);
-                var found = await TraceSummaries.SearchAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
-                page = found.Select(r => (r.BaseId, r.Timestamp)).ToList();
-                rows = found.ToDictionary(r => r.BaseId, StringComparer.Ordinal);
-            }
-            else page = await PageAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
-            string? next = null;
-            if (page.Count > query.Limit)
-            {
-                page.RemoveAt(page.Count - 1);
-                next = ListCursor.Encode(page[^1].Timestamp, page[^1].BaseId);
-            }
-            var ids = page.Select(p => p.BaseId).ToList();
-            var fields = query.Fields.Any(f => f is not ("base_id" or "timestamp"))
-                ? await EarliestPointsAsync(connection, ids, cancellationToken).ConfigureAwait(false)
-                : null;
-            var (summaryRows, services, digests) = await SummariesOfAsync(connection, ids, rows, cancellationToken).ConfigureAwait(false);
-            var traces = page.Select(p =>
-            {
-                var values = new Dictionary<string, string?>(StringComparer.Ordinal);
-                foreach (var f in query.Fields)
-                    values[f] = f switch
-                    {
-                        "base_id" => p.BaseId,
-                        "timestamp" => p.Timestamp,
-                        _ => fields is not null && fields.TryGetValue(p.BaseId, out var row) ? row.GetValueOrDefault(f) : null,
-                    };
-                var summary = new TraceSummary(p.BaseId, p.Timestamp, values);
-                if (summaryRows.TryGetValue(p.BaseId, out var r))
-                    return summary with
-                    {
-                        DurationMs = r.DurationUs / 1000.0, Root = r.Root, Operations = r.Operations, Error = r.Error,
-                        Services = services.TryGetValue(p.BaseId, out var s) ? s : [],
-                    };
-                if (digests.TryGetValue(p.BaseId, out var d))
-                    return d.ToSummary(values) with { Timestamp = p.Timestamp };
-                return summary;
-            }).ToList();
-            return new TracePage(traces, next);
+            // A search runs on the summary tables' indexes, after summarising what another writer stored meanwhile.
+            if (!summaries.Available) throw summaries.NotAvailable();
+            await summaries.CatchUpAsync(connection, cancellationToken).ConfigureAwait(false);
+            var found = await TraceSummaries.SearchAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
+            page = found.Select(r => (r.BaseId, r.Timestamp)).ToList();
+            rows = found.ToDictionary(r => r.BaseId, StringComparer.Ordinal);
         }
-        catch (DbException e)
+        else page = await PageAsync(connection, query, cursorTimestamp, cursorId, cancellationToken).ConfigureAwait(false);
+        string? next = null;
+        if (page.Count > query.Limit)
         {
-            throw database.Failure(SqlOperation.Read, e);
+            page.RemoveAt(page.Count - 1);
+            next = ListCursor.Encode(page[^1].Timestamp, page[^1].BaseId);
         }
+        var ids = page.Select(p => p.BaseId).ToList();
+        var fields = query.Fields.Any(f => f is not ("base_id" or "timestamp"))
+            ? await EarliestPointsAsync(connection, ids, cancellationToken).ConfigureAwait(false)
+            : null;
+        var (summaryRows, services, digests) = await SummariesOfAsync(connection, ids, rows, cancellationToken).ConfigureAwait(false);
+        var traces = page.Select(p =>
+        {
+            var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var f in query.Fields)
+                values[f] = f switch
+                {
+                    "base_id" => p.BaseId,
+                    "timestamp" => p.Timestamp,
+                    _ => fields is not null && fields.TryGetValue(p.BaseId, out var row) ? row.GetValueOrDefault(f) : null,
+                };
+            var summary = new TraceSummary(p.BaseId, p.Timestamp, values);
+            if (summaryRows.TryGetValue(p.BaseId, out var r))
+                return summary with
+                {
+                    DurationMs = r.DurationUs / 1000.0, Root = r.Root, Operations = r.Operations, Error = r.Error,
+                    Services = services.TryGetValue(p.BaseId, out var s) ? s : [],
+                };
+            if (digests.TryGetValue(p.BaseId, out var d))
+                return d.ToSummary(values) with { Timestamp = p.Timestamp };
+            return summary;
+        }).ToList();
+        return new TracePage(traces, next);
     }
 
     /// <summary>How many traces a search keeps (<see cref="ITraceStoreSearch.CountTracesAsync"/>).</summary>
-    public async Task<long> CountAsync(TraceListQuery query, CancellationToken cancellationToken)
-    {
-        var summaries = database.Summaries;
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (!summaries.Available) throw summaries.NotAvailable();
-        var connection = db.Database.GetDbConnection();
-        try
+    public Task<long> CountAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        database.ReadAsync(async (connection, token) =>
         {
-            await summaries.CatchUpAsync(connection, cancellationToken).ConfigureAwait(false);
-            return await TraceSummaries.CountAsync(connection, query, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DbException e)
-        {
-            throw database.Failure(SqlOperation.Read, e);
-        }
-    }
+            var summaries = database.Summaries;
+            if (!summaries.Available) throw summaries.NotAvailable();
+            await summaries.CatchUpAsync(connection, token).ConfigureAwait(false);
+            return await TraceSummaries.CountAsync(connection, query, token).ConfigureAwait(false);
+        }, cancellationToken);
 
     /// <summary>Rebuilds every summary (<see cref="ITraceStoreSearch.ReindexAsync"/>).</summary>
     public async Task<long> ReindexAsync(CancellationToken cancellationToken)
@@ -130,8 +120,9 @@ internal sealed class TraceLister(SqlDatabase database)
                 : await summaries.SummariseAsync(connection, missing, TraceSummaries.Mode.IfAbsent, cancellationToken).ConfigureAwait(false);
             return (rows, services, digests);
         }
-        catch (DbException e)
+        catch (DbException e) when (!database.Dialect.IsTimeout(e))
         {
+            // A timeout is no reason to list without summaries: the listing is sent once more instead.
             Log.SummariesUnreadable(database.Logger, database.Description, database.ConnectionString.ScrubPassword(e.Message));
             return ([], [], []);
         }

@@ -6,8 +6,10 @@ namespace Profiler.Hosting;
 /// Store settings for a person waiting on an answer (the <c>profiler</c> commands, the web shell): a network timeout of
 /// <see cref="Timeout"/> instead of OSProfiler's 0.1 s <c>socket_timeout</c>, which stays the default of the profiled
 /// service's own writes (<c>AddProfiler</c>). A connection string's own timeout option still wins
-/// (<c>?socket_timeout=30</c> for Redis; SQL servers wait 30 s a command, <c>read_timeout</c> on MySQL). The Redis
-/// driver sends a timed-out read once more before failing, and its error names <c>socket_timeout</c> and its value.
+/// (<c>?socket_timeout=30</c> for Redis). SQL servers wait 30 s a command whatever these settings say, which a person
+/// can wait for; their URLs raise it (<c>read_timeout</c> on MySQL/MariaDB, <c>command_timeout</c> on PostgreSQL,
+/// <c>timeout</c> on SQLite). Both the Redis and the SQL drivers send a timed-out read once more before failing, and
+/// the error names the option to raise (<c>socket_timeout</c>, <c>read_timeout</c>, …) and its value.
 /// </summary>
 public static class InteractiveReads
 {

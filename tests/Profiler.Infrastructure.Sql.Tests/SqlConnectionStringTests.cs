@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using MySqlConnector;
 using Npgsql;
 using Profiler.Domain;
@@ -52,10 +53,16 @@ public sealed class SqlConnectionStringTests
     [InlineData("postgresql://u:secretpw@db", "names no database", "/database")]
     [InlineData("postgresql://u:secretpw@db/profiler?sslmode=sometimes", "sslmode='sometimes'", "verify-full")]
     [InlineData("postgresql://u:secretpw@db/profiler?client_encoding=latin1", "client_encoding='latin1'", "utf8")]
+    [InlineData("mysql://u:secretpw@db/profiler?read_timeout=soon", "read_timeout='soon'", "between 0 and 3600")]
+    [InlineData("mysql://u:secretpw@db/profiler?write_timeout=0", "write_timeout='0'", "between 0 and 3600")]
+    [InlineData("postgresql://u:secretpw@db/profiler?command_timeout=-1", "command_timeout='-1'", "between 0 and 3600")]
+    [InlineData("postgresql://u:secretpw@db/profiler?command_timeout=1h", "command_timeout='1h'", "between 0 and 3600")]
+    [InlineData("sqlite:////tmp/profiler.db?timeout=forever", "timeout='forever'", "between 0 and 3600")]
     public void Bad_options_are_refused_at_open_naming_the_value_and_what_would_be_accepted(string url, string named, string accepted)
     {
         var cs = ConnectionString.Parse(url);
-        ITraceStoreDriver driver = cs.Scheme.StartsWith("mysql") ? new MySqlDriver() : new PostgresDriver();
+        ITraceStoreDriver driver = cs.Scheme.StartsWith("mysql") ? new MySqlDriver()
+            : cs.Scheme == "sqlite" ? new SqliteDriver() : new PostgresDriver();
 
         var e = Assert.Throws<FormatException>(() => driver.Open(cs, new DriverSettings()));
 
@@ -78,6 +85,42 @@ public sealed class SqlConnectionStringTests
             (one.Host, one.Port, one.Database, one.Username, one.Password, one.SslMode, one.Timeout));
         Assert.Equal($"a:5433,b:{PostgresDefaultPort}", many.Host);
         Assert.Equal("/var/run/postgresql", socket.Host);
+    }
+
+    [Theory]
+    [InlineData("mysql://u:pw@db/profiler", 30u)]
+    [InlineData("mysql://u:pw@db/profiler?read_timeout=1", 1u)]
+    [InlineData("mysql://u:pw@db/profiler?read_timeout=0.2", 1u)]
+    [InlineData("mysql://u:pw@db/profiler?read_timeout=5&write_timeout=60", 60u)]
+    [InlineData("mysql://u:pw@db/profiler?write_timeout=2&read_timeout=90", 90u)]
+    public void A_MySQL_URLs_read_timeout_or_write_timeout_sets_the_command_timeout_up_or_down(string url, uint seconds) =>
+        Assert.Equal(seconds, new MySqlConnectionStringBuilder(MySqlDialect.BuildConnectionString(ConnectionString.Parse(url))).DefaultCommandTimeout);
+
+    [Theory]
+    [InlineData("postgresql://u:pw@db/profiler", 30)]
+    [InlineData("postgresql://u:pw@db/profiler?command_timeout=1", 1)]
+    [InlineData("postgresql://u:pw@db/profiler?command_timeout=120&connect_timeout=3", 120)]
+    public void A_PostgreSQL_URLs_command_timeout_sets_the_command_timeout(string url, int seconds) =>
+        Assert.Equal(seconds, new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(ConnectionString.Parse(url))).CommandTimeout);
+
+    [Theory]
+    [InlineData("sqlite:////tmp/profiler.db", 30)]
+    [InlineData("sqlite:////tmp/profiler.db?timeout=5", 5)]
+    [InlineData("sqlite:////tmp/profiler.db?timeout=0.5", 1)]
+    public void A_SQLite_URLs_timeout_sets_the_busy_timeout(string url, int seconds) =>
+        Assert.Equal(seconds, new SqliteConnectionStringBuilder(SqliteDialect.BuildConnectionString(ConnectionString.Parse(url))).DefaultTimeout);
+
+    [Theory]
+    [InlineData("mysql://u:pw@db/profiler", "read_timeout not set: 30 s by default")]
+    [InlineData("mysql://u:pw@db/profiler?read_timeout=5&write_timeout=60", "write_timeout=60")]
+    [InlineData("postgresql://u:pw@db/profiler?command_timeout=7", "command_timeout=7")]
+    [InlineData("sqlite:////tmp/profiler.db?timeout=2.5", "timeout=3")]
+    public void A_timeout_is_named_by_the_URL_option_that_sets_it_and_its_value(string url, string shown)
+    {
+        var cs = ConnectionString.Parse(url);
+        SqlDialect dialect = cs.Scheme.StartsWith("mysql") ? new MySqlDialect() : cs.Scheme == "sqlite" ? new SqliteDialect() : new PostgresDialect();
+
+        Assert.Equal(shown, dialect.Timeout(cs).ToString());
     }
 
     [Fact]
