@@ -118,7 +118,13 @@ internal sealed partial class PostgresDialect : SqlDialect
                     b.Options = value;
                     break;
                 case "target_session_attrs":
-                    b.TargetSessionAttributes = value;
+                    // Npgsql refuses other values with an ArgumentException, which would read as the driver's failure.
+                    b.TargetSessionAttributes = value.ToLowerInvariant() is "any" or "primary" or "standby" or "prefer-primary"
+                        or "prefer-standby" or "read-write" or "read-only"
+                        ? value.ToLowerInvariant()
+                        : throw new FormatException(
+                            $"Connection string option target_session_attrs='{TracePointRules.Show(value)}' is not a session kind in {url}: " +
+                            "use any, primary, standby, prefer-primary, prefer-standby, read-write or read-only.");
                     break;
                 case "client_encoding" or "charset":
                     if (value.ToLowerInvariant() is not ("utf8" or "utf-8" or "unicode"))

@@ -53,6 +53,7 @@ public sealed class SqlConnectionStringTests
     [InlineData("postgresql://u:secretpw@db", "names no database", "/database")]
     [InlineData("postgresql://u:secretpw@db/profiler?sslmode=sometimes", "sslmode='sometimes'", "verify-full")]
     [InlineData("postgresql://u:secretpw@db/profiler?client_encoding=latin1", "client_encoding='latin1'", "utf8")]
+    [InlineData("postgresql://u:secretpw@db/profiler?target_session_attrs=leader", "target_session_attrs='leader'", "prefer-standby")]
     [InlineData("mysql://u:secretpw@db/profiler?read_timeout=soon", "read_timeout='soon'", "between 0 and 3600")]
     [InlineData("mysql://u:secretpw@db/profiler?write_timeout=0", "write_timeout='0'", "between 0 and 3600")]
     [InlineData("postgresql://u:secretpw@db/profiler?command_timeout=-1", "command_timeout='-1'", "between 0 and 3600")]
@@ -77,13 +78,14 @@ public sealed class SqlConnectionStringTests
         var one = new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(
             ConnectionString.Parse("postgresql+psycopg2://osprofiler:pw@db.example/profiler?sslmode=require&connect_timeout=3&keepalives=1")));
         var many = new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(
-            ConnectionString.Parse("postgres://u:pw@a:5433,b/profiler")));
+            ConnectionString.Parse("postgres://u:pw@a:5433,b/profiler?target_session_attrs=Read-Write")));
         var socket = new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(
             ConnectionString.Parse("postgresql://u:pw@/profiler?host=/var/run/postgresql")));
 
         Assert.Equal(("db.example", 5432, "profiler", "osprofiler", "pw", SslMode.Require, 3),
             (one.Host, one.Port, one.Database, one.Username, one.Password, one.SslMode, one.Timeout));
         Assert.Equal($"a:5433,b:{PostgresDefaultPort}", many.Host);
+        Assert.Equal("read-write", many.TargetSessionAttributes);
         Assert.Equal("/var/run/postgresql", socket.Host);
     }
 
