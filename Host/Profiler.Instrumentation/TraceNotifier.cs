@@ -88,6 +88,8 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     private readonly ResiliencePipeline _retry;
     /// <summary>The points of the batch being sent (after rejections), until they are settled; the batcher's only.</summary>
     private volatile IReadOnlyList<TracePoint>? _inFlight;
+    /// <summary>The last batch <see cref="FindUnwritable"/> found no fault in: its later failures are not probed again.</summary>
+    private IReadOnlyList<TracePoint>? _probedClean;
     private int _failuresInRow;
     private TaskCompletionSource _progress = NewSignal();
     private int _queued;
@@ -111,9 +113,11 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             // Every failure of the store is retried until it works or the notifier shuts down; a batch the validator
-            // refused is not (it would be refused again), nor is the shutdown's own cancellation.
+            // refused is not (it would be refused again), nor one with points no store can write, nor is the shutdown's
+            // own cancellation.
             ShouldHandle = new PredicateBuilder().Handle<Exception>(e =>
-                e is not ValidationException && !(e is OperationCanceledException && _abort.IsCancellationRequested)),
+                e is not ValidationException and not UnwritablePointsException
+                && !(e is OperationCanceledException && _abort.IsCancellationRequested)),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -287,8 +291,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         {
             try
             {
-                await _retry.ExecuteAsync(static async (state, ct) =>
-                        await state.Self._mediator.Send(new RecordTracePointsCommand(state.Points, state.BatchId), ct).ConfigureAwait(false),
+                await _retry.ExecuteAsync(static (state, ct) => state.Self.WriteAsync(state.Points, state.BatchId, ct),
                     (Self: this, Points: points, BatchId: batchId), _abort.Token).ConfigureAwait(false);
                 _inFlight = null;
                 Interlocked.Add(ref _sent, points.Count);
@@ -299,16 +302,111 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
             }
             catch (ValidationException e)
             {
-                var kept = WithoutRejected(points, e);
-                _inFlight = kept.Count == 0 ? null : kept;
-                var rejected = points.Count - kept.Count;
-                Interlocked.Add(ref _rejected, rejected);
-                Settle(rejected);
-                LogRejected(e.Message);
-                if (kept.Count == 0) return;
-                points = kept;
+                if (!Reject(ref points, WithoutRejected(points, e), e.Message)) return;
+            }
+            catch (UnwritablePointsException e)
+            {
+                // Nothing was stored (or, had an earlier attempt's reply been lost, the whole batch was): the same id
+                // keeps the rest exactly once either way.
+                if (!Reject(ref points, e.Kept, e.Message)) return;
             }
         }
+    }
+
+    /// <summary>
+    /// Counts the points of <paramref name="points"/> missing from <paramref name="kept"/> as rejected and logs why;
+    /// false when none is left to send.
+    /// </summary>
+    private bool Reject(ref IReadOnlyList<TracePoint> points, IReadOnlyList<TracePoint> kept, string reason)
+    {
+        _inFlight = kept.Count == 0 ? null : kept;
+        var rejected = points.Count - kept.Count;
+        Interlocked.Add(ref _rejected, rejected);
+        Settle(rejected);
+        LogRejected(reason);
+        points = kept;
+        return kept.Count > 0;
+    }
+
+    /// <summary>
+    /// One attempt. A failure that is not the store's (the contract's drivers report those as
+    /// <see cref="Profiler.Storage.TraceStoreException"/>; a serialiser's <see cref="ArgumentException"/>,
+    /// <see cref="InvalidOperationException"/> or <see cref="System.Text.Json.JsonException"/> is the same every time)
+    /// makes the batch's points be tried one by one; those that cannot be written become an
+    /// <see cref="UnwritablePointsException"/>, which is not retried. When no point is at fault the failure is retried as
+    /// any other. Writes that succeed cost nothing extra.
+    /// </summary>
+    private async ValueTask WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _mediator.Send(new RecordTracePointsCommand(points, batchId), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (Profiler.Storage.TraceStoreException or ValidationException or OperationCanceledException)
+                                  && !ReferenceEquals(points, _probedClean)
+                                  && FindUnwritable(points, e) is { } unwritable)
+        {
+            throw unwritable;
+        }
+    }
+
+    /// <summary>
+    /// Writes each point as the drivers do (<see cref="TracePointJson.Write"/>, which writes <c>info</c> with
+    /// System.Text.Json) to a writer that keeps nothing; null when every point can be written. Run only after a write
+    /// failed with something other than a store failure.
+    /// </summary>
+    private UnwritablePointsException? FindUnwritable(IReadOnlyList<TracePoint> points, Exception failure)
+    {
+        List<TracePoint>? kept = null;
+        string? first = null;
+        using var writer = new System.Text.Json.Utf8JsonWriter(Stream.Null);
+        for (var i = 0; i < points.Count; i++)
+        {
+            var reason = Unwritable(writer, points[i]);
+            if (reason is null)
+            {
+                kept?.Add(points[i]);
+                continue;
+            }
+            if (kept is null)
+            {
+                kept = new List<TracePoint>(points.Count);
+                for (var j = 0; j < i; j++) kept.Add(points[j]);
+            }
+            first ??= $"point '{Profiler.Storage.TracePointRules.Show(points[i].Name)}' (trace_id "
+                      + $"{Profiler.Storage.TracePointRules.Show(points[i].TraceId)}) cannot be written: {reason}";
+        }
+        if (kept is null)
+        {
+            _probedClean = points;
+            return null;
+        }
+        var count = points.Count - kept.Count;
+        return new UnwritablePointsException(kept,
+            $"{count} of {points.Count} points cannot be written ({failure.GetType().Name} from the store); the first: {first}", failure);
+    }
+
+    private static string? Unwritable(System.Text.Json.Utf8JsonWriter writer, TracePoint point)
+    {
+        try
+        {
+            writer.Reset();
+            TracePointJson.Write(writer, point);
+            writer.Flush();
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Profiler.Storage.TracePointRules.Show(e.Message);
+        }
+    }
+
+    /// <summary>Points of a batch that no store can write (their JSON cannot be written): not retried.</summary>
+    private sealed class UnwritablePointsException(IReadOnlyList<TracePoint> kept, string message, Exception inner)
+        : Exception(message, inner)
+    {
+        /// <summary>The batch's other points, to send again.</summary>
+        public IReadOnlyList<TracePoint> Kept { get; } = kept;
     }
 
     /// <summary>Counts and (at most once per <see cref="TraceNotifierOptions.LogInterval"/>) logs a failed attempt.</summary>

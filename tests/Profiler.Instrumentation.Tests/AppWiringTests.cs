@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -250,6 +251,30 @@ public sealed class AppWiringTests : IDisposable
             Assert.Same(host.Services.GetRequiredService<TraceNotifier>(), TraceProfiler.DefaultSink);
         }
         Assert.Same(NullTraceEventSink.Instance, TraceProfiler.DefaultSink);
+    }
+
+    [Fact]
+    public async Task Points_SQLite_cannot_store_are_rejected_and_do_not_hold_up_the_points_after_them()
+    {
+        using var host = Build(Ini($"[profiler]\nenabled = true\nhmac_keys = {Key}\nconnection_string = {Database}\n"),
+            s => s.AddTraceStoreDriver<SqliteDriver>());
+        await host.StartAsync();
+        var notifier = host.Services.GetRequiredService<TraceNotifier>();
+        // A NaN in info (no JSON can hold it) and a host longer than the host column (varchar(255)).
+        var profiler = new TraceProfiler(Key, notifier);
+        using (profiler.Trace("nan", new JsonObject { ["ratio"] = double.NaN })) { }
+        var longHost = new TraceProfiler(Key, notifier, profiler.BaseId, host: new string('h', 256));
+        using (longHost.Trace("long-host")) { }
+        Assert.True(await notifier.FlushAsync(Waiting.Patience));
+        using (profiler.Trace("request")) { }
+        Assert.True(await notifier.FlushAsync(Waiting.Patience));
+        await host.StopAsync();
+
+        Assert.Equal(3, notifier.RejectedCount);
+        await using var store = new SqliteDriver().Open(ConnectionString.Parse(Database), new DriverSettings());
+        var names = new List<string>();
+        await foreach (var p in store.ReadTraceAsync(profiler.BaseId, CancellationToken.None)) names.Add(p.Name);
+        Assert.Equal(["nan-stop", "request-start", "request-stop"], names.Order(StringComparer.Ordinal));
     }
 
     /// <summary>Serves <c>sqlite</c> with the real SQLite driver, recording what it was opened with (or failing as told).</summary>
