@@ -40,7 +40,10 @@ public sealed class TraceNotifierOptions
     /// </summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long disposing waits for buffered points to be sent before dropping them. Default 5 s.</summary>
+    /// <summary>
+    /// How long disposing waits for buffered points to be sent before dropping them, unless
+    /// <see cref="TraceNotifier.FlushForShutdownAsync"/> already set the shutdown's deadline. Default 5 s.
+    /// </summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>At most one log line per this interval for each of: drops, store failures, rejected points. Default 10 s.</summary>
@@ -96,6 +99,8 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     private long _accepted, _settled, _dropped, _droppedReported, _rejected, _sent, _failures;
     private volatile bool _closed;
     private int _disposed;
+    /// <summary>UTC ticks by which shutdown gives up on the store (<see cref="FlushForShutdownAsync"/>); 0 while not set.</summary>
+    private long _shutdownDeadline;
     private DateTime _lastFailureLog = DateTime.MinValue, _lastRejectLog = DateTime.MinValue;
 
     /// <summary>Starts the batcher. <paramref name="mediator"/> must reach a <see cref="RecordTracePointsCommand"/> handler.</summary>
@@ -189,31 +194,85 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var target = Interlocked.Read(ref _accepted);
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = After(timeout);
         while (Interlocked.Read(ref _settled) < target)
         {
             var signal = Volatile.Read(ref _progress).Task;
             if (Interlocked.Read(ref _settled) >= target) break;
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero || _batcher.IsCompleted) return Interlocked.Read(ref _settled) >= target;
-            await Task.WhenAny(signal, Task.Delay(left, cancellationToken)).ConfigureAwait(false);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(signal, Task.Delay(AtMostADay(left), stop.Token)).ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
         return true;
     }
 
     /// <summary>
-    /// Stops accepting events, sends what is buffered (waiting at most <see cref="TraceNotifierOptions.FlushTimeout"/>),
-    /// then drops and counts the rest.
+    /// The host's flush at shutdown: <see cref="FlushAsync"/>, whose deadline (now + <paramref name="timeout"/>, or now
+    /// when <paramref name="cancellationToken"/> cuts it short) becomes the shutdown's one deadline: disposing afterwards
+    /// waits for the store only until then (not a further <see cref="TraceNotifierOptions.FlushTimeout"/>) and drops and
+    /// counts what is left at once when it has passed. Events keep being accepted until disposal.
+    /// </summary>
+    public async Task<bool> FlushForShutdownAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        SetShutdownDeadline(After(timeout));
+        try
+        {
+            return await FlushAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            SetShutdownDeadline(DateTime.UtcNow);
+            throw;
+        }
+    }
+
+    /// <summary>Keeps the earlier of the deadline set so far and <paramref name="deadline"/>.</summary>
+    private void SetShutdownDeadline(DateTime deadline)
+    {
+        var ticks = Math.Max(1, deadline.Ticks);
+        long seen;
+        while (((seen = Interlocked.Read(ref _shutdownDeadline)) == 0 || ticks < seen)
+               && Interlocked.CompareExchange(ref _shutdownDeadline, ticks, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>Now + <paramref name="timeout"/> (UTC), without overflowing for a huge timeout.</summary>
+    private static DateTime After(TimeSpan timeout)
+    {
+        var now = DateTime.UtcNow;
+        return timeout >= DateTime.MaxValue - now ? DateTime.MaxValue : timeout <= TimeSpan.Zero ? now : now + timeout;
+    }
+
+    /// <summary>A wait <see cref="Task.Delay(TimeSpan)"/> accepts: callers wait again while their deadline is ahead.</summary>
+    private static TimeSpan AtMostADay(TimeSpan wait) => wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait;
+
+    /// <summary>
+    /// Stops accepting events, sends what is buffered (waiting until the deadline <see cref="FlushForShutdownAsync"/> set,
+    /// else at most <see cref="TraceNotifierOptions.FlushTimeout"/>), then drops and counts the rest.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _closed = true;
         _channel.Writer.TryComplete();
-        if (await Task.WhenAny(_batcher, Task.Delay(_options.FlushTimeout)).ConfigureAwait(false) != _batcher)
+        var set = Interlocked.Read(ref _shutdownDeadline);
+        var deadline = set != 0 ? new DateTime(set, DateTimeKind.Utc) : After(_options.FlushTimeout);
+        using (var done = new CancellationTokenSource())
         {
-            _abort.Cancel();
+            TimeSpan left;
+            while (!_batcher.IsCompleted && (left = deadline - DateTime.UtcNow) > TimeSpan.Zero)
+                await Task.WhenAny(_batcher, Task.Delay(AtMostADay(left), done.Token)).ConfigureAwait(false);
+            await done.CancelAsync().ConfigureAwait(false);
+        }
+        if (!_batcher.IsCompleted)
+        {
+            // The store had its time: the batcher gives up now (a driver honours the cancellation at once; one that
+            // does not gets a second before disposal goes on without it).
+            await _abort.CancelAsync().ConfigureAwait(false);
             await Task.WhenAny(_batcher, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         }
         await _dropReporter.DisposeAsync().ConfigureAwait(false);
@@ -222,7 +281,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         _meter.Dispose();
     }
 
-    /// <summary>Synchronous <see cref="DisposeAsync"/>.</summary>
+    /// <summary>Synchronous <see cref="DisposeAsync"/>: blocks until it is done (so at most until the same deadline).</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task RunAsync()

@@ -277,6 +277,29 @@ public sealed class AppWiringTests : IDisposable
         Assert.Equal(["nan-stop", "request-start", "request-stop"], names.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task Shutdown_while_the_store_hangs_waits_for_one_deadline_not_for_the_stop_and_then_again_for_the_disposal()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        // flush_timeout far beyond any test's patience; the host's shutdown timeout (its stop token) ends the flush.
+        using var host = Build(Ini($"[profiler]\nenabled = true\nhmac_keys = {Key}\nflush_timeout = 3600\n"), s => s
+            .AddSingleton<ITraceStore>(store)
+            .Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200)));
+        await host.StartAsync();
+        var notifier = host.Services.GetRequiredService<TraceNotifier>();
+        var profiler = new TraceProfiler(Key, notifier);
+        using (profiler.Trace("request")) { }
+        await Waiting.UntilAsync(() => store.Writes >= 1, "the notifier to reach the hanging store");
+
+        await host.StopAsync().WaitAsync(Waiting.Patience);
+        // Disposing the container disposes the notifier: the deadline passed during the stop, so it gives up at once.
+        await Task.Run(host.Dispose).WaitAsync(Waiting.Patience);
+
+        Assert.Equal(2, notifier.DroppedCount);
+        Assert.Empty(store.Points);
+    }
+
     /// <summary>Serves <c>sqlite</c> with the real SQLite driver, recording what it was opened with (or failing as told).</summary>
     private sealed class RecordingDriver(Exception? failure = null) : ITraceStoreDriver
     {

@@ -308,6 +308,57 @@ public sealed class TraceNotifierTests
         Assert.Equal(2, notifier.DroppedCount);
         Assert.Equal(8, notifier.SentCount + notifier.RejectedCount + notifier.DroppedCount);
     }
+
+    [Fact]
+    public async Task After_the_shutdown_flush_timed_out_disposing_gives_up_at_once_instead_of_waiting_a_second_flush_timeout()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        // The notifier's own flush timeout is far longer than any test's patience: only the shutdown's deadline can end it.
+        var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { BatchSize = 5, FlushTimeout = TimeSpan.FromHours(1) });
+        var profiler = new TraceProfiler("k", notifier);
+        for (var i = 0; i < 10; i++) using (profiler.Trace("db")) { }
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+
+        Assert.False(await notifier.FlushForShutdownAsync(TimeSpan.FromMilliseconds(100)));
+        await notifier.DisposeAsync().AsTask().WaitAsync(Wait);
+
+        Assert.Equal(20, notifier.DroppedCount);
+        Assert.Equal(0, notifier.SentCount);
+        Assert.Empty(store.Points);
+    }
+
+    [Fact]
+    public async Task A_shutdown_flush_cut_short_by_its_token_makes_disposing_give_up_at_once()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { FlushTimeout = TimeSpan.FromHours(1) });
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("db")) { }
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+
+        using var cancelled = new CancellationTokenSource();
+        var flush = notifier.FlushForShutdownAsync(TimeSpan.FromHours(1), cancelled.Token);
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush.WaitAsync(Wait));
+        await notifier.DisposeAsync().AsTask().WaitAsync(Wait);
+        Assert.Equal(2, notifier.DroppedCount);
+    }
+
+    [Fact]
+    public async Task Points_written_after_a_successful_shutdown_flush_are_still_sent_when_disposing()
+    {
+        var store = new FakeTraceStore();
+        var notifier = new TraceNotifier(store.Mediator(), Fast());
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("early")) { }
+        Assert.True(await notifier.FlushForShutdownAsync(Wait));
+        using (profiler.Trace("late")) { }
+        await notifier.DisposeAsync();
+        Assert.Equal(4, store.Points.Count);
+        Assert.Equal(0, notifier.DroppedCount);
+    }
 }
 
 /// <summary>An object that refers to itself: System.Text.Json throws a <see cref="System.Text.Json.JsonException"/> writing it.</summary>
