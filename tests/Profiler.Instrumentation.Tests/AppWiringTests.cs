@@ -189,6 +189,42 @@ public sealed class AppWiringTests : IDisposable
     }
 
     [Fact]
+    public async Task Labels_and_timeouts_set_in_code_are_held_to_the_limits_configuration_has_naming_option_value_and_range()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddProfiler(o =>
+        {
+            o.Enabled = true;
+            o.Project = "nova\u0001";
+            o.Service = "api\uD800";
+            o.Host = new string('h', 256);
+            o.SentinelServiceName = new string('m', 300);
+            o.FlushTimeout = TimeSpan.MaxValue;
+            o.SocketTimeout = TimeSpan.FromSeconds(3601);
+        });
+        using var host = builder.Build();
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Project = 'nova?' (5 characters) is not valid: use at most 255 printable characters", e.Message);
+        Assert.Contains("Service = 'api?' (4 characters) is not valid", e.Message);
+        Assert.Contains($"Host = '{new string('h', 60)}…' (256 characters) is not valid", e.Message);
+        Assert.Contains("SentinelServiceName = 'mmm", e.Message);
+        Assert.Contains("FlushTimeout = 922337203685.4775 s is out of range: use 0 to 3600 seconds", e.Message);
+        Assert.Contains("SocketTimeout = 3601 s is out of range: use more than 0 and at most 3600 seconds", e.Message);
+        Assert.Equal(6, e.Failures.Count());
+    }
+
+    [Fact]
+    public void The_limits_of_a_label_in_configuration_are_those_of_the_stored_point()
+    {
+        // An unpaired surrogate is not a printable character: the store could not keep it as written.
+        var e = Assert.Throws<FormatException>(() => ProfilerOptions.FromConfiguration(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Profiler:Host"] = "node\uD800" }).Build()));
+        Assert.Contains("'Profiler:Host' = 'node?' is not valid: use at most 255 printable characters", e.Message);
+        Assert.Equal("node-1", ProfilerOptions.FromConfiguration(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Profiler:Host"] = "node-1" }).Build()).Host);
+    }
+
+    [Fact]
     public async Task Configure_in_code_adjusts_what_configuration_set()
     {
         var driver = new RecordingDriver();
