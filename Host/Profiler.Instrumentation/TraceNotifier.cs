@@ -70,7 +70,10 @@ public sealed class TraceNotifierOptions
 /// so a batch whose write reached the store but whose reply was lost is stored once
 /// (<see cref="Profiler.Storage.ITraceStore.WriteAsync(IReadOnlyList{TracePoint}, Guid, CancellationToken)"/>). Every
 /// event accepted is counted once: as sent, rejected or dropped. A batch the validator rejects is not retried: the points
-/// it names are dropped and counted in <see cref="RejectedCount"/>, the rest are sent. Drops, failures and rejections
+/// it names are dropped and counted in <see cref="RejectedCount"/>, the rest are sent. Nor is a write that fails with
+/// something other than a <see cref="Profiler.Storage.TraceStoreException"/> because of its points: the points whose JSON
+/// cannot be written (a NaN in <c>info</c>, say) are rejected likewise and the rest sent under the same batch id.
+/// At shutdown the host's flush (<see cref="FlushForShutdownAsync"/>) sets the one deadline disposal keeps to. Drops, failures and rejections
 /// are logged at most once per <see cref="TraceNotifierOptions.LogInterval"/> each, and published as the
 /// <c>Profiler.Instrumentation</c> meter's counters.</para>
 /// </remarks>
@@ -138,7 +141,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         _meter = new Meter(MeterName);
         _meter.CreateObservableCounter("profiler.points.sent", () => SentCount, description: "Trace points stored");
         _meter.CreateObservableCounter("profiler.points.dropped", () => DroppedCount, description: "Trace points dropped (buffer full or notifier closed)");
-        _meter.CreateObservableCounter("profiler.points.rejected", () => RejectedCount, description: "Trace points the validator rejected");
+        _meter.CreateObservableCounter("profiler.points.rejected", () => RejectedCount, description: "Trace points rejected (invalid or unwritable)");
         _meter.CreateObservableUpDownCounter("profiler.points.queued", () => QueuedCount, description: "Trace points waiting to be sent");
 
         // The batcher and the timer must not inherit the creator's ambient profiler: a store that is itself
@@ -153,7 +156,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     /// <summary>Events dropped because the buffer was full or the notifier was closed.</summary>
     public long DroppedCount => Interlocked.Read(ref _dropped);
 
-    /// <summary>Points the <c>RecordTracePoints</c> validator rejected (not retried).</summary>
+    /// <summary>Points rejected, not retried: by the <c>RecordTracePoints</c> validator, or found unwritable after a write failed.</summary>
     public long RejectedCount => Interlocked.Read(ref _rejected);
 
     /// <summary>Points the store accepted.</summary>
