@@ -459,7 +459,10 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return Profiler.Storage.TracePointRules.Show(e.Message);
+            // The first sentence: System.Text.Json goes on with advice for JsonSerializer users.
+            var message = e.Message;
+            var end = message.IndexOf(". ", StringComparison.Ordinal);
+            return $"{e.GetType().Name}: {(end < 0 ? message : message[..end])}";
         }
     }
 

@@ -225,7 +225,8 @@ public sealed class TraceNotifierTests
         Assert.Equal(1, notifier.RejectedCount);
         Assert.Equal(5, notifier.SentCount);
         Assert.Equal(0, notifier.FailedAttempts);
-        await Eventually(() => logger.Lines.Any(l => l.Contains("'bad-start'") && l.Contains("cannot be written")), "the rejection to be logged");
+        await Eventually(() => logger.Lines.Any(l => l.Contains("'bad-start'") && l.Contains("cannot be written: ArgumentException: .NET number values")),
+            "the rejection to be logged with its reason");
     }
 
     [Fact]
