@@ -38,6 +38,17 @@ public sealed class TracePointRulesTests
     }
 
     [Fact]
+    public void Checking_the_host_of_a_point_built_in_code_allocates_nothing()
+    {
+        var points = new[] { Point(host: "node-1"), Point(host: new string('h', 255)), Point() };
+        foreach (var p in points) Assert.True(TracePointRules.IsValid(p));
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+            foreach (var p in points) TracePointRules.IsValid(p);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+    }
+
+    [Fact]
     public void A_host_parsed_from_JSON_is_judged_as_the_same_host_set_in_code()
     {
         Assert.True(TracePointRules.IsValid(Parsed($"\"{new string('h', 255)}\"")));
