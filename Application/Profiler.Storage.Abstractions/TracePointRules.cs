@@ -1,4 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Profiler.Domain;
 
 namespace Profiler.Storage;
@@ -13,7 +16,7 @@ public static class TracePointRules
     /// <summary>Longest id accepted: 255 characters (OSProfiler's SQL columns are <c>varchar(255)</c>).</summary>
     public const int MaxIdLength = 255;
 
-    /// <summary>Longest point name, project or service accepted: 255 characters.</summary>
+    /// <summary>Longest point name, project, service or host (<c>info.host</c>) accepted: 255 characters.</summary>
     public const int MaxNameLength = 255;
 
     /// <summary>
@@ -56,24 +59,65 @@ public static class TracePointRules
     public static bool IsValid(TracePoint point)
     {
         var name = point.Name;
-        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || HasControl(name)) return false;
+        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || !IsPrintable(name)) return false;
         if (!(name.EndsWith("-start", StringComparison.Ordinal) && name.Length > 6)
             && !(name.EndsWith("-stop", StringComparison.Ordinal) && name.Length > 5))
             return false;
         return IsSafeId(point.BaseId) && IsSafeId(point.TraceId) && IsSafeId(point.ParentId)
                && point.Timestamp is not null && TraceTimestamp.TryParse(point.Timestamp, out _)
-               && IsLabel(point.Project) && IsLabel(point.Service);
+               && IsLabel(point.Project) && IsLabel(point.Service) && IsHostValid(point.Info);
     }
 
-    private static bool IsLabel(string? value) => value is null || (value.Length <= MaxNameLength && !HasControl(value));
+    /// <summary>
+    /// Whether <paramref name="value"/> is a valid project, service or host label: null, or at most
+    /// <see cref="MaxNameLength"/> printable characters (no control character, no unpaired UTF-16 surrogate).
+    /// </summary>
+    /// <param name="value">The label to check; null (none) is valid.</param>
+    public static bool IsLabel(string? value) => value is null || (value.Length <= MaxNameLength && IsPrintable(value));
 
-    /// <summary>Whether the text holds a character <see cref="char.IsControl(char)"/> calls one: U+0000–U+001F, U+007F–U+009F.</summary>
-    private static bool HasControl(string value)
+    /// <summary>
+    /// Whether the text holds no character <see cref="char.IsControl(char)"/> calls one (U+0000–U+001F, U+007F–U+009F)
+    /// and no unpaired UTF-16 surrogate (which no store can encode: JSON writers throw, SQL clients store <c>?</c>).
+    /// </summary>
+    private static bool IsPrintable(string value)
     {
-        foreach (var c in value)
-            if (c < '\u0020' || (uint)(c - '\u007F') <= '\u009F' - '\u007F')
-                return true;
-        return false;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c < '\u0020' || (uint)(c - '\u007F') <= '\u009F' - '\u007F') return false;
+            if ((uint)(c - 0xD800) <= 0x7FF
+                && (c > 0xDBFF || ++i == value.Length || (uint)(value[i] - 0xDC00) > 0x3FF))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Whether <c>info.host</c>, when it is a string (<see cref="TracePoint.Host"/>), is a valid label. Allocates nothing
+    /// for info built in code (the notifier's points). A host parsed from JSON is judged on its raw UTF-8 bytes without
+    /// making a string: under 256 bytes holding no escape and no C1 control (<c>C2 80</c>–<c>C2 9F</c>) it is valid as it
+    /// stands (valid JSON holds no raw C0 control, valid UTF-8 no surrogate). (Looking the key up makes a parsed info
+    /// object build its property nodes, once: System.Text.Json offers no lookup without it. The SQL drivers read
+    /// <see cref="TracePoint.Host"/> and so did that already.)
+    /// </summary>
+    private static bool IsHostValid(JsonObject? info)
+    {
+        if (info is null || !info.TryGetPropertyValue("host", out var node) || node is not JsonValue value) return true;
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            if (element.ValueKind != JsonValueKind.String) return true;
+            var raw = JsonMarshal.GetRawUtf8Value(element);
+            if (raw.Length - 2 <= MaxNameLength && raw.IndexOfAny((byte)'\\', (byte)0xC2) < 0) return true;
+            return HostText(element) is { } text && IsLabel(text);
+        }
+        return !value.TryGetValue<string>(out var host) || IsLabel(host);
+    }
+
+    /// <summary>The text of a parsed string; null when it holds an escaped unpaired surrogate (which cannot be read).</summary>
+    private static string? HostText(JsonElement element)
+    {
+        try { return element.GetString(); }
+        catch (InvalidOperationException) { return null; }
     }
 
     /// <summary>The message of the first problem <see cref="Check"/> finds with <paramref name="point"/>; null for a valid point.</summary>
@@ -88,15 +132,17 @@ public static class TracePointRules
 
     /// <summary>
     /// Checks one point: a name of the form <c>&lt;operation&gt;-start</c> or <c>&lt;operation&gt;-stop</c>, safe
-    /// <c>base_id</c>, <c>trace_id</c> and <c>parent_id</c>, an OSProfiler timestamp, printable project and service.
+    /// <c>base_id</c>, <c>trace_id</c> and <c>parent_id</c>, an OSProfiler timestamp, printable project, service and
+    /// host (<c>info.host</c> when it is a string): at most <see cref="MaxNameLength"/> characters, none of them a control
+    /// character or an unpaired UTF-16 surrogate.
     /// </summary>
     /// <param name="point">The point to check.</param>
     /// <param name="report">Called with (field, message) for each problem; the message names the value.</param>
     public static void Check(TracePoint point, Action<string, string> report)
     {
         if (point.Name is null or "") report("name", "name is missing");
-        else if (point.Name.Length > MaxNameLength || point.Name.Any(char.IsControl))
-            report("name", $"name '{Show(point.Name)}' must be at most {MaxNameLength} printable characters");
+        else if (point.Name.Length > MaxNameLength || !IsPrintable(point.Name))
+            report("name", $"name '{Show(point.Name)}' must be at most {MaxNameLength} printable characters{Unpaired(point.Name)}");
         else if (!(point.Name.EndsWith("-start", StringComparison.Ordinal) && point.Name.Length > 6)
                  && !(point.Name.EndsWith("-stop", StringComparison.Ordinal) && point.Name.Length > 5))
             report("name", $"name '{Show(point.Name)}' must be <operation>-start or <operation>-stop");
@@ -107,23 +153,48 @@ public static class TracePointRules
             report("timestamp", $"timestamp '{Show(point.Timestamp)}' is not YYYY-MM-DDTHH:MM:SS.ffffff (UTC)");
         CheckLabel("project", point.Project, report);
         CheckLabel("service", point.Service, report);
+        if (!IsHostValid(point.Info))
+        {
+            var value = (JsonValue)point.Info!["host"]!;
+            var host = value.TryGetValue<JsonElement>(out var e) ? HostText(e) : value.GetValue<string>();
+            report("info.host", host is null
+                ? $"info.host is not valid Unicode text: use at most {MaxNameLength} printable characters"
+                : $"info.host '{Show(host)}' must be at most {MaxNameLength} printable characters{Unpaired(host)}");
+        }
     }
 
     private static void CheckLabel(string field, string? value, Action<string, string> report)
     {
-        if (value is not null && (value.Length > MaxNameLength || value.Any(char.IsControl)))
-            report(field, $"{field} '{Show(value)}' must be at most {MaxNameLength} printable characters");
+        if (!IsLabel(value))
+            report(field, $"{field} '{Show(value)}' must be at most {MaxNameLength} printable characters{Unpaired(value!)}");
     }
 
-    /// <summary>A value shortened to 60 characters with control characters shown as <c>?</c>, for messages.</summary>
+    /// <summary>A note for a message about a text that holds an unpaired surrogate (shown as <c>?</c> by <see cref="Show"/>).</summary>
+    private static string Unpaired(string value) =>
+        value.Length <= MaxNameLength && !value.Any(char.IsControl) ? " (it holds an unpaired UTF-16 surrogate)" : "";
+
+    /// <summary>
+    /// A value shortened to 60 characters (never between the two halves of a surrogate pair) with control characters and
+    /// unpaired UTF-16 surrogates shown as <c>?</c>, for messages: the result can always be written as JSON or UTF-8.
+    /// </summary>
     /// <param name="value">The value to show; null is shown as <c>null</c>.</param>
     public static string Show(string? value)
     {
         if (value is null) return "null";
-        var s = value.Length > 60 ? value[..60] + "…" : value;
+        var cut = value.Length > 60 ? char.IsHighSurrogate(value[59]) && char.IsLowSurrogate(value[60]) ? 59 : 60 : value.Length;
+        var s = cut < value.Length ? value[..cut] + "…" : value;
         return string.Create(s.Length, s, (span, src) =>
         {
-            for (var i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) ? '?' : src[i];
+            for (var i = 0; i < src.Length; i++)
+            {
+                var c = src[i];
+                if (char.IsHighSurrogate(c) && i + 1 < src.Length && char.IsLowSurrogate(src[i + 1]))
+                {
+                    span[i] = c;
+                    span[++i] = src[i];
+                }
+                else span[i] = char.IsControl(c) || char.IsSurrogate(c) ? '?' : c;
+            }
         });
     }
 }

@@ -26,7 +26,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Profiler: storing {Count} trace points failed (attempt {Attempt}); retrying in {Delay} ms: {Error}")]
     public static partial void StoreFailed(ILogger logger, int count, int attempt, int delay, string error);
 
-    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Profiler: dropped trace points the validator rejected ({Total} so far): {Message}")]
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Profiler: dropped trace points that are not valid or cannot be written ({Total} rejected so far): {Message}")]
     public static partial void PointsRejected(ILogger logger, long total, string message);
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Profiler: dropped {Count} trace points ({Total} in all): the buffer of {Size} was full or the notifier closed")]

@@ -11,7 +11,9 @@ namespace Profiler.Instrumentation;
 /// Starts the instrumentation with the host when <see cref="ProfilerOptions.Enabled"/>: opens the store (so a missing
 /// or unknown driver fails the start, not the first point; drivers connect in the background), makes the notifier
 /// <see cref="TraceProfiler.DefaultSink"/>, starts the <see cref="ActivityBridge"/>; and flushes buffered points at
-/// shutdown, waiting at most <see cref="ProfilerOptions.FlushTimeout"/>. When not enabled it opens nothing.
+/// shutdown, waiting at most <see cref="ProfilerOptions.FlushTimeout"/> (or until the host's shutdown token is cancelled):
+/// that deadline is the notifier's too (<see cref="TraceNotifier.FlushForShutdownAsync"/>), so its disposal by the
+/// container waits no further. When not enabled it opens nothing.
 /// </summary>
 internal sealed class ProfilerHostedService(IServiceProvider services, IOptions<ProfilerOptions> options,
     ILogger<ProfilerHostedService>? logger = null) : IHostedService, IDisposable, IAsyncDisposable
@@ -40,7 +42,8 @@ internal sealed class ProfilerHostedService(IServiceProvider services, IOptions<
         if (notifier is null) return;
         try
         {
-            if (!await notifier.FlushAsync(options.Value.FlushTimeout, cancellationToken).ConfigureAwait(false))
+            // One deadline for the whole shutdown: the container's disposal of the notifier waits no longer than this.
+            if (!await notifier.FlushForShutdownAsync(options.Value.FlushTimeout, cancellationToken).ConfigureAwait(false))
                 Log.PointsLeftAtShutdown(_logger, notifier.QueuedCount);
         }
         catch (OperationCanceledException)

@@ -17,6 +17,9 @@ public sealed class ProfilerOptions
     /// <summary>Largest <see cref="BufferSize"/>: 10 000 000.</summary>
     public const int MaxBufferSize = 10_000_000;
 
+    /// <summary>Longest <see cref="SocketTimeout"/> and <see cref="FlushTimeout"/>, in seconds: 3600 (one hour).</summary>
+    public const int MaxTimeoutSeconds = 3600;
+
     /// <summary>The configuration sections read, first match wins per key.</summary>
     public static readonly IReadOnlyList<string> SectionNames = ["Profiler", "osprofiler"];
 
@@ -46,19 +49,19 @@ public sealed class ProfilerOptions
     /// </summary>
     public TimeSpan? Ttl { get; set; }
 
-    /// <summary>Store network timeout (<c>socket_timeout</c>, seconds). Default 0.1 s.</summary>
+    /// <summary>Store network timeout (<c>socket_timeout</c>, seconds: above 0, at most <see cref="MaxTimeoutSeconds"/>). Default 0.1 s.</summary>
     public TimeSpan SocketTimeout { get; set; } = TimeSpan.FromSeconds(0.1);
 
     /// <summary>Redis Sentinel master name (<c>sentinel_service_name</c>). Default <c>mymaster</c>.</summary>
     public string SentinelServiceName { get; set; } = "mymaster";
 
-    /// <summary>Project stored with this service's points (<c>project</c>). Default null (the store's default).</summary>
+    /// <summary>Project stored with this service's points (<c>project</c>, at most 255 printable characters). Default null (the store's default).</summary>
     public string? Project { get; set; }
 
-    /// <summary>Service name stored with this service's points (<c>service</c>). Default null (the store's default).</summary>
+    /// <summary>Service name stored with this service's points (<c>service</c>, at most 255 printable characters). Default null (the store's default).</summary>
     public string? Service { get; set; }
 
-    /// <summary>Host put into <c>info.host</c> (<c>host</c>). Default null: the machine name.</summary>
+    /// <summary>Host put into <c>info.host</c> (<c>host</c>, at most 255 printable characters). Default null: the machine name.</summary>
     public string? Host { get; set; }
 
     /// <summary>
@@ -71,7 +74,10 @@ public sealed class ProfilerOptions
     /// <summary>Most points per write (<c>batch_size</c>, 1 to 10 000). Default 500.</summary>
     public int BatchSize { get; set; } = 500;
 
-    /// <summary>How long shutdown waits for buffered points (<c>flush_timeout</c>, seconds). Default 5 s.</summary>
+    /// <summary>
+    /// How long shutdown waits for buffered points (<c>flush_timeout</c>, seconds: 0 to <see cref="MaxTimeoutSeconds"/>;
+    /// configuration takes above 0), in all: the host's stop and the notifier's disposal share this one deadline. Default 5 s.
+    /// </summary>
     public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -189,8 +195,7 @@ public sealed class ProfilerOptions
     private static FormatException Error(IConfigurationSection s, string accepted) =>
         new($"Profiler setting '{s.Path}' = '{Show(s.Value)}' is not valid: {accepted}.");
 
-    private static string Show(string? value) =>
-        value is null ? "" : value.Length > 80 ? value[..80] + "…" : new string(value.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+    private static string Show(string? value) => value is null ? "" : TracePointRules.Show(value);
 
     private static bool Boolean(IConfigurationSection s) => Unquote(s.Value ?? "").ToLowerInvariant() switch
     {
@@ -203,9 +208,9 @@ public sealed class ProfilerOptions
     {
         var text = Unquote(s.Value ?? "");
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-            && double.IsFinite(seconds) && seconds > 0 && seconds <= 3600)
+            && double.IsFinite(seconds) && seconds > 0 && seconds <= MaxTimeoutSeconds)
             return TimeSpan.FromSeconds(seconds);
-        throw Error(s, "use a number of seconds above 0 and at most 3600, e.g. 0.1");
+        throw Error(s, $"use a number of seconds above 0 and at most {MaxTimeoutSeconds}, e.g. 0.1");
     }
 
     private static TimeSpan? Retention(IConfigurationSection s)
@@ -226,7 +231,7 @@ public sealed class ProfilerOptions
     private static string? Text(IConfigurationSection s, bool allowEmpty = true)
     {
         var text = Unquote(s.Value ?? "");
-        if (text.Any(char.IsControl) || text.Length > 255) throw Error(s, "use at most 255 printable characters");
+        if (!TracePointRules.IsLabel(text)) throw Error(s, $"use at most {TracePointRules.MaxNameLength} printable characters");
         if (text.Length == 0 && !allowEmpty) throw Error(s, "use a non-empty name");
         return text.Length == 0 ? null : text;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Profiler.Application.Traces.RecordTracePoints;
+using Profiler.Storage;
 
 namespace Profiler.Instrumentation;
 
@@ -30,10 +31,16 @@ public sealed class ProfilerOptionsValidator : IValidateOptions<ProfilerOptions>
             errors.Add($"Profiler option BufferSize = {o.BufferSize} is out of range: use 1 to {ProfilerOptions.MaxBufferSize}.");
         if (o.BatchSize is < 1 or > RecordTracePointsCommand.MaxBatchSize)
             errors.Add($"Profiler option BatchSize = {o.BatchSize} is out of range: use 1 to {RecordTracePointsCommand.MaxBatchSize}.");
-        if (o.SocketTimeout <= TimeSpan.Zero)
-            errors.Add($"Profiler option SocketTimeout = {S(o.SocketTimeout)} s is out of range: use more than 0 seconds.");
-        if (o.FlushTimeout < TimeSpan.Zero)
-            errors.Add($"Profiler option FlushTimeout = {S(o.FlushTimeout)} s is out of range: use 0 seconds or more.");
+        var maxTimeout = TimeSpan.FromSeconds(ProfilerOptions.MaxTimeoutSeconds);
+        if (o.SocketTimeout <= TimeSpan.Zero || o.SocketTimeout > maxTimeout)
+            errors.Add($"Profiler option SocketTimeout = {S(o.SocketTimeout)} s is out of range: use more than 0 and at most {ProfilerOptions.MaxTimeoutSeconds} seconds.");
+        if (o.FlushTimeout < TimeSpan.Zero || o.FlushTimeout > maxTimeout)
+            errors.Add($"Profiler option FlushTimeout = {S(o.FlushTimeout)} s is out of range: use 0 to {ProfilerOptions.MaxTimeoutSeconds} seconds.");
+        // The labels configuration checks as it reads them (ProfilerOptions.Bind): a bad one set in code would make every
+        // point be rejected (or, for the store, fail every write).
+        Label("Project", o.Project, errors);
+        Label("Service", o.Service, errors);
+        Label("Host", o.Host, errors);
         if (o.Ttl is { } ttl && (ttl < TimeSpan.FromSeconds(1) || ttl > Domain.RetentionPeriod.Max))
             errors.Add($"Profiler option Ttl = {S(ttl)} s is out of range: use {Domain.RetentionPeriod.Expected}.");
         if (o.HmacKeys is null)
@@ -44,6 +51,7 @@ public sealed class ProfilerOptionsValidator : IValidateOptions<ProfilerOptions>
                     errors.Add($"Profiler option HmacKeys holds an empty key (entry {i}): remove it.");
         if (string.IsNullOrWhiteSpace(o.SentinelServiceName))
             errors.Add($"Profiler option SentinelServiceName = '{o.SentinelServiceName}' is not valid: use a non-empty name.");
+        else Label("SentinelServiceName", o.SentinelServiceName, errors);
         if (o.ActivitySources is null)
             errors.Add("Profiler option ActivitySources is null: use an empty list for none.");
         else if (o.ActivitySources.Any(string.IsNullOrWhiteSpace))
@@ -53,5 +61,12 @@ public sealed class ProfilerOptionsValidator : IValidateOptions<ProfilerOptions>
             && !Domain.ConnectionString.TryParse(o.ConnectionString, out _, out var error))
             errors.Add($"Profiler option ConnectionString = '{Domain.ConnectionString.Redact(o.ConnectionString)}' is not valid: {error}");
         return errors;
+    }
+
+    private static void Label(string option, string? value, List<string> errors)
+    {
+        if (!TracePointRules.IsLabel(value))
+            errors.Add($"Profiler option {option} = '{TracePointRules.Show(value)}' ({value!.Length} characters) is not valid: "
+                       + $"use at most {TracePointRules.MaxNameLength} printable characters.");
     }
 }

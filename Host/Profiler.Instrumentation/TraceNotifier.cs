@@ -40,7 +40,10 @@ public sealed class TraceNotifierOptions
     /// </summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long disposing waits for buffered points to be sent before dropping them. Default 5 s.</summary>
+    /// <summary>
+    /// How long disposing waits for buffered points to be sent before dropping them, unless
+    /// <see cref="TraceNotifier.FlushForShutdownAsync"/> already set the shutdown's deadline. Default 5 s.
+    /// </summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>At most one log line per this interval for each of: drops, store failures, rejected points. Default 10 s.</summary>
@@ -67,7 +70,10 @@ public sealed class TraceNotifierOptions
 /// so a batch whose write reached the store but whose reply was lost is stored once
 /// (<see cref="Profiler.Storage.ITraceStore.WriteAsync(IReadOnlyList{TracePoint}, Guid, CancellationToken)"/>). Every
 /// event accepted is counted once: as sent, rejected or dropped. A batch the validator rejects is not retried: the points
-/// it names are dropped and counted in <see cref="RejectedCount"/>, the rest are sent. Drops, failures and rejections
+/// it names are dropped and counted in <see cref="RejectedCount"/>, the rest are sent. Nor is a write that fails with
+/// something other than a <see cref="Profiler.Storage.TraceStoreException"/> because of its points: the points whose JSON
+/// cannot be written (a NaN in <c>info</c>, say) are rejected likewise and the rest sent under the same batch id.
+/// At shutdown the host's flush (<see cref="FlushForShutdownAsync"/>) sets the one deadline disposal keeps to. Drops, failures and rejections
 /// are logged at most once per <see cref="TraceNotifierOptions.LogInterval"/> each, and published as the
 /// <c>Profiler.Instrumentation</c> meter's counters.</para>
 /// </remarks>
@@ -88,12 +94,16 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     private readonly ResiliencePipeline _retry;
     /// <summary>The points of the batch being sent (after rejections), until they are settled; the batcher's only.</summary>
     private volatile IReadOnlyList<TracePoint>? _inFlight;
+    /// <summary>The last batch <see cref="FindUnwritable"/> found no fault in: its later failures are not probed again.</summary>
+    private IReadOnlyList<TracePoint>? _probedClean;
     private int _failuresInRow;
     private TaskCompletionSource _progress = NewSignal();
     private int _queued;
     private long _accepted, _settled, _dropped, _droppedReported, _rejected, _sent, _failures;
     private volatile bool _closed;
     private int _disposed;
+    /// <summary>UTC ticks by which shutdown gives up on the store (<see cref="FlushForShutdownAsync"/>); 0 while not set.</summary>
+    private long _shutdownDeadline;
     private DateTime _lastFailureLog = DateTime.MinValue, _lastRejectLog = DateTime.MinValue;
 
     /// <summary>Starts the batcher. <paramref name="mediator"/> must reach a <see cref="RecordTracePointsCommand"/> handler.</summary>
@@ -111,9 +121,11 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             // Every failure of the store is retried until it works or the notifier shuts down; a batch the validator
-            // refused is not (it would be refused again), nor is the shutdown's own cancellation.
+            // refused is not (it would be refused again), nor one with points no store can write, nor is the shutdown's
+            // own cancellation.
             ShouldHandle = new PredicateBuilder().Handle<Exception>(e =>
-                e is not ValidationException && !(e is OperationCanceledException && _abort.IsCancellationRequested)),
+                e is not ValidationException and not UnwritablePointsException
+                && !(e is OperationCanceledException && _abort.IsCancellationRequested)),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -129,7 +141,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         _meter = new Meter(MeterName);
         _meter.CreateObservableCounter("profiler.points.sent", () => SentCount, description: "Trace points stored");
         _meter.CreateObservableCounter("profiler.points.dropped", () => DroppedCount, description: "Trace points dropped (buffer full or notifier closed)");
-        _meter.CreateObservableCounter("profiler.points.rejected", () => RejectedCount, description: "Trace points the validator rejected");
+        _meter.CreateObservableCounter("profiler.points.rejected", () => RejectedCount, description: "Trace points rejected (invalid or unwritable)");
         _meter.CreateObservableUpDownCounter("profiler.points.queued", () => QueuedCount, description: "Trace points waiting to be sent");
 
         // The batcher and the timer must not inherit the creator's ambient profiler: a store that is itself
@@ -144,7 +156,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     /// <summary>Events dropped because the buffer was full or the notifier was closed.</summary>
     public long DroppedCount => Interlocked.Read(ref _dropped);
 
-    /// <summary>Points the <c>RecordTracePoints</c> validator rejected (not retried).</summary>
+    /// <summary>Points rejected, not retried: by the <c>RecordTracePoints</c> validator, or found unwritable after a write failed.</summary>
     public long RejectedCount => Interlocked.Read(ref _rejected);
 
     /// <summary>Points the store accepted.</summary>
@@ -185,31 +197,85 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
     public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var target = Interlocked.Read(ref _accepted);
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = After(timeout);
         while (Interlocked.Read(ref _settled) < target)
         {
             var signal = Volatile.Read(ref _progress).Task;
             if (Interlocked.Read(ref _settled) >= target) break;
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero || _batcher.IsCompleted) return Interlocked.Read(ref _settled) >= target;
-            await Task.WhenAny(signal, Task.Delay(left, cancellationToken)).ConfigureAwait(false);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(signal, Task.Delay(AtMostADay(left), stop.Token)).ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
         return true;
     }
 
     /// <summary>
-    /// Stops accepting events, sends what is buffered (waiting at most <see cref="TraceNotifierOptions.FlushTimeout"/>),
-    /// then drops and counts the rest.
+    /// The host's flush at shutdown: <see cref="FlushAsync"/>, whose deadline (now + <paramref name="timeout"/>, or now
+    /// when <paramref name="cancellationToken"/> cuts it short) becomes the shutdown's one deadline: disposing afterwards
+    /// waits for the store only until then (not a further <see cref="TraceNotifierOptions.FlushTimeout"/>) and drops and
+    /// counts what is left at once when it has passed. Events keep being accepted until disposal.
+    /// </summary>
+    public async Task<bool> FlushForShutdownAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        SetShutdownDeadline(After(timeout));
+        try
+        {
+            return await FlushAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            SetShutdownDeadline(DateTime.UtcNow);
+            throw;
+        }
+    }
+
+    /// <summary>Keeps the earlier of the deadline set so far and <paramref name="deadline"/>.</summary>
+    private void SetShutdownDeadline(DateTime deadline)
+    {
+        var ticks = Math.Max(1, deadline.Ticks);
+        long seen;
+        while (((seen = Interlocked.Read(ref _shutdownDeadline)) == 0 || ticks < seen)
+               && Interlocked.CompareExchange(ref _shutdownDeadline, ticks, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>Now + <paramref name="timeout"/> (UTC), without overflowing for a huge timeout.</summary>
+    private static DateTime After(TimeSpan timeout)
+    {
+        var now = DateTime.UtcNow;
+        return timeout >= DateTime.MaxValue - now ? DateTime.MaxValue : timeout <= TimeSpan.Zero ? now : now + timeout;
+    }
+
+    /// <summary>A wait <see cref="Task.Delay(TimeSpan)"/> accepts: callers wait again while their deadline is ahead.</summary>
+    private static TimeSpan AtMostADay(TimeSpan wait) => wait > TimeSpan.FromDays(1) ? TimeSpan.FromDays(1) : wait;
+
+    /// <summary>
+    /// Stops accepting events, sends what is buffered (waiting until the deadline <see cref="FlushForShutdownAsync"/> set,
+    /// else at most <see cref="TraceNotifierOptions.FlushTimeout"/>), then drops and counts the rest.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _closed = true;
         _channel.Writer.TryComplete();
-        if (await Task.WhenAny(_batcher, Task.Delay(_options.FlushTimeout)).ConfigureAwait(false) != _batcher)
+        var set = Interlocked.Read(ref _shutdownDeadline);
+        var deadline = set != 0 ? new DateTime(set, DateTimeKind.Utc) : After(_options.FlushTimeout);
+        using (var done = new CancellationTokenSource())
         {
-            _abort.Cancel();
+            TimeSpan left;
+            while (!_batcher.IsCompleted && (left = deadline - DateTime.UtcNow) > TimeSpan.Zero)
+                await Task.WhenAny(_batcher, Task.Delay(AtMostADay(left), done.Token)).ConfigureAwait(false);
+            await done.CancelAsync().ConfigureAwait(false);
+        }
+        if (!_batcher.IsCompleted)
+        {
+            // The store had its time: the batcher gives up now (a driver honours the cancellation at once; one that
+            // does not gets a second before disposal goes on without it).
+            await _abort.CancelAsync().ConfigureAwait(false);
             await Task.WhenAny(_batcher, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         }
         await _dropReporter.DisposeAsync().ConfigureAwait(false);
@@ -218,7 +284,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         _meter.Dispose();
     }
 
-    /// <summary>Synchronous <see cref="DisposeAsync"/>.</summary>
+    /// <summary>Synchronous <see cref="DisposeAsync"/>: blocks until it is done (so at most until the same deadline).</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task RunAsync()
@@ -287,8 +353,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
         {
             try
             {
-                await _retry.ExecuteAsync(static async (state, ct) =>
-                        await state.Self._mediator.Send(new RecordTracePointsCommand(state.Points, state.BatchId), ct).ConfigureAwait(false),
+                await _retry.ExecuteAsync(static (state, ct) => state.Self.WriteAsync(state.Points, state.BatchId, ct),
                     (Self: this, Points: points, BatchId: batchId), _abort.Token).ConfigureAwait(false);
                 _inFlight = null;
                 Interlocked.Add(ref _sent, points.Count);
@@ -299,16 +364,114 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
             }
             catch (ValidationException e)
             {
-                var kept = WithoutRejected(points, e);
-                _inFlight = kept.Count == 0 ? null : kept;
-                var rejected = points.Count - kept.Count;
-                Interlocked.Add(ref _rejected, rejected);
-                Settle(rejected);
-                LogRejected(e.Message);
-                if (kept.Count == 0) return;
-                points = kept;
+                if (!Reject(ref points, WithoutRejected(points, e), e.Message)) return;
+            }
+            catch (UnwritablePointsException e)
+            {
+                // Nothing was stored (or, had an earlier attempt's reply been lost, the whole batch was): the same id
+                // keeps the rest exactly once either way.
+                if (!Reject(ref points, e.Kept, e.Message)) return;
             }
         }
+    }
+
+    /// <summary>
+    /// Counts the points of <paramref name="points"/> missing from <paramref name="kept"/> as rejected and logs why;
+    /// false when none is left to send.
+    /// </summary>
+    private bool Reject(ref IReadOnlyList<TracePoint> points, IReadOnlyList<TracePoint> kept, string reason)
+    {
+        _inFlight = kept.Count == 0 ? null : kept;
+        var rejected = points.Count - kept.Count;
+        Interlocked.Add(ref _rejected, rejected);
+        Settle(rejected);
+        LogRejected(reason);
+        points = kept;
+        return kept.Count > 0;
+    }
+
+    /// <summary>
+    /// One attempt. A failure that is not the store's (the contract's drivers report those as
+    /// <see cref="Profiler.Storage.TraceStoreException"/>; a serialiser's <see cref="ArgumentException"/>,
+    /// <see cref="InvalidOperationException"/> or <see cref="System.Text.Json.JsonException"/> is the same every time)
+    /// makes the batch's points be tried one by one; those that cannot be written become an
+    /// <see cref="UnwritablePointsException"/>, which is not retried. When no point is at fault the failure is retried as
+    /// any other. Writes that succeed cost nothing extra.
+    /// </summary>
+    private async ValueTask WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _mediator.Send(new RecordTracePointsCommand(points, batchId), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (Profiler.Storage.TraceStoreException or ValidationException or OperationCanceledException)
+                                  && !ReferenceEquals(points, _probedClean)
+                                  && FindUnwritable(points, e) is { } unwritable)
+        {
+            throw unwritable;
+        }
+    }
+
+    /// <summary>
+    /// Writes each point as the drivers do (<see cref="TracePointJson.Write"/>, which writes <c>info</c> with
+    /// System.Text.Json) to a writer that keeps nothing; null when every point can be written. Run only after a write
+    /// failed with something other than a store failure.
+    /// </summary>
+    private UnwritablePointsException? FindUnwritable(IReadOnlyList<TracePoint> points, Exception failure)
+    {
+        List<TracePoint>? kept = null;
+        string? first = null;
+        using var writer = new System.Text.Json.Utf8JsonWriter(Stream.Null);
+        for (var i = 0; i < points.Count; i++)
+        {
+            var reason = Unwritable(writer, points[i]);
+            if (reason is null)
+            {
+                kept?.Add(points[i]);
+                continue;
+            }
+            if (kept is null)
+            {
+                kept = new List<TracePoint>(points.Count);
+                for (var j = 0; j < i; j++) kept.Add(points[j]);
+            }
+            first ??= $"point '{Profiler.Storage.TracePointRules.Show(points[i].Name)}' (trace_id "
+                      + $"{Profiler.Storage.TracePointRules.Show(points[i].TraceId)}) cannot be written: {reason}";
+        }
+        if (kept is null)
+        {
+            _probedClean = points;
+            return null;
+        }
+        var count = points.Count - kept.Count;
+        return new UnwritablePointsException(kept,
+            $"{count} of {points.Count} points cannot be written ({failure.GetType().Name} from the store); the first: {first}", failure);
+    }
+
+    private static string? Unwritable(System.Text.Json.Utf8JsonWriter writer, TracePoint point)
+    {
+        try
+        {
+            writer.Reset();
+            TracePointJson.Write(writer, point);
+            writer.Flush();
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The first sentence: System.Text.Json goes on with advice for JsonSerializer users.
+            var message = e.Message;
+            var end = message.IndexOf(". ", StringComparison.Ordinal);
+            return $"{e.GetType().Name}: {(end < 0 ? message : message[..end])}";
+        }
+    }
+
+    /// <summary>Points of a batch that no store can write (their JSON cannot be written): not retried.</summary>
+    private sealed class UnwritablePointsException(IReadOnlyList<TracePoint> kept, string message, Exception inner)
+        : Exception(message, inner)
+    {
+        /// <summary>The batch's other points, to send again.</summary>
+        public IReadOnlyList<TracePoint> Kept { get; } = kept;
     }
 
     /// <summary>Counts and (at most once per <see cref="TraceNotifierOptions.LogInterval"/>) logs a failed attempt.</summary>

@@ -27,7 +27,11 @@ public sealed class TraceMethodOptions
     /// <summary>Extra info copied into every start point. Default none.</summary>
     public JsonObject? Info { get; init; }
 
-    /// <summary>Longest text kept for one argument or result; longer ones are cut with <c>…</c>. Default 1000.</summary>
+    /// <summary>
+    /// Longest text kept for one argument or result, 0 or more; longer ones are cut with <c>…</c> (never between the two
+    /// halves of a surrogate pair). Default 1000. A negative value makes <see cref="Tracing.TraceInterface{T}"/> throw
+    /// an <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
     public int MaxValueLength { get; init; } = 1000;
 }
 
@@ -44,8 +48,12 @@ public class TracingProxy<T> : DispatchProxy where T : class
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(options);
         if (!typeof(T).IsInterface)
             throw new InvalidOperationException($"TraceInterface needs an interface type, got {typeof(T).FullName}");
+        if (options.MaxValueLength < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxValueLength,
+                $"TraceMethodOptions.MaxValueLength = {options.MaxValueLength} is out of range: use 0 or more (default 1000).");
         var proxy = Create<T, TracingProxy<T>>();
         var self = (TracingProxy<T>)(object)proxy;
         self._target = target;
@@ -62,16 +70,7 @@ public class TracingProxy<T> : DispatchProxy where T : class
         if (profiler is null)
             return targetMethod.Invoke(_target, BindingFlags.DoNotWrapExceptions, null, args, null);
 
-        var info = _options.Info?.DeepClone() as JsonObject ?? new JsonObject();
-        var function = new JsonObject { ["name"] = $"{targetMethod.DeclaringType?.FullName}.{targetMethod.Name}" };
-        if (!_options.HideArgs)
-        {
-            function["args"] = FormatArgs(args);
-            function["kwargs"] = "{}";
-        }
-        info["function"] = function;
-
-        var scope = profiler.Trace(_name, info);
+        var scope = profiler.Trace(_name, StartInfo(targetMethod, args));
         object? result;
         try
         {
@@ -115,6 +114,26 @@ public class TracingProxy<T> : DispatchProxy where T : class
         if (!_options.HideResult && returnType != typeof(void)) SetResult(scope, result);
         scope.Dispose();
         return result;
+    }
+
+    /// <summary>
+    /// The start point's info. Formatting runs on the caller's thread, so nothing in it may throw into the call: an
+    /// argument whose <c>ToString</c> throws is shown as <c>&lt;unformattable Type&gt;</c> (<see cref="Format"/>), and
+    /// <see cref="TraceMethodOptions.Info"/> that cannot be copied is left out.
+    /// </summary>
+    private JsonObject StartInfo(MethodInfo method, object?[]? args)
+    {
+        JsonObject info;
+        try { info = _options.Info?.DeepClone() as JsonObject ?? new JsonObject(); }
+        catch (Exception e) when (e is not OutOfMemoryException) { info = new JsonObject(); }
+        var function = new JsonObject { ["name"] = $"{method.DeclaringType?.FullName}.{method.Name}" };
+        if (!_options.HideArgs)
+        {
+            function["args"] = FormatArgs(args);
+            function["kwargs"] = "{}";
+        }
+        info["function"] = function;
+        return info;
     }
 
     private static async Task AwaitTask(Task task, TraceScope scope)
@@ -170,16 +189,32 @@ public class TracingProxy<T> : DispatchProxy where T : class
         return text.Append(')').ToString();
     }
 
+    /// <summary>
+    /// The value as text, at most <see cref="TraceMethodOptions.MaxValueLength"/> characters (then <c>…</c>), never
+    /// ending in half a surrogate pair. Never throws: a <c>ToString</c> that throws gives <c>&lt;unformattable Type&gt;</c>.
+    /// </summary>
     private string Format(object? value)
     {
-        var text = value switch
+        string text;
+        try
         {
-            null => "null",
-            string s => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'",
-            bool b => b ? "true" : "false",
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            _ => value.ToString() ?? "",
-        };
-        return text.Length <= _options.MaxValueLength ? text : string.Concat(text.AsSpan(0, _options.MaxValueLength), "…");
+            text = value switch
+            {
+                null => "null",
+                string s => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'",
+                bool b => b ? "true" : "false",
+                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture) ?? "",
+                _ => value.ToString() ?? "",
+            };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return $"<unformattable {value!.GetType().FullName}>";
+        }
+        var max = _options.MaxValueLength;
+        if (text.Length <= max) return text;
+        // Cut before a high surrogate whose low half would be cut off: the text stays valid UTF-16.
+        if (max > 0 && char.IsHighSurrogate(text[max - 1]) && char.IsLowSurrogate(text[max])) max--;
+        return string.Concat(text.AsSpan(0, max), "…");
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -188,6 +189,42 @@ public sealed class AppWiringTests : IDisposable
     }
 
     [Fact]
+    public async Task Labels_and_timeouts_set_in_code_are_held_to_the_limits_configuration_has_naming_option_value_and_range()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddProfiler(o =>
+        {
+            o.Enabled = true;
+            o.Project = "nova\u0001";
+            o.Service = "api\uD800";
+            o.Host = new string('h', 256);
+            o.SentinelServiceName = new string('m', 300);
+            o.FlushTimeout = TimeSpan.MaxValue;
+            o.SocketTimeout = TimeSpan.FromSeconds(3601);
+        });
+        using var host = builder.Build();
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Project = 'nova?' (5 characters) is not valid: use at most 255 printable characters", e.Message);
+        Assert.Contains("Service = 'api?' (4 characters) is not valid", e.Message);
+        Assert.Contains($"Host = '{new string('h', 60)}…' (256 characters) is not valid", e.Message);
+        Assert.Contains("SentinelServiceName = 'mmm", e.Message);
+        Assert.Contains("FlushTimeout = 922337203685.4775 s is out of range: use 0 to 3600 seconds", e.Message);
+        Assert.Contains("SocketTimeout = 3601 s is out of range: use more than 0 and at most 3600 seconds", e.Message);
+        Assert.Equal(6, e.Failures.Count());
+    }
+
+    [Fact]
+    public void The_limits_of_a_label_in_configuration_are_those_of_the_stored_point()
+    {
+        // An unpaired surrogate is not a printable character: the store could not keep it as written.
+        var e = Assert.Throws<FormatException>(() => ProfilerOptions.FromConfiguration(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Profiler:Host"] = "node\uD800" }).Build()));
+        Assert.Contains("'Profiler:Host' = 'node?' is not valid: use at most 255 printable characters", e.Message);
+        Assert.Equal("node-1", ProfilerOptions.FromConfiguration(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Profiler:Host"] = "node-1" }).Build()).Host);
+    }
+
+    [Fact]
     public async Task Configure_in_code_adjusts_what_configuration_set()
     {
         var driver = new RecordingDriver();
@@ -250,6 +287,53 @@ public sealed class AppWiringTests : IDisposable
             Assert.Same(host.Services.GetRequiredService<TraceNotifier>(), TraceProfiler.DefaultSink);
         }
         Assert.Same(NullTraceEventSink.Instance, TraceProfiler.DefaultSink);
+    }
+
+    [Fact]
+    public async Task Points_SQLite_cannot_store_are_rejected_and_do_not_hold_up_the_points_after_them()
+    {
+        using var host = Build(Ini($"[profiler]\nenabled = true\nhmac_keys = {Key}\nconnection_string = {Database}\n"),
+            s => s.AddTraceStoreDriver<SqliteDriver>());
+        await host.StartAsync();
+        var notifier = host.Services.GetRequiredService<TraceNotifier>();
+        // A NaN in info (no JSON can hold it) and a host longer than the host column (varchar(255)).
+        var profiler = new TraceProfiler(Key, notifier);
+        using (profiler.Trace("nan", new JsonObject { ["ratio"] = double.NaN })) { }
+        var longHost = new TraceProfiler(Key, notifier, profiler.BaseId, host: new string('h', 256));
+        using (longHost.Trace("long-host")) { }
+        Assert.True(await notifier.FlushAsync(Waiting.Patience));
+        using (profiler.Trace("request")) { }
+        Assert.True(await notifier.FlushAsync(Waiting.Patience));
+        await host.StopAsync();
+
+        Assert.Equal(3, notifier.RejectedCount);
+        await using var store = new SqliteDriver().Open(ConnectionString.Parse(Database), new DriverSettings());
+        var names = new List<string>();
+        await foreach (var p in store.ReadTraceAsync(profiler.BaseId, CancellationToken.None)) names.Add(p.Name);
+        Assert.Equal(["nan-stop", "request-start", "request-stop"], names.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Shutdown_while_the_store_hangs_waits_for_one_deadline_not_for_the_stop_and_then_again_for_the_disposal()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        // flush_timeout far beyond any test's patience; the host's shutdown timeout (its stop token) ends the flush.
+        using var host = Build(Ini($"[profiler]\nenabled = true\nhmac_keys = {Key}\nflush_timeout = 3600\n"), s => s
+            .AddSingleton<ITraceStore>(store)
+            .Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200)));
+        await host.StartAsync();
+        var notifier = host.Services.GetRequiredService<TraceNotifier>();
+        var profiler = new TraceProfiler(Key, notifier);
+        using (profiler.Trace("request")) { }
+        await Waiting.UntilAsync(() => store.Writes >= 1, "the notifier to reach the hanging store");
+
+        await host.StopAsync().WaitAsync(Waiting.Patience);
+        // Disposing the container disposes the notifier: the deadline passed during the stop, so it gives up at once.
+        await Task.Run(host.Dispose).WaitAsync(Waiting.Patience);
+
+        Assert.Equal(2, notifier.DroppedCount);
+        Assert.Empty(store.Points);
     }
 
     /// <summary>Serves <c>sqlite</c> with the real SQLite driver, recording what it was opened with (or failing as told).</summary>

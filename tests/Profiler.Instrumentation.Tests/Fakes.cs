@@ -31,6 +31,12 @@ internal sealed class FakeTraceStore : ITraceStore
     public volatile bool Failing;
     public int Writes;
 
+    /// <summary>Serialise each batch as the Redis driver does (<see cref="TracePointJson.WriteAll"/>) before storing it.</summary>
+    public bool Serialise;
+
+    /// <summary>When set, every attempt throws what this makes (a driver breaking the contract with its own exceptions).</summary>
+    public volatile Func<Exception>? Throw;
+
     public IReadOnlyList<TracePoint> Points => _points.ToList();
 
     public void Hang() => _hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,6 +55,8 @@ internal sealed class FakeTraceStore : ITraceStore
         BatchIds.Enqueue(batchId);
         if (_hang is { } hang) await hang.Task.WaitAsync(cancellationToken);
         if (Failing) throw new TraceStoreException("fake store is down");
+        if (Throw is { } fault) throw fault();
+        if (Serialise) TracePointJson.WriteAll(new System.Buffers.ArrayBufferWriter<byte>(), points);
         if (_stored.TryAdd(batchId, true))
             foreach (var p in points) _points.Enqueue(p);
         if (Interlocked.Decrement(ref LoseReplies) >= 0) throw new TraceStoreException("fake store: the reply was lost");

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Profiler.Testing;
 using Microsoft.Extensions.Logging;
 using Profiler.Application.Common;
@@ -204,6 +205,167 @@ public sealed class TraceNotifierTests
         Assert.Empty(store.Points);
         Assert.Contains(logger.Lines, l => l.Contains("dropped 20"));
     }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public async Task A_point_whose_info_holds_a_number_JSON_cannot_write_is_rejected_and_the_rest_of_its_batch_is_stored(double number)
+    {
+        var store = new FakeTraceStore { Serialise = true };
+        var logger = new ListLogger();
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast(), logger);
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("good")) { }
+        using (profiler.Trace("bad", new JsonObject { ["ratio"] = number })) { }
+        using (profiler.Trace("fine")) { }
+
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(["bad-stop", "fine-start", "fine-stop", "good-start", "good-stop"], store.Points.Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(1, notifier.RejectedCount);
+        Assert.Equal(5, notifier.SentCount);
+        Assert.Equal(0, notifier.FailedAttempts);
+        await Eventually(() => logger.Lines.Any(l => l.Contains("'bad-start'") && l.Contains("cannot be written: ArgumentException: .NET number values")),
+            "the rejection to be logged with its reason");
+    }
+
+    [Fact]
+    public async Task A_point_the_store_cannot_serialise_does_not_hold_up_the_points_after_it()
+    {
+        var store = new FakeTraceStore { Serialise = true };
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast(batch: 3));
+        var profiler = new TraceProfiler("k", notifier);
+        // A value whose serialisation throws (here a JsonException: an object cycle), on every attempt.
+        using (profiler.Trace("bad", new JsonObject { ["request"] = JsonValue.Create(new Cycle()) })) { }
+        Assert.True(await notifier.FlushAsync(Wait));
+        for (var i = 0; i < 20; i++) using (profiler.Trace("later")) { }
+
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(40, store.Points.Count(p => p.Name.StartsWith("later-", StringComparison.Ordinal)));
+        Assert.Equal(1, notifier.RejectedCount);
+        Assert.Equal(41, notifier.SentCount);
+        Assert.Equal(0, notifier.DroppedCount);
+    }
+
+    [Fact]
+    public async Task The_rest_of_a_batch_with_an_unwritable_point_is_sent_again_under_the_same_batch_id()
+    {
+        var store = new FakeTraceStore { Serialise = true };
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast(batch: 1000));
+        var profiler = new TraceProfiler("k", notifier);
+        store.Hang();
+        using (profiler.Trace("first")) { }
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+        // The next batch: a good point and a bad one, in one batch behind the hanging write.
+        using (profiler.Trace("bad", new JsonObject { ["x"] = double.NaN })) { }
+        store.Release();
+
+        Assert.True(await notifier.FlushAsync(Wait));
+        var ids = store.BatchIds.ToArray();
+        // Each batch once, but the last twice (refused, then resent without its bad point) under one id. (The batcher
+        // may have taken "first-start" before "first-stop" was queued: then there is one batch more.)
+        Assert.Equal(ids.Length - 1, ids.Distinct().Count());
+        Assert.Equal(ids[^2], ids[^1]);
+        Assert.Equal(["bad-stop", "first-start", "first-stop"], store.Points.Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failure_no_point_is_to_blame_for_is_retried_until_the_store_works()
+    {
+        var store = new FakeTraceStore { Serialise = true, Throw = () => new InvalidOperationException("the driver's socket is closed") };
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast());
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("db")) { }
+        await Eventually(() => notifier.FailedAttempts >= 3, "retries");
+        Assert.Equal(0, notifier.RejectedCount);
+
+        store.Throw = null;
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(2, store.Points.Count);
+        Assert.Equal(0, notifier.RejectedCount);
+    }
+
+    [Fact]
+    public async Task At_shutdown_a_point_rejected_as_unwritable_is_counted_once()
+    {
+        var store = new FakeTraceStore { Serialise = true };
+        store.Hang();
+        var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { BatchSize = 100, FlushTimeout = TimeSpan.FromMilliseconds(200) });
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("first")) { }
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+        using (profiler.Trace("bad", new JsonObject { ["x"] = double.NaN })) { }
+        using (profiler.Trace("good")) { }
+        store.Release();
+        Assert.True(await notifier.FlushAsync(Wait));
+        var writes = store.Writes;
+        store.Hang();
+        using (profiler.Trace("stuck")) { }
+        await Eventually(() => store.Writes > writes, "the batcher to reach the hanging store again");
+
+        await notifier.DisposeAsync();
+        Assert.Equal(1, notifier.RejectedCount);
+        Assert.Equal(5, notifier.SentCount);
+        Assert.Equal(2, notifier.DroppedCount);
+        Assert.Equal(8, notifier.SentCount + notifier.RejectedCount + notifier.DroppedCount);
+    }
+
+    [Fact]
+    public async Task After_the_shutdown_flush_timed_out_disposing_gives_up_at_once_instead_of_waiting_a_second_flush_timeout()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        // The notifier's own flush timeout is far longer than any test's patience: only the shutdown's deadline can end it.
+        var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { BatchSize = 5, FlushTimeout = TimeSpan.FromHours(1) });
+        var profiler = new TraceProfiler("k", notifier);
+        for (var i = 0; i < 10; i++) using (profiler.Trace("db")) { }
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+
+        Assert.False(await notifier.FlushForShutdownAsync(TimeSpan.FromMilliseconds(100)));
+        await notifier.DisposeAsync().AsTask().WaitAsync(Wait);
+
+        Assert.Equal(20, notifier.DroppedCount);
+        Assert.Equal(0, notifier.SentCount);
+        Assert.Empty(store.Points);
+    }
+
+    [Fact]
+    public async Task A_shutdown_flush_cut_short_by_its_token_makes_disposing_give_up_at_once()
+    {
+        var store = new FakeTraceStore();
+        store.Hang();
+        var notifier = new TraceNotifier(store.Mediator(), new TraceNotifierOptions { FlushTimeout = TimeSpan.FromHours(1) });
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("db")) { }
+        await Eventually(() => store.Writes >= 1, "the batcher to reach the hanging store");
+
+        using var cancelled = new CancellationTokenSource();
+        var flush = notifier.FlushForShutdownAsync(TimeSpan.FromHours(1), cancelled.Token);
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush.WaitAsync(Wait));
+        await notifier.DisposeAsync().AsTask().WaitAsync(Wait);
+        Assert.Equal(2, notifier.DroppedCount);
+    }
+
+    [Fact]
+    public async Task Points_written_after_a_successful_shutdown_flush_are_still_sent_when_disposing()
+    {
+        var store = new FakeTraceStore();
+        var notifier = new TraceNotifier(store.Mediator(), Fast());
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("early")) { }
+        Assert.True(await notifier.FlushForShutdownAsync(Wait));
+        using (profiler.Trace("late")) { }
+        await notifier.DisposeAsync();
+        Assert.Equal(4, store.Points.Count);
+        Assert.Equal(0, notifier.DroppedCount);
+    }
+}
+
+/// <summary>An object that refers to itself: System.Text.Json throws a <see cref="System.Text.Json.JsonException"/> writing it.</summary>
+public sealed class Cycle
+{
+    public Cycle Self => this;
 }
 
 internal sealed class ListLogger : ILogger<TraceNotifier>

@@ -3,6 +3,27 @@ using Profiler.Domain;
 
 namespace Profiler.Instrumentation.Tests;
 
+/// <summary>A value whose <c>ToString</c> throws, as a half-built domain object's may.</summary>
+public sealed class Unprintable
+{
+    public override string ToString() => throw new InvalidOperationException("not loaded yet");
+}
+
+public interface IStore
+{
+    Unprintable Load(Unprintable key);
+    Task<Unprintable> LoadAsync(Unprintable key);
+    string Echo(string text);
+}
+
+internal sealed class Store : IStore
+{
+    public int Calls;
+    public Unprintable Load(Unprintable key) { Calls++; return key; }
+    public async Task<Unprintable> LoadAsync(Unprintable key) { await Task.Yield(); Calls++; return key; }
+    public string Echo(string text) => text;
+}
+
 public interface ICompute
 {
     int Add(int a, int b);
@@ -97,6 +118,56 @@ public sealed class TracingProxyTests
         Assert.Equal(Single(points, "rpc-start", 3).TraceId, Single(points, "inner-start").ParentId);
         var adds = points.Where(p => p.TraceId == Single(points, "rpc-start", 0).TraceId).ToList();
         Assert.True(TraceTimestamp.Parse(adds[1].Timestamp) > TraceTimestamp.Parse(adds[0].Timestamp));
+    }
+
+    [Fact]
+    public async Task A_value_whose_ToString_throws_is_shown_as_unformattable_and_the_call_goes_on()
+    {
+        var target = new Store();
+        var store = Tracing.TraceInterface<IStore>(target, "db", new TraceMethodOptions { HideResult = false });
+        var key = new Unprintable();
+        var profiler = new TraceProfiler("k", _sink, "b");
+        using (var top = profiler.Trace("top"))
+        {
+            Assert.Same(key, store.Load(key));
+            Assert.Same(key, await store.LoadAsync(key));
+            // Neither call left its scope behind: the caller's flow is at its own scope again.
+            Assert.Equal(top.TraceId, profiler.CurrentId);
+        }
+        Assert.Equal(2, target.Calls);
+        var points = _sink.Points;
+        const string shown = "<unformattable Profiler.Instrumentation.Tests.Unprintable>";
+        Assert.Equal($"({shown})", Single(points, "db-start").Info!["function"]!["args"]!.GetValue<string>());
+        Assert.Equal(shown, Single(points, "db-stop").Info!["function"]!["result"]!.GetValue<string>());
+        Assert.Equal(shown, Single(points, "db-stop", 1).Info!["function"]!["result"]!.GetValue<string>());
+        Assert.Equal(2, points.Count(p => p.Name == "db-stop"));
+        Assert.DoesNotContain(points, p => p.ErrorType is not null);
+    }
+
+    [Fact]
+    public void A_negative_MaxValueLength_is_refused_when_the_interface_is_wrapped_naming_the_value()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Tracing.TraceInterface<IStore>(new Store(), "db", new TraceMethodOptions { MaxValueLength = -1 }));
+        Assert.Contains("MaxValueLength = -1", e.Message);
+        Assert.Contains("use 0 or more", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, "…")]
+    [InlineData(3, "'ab…")]
+    [InlineData(4, "'ab…")]
+    [InlineData(5, "'ab\U0001F600…")]
+    [InlineData(6, "'ab\U0001F600…")]
+    [InlineData(8, "'ab\U0001F600\U0001F600'")]
+    public void Values_are_cut_at_MaxValueLength_but_never_inside_a_surrogate_pair(int max, string expected)
+    {
+        var store = Tracing.TraceInterface<IStore>(new Store(), "db", new TraceMethodOptions { HideResult = false, MaxValueLength = max });
+        using (new TraceProfiler("k", _sink).Trace("top")) store.Echo("ab\U0001F600\U0001F600");
+        var result = Single(_sink.Points, "db-stop").Info!["function"]!["result"]!.GetValue<string>();
+        // Formatted, the argument is "'ab" and two surrogate pairs and "'": a cut at 4 or 6 would split a pair.
+        Assert.Equal(expected, result);
+        _ = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetByteCount(result);
     }
 
     [Fact]
