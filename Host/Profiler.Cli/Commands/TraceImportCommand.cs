@@ -50,8 +50,10 @@ internal static class TraceImportCommand
                 }
                 catch (TraceStoreException e) when (index > 0)
                 {
+                    var reason = e.Message.TrimEnd();
+                    if (!reason.EndsWith('.')) reason += ".";
                     throw new CliException(
-                        $"{e.Message.TrimEnd()} {stored} of the {points.Count} points ({index} of {chunks} chunks of up to {RecordTracePointsCommand.MaxBatchSize}) " +
+                        $"{reason} {stored} of the {points.Count} points ({index} of {chunks} chunks of up to {RecordTracePointsCommand.MaxBatchSize}) " +
                         $"were imported before the failure; run the same import again: the chunks already stored are not stored twice", ExitCodes.Store);
                 }
                 catch (Exception e) when (e is not (OperationCanceledException or TraceStoreException or ValidationException or CapabilityNotSupportedException)

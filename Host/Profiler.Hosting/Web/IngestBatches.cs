@@ -65,7 +65,7 @@ public static class IngestBatches
             catch (TraceStoreException e) when (index > 0)
             {
                 throw new TraceStoreException(
-                    $"{e.Message.TrimEnd()} {stored} of the {points.Count} point(s) ({index} of {chunks} chunks of up to {RecordTracePointsCommand.MaxBatchSize}) " +
+                    $"{Sentence(e.Message)} {stored} of the {points.Count} point(s) ({index} of {chunks} chunks of up to {RecordTracePointsCommand.MaxBatchSize}) " +
                     $"were stored before the failure; {sendAgain}: the chunks already stored are not stored twice.", e);
             }
             catch (Exception e) when (e is not (OperationCanceledException or TraceStoreException or ValidationException or CapabilityNotSupportedException)
@@ -76,6 +76,13 @@ public static class IngestBatches
             index++;
         }
         return stored;
+    }
+
+    /// <summary>The text ending with a full stop, so that another sentence can follow it.</summary>
+    internal static string Sentence(string text)
+    {
+        text = text.TrimEnd();
+        return text.EndsWith('.') ? text : text + ".";
     }
 
     /// <summary>The first point of a chunk that cannot even be written as JSON (the input's fault), and why; null when every point can.</summary>
