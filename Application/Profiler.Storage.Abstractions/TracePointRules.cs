@@ -102,7 +102,7 @@ public static class TracePointRules
     /// </summary>
     private static bool IsHostValid(JsonObject? info)
     {
-        if (info is null || !info.TryGetPropertyValue("host", out var node) || node is not JsonValue value) return true;
+        if (info is null || !TryGetHost(info, out var node) || node is not JsonValue value) return true;
         if (value.TryGetValue<JsonElement>(out var element))
         {
             if (element.ValueKind != JsonValueKind.String) return true;
@@ -111,6 +111,24 @@ public static class TracePointRules
             return HostText(element) is { } text && IsLabel(text);
         }
         return !value.TryGetValue<string>(out var host) || IsLabel(host);
+    }
+
+    /// <summary>
+    /// <c>info.host</c>'s node. False as well when a parsed info cannot be looked into: a key holding an escaped unpaired
+    /// surrogate throws when the object first reads its keys. The host cannot be judged then; the key itself is the
+    /// problem, which the ingest's text check names (and which no store could write).
+    /// </summary>
+    private static bool TryGetHost(JsonObject info, out JsonNode? node)
+    {
+        try
+        {
+            return info.TryGetPropertyValue("host", out node);
+        }
+        catch (InvalidOperationException)
+        {
+            node = null;
+            return false;
+        }
     }
 
     /// <summary>The text of a parsed string; null when it holds an escaped unpaired surrogate (which cannot be read).</summary>

@@ -99,12 +99,58 @@ public static class OtlpJson
         }
         catch (InvalidOperationException e)
         {
+            // A string System.Text.Json cannot read: a lone UTF-16 surrogate (an escape such as "\ud83d" without its
+            // other half), which no store could write either. Name where it is.
+            if (InvalidString(obj, "") is { } at)
+                throw new FormatException(
+                    $"not OTLP/JSON: {at.Path} {at.Raw} holds a lone UTF-16 surrogate (an escape \\uD800-\\uDFFF without its other half): " +
+                    "strings must be valid Unicode text; write a character outside the BMP as a surrogate pair (e.g. \\ud83d\\ude00) or as UTF-8", e);
             throw new FormatException($"not OTLP/JSON: {e.Message.TrimEnd('.')}", e);
         }
         catch (IOException e)
         {
             // Google.Protobuf's InvalidJsonException.
             throw new FormatException($"not OTLP/JSON: {e.Message.TrimEnd('.')}", e);
+        }
+    }
+
+    /// <summary>The path (e.g. <c>resourceSpans[0].scopeSpans[0].spans[1].attributes[0].value.stringValue</c>) and text of the first key or string that cannot be read; null when all can.</summary>
+    private static (string Path, string Raw)? InvalidString(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                List<KeyValuePair<string, JsonNode?>> properties;
+                try
+                {
+                    properties = [.. obj];
+                }
+                catch (InvalidOperationException)
+                {
+                    return (path.Length == 0 ? "a key" : $"a key in {path}", "");
+                }
+                foreach (var (key, value) in properties)
+                    if (InvalidString(value, path.Length == 0 ? key : $"{path}.{key}") is { } found)
+                        return found;
+                return null;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                    if (InvalidString(array[i], $"{path}[{i}]") is { } found)
+                        return found;
+                return null;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                try
+                {
+                    value.GetValue<string>();
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    var raw = value.TryGetValue<JsonElement>(out var element) ? element.GetRawText() : "";
+                    return (path, Shorten(raw));
+                }
+            default:
+                return null;
         }
     }
 

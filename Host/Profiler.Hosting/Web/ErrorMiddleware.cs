@@ -61,6 +61,9 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
                 {
                     ["errors"] = validation.Errors.Select(x => new Dictionary<string, object?> { ["field"] = x.Property, ["message"] = x.Message }).ToList(),
                 });
+            case UnstorablePointException unstorable:
+                // The input's fault, found only when the store refused it: bad input, naming the point, not a 500.
+                return Problems.Of(400, "Trace points rejected", $"{unstorable.Message}; {unstorable.StoredText}");
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge:
                 return Problems.Of(413, "Request body too large", $"the request body is over the limit of {options.MaxBodyBytes} bytes");
             case BadHttpRequestException bad:

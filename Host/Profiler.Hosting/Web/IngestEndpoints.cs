@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
-using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
 using Profiler.Storage;
 
@@ -24,7 +23,8 @@ internal static class IngestEndpoints
     /// <summary>
     /// Optional header naming the request's batch (a GUID): a client that retries a request whose answer it lost sends
     /// the same id again, and the points are stored once (<see cref="ITraceStore.WriteAsync(IReadOnlyList{TracePoint}, Guid, CancellationToken)"/>).
-    /// Without it every request is a new batch.
+    /// Without it the batch id is the body's hash (<see cref="IngestBatches.ContentId"/>): the same body sent again within
+    /// the store's batch id retention (24 h) is stored once too.
     /// </summary>
     public const string BatchIdHeader = "X-Profiler-Batch-Id";
 
@@ -58,12 +58,23 @@ internal static class IngestEndpoints
         var (points, problems, count) = Parse(body.Value.Span);
         if (problems.Count > 0) return Problems.RejectedPoints(problems, count);
 
-        // Every point passed; now store in chunks the use case accepts.
-        // With a batch id, each chunk's id is derived from it and the chunk's index: a retried request stores nothing twice.
-        var stored = 0;
-        var index = 0;
-        foreach (var chunk in points.Chunk(RecordTracePointsCommand.MaxBatchSize))
-            stored += await mediator.Send(new RecordTracePointsCommand(chunk, batchId is { } id ? ChunkId(id, index++) : null), context.RequestAborted);
+        // Every point passed; now store in chunks the use case accepts, each under an id derived from the batch id and
+        // the chunk's index. Without a batch id header the batch id is the body's hash: a request sent again after a
+        // lost answer or a 503 (as every OTel-style client does, without a header) stores nothing twice.
+        int stored;
+        try
+        {
+            stored = await IngestBatches.StoreAsync(mediator, points, batchId ?? IngestBatches.ContentId(body.Value.Span),
+                "send the same request again", context.RequestAborted);
+        }
+        catch (UnstorablePointException e)
+        {
+            return Problems.Of(400, "Trace points rejected", $"point {e.Index}: {e.Reason}; {e.StoredText}", new Dictionary<string, object?>
+            {
+                ["errors"] = new[] { new Dictionary<string, object?> { ["index"] = e.Index, ["field"] = null, ["message"] = e.Reason, ["pointer"] = $"/{e.Index}" } },
+                ["error_count"] = 1,
+            });
+        }
         var traces = points.Select(p => p.BaseId).Distinct(StringComparer.Ordinal).ToList();
         return Results.Json(new Dictionary<string, object?> { ["stored"] = stored, ["traces"] = traces },
             statusCode: StatusCodes.Status200OK);
@@ -82,16 +93,6 @@ internal static class IngestEndpoints
                    "(e.g. 3f2504e0-4f89-11d3-9a0c-0305e82c3301), the same on every retry of that batch, or leave the header out";
         batchId = parsed;
         return null;
-    }
-
-    /// <summary>The batch id of chunk <paramref name="index"/> of a request with batch id <paramref name="batchId"/>: itself for the first.</summary>
-    internal static Guid ChunkId(Guid batchId, int index)
-    {
-        if (index == 0) return batchId;
-        Span<byte> input = stackalloc byte[20];
-        batchId.TryWriteBytes(input);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(input[16..], index);
-        return new Guid(SHA256.HashData(input)[..16]);
     }
 
     /// <summary>How far past the limit a body is still read (and dropped) so that its sender gets the 413: the limit, from 1 to 16 MiB.</summary>
@@ -141,6 +142,7 @@ internal static class IngestEndpoints
             problems.Add(new PointProblem(null, null, "the array holds no trace point"));
             return (points, problems, 0);
         }
+        var mayHoldLoneSurrogate = PointText.MayHoldLoneSurrogate(body);
         for (var i = 0; i < array.Count; i++)
         {
             TracePoint point;
@@ -155,6 +157,8 @@ internal static class IngestEndpoints
             }
             var index = i;
             TracePointRules.Check(point, (field, message) => problems.Add(new PointProblem(index, field, message)));
+            // A lone UTF-16 surrogate (an escape such as "\ud83d" without its other half) reads into a string no store can write.
+            if (mayHoldLoneSurrogate && PointText.FirstProblem(point) is { } text) problems.Add(new PointProblem(index, text.Field, text.Message));
             points.Add(point);
         }
         return (points, problems, array.Count);

@@ -13,7 +13,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using OpenTelemetry.Proto.Collector.Trace.V1;
-using Profiler.Application.Traces.RecordTracePoints;
+using Profiler.Application.Common;
+using Profiler.Domain;
 using Profiler.Otlp;
 using Profiler.Storage;
 
@@ -139,18 +140,30 @@ internal static class OtlpEndpoints
         catch (Exception e) when (e is FormatException or InvalidProtocolBufferException)
         {
             await Fail(context, json, 400, StatusCode.InvalidArgument,
-                json ? $"the body is not OTLP/JSON: {e.Message}" : $"the body is not an OTLP ExportTraceServiceRequest in protobuf: {e.Message.TrimEnd('.')}");
+                json ? "the body is " + (e.Message.StartsWith("not OTLP/JSON: ", StringComparison.Ordinal) ? e.Message : $"not OTLP/JSON: {e.Message}") : $"the body is not an OTLP ExportTraceServiceRequest in protobuf: {e.Message.TrimEnd('.')}");
             return;
         }
 
         ExportTraceServiceResponse response;
         try
         {
-            response = await StoreAsync(request, mediator, batchId, context.RequestAborted);
+            // Without a batch id header (no OTel exporter sends one) the batch id is the (gunzipped) body's hash: an
+            // export sent again after a lost answer or a 503 stores nothing twice, however many chunks it takes.
+            response = await StoreAsync(request, mediator, batchId ?? IngestBatches.ContentId(bytes.Span), context.RequestAborted);
         }
         catch (FormatException e)
         {
             await Fail(context, json, 400, StatusCode.InvalidArgument, e.Message + "; nothing was stored");
+            return;
+        }
+        catch (UnstorablePointException e)
+        {
+            await Fail(context, json, 400, StatusCode.InvalidArgument, $"{e.Message}; {e.StoredText}");
+            return;
+        }
+        catch (ValidationException e)
+        {
+            await Fail(context, json, 400, StatusCode.InvalidArgument, e.Message);
             return;
         }
         catch (TraceStoreException e)
@@ -168,27 +181,56 @@ internal static class OtlpEndpoints
     /// Maps and stores a request (HTTP and gRPC alike). A malformed span id is a <see cref="FormatException"/> before
     /// anything is stored; spans that fail the point rules are left out and named in the partial success.
     /// </summary>
-    /// <remarks>With a batch id (<see cref="IngestEndpoints.BatchIdHeader"/>, sent by Profiler's own otlp+http driver),
-    /// each chunk's id is derived from it as on <c>/api/v1/points</c>: a retried export stores nothing twice.</remarks>
-    internal static async Task<ExportTraceServiceResponse> StoreAsync(ExportTraceServiceRequest request, IMediator mediator, Guid? batchId, CancellationToken ct)
+    /// <remarks>Each chunk's id is derived from <paramref name="batchId"/> as on <c>/api/v1/points</c>
+    /// (<see cref="IngestBatches"/>): the <see cref="IngestEndpoints.BatchIdHeader"/> that Profiler's own otlp+http driver
+    /// sends, else the hash of the request's content. A retried export stores nothing twice. When every span is rejected
+    /// nothing is stored and the request is a <see cref="FormatException"/> naming the spans (400, INVALID_ARGUMENT).</remarks>
+    internal static async Task<ExportTraceServiceResponse> StoreAsync(ExportTraceServiceRequest request, IMediator mediator, Guid batchId, CancellationToken ct)
     {
-        var mapped = OtlpMapping.ToPoints(request.ResourceSpans, TracePointRules.FirstProblem);
-        var index = 0;
-        foreach (var chunk in mapped.Points.Chunk(RecordTracePointsCommand.MaxBatchSize))
-            await mediator.Send(new RecordTracePointsCommand(chunk, batchId is { } id ? IngestEndpoints.ChunkId(id, index++) : null), ct);
+        var mapped = OtlpMapping.ToPoints(request.ResourceSpans, Check);
+        if (mapped.Rejected.Count > 0 && mapped.Points.Count == 0)
+            throw new FormatException($"every span was rejected: {Named(mapped)}");
+        if (mapped.Points.Count > 0)
+            await IngestBatches.StoreAsync(mediator, mapped.Points, batchId, "export the same request again", ct);
         var response = new ExportTraceServiceResponse();
         if (mapped.Rejected.Count > 0)
         {
-            var named = string.Join("; ", mapped.Rejected.Take(MaxNamed).Select(r =>
-                $"span {r.Index} '{TracePointRules.Show(r.Name)}' ({r.SpanId}): {r.Message}"));
-            var more = mapped.Rejected.Count > MaxNamed ? $"; and {mapped.Rejected.Count - MaxNamed} more" : "";
             response.PartialSuccess = new ExportTracePartialSuccess
             {
                 RejectedSpans = mapped.Rejected.Count,
-                ErrorMessage = $"{mapped.Rejected.Count} of {mapped.SpanCount} span(s) rejected, the others stored: {named}{more}",
+                ErrorMessage = $"{mapped.Rejected.Count} of {mapped.SpanCount} span(s) rejected, the others stored: {Named(mapped)}",
             };
         }
         return response;
+    }
+
+    /// <summary>
+    /// The point rules. (Text no store can write, a lone UTF-16 surrogate, never reaches here: protobuf strings are
+    /// decoded from UTF-8, and OTLP/JSON holding one is refused whole when parsed, naming where it is.)
+    /// </summary>
+    private static string? Check(TracePoint point) => TracePointRules.FirstProblem(point);
+
+    private static string Named(OtlpPoints mapped)
+    {
+        var named = string.Join("; ", mapped.Rejected.Take(MaxNamed).Select(r =>
+            $"span {r.Index} '{TracePointRules.Show(r.Name)}' ({r.SpanId}): {r.Message}"));
+        return mapped.Rejected.Count > MaxNamed ? $"{named}; and {mapped.Rejected.Count - MaxNamed} more" : named;
+    }
+
+    /// <summary>The batch id of a gRPC export: the hash of the request message serialized (the same message, the same id).</summary>
+    internal static Guid ContentId(IMessage request)
+    {
+        var size = request.CalculateSize();
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        try
+        {
+            request.WriteTo(buffer.AsSpan(0, size));
+            return IngestBatches.ContentId(buffer.AsSpan(0, size));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The gunzipped body, or null when it inflates past <paramref name="limit"/> bytes.</summary>
@@ -261,24 +303,47 @@ internal static class OtlpEndpoints
 }
 
 /// <summary>OTLP/gRPC <c>TraceService/Export</c>: the same mapping, checks and store as <c>POST /v1/traces</c>.</summary>
-internal sealed class OtlpTraceService(IMediator mediator, WebShellOptions options) : TraceService.TraceServiceBase
+internal sealed class OtlpTraceService(IMediator mediator, WebShellOptions options, ILogger<OtlpTraceService> logger, SecretRedactor redactor)
+    : TraceService.TraceServiceBase
 {
     public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
     {
-        if (!string.IsNullOrEmpty(options.IngestKey) && !IngestEndpoints.HasIngestKey(context.GetHttpContext().Request, options.IngestKey))
+        var http = context.GetHttpContext();
+        if (!string.IsNullOrEmpty(options.IngestKey) && !IngestEndpoints.HasIngestKey(http.Request, options.IngestKey))
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"TraceService/Export needs the server's ingest key in the {IngestEndpoints.IngestKeyHeader.ToLowerInvariant()} metadata or as authorization: Bearer"));
+        if (IngestEndpoints.ReadBatchId(http.Request, out var batchId) is { } badBatchId)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, badBatchId));
         try
         {
-            return await OtlpEndpoints.StoreAsync(request, mediator, null, context.CancellationToken);
+            // No gRPC exporter sends a batch id: the serialized request's hash stands for it, so that an export the
+            // client sends again after a lost answer or UNAVAILABLE stores nothing twice.
+            return await OtlpEndpoints.StoreAsync(request, mediator, batchId ?? OtlpEndpoints.ContentId(request), context.CancellationToken);
         }
         catch (FormatException e)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message + "; nothing was stored"));
         }
+        catch (UnstorablePointException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{e.Message}; {e.StoredText}"));
+        }
+        catch (ValidationException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
         catch (TraceStoreException e)
         {
+            WebLog.StoreUnavailable(logger, "gRPC", "TraceService/Export", redactor.Redact(e.Message));
             throw new RpcException(new Status(StatusCode.Unavailable, e.Message + " Try again later."));
+        }
+        catch (Exception e) when (e is not (RpcException or OperationCanceledException))
+        {
+            // Not the store being down (no UNAVAILABLE, which the client would retry) and not the input's fault: say
+            // where the cause is, as the HTTP endpoints' 500 does.
+            WebLog.RequestFailed(logger, "gRPC", "TraceService/Export", http.TraceIdentifier, redactor.Redact(e.ToString()));
+            throw new RpcException(new Status(StatusCode.Internal,
+                $"the server failed to store the spans ({e.GetType().Name}); the server log names the cause under request id {http.TraceIdentifier}"));
         }
     }
 }

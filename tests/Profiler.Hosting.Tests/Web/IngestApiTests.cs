@@ -94,10 +94,10 @@ public sealed class IngestApiTests
     public void Each_chunk_of_a_request_gets_its_own_batch_id_derived_from_the_header()
     {
         var id = Guid.NewGuid();
-        Assert.Equal(id, Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 0));
-        Assert.Equal(Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1), Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1));
-        Assert.NotEqual(Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1), Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 2));
-        Assert.NotEqual(id, Profiler.Hosting.Web.IngestEndpoints.ChunkId(id, 1));
+        Assert.Equal(id, Profiler.Hosting.Web.IngestBatches.ChunkId(id, 0));
+        Assert.Equal(Profiler.Hosting.Web.IngestBatches.ChunkId(id, 1), Profiler.Hosting.Web.IngestBatches.ChunkId(id, 1));
+        Assert.NotEqual(Profiler.Hosting.Web.IngestBatches.ChunkId(id, 1), Profiler.Hosting.Web.IngestBatches.ChunkId(id, 2));
+        Assert.NotEqual(id, Profiler.Hosting.Web.IngestBatches.ChunkId(id, 1));
     }
 
     public static TheoryData<string, byte[], string> MalformedBodies() => new()
