@@ -57,7 +57,7 @@ internal static class TraceImportCommand
                         $"were imported before the failure; run the same import again: the chunks already stored are not stored twice", ExitCodes.Store);
                 }
                 catch (Exception e) when (e is not (OperationCanceledException or TraceStoreException or ValidationException or CapabilityNotSupportedException)
-                                          && Unwritable(chunk) is { } bad)
+                                          && IngestBatches.Unwritable(chunk) is { } bad)
                 {
                     // The store refused a point through the point's own fault: bad input, naming its line.
                     var imported = stored == 0 ? "nothing was imported" : $"{stored} of the {points.Count} points (earlier chunks) were imported, the rest not";
@@ -143,26 +143,6 @@ internal static class TraceImportCommand
             problems.Add($"{where}: {e.Message}");
         }
         return true;
-    }
-
-    /// <summary>The first point of a chunk that cannot even be written as JSON (the input's fault), and why; null when every point can.</summary>
-    private static (int Offset, string Message)? Unwritable(TracePoint[] chunk)
-    {
-        using var writer = new System.Text.Json.Utf8JsonWriter(Stream.Null);
-        for (var i = 0; i < chunk.Length; i++)
-        {
-            try
-            {
-                TracePointJson.Write(writer, chunk[i]);
-                writer.Flush();
-                writer.Reset();
-            }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
-            {
-                return (i, $"the point cannot be stored: {e.Message.TrimEnd('.')}");
-            }
-        }
-        return null;
     }
 
     /// <summary>Reads through to another stream and hashes (SHA-256) every byte read: the import's batch id is the hash of the file as read.</summary>

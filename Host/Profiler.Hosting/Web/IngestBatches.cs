@@ -86,7 +86,8 @@ public static class IngestBatches
     }
 
     /// <summary>The first point of a chunk that cannot even be written as JSON (the input's fault), and why; null when every point can.</summary>
-    private static (int Offset, string Message)? Unwritable(TracePoint[] chunk)
+    /// <param name="chunk">The points written, or about to be.</param>
+    public static (int Offset, string Message)? Unwritable(TracePoint[] chunk)
     {
         using var writer = new Utf8JsonWriter(Stream.Null);
         for (var i = 0; i < chunk.Length; i++)
