@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Trace.V1;
+using Profiler.Domain;
 
 namespace Profiler.Otlp;
 
@@ -115,44 +116,13 @@ public static class OtlpJson
     }
 
     /// <summary>The path (e.g. <c>resourceSpans[0].scopeSpans[0].spans[1].attributes[0].value.stringValue</c>) and text of the first key or string that cannot be read; null when all can.</summary>
-    private static (string Path, string Raw)? InvalidString(JsonNode? node, string path)
-    {
-        switch (node)
+    private static (string Path, string Raw)? InvalidString(JsonNode? node, string path) =>
+        JsonText.FirstLoneSurrogate(node, path) switch
         {
-            case JsonObject obj:
-                List<KeyValuePair<string, JsonNode?>> properties;
-                try
-                {
-                    properties = [.. obj];
-                }
-                catch (InvalidOperationException)
-                {
-                    return (path.Length == 0 ? "a key" : $"a key in {path}", "");
-                }
-                foreach (var (key, value) in properties)
-                    if (InvalidString(value, path.Length == 0 ? key : $"{path}.{key}") is { } found)
-                        return found;
-                return null;
-            case JsonArray array:
-                for (var i = 0; i < array.Count; i++)
-                    if (InvalidString(array[i], $"{path}[{i}]") is { } found)
-                        return found;
-                return null;
-            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                try
-                {
-                    value.GetValue<string>();
-                    return null;
-                }
-                catch (InvalidOperationException)
-                {
-                    var raw = value.TryGetValue<JsonElement>(out var element) ? element.GetRawText() : "";
-                    return (path, Shorten(raw));
-                }
-            default:
-                return null;
-        }
-    }
+            null => null,
+            { InKey: true } p => (p.Path.Length == 0 ? "a key" : $"a key in {p.Path}", ""),
+            var p => (p.Value.Path, Shorten(p.Value.Raw ?? p.Value.Text ?? "")),
+        };
 
     private static IEnumerable<JsonObject> Items(JsonNode? parent, string name, string snake)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Profiler.Domain;
 using Profiler.Storage;
@@ -41,56 +40,20 @@ public static class PointText
     {
         foreach (var (field, value) in (ReadOnlySpan<(string, string?)>)[("name", point.Name), ("base_id", point.BaseId), ("trace_id", point.TraceId),
                      ("parent_id", point.ParentId), ("timestamp", point.Timestamp), ("project", point.Project), ("service", point.Service)])
-            if (value is not null && LoneSurrogateAt(value) is { } at)
+            if (value is not null && JsonText.LoneSurrogateAt(value) is { } at)
                 return (field, Message(field, value, at));
         return point.Info is null ? null : InfoProblem(point.Info, "info");
     }
 
-    private static (string, string)? InfoProblem(JsonNode? node, string path)
-    {
-        switch (node)
+    private static (string, string)? InfoProblem(JsonNode? node, string path) =>
+        JsonText.FirstLoneSurrogate(node, path) switch
         {
-            case JsonObject obj:
-                List<KeyValuePair<string, JsonNode?>> properties;
-                try
-                {
-                    // The keys are unescaped when the object is first enumerated: a key with a lone surrogate throws there.
-                    properties = [.. obj];
-                }
-                catch (InvalidOperationException)
-                {
-                    return (path, $"a key in {path} holds a lone UTF-16 surrogate (an escape \\uD800-\\uDFFF without its other half): " + Accepted);
-                }
-                foreach (var (key, value) in properties)
-                {
-                    var field = path + "." + key;
-                    if (LoneSurrogateAt(key) is { } at)
-                        return (path, $"a key in {path} ('{TracePointRules.Show(Visible(key))}') holds a lone UTF-16 surrogate ({Escape(key[at])}): " + Accepted);
-                    if (InfoProblem(value, field) is { } problem) return problem;
-                }
-                return null;
-            case JsonArray array:
-                for (var i = 0; i < array.Count; i++)
-                    if (InfoProblem(array[i], $"{path}[{i}]") is { } problem)
-                        return problem;
-                return null;
-            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                string text;
-                try
-                {
-                    text = value.GetValue<string>();
-                }
-                catch (InvalidOperationException)
-                {
-                    // Read from JSON text: the string as written there, escapes and all.
-                    var raw = value.TryGetValue<JsonElement>(out var element) ? element.GetRawText() : "a string";
-                    return (path, $"{path} {TracePointRules.Show(raw)} holds a lone UTF-16 surrogate (an escape \\uD800-\\uDFFF without its other half): " + Accepted);
-                }
-                return LoneSurrogateAt(text) is { } bad ? (path, Message(path, text, bad)) : null;
-            default:
-                return null;
-        }
-    }
+            null => null,
+            { InKey: true, Text: null } p => (p.Path, $"a key in {p.Path} holds a lone UTF-16 surrogate (an escape \\uD800-\\uDFFF without its other half): " + Accepted),
+            { InKey: true, Text: { } key } p => (p.Path, $"a key in {p.Path} ('{TracePointRules.Show(Visible(key))}') holds a lone UTF-16 surrogate ({Escape(key[p.At])}): " + Accepted),
+            { Text: { } text } p => (p.Path, Message(p.Path, text, p.At)),
+            var p => (p.Value.Path, $"{p.Value.Path} {TracePointRules.Show(p.Value.Raw)} holds a lone UTF-16 surrogate (an escape \\uD800-\\uDFFF without its other half): " + Accepted),
+        };
 
     private const string Accepted = "strings must be valid Unicode text; write a character outside the BMP as a surrogate pair (e.g. \\ud83d\\ude00) or as UTF-8";
 
@@ -112,27 +75,4 @@ public static class PointText
     }
 
     private static string Escape(char c) => $"\\u{(int)c:x4}";
-
-    /// <summary>The index of the first UTF-16 surrogate without its other half; null when there is none.</summary>
-    private static int? LoneSurrogateAt(string text)
-    {
-        var span = text.AsSpan();
-        var i = span.IndexOfAnyInRange('\uD800', '\uDFFF');
-        if (i < 0) return null;
-        for (; i < span.Length; i++)
-        {
-            var c = span[i];
-            if (char.IsHighSurrogate(c))
-            {
-                if (i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
-                {
-                    i++;
-                    continue;
-                }
-                return i;
-            }
-            if (char.IsLowSurrogate(c)) return i;
-        }
-        return null;
-    }
 }
