@@ -219,14 +219,10 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         var back = summaries == "back";
         var keysPerTrace = back ? 3 : 2;
         var keyCount = 1 + group.Count * keysPerTrace + (keyspace.Cluster ? 0 : 1);
-        var digests = new List<RedisValue>[group.Count];
+        var digestValues = summaries == "off" ? 0 : RedisSearch.DigestValues;
         var valueCount = 8;
         for (var g = 0; g < group.Count; g++)
-        {
-            var t = group[g];
-            if (summaries != "off") RedisSearch.AddDigest(digests[g] = new List<RedisValue>(16), keyspace, write.Digests[t]);
-            valueCount += 1 + (digests[g]?.Count ?? 0) + (pushHere ? write.Lists[t].Length : 0);
-        }
+            valueCount += 1 + digestValues + (pushHere ? write.Lists[group[g]].Length : 0);
         var args = new object[2 + keyCount + valueCount];
         args[0] = keyspace.Cluster ? RedisScripts.WriteTraceSha : RedisScripts.WriteTrace;
         args[1] = keyCount;
@@ -235,6 +231,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         args[2] = (RedisKey)BatchKey(write.BaseIds[group[0]], write.BatchId);
         var k = 3;
         var v = 2 + keyCount;
+        var digest = new RedisValue[digestValues];
         foreach (var value in (ReadOnlySpan<RedisValue>)[BatchKeySeconds, options.TtlSeconds ?? 0, summaries, keyspace.StartIndex,
                      keyspace.DurationIndex, keyspace.ErrorIndex, group.Count, pushHere ? "here" : "before"])
             args[v++] = value;
@@ -247,8 +244,11 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             if (back) args[k++] = (RedisKey)RedisKeyspace.PinMarker(ListPrefix + baseId);
             var list = write.Lists[t];
             args[v++] = list.Length;
-            if (digests[g] is { } digest)
+            if (digestValues > 0)
+            {
+                RedisSearch.FillDigest(digest, keyspace, write.Digests[t]);
                 foreach (var value in digest) args[v++] = value;
+            }
             if (pushHere)
                 for (var i = 0; i < list.Length; i++) args[v++] = list[i];
         }
