@@ -39,7 +39,8 @@ local function zadd(idx, key, score, id)
     local pending = adds[key]
     if not pending then pending = {}; adds[key] = pending; addOrder[#addOrder + 1] = key end
     local n = #pending
-    pending[n + 1] = score; pending[n + 2] = id
+    -- As integer text: a number passed to a command is formatted with %.17g, which costs more than the ZADD.
+    pending[n + 1] = fmt('%d', score); pending[n + 2] = id
   else
     local n = #writes
     writes[n + 1] = 'a'; writes[n + 2] = key; writes[n + 3] = fmt('%.0f', score); writes[n + 4] = id
@@ -110,7 +111,7 @@ local function merge(s, id, v, mode, ttl, pinned, idx)
   else
     local oldStart, oldStop = old[1] or '', old[2] or ''
     -- HSET's arguments: the fields that changed.
-    local changed = { 'ops', ARGV[v + 4] + (tonumber(old[3]) or 0), 'points', ARGV[v + 5] + (tonumber(old[4]) or 0) }
+    local changed = { 'ops', fmt('%d', ARGV[v + 4] + (tonumber(old[3]) or 0)), 'points', fmt('%d', ARGV[v + 5] + (tonumber(old[4]) or 0)) }
     local n = 4
     local moved = startUs ~= '' and (oldStart == '' or less(startUs, oldStart))
     local grew = stopUs ~= '' and (oldStop == '' or less(oldStop, stopUs))
@@ -124,7 +125,7 @@ local function merge(s, id, v, mode, ttl, pinned, idx)
       n = n + 2
     end
     local wasError = old[5] == '1'
-    if err and not wasError then changed[n + 1] = 'error'; changed[n + 2] = 1; n = n + 2 end
+    if err and not wasError then changed[n + 1] = 'error'; changed[n + 2] = '1'; n = n + 2 end
     local oldTerms, added = old[6] or '', nil
     -- The same terms in the same order (the usual write to a trace) are one comparison: Lua keeps one copy of a string.
     if terms ~= oldTerms then
