@@ -29,7 +29,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         // First each point's trace, its base id checked when the trace is first seen (consecutive points mostly share
         // one string: it is looked up only when it changes). Nothing is sent unless every base id is safe.
         var traceOf = new int[points.Count];
-        var traceIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var traceIndex = new Dictionary<string, int>(Math.Min(points.Count, 128), StringComparer.Ordinal);
         var baseIds = new List<string>();
         var counts = new List<int>();
         // The search summaries' digests, one per trace in the same order, filled in the same pass; none once the server
