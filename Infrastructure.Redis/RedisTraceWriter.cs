@@ -247,7 +247,8 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             if (digestValues > 0)
             {
                 RedisSearch.FillDigest(digest, keyspace, write.Digests[t]);
-                foreach (var value in digest) args[v++] = value;
+                // Box(): a text value is passed as its string (no box of the RedisValue around it), a number as a long.
+                foreach (var value in digest) args[v++] = value.Box() ?? "";
             }
             if (pushHere)
                 for (var i = 0; i < list.Length; i++) args[v++] = list[i];
