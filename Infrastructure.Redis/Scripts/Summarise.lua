@@ -17,22 +17,25 @@ local idx = { here = ARGV[4] == 'here', start = ARGV[5], duration = ARGV[6], err
 local k, a, written = 1, 8, 0
 local pinnedSet = nil
 if idx.here then pinnedSet = KEYS[1]; k = 2 end
-for _ = 1, n do
-  local s, id = KEYS[k], ARGV[a]
-  local mark = nil
-  if idx.here then k = k + 1 else mark = KEYS[k + 1]; k = k + 2 end
-  local digest = a + 1
-  a = a + 10
-  local function pinned()
-    if idx.here then return call('SISMEMBER', pinnedSet, id) == 1 end
-    return call('EXISTS', mark) == 1
+-- The loop runs under pcall, so that the index additions gathered for the traces before a failing one are sent
+-- (flush, 'here') as their own ZADDs would have been; the failure is raised after, as it was.
+local ok, failure = pcall(function()
+  for _ = 1, n do
+    local s, id = KEYS[k], ARGV[a]
+    local mark = nil
+    if idx.here then k = k + 1 else mark = KEYS[k + 1]; k = k + 2 end
+    local digest = a + 1
+    a = a + 10
+    local function pinned()
+      if idx.here then return call('SISMEMBER', pinnedSet, id) == 1 end
+      return call('EXISTS', mark) == 1
+    end
+    local w = merge(s, id, digest, mode, ttl, pinned, idx)
+    written = written + w
+    if w == 0 and not idx.here then restate(s, id, idx) end
   end
-  local w = merge(s, id, digest, mode, ttl, pinned, idx)
-  written = written + w
-  if w == 0 and not idx.here then restate(s, id, idx) end
-end
-if idx.here then
-  flush()
-  return written
-end
+end)
+if idx.here then flush() end
+if not ok then error(failure, 0) end
+if idx.here then return written end
 return { written, writes }
