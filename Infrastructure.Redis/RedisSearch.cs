@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using Profiler.Domain;
 using Profiler.Storage;
 using StackExchange.Redis;
@@ -54,7 +56,7 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         var here = !keyspace.Cluster;
         var keys = new List<RedisKey>(1 + digests.Count * 2);
         if (here) keys.Add(keyspace.Pinned);
-        var values = new List<RedisValue>(7 + digests.Count * 14)
+        var values = new List<RedisValue>(7 + digests.Count * (1 + DigestValues))
         {
             ttlSeconds ?? 0, mode, digests.Count, here ? "here" : "back", keyspace.StartIndex, keyspace.DurationIndex, keyspace.ErrorIndex,
         };
@@ -68,25 +70,47 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         return RedisScripts.Eval(db, RedisScripts.Summarise, [.. keys], [.. values]);
     }
 
+    /// <summary>The values of one digest as the summary scripts take it (<see cref="AddDigest"/>).</summary>
+    internal const int DigestValues = 9;
+
     /// <summary>
     /// A digest as the summary scripts take it (<c>SummaryMerge.lua</c>): start µs, start text, stop µs, root, operations,
-    /// points, error, services, the number of term sets and their names.
+    /// points, error, services and the names of its term sets, each list joined by newlines.
     /// </summary>
     internal static void AddDigest(List<RedisValue> values, RedisKeyspace keyspace, TraceDigest digest)
     {
-        var terms = TermKeys(keyspace, digest);
-        values.Add(digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString);
-        values.Add(digest.StartText);
-        values.Add(digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString);
-        values.Add(digest.Root ?? "");
-        values.Add(digest.Operations);
-        values.Add(digest.Points);
-        values.Add(digest.Error ? 1 : 0);
-        values.Add(string.Join('\n', digest.Services.Where(s => !s.Contains('\n'))));
-        values.Add(terms.Count);
-        foreach (var term in terms) values.Add(term);
+        var start = values.Count;
+        CollectionsMarshal.SetCount(values, start + DigestValues);
+        FillDigest(CollectionsMarshal.AsSpan(values).Slice(start, DigestValues), keyspace, digest);
     }
 
+    /// <summary>Writes a digest's <see cref="DigestValues"/> values (<see cref="AddDigest"/>) into <paramref name="into"/>.</summary>
+    internal static void FillDigest(Span<RedisValue> into, RedisKeyspace keyspace, TraceDigest digest)
+    {
+        into[0] = digest.HasTime ? digest.StartMicroseconds : RedisValue.EmptyString;
+        into[1] = digest.StartText;
+        into[2] = digest.HasTime ? digest.StopMicroseconds : RedisValue.EmptyString;
+        into[3] = digest.Root ?? "";
+        into[4] = digest.Operations;
+        into[5] = digest.Points;
+        into[6] = digest.Error ? 1 : 0;
+        into[7] = Lines(digest.Services);
+        into[8] = TermKeys(keyspace, digest);
+    }
+
+    /// <summary>The values joined by newlines, leaving out any that holds a newline (it would split the list).</summary>
+    private static string Lines(SortedSet<string> values)
+    {
+        if (values.Count == 1 && values.Min is { } only && !only.Contains('\n')) return only;
+        var text = new StringBuilder();
+        foreach (var v in values)
+        {
+            if (v.Contains('\n')) continue;
+            if (text.Length > 0) text.Append('\n');
+            text.Append(v);
+        }
+        return text.ToString();
+    }
     /// <summary>
     /// On a cluster, sends the index writes the calls of <c>Summarise.lua</c> or <c>ForgetSummaries.lua</c> handed back
     /// (<c>{ count, { 'a'|'r', set, score, base id, … } }</c>) to the index slot, in one pipelined round trip: the
@@ -125,16 +149,38 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         await Task.WhenAll(pending).ConfigureAwait(false);
     }
 
-    private static List<string> TermKeys(RedisKeyspace keyspace, TraceDigest d)
+    /// <summary>
+    /// The names of the term sets of a digest, joined by newlines as a summary's <c>terms</c> field keeps them: services,
+    /// projects, hosts, operation names. A newline would split the list: such a value is not indexed (a search for it
+    /// finds nothing).
+    /// </summary>
+    private static string TermKeys(RedisKeyspace keyspace, TraceDigest d)
     {
-        var keys = new List<string>(d.Services.Count + d.Projects.Count + d.Hosts.Count + d.Names.Count);
-        foreach (var v in d.Services) keys.Add(keyspace.TermKey('s', v));
-        foreach (var v in d.Projects) keys.Add(keyspace.TermKey('p', v));
-        foreach (var v in d.Hosts) keys.Add(keyspace.TermKey('h', v));
-        foreach (var v in d.Names) keys.Add(keyspace.TermKey('n', v));
-        // A newline would split the hash's list of term keys: such a value is not indexed (a search for it finds nothing).
-        keys.RemoveAll(k => k.Contains('\n'));
-        return keys;
+        // The usual digest of a batch's share of a trace: one service, project, host and operation. Built in one piece
+        // (enumerating a SortedSet allocates a stack for its walk; this runs for every trace of every write).
+        if (d.Services.Count == 1 && d.Projects.Count == 1 && d.Hosts.Count == 1 && d.Names.Count == 1
+            && d.Services.Min is { } service && d.Projects.Min is { } project && d.Hosts.Min is { } host && d.Names.Min is { } name
+            && !service.Contains('\n') && !project.Contains('\n') && !host.Contains('\n') && !name.Contains('\n'))
+        {
+            var prefix = keyspace.IndexPrefix;
+            return string.Concat([prefix, "s:", service, "\n", prefix, "p:", project, "\n", prefix, "h:", host, "\n", prefix, "n:", name]);
+        }
+        var text = new StringBuilder(128);
+        Append('s', d.Services);
+        Append('p', d.Projects);
+        Append('h', d.Hosts);
+        Append('n', d.Names);
+        return text.ToString();
+
+        void Append(char kind, SortedSet<string> values)
+        {
+            foreach (var v in values)
+            {
+                if (v.Contains('\n')) continue;
+                if (text.Length > 0) text.Append('\n');
+                text.Append(keyspace.IndexPrefix).Append(kind).Append(':').Append(v);
+            }
+        }
     }
 
     // ---- search -----------------------------------------------------------------------------------------------

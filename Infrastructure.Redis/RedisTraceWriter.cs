@@ -29,8 +29,9 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         // First each point's trace, its base id checked when the trace is first seen (consecutive points mostly share
         // one string: it is looked up only when it changes). Nothing is sent unless every base id is safe.
         var traceOf = new int[points.Count];
-        var traceIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var traceIndex = new Dictionary<string, int>(Math.Min(points.Count, 128), StringComparer.Ordinal);
         var baseIds = new List<string>();
+        var listKeys = new List<string>();
         var counts = new List<int>();
         // The search summaries' digests, one per trace in the same order, filled in the same pass; none once the server
         // refused the summary script (nothing would send them).
@@ -50,6 +51,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                     previous = baseIds.Count;
                     traceIndex.Add(baseId, previous);
                     baseIds.Add(baseId);
+                    listKeys.Add(ListPrefix + baseId);
                     counts.Add(0);
                     if (summarise) digests.Add(new TraceDigest(baseId));
                 }
@@ -80,7 +82,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
 
         // Exactly once: each trace's points go in one transaction with WriteTrace.lua, which sets the batch key or, when
         // this batch was stored already, takes the pushes off again. Retried with backoff by the caller.
-        var write = new Write(baseIds, lists, digests, errors, batchId);
+        var write = new Write(baseIds, listKeys, lists, digests, errors, batchId);
         var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         if (!stored)
         {
@@ -103,8 +105,11 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         await Task.WhenAll(primaries.Select(s => s.ExecuteAsync("SCRIPT", "LOAD", RedisScripts.WriteTrace))).ConfigureAwait(false);
     }
 
-    /// <summary>One write's traces (same order in every list), their documents, digests (empty once summaries were refused) and error records.</summary>
-    private sealed record Write(List<string> BaseIds, RedisValue[][] Lists, List<TraceDigest> Digests,
+    /// <summary>
+    /// One write's traces (same order in every list), their lists' names, documents, digests (empty once summaries were
+    /// refused) and error records.
+    /// </summary>
+    private sealed record Write(List<string> BaseIds, List<string> ListKeys, RedisValue[][] Lists, List<TraceDigest> Digests,
         List<(string BaseId, string Record)>? Errors, Guid BatchId);
 
     /// <summary>
@@ -131,7 +136,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         // needs to take its pushes off again (asked once, with a no-op LTRIM of a list the write is about to push to).
         var pushHere = keyspace.Cluster || !(_mayTrim ??= await MayTrimAsync(db, write.BaseIds[0]).ConfigureAwait(false));
         IBatch? batch = null;
-        foreach (var group in RedisTopology.BySlot(db.Multiplexer, keyspace.Cluster, traces, t => ListPrefix + write.BaseIds[t]))
+        foreach (var group in RedisTopology.BySlot(db.Multiplexer, keyspace.Cluster, traces, t => write.ListKeys[t]))
         {
             if (pushHere)
             {
@@ -144,7 +149,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             }
             var transaction = db.CreateTransaction();
             foreach (var t in group)
-                pending.Add(transaction.ListLeftPushAsync((RedisKey)(ListPrefix + write.BaseIds[t]), write.Lists[t]));
+                pending.Add(transaction.ListLeftPushAsync((RedisKey)write.ListKeys[t], write.Lists[t]));
             var script = transaction.ExecuteAsync("EVAL", ScriptArguments(keyspace, summaries, write, group, pushHere: false));
             scripts.Add(script);
             pending.Add(script);
@@ -219,14 +224,10 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         var back = summaries == "back";
         var keysPerTrace = back ? 3 : 2;
         var keyCount = 1 + group.Count * keysPerTrace + (keyspace.Cluster ? 0 : 1);
-        var digests = new List<RedisValue>[group.Count];
+        var digestValues = summaries == "off" ? 0 : RedisSearch.DigestValues;
         var valueCount = 8;
         for (var g = 0; g < group.Count; g++)
-        {
-            var t = group[g];
-            if (summaries != "off") RedisSearch.AddDigest(digests[g] = new List<RedisValue>(16), keyspace, write.Digests[t]);
-            valueCount += 1 + (digests[g]?.Count ?? 0) + (pushHere ? write.Lists[t].Length : 0);
-        }
+            valueCount += 1 + digestValues + (pushHere ? write.Lists[group[g]].Length : 0);
         var args = new object[2 + keyCount + valueCount];
         args[0] = keyspace.Cluster ? RedisScripts.WriteTraceSha : RedisScripts.WriteTrace;
         args[1] = keyCount;
@@ -235,6 +236,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         args[2] = (RedisKey)BatchKey(write.BaseIds[group[0]], write.BatchId);
         var k = 3;
         var v = 2 + keyCount;
+        var digest = new RedisValue[digestValues];
         foreach (var value in (ReadOnlySpan<RedisValue>)[BatchKeySeconds, options.TtlSeconds ?? 0, summaries, keyspace.StartIndex,
                      keyspace.DurationIndex, keyspace.ErrorIndex, group.Count, pushHere ? "here" : "before"])
             args[v++] = value;
@@ -242,13 +244,17 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         {
             var t = group[g];
             var baseId = write.BaseIds[t];
-            args[k++] = (RedisKey)(ListPrefix + baseId);
+            args[k++] = (RedisKey)write.ListKeys[t];
             args[k++] = (RedisKey)SummaryKey(baseId);
-            if (back) args[k++] = (RedisKey)RedisKeyspace.PinMarker(ListPrefix + baseId);
+            if (back) args[k++] = (RedisKey)RedisKeyspace.PinMarker(write.ListKeys[t]);
             var list = write.Lists[t];
             args[v++] = list.Length;
-            if (digests[g] is { } digest)
-                foreach (var value in digest) args[v++] = value;
+            if (digestValues > 0)
+            {
+                RedisSearch.FillDigest(digest, keyspace, write.Digests[t]);
+                // Box(): a text value is passed as its string (no box of the RedisValue around it), a number as a long.
+                foreach (var value in digest) args[v++] = value.Box() ?? "";
+            }
             if (pushHere)
                 for (var i = 0; i < list.Length; i++) args[v++] = list[i];
         }

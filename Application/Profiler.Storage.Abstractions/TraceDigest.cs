@@ -102,16 +102,37 @@ public sealed class TraceDigest
             point.Name.EndsWith("-stop", StringComparison.Ordinal) && point.ErrorType is not null);
     }
 
+    // The last point's operation, project, service and host: a trace's points mostly repeat them (an operation's start
+    // and stop), and a repeat needs neither the operation's substring nor a search of the sets (writers digest every
+    // point they store).
+    private string? _lastOperation, _lastProject, _lastService, _lastHost;
+
+    /// <summary>Whether <see cref="OperationName"/> of <paramref name="name"/> is <paramref name="operation"/>, without a substring.</summary>
+    private static bool IsOperationOf(string name, string operation)
+    {
+        if (!name.StartsWith(operation, StringComparison.Ordinal)) return false;
+        var rest = name.AsSpan(operation.Length);
+        return rest.IsEmpty
+            ? !name.EndsWith("-start", StringComparison.Ordinal) && !name.EndsWith("-stop", StringComparison.Ordinal)
+            : rest.SequenceEqual("-start") || rest.SequenceEqual("-stop");
+    }
+
     private void Add(string name, long? time, string? project, string? service, string? host, bool error)
     {
         Points++;
-        var operation = OperationName(name);
+        string operation;
+        if (_lastOperation is not null && IsOperationOf(name, _lastOperation)) operation = _lastOperation;
+        else
+        {
+            operation = OperationName(name);
+            Names.Add(operation);
+            _lastOperation = operation;
+        }
         if (name.EndsWith("-start", StringComparison.Ordinal)) Operations++;
         if (error) Error = true;
-        Names.Add(operation);
-        if (project is not null) Projects.Add(project);
-        if (service is not null) Services.Add(service);
-        if (host is not null) Hosts.Add(host);
+        if (project is not null && !string.Equals(project, _lastProject, StringComparison.Ordinal)) Projects.Add(_lastProject = project);
+        if (service is not null && !string.Equals(service, _lastService, StringComparison.Ordinal)) Services.Add(_lastService = service);
+        if (host is not null && !string.Equals(host, _lastHost, StringComparison.Ordinal)) Hosts.Add(_lastHost = host);
         if (Root is null && !HasTime) Root = operation;
         if (time is { } t)
         {

@@ -25,7 +25,7 @@
 --            mark {osprofiler_opt:<base_id>}:pinned — all hash-tagged with the list's name, so they share its slot
 --   ARGV     number of points (pushed by the LPUSH before this script, 'before'), then (not 'off') its digest: start
 --            µs ('' for none), start text, stop µs, root, operations, points, error (0|1), services (joined by
---            newlines), number of term sets, the term sets' names; then ('here') the point documents, in batch order
+--            newlines), the term sets' names (joined by newlines); then ('here') the point documents, in batch order
 -- KEYS[last] ('here' only) the pinned set
 -- Returns    { points kept (0 when the batch was stored already), 1 (0: the server refused the summary's commands,
 --            e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back') }
@@ -49,7 +49,7 @@ local function unpush()
     -- Refused only where this transaction's LPUSH was refused too (a key of another type): nothing of it to take off.
     pcall(call, 'LTRIM', KEYS[k], count, -1)
     k = k + step
-    if summaries ~= 'off' then a = a + 10 + tonumber(ARGV[a + 9]) else a = a + 1 end
+    if summaries ~= 'off' then a = a + 10 else a = a + 1 end
   end
 end
 
@@ -66,15 +66,11 @@ for _ = 1, n do
   local mark = KEYS[k + 2]
   k = k + step
   local count = tonumber(ARGV[a])
-  local d = nil
+  local digest = nil
   a = a + 1
   if summaries ~= 'off' then
-    local termCount = tonumber(ARGV[a + 8])
-    local terms = {}
-    for t = a + 9, a + 8 + termCount do terms[#terms + 1] = ARGV[t] end
-    d = { id = string.sub(list, 16), start = tonumber(ARGV[a]), ts = ARGV[a + 1], stop = tonumber(ARGV[a + 2]), root = ARGV[a + 3],
-      ops = tonumber(ARGV[a + 4]), points = tonumber(ARGV[a + 5]), err = tonumber(ARGV[a + 6]), services = ARGV[a + 7], terms = terms }
-    a = a + 9 + termCount
+    digest = a
+    a = a + 9
   end
   local first, last = a, a + count - 1
   if pushHere then a = a + count end
@@ -87,18 +83,20 @@ for _ = 1, n do
       i = j + 1
     end
     pushed = pushed + count
-    if d and summarised == 1 then
-      local pinned = nil
+    if digest and summarised == 1 then
+      local id, pinned = string.sub(list, 16), nil
       if ttl > 0 then
         pinned = function()
           if back then return call('EXISTS', mark) == 1 end
-          return call('SISMEMBER', pinnedSet, d.id) == 1
+          return call('SISMEMBER', pinnedSet, id) == 1
         end
       end
-      if not pcall(merge, s, d, 'merge', ttl, pinned, idx) then summarised = 0 end
+      if not pcall(merge, s, id, digest, 'merge', ttl, pinned, idx) then summarised = 0 end
     end
-  elseif d and back and summarised == 1 then
-    if not pcall(restate, s, d.id, idx) then summarised = 0 end
+  elseif digest and back and summarised == 1 then
+    if not pcall(restate, s, string.sub(list, 16), idx) then summarised = 0 end
   end
 end
+-- The index sets' additions of every trace merged above, one ZADD per set.
+if idx.here and not pcall(flush) then summarised = 0 end
 return { pushed, summarised, writes }

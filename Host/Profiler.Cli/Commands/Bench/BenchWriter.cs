@@ -21,6 +21,11 @@ internal static class BenchWriter
         var latencies = new double[batches.Count];
         var next = -1;
         var done = 0L;
+        // The points were just built (a million of them hold some 250 MB): collected now, untimed, they are promoted to
+        // the oldest generation before the clock starts. Otherwise the first collections of the run copy them from
+        // generation to generation (a full, compacting collection of that heap paused the writers some 100-300 ms in a
+        // 1-2 s run), and the figures measure the bench's own data instead of the store's writes.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
