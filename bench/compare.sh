@@ -12,7 +12,7 @@
 #
 # Ingest rows run profiler bench with --concurrency 4 (one process, four writers, as a collector serving several
 # services; redis-benchmark itself uses 50 connections) and --batch-size 1000, after bench ingest's default warm-up
-# (10% of --points, untimed: the runtime compiles the hot code meanwhile; redis-benchmark needs none).
+# (40% of --points, untimed: the runtime compiles the hot code meanwhile; redis-benchmark needs none).
 #
 # The profiler measured is the README's install: `dotnet publish Host/Profiler.Cli -c Release -o DIR` (framework-dependent,
 # ReadyToRun for this machine's runtime, plugins too). Start-up is measured by `profiler bench startup` against a
