@@ -1,9 +1,8 @@
-using System.Buffers.Binary;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using Profiler.Testing;
 
 namespace Profiler.Otlp.Tests;
 
@@ -18,27 +17,8 @@ public sealed class ExactlyOnceTests
     private const string CheckoutBaseId = "5b8efff7-9803-8103-d269-b633813fc60c";
 
     /// <summary>One unary gRPC call of <c>TraceService/Export</c> over cleartext HTTP/2, as any gRPC client sends it: the grpc-status and grpc-message.</summary>
-    private static async Task<(string Status, string? Message)> ExportOverGrpcAsync(OtlpServer server, IMessage request)
-    {
-        using var client = new HttpClient { BaseAddress = new Uri(server.GrpcUrl), Timeout = TimeSpan.FromSeconds(60) };
-        var message = request.ToByteArray();
-        var frame = new byte[5 + message.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
-        message.CopyTo(frame, 5);
-        var content = new ByteArrayContent(frame);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        using var call = new HttpRequestMessage(HttpMethod.Post, "/opentelemetry.proto.collector.trace.v1.TraceService/Export")
-        {
-            Content = content, Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
-        call.Headers.TE.ParseAdd("trailers");
-        using var response = await client.SendAsync(call);
-        await response.Content.ReadAsByteArrayAsync();
-        string? Header(string name) =>
-            response.TrailingHeaders.TryGetValues(name, out var t) ? t.First()
-            : response.Headers.TryGetValues(name, out var h) ? h.First() : null;
-        return (Header("grpc-status") ?? "none", Header("grpc-message") is { } m ? Uri.UnescapeDataString(m) : null);
-    }
+    private static Task<(string Status, string? Message)> ExportOverGrpcAsync(OtlpServer server, IMessage request) =>
+        RawGrpc.ExportTracesAsync(server.GrpcUrl, request.ToByteArray());
 
     private static async Task<long> StoredPointsAsync(OtlpServer server) =>
         (long)JsonNode.Parse(await server.Client.GetStringAsync("api/v1/stats"))!["points"]!;
