@@ -186,7 +186,7 @@ public sealed class OsProfilerPropagationTests(ITestOutputHelper output) : IAsyn
             Assert.Equal("/leaf", (string)downstream["info"]!["meta.raw_payload.wsgi-start"]!["info"]!["request"]!["path"]!);
             Assert.Equal("cachelookup", Name(Assert.Single(downstream["children"]!.AsArray())!));
 
-            // Started ≤ child's started and finished ≥ child's finished all the way down: the clocks agree.
+            // Started ≤ child's started all the way down (the clocks agree), and finished ≥ child's finished within a process.
             AssertNested(pycall);
         }
         var stats = ours["stats"]!.AsObject();
@@ -236,7 +236,11 @@ public sealed class OsProfilerPropagationTests(ITestOutputHelper output) : IAsyn
         foreach (var child in node["children"]!.AsArray())
         {
             Assert.True((long)child!["info"]!["started"]! >= (long)node["info"]!["started"]!, $"{Name(child)} starts before {Name(node)}");
-            Assert.True((long)child["info"]!["finished"]! <= (long)node["info"]!["finished"]!, $"{Name(child)} ends after {Name(node)}");
+            // A server's request (wsgi) may end after its caller has the answer: Kestrel sends the response as the
+            // endpoint writes it, and the middleware records wsgi-stop once the pipeline returns. Across a client → server
+            // edge only the start is ordered; within a process a child ends before its parent.
+            if (Name(child) != "wsgi")
+                Assert.True((long)child["info"]!["finished"]! <= (long)node["info"]!["finished"]!, $"{Name(child)} ends after {Name(node)}");
             AssertNested(child);
         }
     }
