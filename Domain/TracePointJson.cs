@@ -95,6 +95,29 @@ public static class TracePointJson
     private static readonly JsonEncodedText HostProperty = JsonEncodedText.Encode("host");
 
     /// <summary>
+    /// Why <paramref name="point"/> cannot be written as a stored document (<see cref="Write"/>): the serializer's
+    /// exception — a NaN or infinite number in <c>info</c>, a value whose serialization throws —, or null when it can.
+    /// Tells a point's own fault from a store's after a write failed; <paramref name="scratch"/> keeps nothing
+    /// (e.g. a writer over <see cref="Stream.Null"/>) and is reset before each point.
+    /// </summary>
+    /// <param name="scratch">A writer whose output is thrown away, reused across points.</param>
+    /// <param name="point">The point to try.</param>
+    public static Exception? WriteFailure(Utf8JsonWriter scratch, TracePoint point)
+    {
+        try
+        {
+            scratch.Reset();
+            Write(scratch, point);
+            scratch.Flush();
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>
     /// Writes the point as OSProfiler's stored document: name, base_id, trace_id, parent_id, timestamp,
     /// info, project, service. <paramref name="project"/>/<paramref name="service"/> are used where the point has none,
     /// and <paramref name="host"/> becomes <c>info.host</c> where the point's info has no <c>host</c>.

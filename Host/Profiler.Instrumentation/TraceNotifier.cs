@@ -450,20 +450,11 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
 
     private static string? Unwritable(System.Text.Json.Utf8JsonWriter writer, TracePoint point)
     {
-        try
-        {
-            writer.Reset();
-            TracePointJson.Write(writer, point);
-            writer.Flush();
-            return null;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // The first sentence: System.Text.Json goes on with advice for JsonSerializer users.
-            var message = e.Message;
-            var end = message.IndexOf(". ", StringComparison.Ordinal);
-            return $"{e.GetType().Name}: {(end < 0 ? message : message[..end])}";
-        }
+        if (TracePointJson.WriteFailure(writer, point) is not { } e) return null;
+        // The first sentence: System.Text.Json goes on with advice for JsonSerializer users.
+        var message = e.Message;
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return $"{e.GetType().Name}: {(end < 0 ? message : message[..end])}";
     }
 
     /// <summary>Points of a batch that no store can write (their JSON cannot be written): not retried.</summary>

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
-using Profiler.Application.Common;
-using Profiler.Application.Traces.RecordTracePoints;
 using Profiler.Domain;
 using Profiler.Hosting.Web;
 using Profiler.Storage;
@@ -39,32 +37,15 @@ internal static class TraceImportCommand
             // Every line passed. The points are stored in chunks the use case accepts, chunk i under a batch id derived
             // from the file's content and i: running the same import again (after a store failure half-way, or by
             // mistake) stores only the chunks not stored yet, within the store's batch id retention (24 h).
-            var chunks = (points.Count + RecordTracePointsCommand.MaxBatchSize - 1) / RecordTracePointsCommand.MaxBatchSize;
-            var stored = 0;
-            var index = 0;
-            foreach (var chunk in points.Chunk(RecordTracePointsCommand.MaxBatchSize))
+            try
             {
-                try
-                {
-                    await context.Mediator.Send(new RecordTracePointsCommand(chunk, IngestBatches.ChunkId(input.BatchId, index)), ct);
-                }
-                catch (TraceStoreException e) when (index > 0)
-                {
-                    var reason = e.Message.TrimEnd();
-                    if (!reason.EndsWith('.')) reason += ".";
-                    throw new CliException(
-                        $"{reason} {stored} of the {points.Count} points ({index} of {chunks} chunks of up to {RecordTracePointsCommand.MaxBatchSize}) " +
-                        $"were imported before the failure; run the same import again: the chunks already stored are not stored twice", ExitCodes.Store);
-                }
-                catch (Exception e) when (e is not (OperationCanceledException or TraceStoreException or ValidationException or CapabilityNotSupportedException)
-                                          && IngestBatches.Unwritable(chunk) is { } bad)
-                {
-                    // The store refused a point through the point's own fault: bad input, naming its line.
-                    var imported = stored == 0 ? "nothing was imported" : $"{stored} of the {points.Count} points (earlier chunks) were imported, the rest not";
-                    throw new CliException($"{path}:{input.Lines[index * RecordTracePointsCommand.MaxBatchSize + bad.Offset]}: {bad.Message}; {imported}");
-                }
-                stored += chunk.Length;
-                index++;
+                await IngestBatches.StoreAsync(context.Mediator, points, input.BatchId, "run the same import again", ct, noun: "points", verb: "imported");
+            }
+            catch (UnstorablePointException e)
+            {
+                // The store refused a point through the point's own fault: bad input, naming its line.
+                var imported = e.Stored == 0 ? "nothing was imported" : $"{e.Stored} of the {e.Count} points (earlier chunks) were imported, the rest not";
+                throw new CliException($"{path}:{input.Lines[e.Index]}: {e.Reason}; {imported}");
             }
             var traces = points.Select(p => p.BaseId).Distinct().Count();
             Console.WriteLine($"Imported {points.Count} points of {traces} trace(s) into {context.ShownConnectionString}");

@@ -51,7 +51,15 @@ public static class IngestBatches
     /// the same input sent again stores only the rest; an exception that is a point's fault (the store cannot write it)
     /// is an <see cref="UnstorablePointException"/> naming the point.
     /// </summary>
-    internal static async Task<int> StoreAsync(IMediator mediator, IReadOnlyList<TracePoint> points, Guid batchId, string sendAgain, CancellationToken ct)
+    /// <param name="mediator">Runs the <c>RecordTracePoints</c> use case.</param>
+    /// <param name="points">The checked points, in input order.</param>
+    /// <param name="batchId">The whole input's batch id.</param>
+    /// <param name="sendAgain">What the client does to finish after a failure, e.g. "send the same request again".</param>
+    /// <param name="ct">Cancels the writes.</param>
+    /// <param name="noun">How a failure's message names the points: "point(s)", or "points".</param>
+    /// <param name="verb">What a failure's message says became of them: "stored", or "imported".</param>
+    public static async Task<int> StoreAsync(IMediator mediator, IReadOnlyList<TracePoint> points, Guid batchId, string sendAgain, CancellationToken ct,
+        string noun = "point(s)", string verb = "stored")
     {
         var stored = 0;
         var index = 0;
@@ -65,8 +73,8 @@ public static class IngestBatches
             catch (TraceStoreException e) when (index > 0)
             {
                 throw new TraceStoreException(
-                    $"{Sentence(e.Message)} {stored} of the {points.Count} point(s) ({index} of {chunks} chunks of up to {RecordTracePointsCommand.MaxBatchSize}) " +
-                    $"were stored before the failure; {sendAgain}: the chunks already stored are not stored twice.", e);
+                    $"{Sentence(e.Message)} {stored} of the {points.Count} {noun} ({index} of {chunks} chunks of up to {RecordTracePointsCommand.MaxBatchSize}) " +
+                    $"were {verb} before the failure; {sendAgain}: the chunks already stored are not stored twice.", e);
             }
             catch (Exception e) when (e is not (OperationCanceledException or TraceStoreException or ValidationException or CapabilityNotSupportedException)
                                       && Unwritable(chunk) is { } bad)
@@ -91,24 +99,14 @@ public static class IngestBatches
     {
         using var writer = new Utf8JsonWriter(Stream.Null);
         for (var i = 0; i < chunk.Length; i++)
-        {
-            try
-            {
-                TracePointJson.Write(writer, chunk[i]);
-                writer.Flush();
-                writer.Reset();
-            }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
-            {
+            if (TracePointJson.WriteFailure(writer, chunk[i]) is { } e)
                 return (i, $"the point cannot be stored: {e.Message.TrimEnd('.')}");
-            }
-        }
         return null;
     }
 }
 
 /// <summary>A point the store could not write through the point's own fault (not the store's): answered as bad input, naming the point.</summary>
-internal sealed class UnstorablePointException(int index, string reason, int stored, int count, Exception inner)
+public sealed class UnstorablePointException(int index, string reason, int stored, int count, Exception inner)
     : Exception($"point {index}: {reason}", inner)
 {
     /// <summary>The point's position in the input, from 0.</summary>

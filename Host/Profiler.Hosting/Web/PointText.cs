@@ -5,8 +5,8 @@ using Profiler.Storage;
 namespace Profiler.Hosting.Web;
 
 /// <summary>
-/// The one check on a point's text that the stores need beyond <see cref="TracePointRules"/>: every string of the point,
-/// and every key and string inside its <c>info</c>, is valid Unicode text. JSON may carry a lone UTF-16 surrogate as an
+/// The one check on a point's text that the stores need beyond <see cref="TracePointRules"/> (which holds the point's
+/// own fields to printable text): every key and string inside its <c>info</c> is valid Unicode text. JSON may carry a lone UTF-16 surrogate as an
 /// escape (<c>"\ud83d"</c> without its low half), which System.Text.Json reads into a string that no store can write
 /// (its JSON writer refuses it). The ingest API, the OTLP receiver and <c>profiler trace import</c> run this check before
 /// they store anything, so such a point is refused naming the field instead of failing the write half-way.
@@ -36,14 +36,9 @@ public static class PointText
     /// lone UTF-16 surrogate (\ud83d) …"); null when every string is valid Unicode text.
     /// </summary>
     /// <param name="point">The point to check.</param>
-    public static (string Field, string Message)? FirstProblem(TracePoint point)
-    {
-        foreach (var (field, value) in (ReadOnlySpan<(string, string?)>)[("name", point.Name), ("base_id", point.BaseId), ("trace_id", point.TraceId),
-                     ("parent_id", point.ParentId), ("timestamp", point.Timestamp), ("project", point.Project), ("service", point.Service)])
-            if (value is not null && JsonText.LoneSurrogateAt(value) is { } at)
-                return (field, Message(field, value, at));
-        return point.Info is null ? null : InfoProblem(point.Info, "info");
-    }
+    public static (string Field, string Message)? FirstProblem(TracePoint point) =>
+        // The point's own fields are TracePointRules' (its labels must be printable: no unpaired surrogate; ids are ASCII).
+        point.Info is null ? null : InfoProblem(point.Info, "info");
 
     private static (string, string)? InfoProblem(JsonNode? node, string path) =>
         JsonText.FirstLoneSurrogate(node, path) switch
