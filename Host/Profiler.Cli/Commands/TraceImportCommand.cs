@@ -62,9 +62,7 @@ internal static class TraceImportCommand
         var points = new List<TracePoint>();
         var lines = new List<int>();
         var problems = new List<string>();
-        // The batch id is the hash of the file as read: SHA-256 over every byte the reader takes.
-        using var sha = SHA256.Create();
-        using var hashing = new CryptoStream(path == "-" ? Console.OpenStandardInput() : OpenFile(path), sha, CryptoStreamMode.Read);
+        using var hashing = new HashingStream(path == "-" ? Console.OpenStandardInput() : OpenFile(path));
         using (var reader = new StreamReader(hashing, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, leaveOpen: true))
         {
             var number = 0;
@@ -105,7 +103,7 @@ internal static class TraceImportCommand
                 while (lines.Count < points.Count) lines.Add(number);
             }
         }
-        return new Input(points, lines, problems, IngestBatches.FromHash(sha.Hash!));
+        return new Input(points, lines, problems, IngestBatches.FromHash(hashing.Hash()));
     }
     /// <summary>
     /// When a line is an OTLP/JSON <c>TracesData</c> (an object with <c>resourceSpans</c> or <c>resource_spans</c>), its
@@ -126,6 +124,53 @@ internal static class TraceImportCommand
             problems.Add($"{where}: {e.Message}");
         }
         return true;
+    }
+
+    /// <summary>Reads through to another stream and hashes (SHA-256) every byte read: the import's batch id is the hash of the file as read.</summary>
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public byte[] Hash() => _hash.GetHashAndReset();
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            _hash.AppendData(buffer[..read]);
+            return read;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            _hash.AppendData(buffer.Span[..read]);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                _hash.Dispose();
+            }
+            base.Dispose(disposing);
+        }
     }
 
     private static FileStream OpenFile(string path)
