@@ -105,9 +105,7 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
     public async IAsyncEnumerable<StoredPoint> ReadTraceAsync(string baseId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!TracePointRules.IsSafeId(baseId)) yield break;
-        var file = FileOf(baseId);
-        if (!File.Exists(file)) yield break;
-        await foreach (var line in File.ReadLinesAsync(file, cancellationToken).ConfigureAwait(false))
+        await foreach (var line in LinesOf(FileOf(baseId), cancellationToken).ConfigureAwait(false))
             if (line.Length > 0)
                 yield return StoredPoint.FromDocument(line);
     }
@@ -174,7 +172,7 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
         JsonObject? earliestPoint = null;
         var hasError = false;
         var digest = new TraceDigest(baseId);
-        await foreach (var line in File.ReadLinesAsync(file, cancellationToken).ConfigureAwait(false))
+        await foreach (var line in LinesOf(file, cancellationToken).ConfigureAwait(false))
         {
             if (line.Length == 0) continue;
             var stored = StoredPoint.FromDocument(line);
@@ -298,7 +296,8 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
                 if (count == 0) continue;
                 traces++;
                 points += count;
-                bytes += new FileInfo(file).Length;
+                var info = new FileInfo(file);
+                bytes += info.Exists ? info.Length : 0;
                 if (first is { } f && (oldest is null || f < oldest.Value)) oldest = f;
                 if (last is { } l && (newest is null || l > newest.Value)) newest = l;
             }
@@ -311,7 +310,7 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
     {
         long count = 0;
         TraceTimestamp? oldest = null, newest = null;
-        await foreach (var line in File.ReadLinesAsync(file, cancellationToken).ConfigureAwait(false))
+        await foreach (var line in LinesOf(file, cancellationToken).ConfigureAwait(false))
         {
             if (line.Length == 0) continue;
             count++;
@@ -321,6 +320,27 @@ internal sealed class JsonLinesStore(string folder, DriverSettings settings)
             if (newest is null || stored.Timestamp > newest.Value) newest = stored.Timestamp;
         }
         return (count, oldest, newest);
+    }
+
+    /// <summary>
+    /// A trace file's lines; none when the file is gone. Listing, statistics and reading run beside pruning and deleting
+    /// (which take the write lock, readers do not): a file enumerated a moment ago may be deleted before it is opened,
+    /// and that trace is then simply no longer there, not a failed read.
+    /// </summary>
+    private static async IAsyncEnumerable<string> LinesOf(string file, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        StreamReader? reader = null;
+        try
+        {
+            reader = new StreamReader(file, Encoding.UTF8);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+        }
+        if (reader is null) yield break;
+        using (reader)
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+                yield return line;
     }
 
     private string PinOf(string baseId) => Path.Combine(folder, baseId + ".pin");
