@@ -82,7 +82,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
 
         // Exactly once: each trace's points go in one transaction with WriteTrace.lua, which sets the batch key or, when
         // this batch was stored already, takes the pushes off again. Retried with backoff by the caller.
-        var write = new Write(baseIds, listKeys, lists, digests, errors, batchId);
+        var write = new Write(baseIds, listKeys, lists, digests, errors, batchId, []);
         var stored = await connection.RunAsync("write trace points to", db => SendAsync(db, write), cancellationToken, retryTimeout: false).ConfigureAwait(false);
         if (!stored)
         {
@@ -96,6 +96,23 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         // the documents any more. After a failure or a cancellation some may still be queued, so the buffer is left to
         // the garbage collector then.
         buffer.Return();
+        if (write.Refused.Count > 0) throw Refusal(write, traceOf);
+    }
+
+    /// <summary>
+    /// The traces whose list key holds another type (a string, a hash… put there by something else): their points are
+    /// refused for good, the batch's other traces are stored, and every attempt of the batch finds them so again.
+    /// </summary>
+    private TracePointsRefusedException Refusal(Write write, int[] traceOf)
+    {
+        var refused = new HashSet<int>(write.Refused);
+        var points = Enumerable.Range(0, traceOf.Length).Where(i => refused.Contains(traceOf[i])).ToList();
+        var keys = write.Refused.Order().Take(5).Select(t => $"'{TracePointRules.Show(write.ListKeys[t])}'").ToList();
+        var more = refused.Count > keys.Count ? $" and {refused.Count - keys.Count} more" : "";
+        return new TracePointsRefusedException(
+            $"Could not write {points.Count} trace point(s) to {options.Describe()}: the key{(refused.Count > 1 ? "s" : "")} " +
+            $"{string.Join(", ", keys)}{more} hold{(refused.Count > 1 ? "" : "s")} a value of another type (WRONGTYPE), not a trace's list; " +
+            "the batch's other points are stored. Delete or rename the key to store that trace.", points);
     }
 
     /// <summary><c>SCRIPT LOAD</c> of <c>WriteTrace.lua</c> into every primary of a cluster (each keeps its own script cache).</summary>
@@ -110,7 +127,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     /// refused) and error records.
     /// </summary>
     private sealed record Write(List<string> BaseIds, List<string> ListKeys, RedisValue[][] Lists, List<TraceDigest> Digests,
-        List<(string BaseId, string Record)>? Errors, Guid BatchId);
+        List<(string BaseId, string Record)>? Errors, Guid BatchId, List<int> Refused);
 
     /// <summary>
     /// One round trip: on a single server a <c>MULTI</c> of an <c>LPUSH</c> per trace and <c>WriteTrace.lua</c>, which
@@ -131,6 +148,9 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "No connection is available to service this write: no master is connected.", null, CommandStatus.WaitingToBeSent);
         var traces = Enumerable.Range(0, write.BaseIds.Count).ToList();
         var scripts = new List<Task<RedisResult>>();
+        var scriptGroups = new List<List<int>>();
+        var pushes = new List<(int Trace, Task Push)>();
+        write.Refused.Clear();
         var pending = new List<Task>(write.BaseIds.Count + 4);
         // The script pushes the points itself on a cluster, and for a user the ACL denies LTRIM, which a MULTI's retry
         // needs to take its pushes off again (asked once, with a no-op LTRIM of a list the write is about to push to).
@@ -144,14 +164,20 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 batch ??= db.CreateBatch();
                 var pushing = batch.ExecuteAsync(keyspace.Cluster ? "EVALSHA" : "EVAL", ScriptArguments(keyspace, summaries, write, group, pushHere: true));
                 scripts.Add(pushing);
+                scriptGroups.Add(group);
                 pending.Add(pushing);
                 continue;
             }
             var transaction = db.CreateTransaction();
             foreach (var t in group)
-                pending.Add(transaction.ListLeftPushAsync((RedisKey)write.ListKeys[t], write.Lists[t]));
+            {
+                var push = transaction.ListLeftPushAsync((RedisKey)write.ListKeys[t], write.Lists[t]);
+                pushes.Add((t, push));
+                pending.Add(push);
+            }
             var script = transaction.ExecuteAsync("EVAL", ScriptArguments(keyspace, summaries, write, group, pushHere: false));
             scripts.Add(script);
+            scriptGroups.Add(group);
             pending.Add(script);
             pending.Add(transaction.ExecuteAsync(CommandFlags.DemandMaster));
         }
@@ -179,6 +205,10 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         {
             throw new RedisTimeoutException(CommandFlags.None, $"The write got no answer within {(connection.OperationTimeout * 2).TotalSeconds:0.###} s.", CommandStatus.WaitingInBacklog);
         }
+        catch (RedisServerException) when (pending.TrueForAll(p => !p.IsFaulted || pushes.Exists(x => ReferenceEquals(x.Push, p)) && IsWrongType(p)))
+        {
+            // Only LPUSHes to keys of another type failed: those traces are refused (below), the rest is written.
+        }
         catch (RedisServerException e) when (e.Kind is not (RedisErrorKind.OutOfMemory or RedisErrorKind.NoAuth or RedisErrorKind.WrongPass)
                                              && !RedisConnection.IsFailover(e) && scripts.Any(p => p.IsFaulted))
         {
@@ -190,8 +220,19 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         }
         // A server that refuses the summary's commands (an ACL without HSET or ZADD) keeps the points without
         // summaries, and the writer stops sending them; a search then says why it cannot run.
-        foreach (var script in scripts)
-            if ((long)((RedisResult[])script.Result!)[1] == 0) _summariesRefused = true;
+        for (var c = 0; c < scripts.Count; c++)
+        {
+            var result = (RedisResult[])scripts[c].Result!;
+            if ((long)result[1] == 0) _summariesRefused = true;
+            foreach (var ordinal in (RedisResult[])result[3]!) write.Refused.Add(scriptGroups[c][(int)ordinal - 1]);
+        }
+        foreach (var (t, push) in pushes)
+            if (IsWrongType(push)) write.Refused.Add(t);
+        if (pushes.Count > 0 && summaries == "here" && write.Refused.Count > 0)
+        {
+            // The MULTI's script merged the digests of traces whose LPUSH was refused: their summaries describe no list.
+            await Task.WhenAll(RedisSearch.QueueForget(db, keyspace, [.. write.Refused.Select(t => write.BaseIds[t])])).ConfigureAwait(false);
+        }
         if (summaries == "back")
         {
             try
@@ -206,6 +247,10 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         }
         return true;
     }
+
+    /// <summary>Whether a push failed because its key holds a value of another type.</summary>
+    private static bool IsWrongType(Task push) =>
+        push.IsFaulted && push.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.WrongType };
 
     /// <summary><c>WriteTrace.lua</c>'s result as <see cref="RedisSearch.ApplyIndexWritesAsync"/> reads one: { count, writes }.</summary>
     private static RedisResult Shift(RedisResult result)

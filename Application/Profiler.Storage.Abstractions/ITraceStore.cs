@@ -22,7 +22,10 @@ public interface ITraceStore : IAsyncDisposable
     /// is either stored whole or, when the call throws, not at all as far as the store can tell. Exactly once: a store
     /// that has already stored a batch with <paramref name="batchId"/> stores nothing and returns normally; the check is
     /// atomic with the write, so a caller that lost the reply to a write (a cut connection, a timeout after the server
-    /// applied it) may send the same batch with the same id again, even concurrently, and it is stored once.
+    /// applied it) may send the same batch with the same id again, even concurrently, and it is stored once. A store
+    /// that refuses some points for good (sending them again would be refused again) while it stores the others throws
+    /// <see cref="TracePointsRefusedException"/> naming them, every time the batch is sent; the caller counts them and
+    /// does not retry.
     /// </summary>
     /// <param name="points">
     /// Points that passed <see cref="TracePointRules.IsValid"/>. A point without <see cref="TracePoint.Project"/>,

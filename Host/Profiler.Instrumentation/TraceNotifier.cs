@@ -72,7 +72,9 @@ public sealed class TraceNotifierOptions
 /// event accepted is counted once: as sent, rejected or dropped. A batch the validator rejects is not retried: the points
 /// it names are dropped and counted in <see cref="RejectedCount"/>, the rest are sent. Nor is a write that fails with
 /// something other than a <see cref="Profiler.Storage.TraceStoreException"/> because of its points: the points whose JSON
-/// cannot be written (a NaN in <c>info</c>, say) are rejected likewise and the rest sent under the same batch id.
+/// cannot be written (a NaN in <c>info</c>, say) are rejected likewise and the rest sent under the same batch id. Points
+/// the store refuses for good while storing the rest (<see cref="Profiler.Storage.TracePointsRefusedException"/>) are
+/// counted as rejected and the batch is done.
 /// At shutdown the host's flush (<see cref="FlushForShutdownAsync"/>) sets the one deadline disposal keeps to. Drops, failures and rejections
 /// are logged at most once per <see cref="TraceNotifierOptions.LogInterval"/> each, and published as the
 /// <c>Profiler.Instrumentation</c> meter's counters.</para>
@@ -124,7 +126,7 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
             // refused is not (it would be refused again), nor one with points no store can write, nor is the shutdown's
             // own cancellation.
             ShouldHandle = new PredicateBuilder().Handle<Exception>(e =>
-                e is not ValidationException and not UnwritablePointsException
+                e is not ValidationException and not UnwritablePointsException and not Profiler.Storage.TracePointsRefusedException
                 && !(e is OperationCanceledException && _abort.IsCancellationRequested)),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
@@ -365,6 +367,17 @@ public sealed class TraceNotifier : ITraceEventSink, IAsyncDisposable, IDisposab
             catch (ValidationException e)
             {
                 if (!Reject(ref points, WithoutRejected(points, e), e.Message)) return;
+            }
+            catch (Profiler.Storage.TracePointsRefusedException e)
+            {
+                // The store kept the rest (once, under this batch id) and would refuse these again: the batch is settled.
+                var refused = e.Refused.Count(i => i >= 0 && i < points.Count);
+                _inFlight = null;
+                Interlocked.Add(ref _rejected, refused);
+                Interlocked.Add(ref _sent, points.Count - refused);
+                Settle(points.Count);
+                LogRejected(e.Message);
+                return;
             }
             catch (UnwritablePointsException e)
             {

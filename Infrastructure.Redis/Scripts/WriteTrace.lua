@@ -28,7 +28,10 @@
 --            newlines), the term sets' names (joined by newlines); then ('here') the point documents, in batch order
 -- KEYS[last] ('here' only) the pinned set
 -- Returns    { points kept (0 when the batch was stored already), 1 (0: the server refused the summary's commands,
---            e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back') }
+--            e.g. an ACL without HSET or ZADD; the points are stored all the same), index writes ('back'), and ('here')
+--            the traces (1-based, in this call's order) refused because their list's key holds another type (WRONGTYPE):
+--            their points are not pushed nor merged, the other traces are; a retry finds them so again ('before': the
+--            MULTI's own LPUSH answers WRONGTYPE for them) }
 --
 -- A retry finds the key and merges nothing (on a cluster it hands back the traces' whole index state, so index writes
 -- lost with the reply are made then).
@@ -61,7 +64,8 @@ if not ok then
 end
 if not fresh then unpush() end
 local k, a, pushed, summarised = 2, 9, 0, 1
-for _ = 1, n do
+local refused = {}
+for ordinal = 1, n do
   local list, s = KEYS[k], KEYS[k + 1]
   local mark = KEYS[k + 2]
   k = k + step
@@ -74,14 +78,31 @@ for _ = 1, n do
   end
   local first, last = a, a + count - 1
   if pushHere then a = a + count end
+  -- A key of another type (WRONGTYPE) refuses the trace for good: it is skipped, the other traces are written.
+  local kept = true
   if fresh then
     -- LPUSH in slices: unpack is limited to a few thousand values; pushing slices in order gives the same list.
     local i = first
     while pushHere and i <= last do
       local j = math.min(i + 999, last)
-      call('LPUSH', list, unpack(ARGV, i, j))
+      local err
+      kept, err = pcall(call, 'LPUSH', list, unpack(ARGV, i, j))
+      if not kept then
+        -- Only a key of another type is the trace's own refusal; anything else (an ACL, out of memory) fails the write.
+        -- (Redis 7.0 gives the error as text, later versions as a table { err = text }.)
+        local text = err
+        if type(err) == 'table' then text = err.err end
+        if not find(tostring(text), 'WRONGTYPE', 1, true) then error(err) end
+        refused[#refused + 1] = ordinal
+        break
+      end
       i = j + 1
     end
+  elseif pushHere then
+    local kind = call('TYPE', list)['ok']
+    if kind ~= 'list' and kind ~= 'none' then refused[#refused + 1] = ordinal end
+  end
+  if fresh and kept then
     pushed = pushed + count
     if digest and summarised == 1 then
       local id, pinned = string.sub(list, 16), nil
@@ -93,10 +114,10 @@ for _ = 1, n do
       end
       if not pcall(merge, s, id, digest, 'merge', ttl, pinned, idx) then summarised = 0 end
     end
-  elseif digest and back and summarised == 1 then
+  elseif not fresh and digest and back and summarised == 1 then
     if not pcall(restate, s, string.sub(list, 16), idx) then summarised = 0 end
   end
 end
 -- The index sets' additions of every trace merged above, one ZADD per set.
 if idx.here and not pcall(flush) then summarised = 0 end
-return { pushed, summarised, writes }
+return { pushed, summarised, writes, refused }

@@ -37,6 +37,12 @@ internal sealed class FakeTraceStore : ITraceStore
     /// <summary>When set, every attempt throws what this makes (a driver breaking the contract with its own exceptions).</summary>
     public volatile Func<Exception>? Throw;
 
+    /// <summary>
+    /// Points the store refuses for good, as Redis does a trace whose key holds another type: the others are stored
+    /// (once per batch id) and the write throws <see cref="TracePointsRefusedException"/> naming the refused ones.
+    /// </summary>
+    public volatile Func<TracePoint, bool>? Refuse;
+
     public IReadOnlyList<TracePoint> Points => _points.ToList();
 
     public void Hang() => _hang = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,8 +63,12 @@ internal sealed class FakeTraceStore : ITraceStore
         if (Failing) throw new TraceStoreException("fake store is down");
         if (Throw is { } fault) throw fault();
         if (Serialise) TracePointJson.WriteAll(new System.Buffers.ArrayBufferWriter<byte>(), points);
+        var refuse = Refuse;
         if (_stored.TryAdd(batchId, true))
-            foreach (var p in points) _points.Enqueue(p);
+            foreach (var p in points)
+                if (refuse is null || !refuse(p)) _points.Enqueue(p);
+        if (refuse is not null && Enumerable.Range(0, points.Count).Where(i => refuse(points[i])).ToList() is { Count: > 0 } refused)
+            throw new TracePointsRefusedException($"fake store: {refused.Count} point(s) refused for good", refused);
         if (Interlocked.Decrement(ref LoseReplies) >= 0) throw new TraceStoreException("fake store: the reply was lost");
     }
 

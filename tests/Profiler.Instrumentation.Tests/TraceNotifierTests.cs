@@ -270,6 +270,31 @@ public sealed class TraceNotifierTests
     }
 
     [Fact]
+    public async Task Points_the_store_refuses_for_good_are_counted_as_rejected_and_the_batch_is_not_retried()
+    {
+        // As Redis refuses a trace whose key holds a value of another type: the rest of the batch is stored, and sending
+        // the batch again would be refused again, so the batcher must move on instead of retrying it for good.
+        var store = new FakeTraceStore { Refuse = p => p.Name.StartsWith("clash-", StringComparison.Ordinal) };
+        var logger = new ListLogger();
+        await using var notifier = new TraceNotifier(store.Mediator(), Fast(batch: 1000), logger);
+        var profiler = new TraceProfiler("k", notifier);
+        using (profiler.Trace("good")) { }
+        using (profiler.Trace("clash")) { }
+        Assert.True(await notifier.FlushAsync(Wait));
+        for (var i = 0; i < 5; i++) using (profiler.Trace("later")) { }
+
+        Assert.True(await notifier.FlushAsync(Wait));
+        Assert.Equal(["good-start", "good-stop"], store.Points.Where(p => !p.Name.StartsWith("later-", StringComparison.Ordinal)).Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(10, store.Points.Count(p => p.Name.StartsWith("later-", StringComparison.Ordinal)));
+        Assert.Equal(2, notifier.RejectedCount);
+        Assert.Equal(12, notifier.SentCount);
+        Assert.Equal(0, notifier.FailedAttempts);
+        Assert.Equal(0, notifier.DroppedCount);
+        Assert.Equal(store.BatchIds.Count, store.BatchIds.Distinct().Count());
+        await Eventually(() => logger.Lines.Any(l => l.Contains("refused for good")), "the refusal to be logged");
+    }
+
+    [Fact]
     public async Task A_failure_no_point_is_to_blame_for_is_retried_until_the_store_works()
     {
         var store = new FakeTraceStore { Serialise = true, Throw = () => new InvalidOperationException("the driver's socket is closed") };

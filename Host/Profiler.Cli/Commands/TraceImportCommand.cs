@@ -41,6 +41,12 @@ internal static class TraceImportCommand
             {
                 await IngestBatches.StoreAsync(context.Mediator, points, input.BatchId, "run the same import again", ct, noun: "points", verb: "imported");
             }
+            catch (TracePointsRefusedException e)
+            {
+                // Points the store will never take (the others were imported): name their lines; running again would not help.
+                var lines = string.Join(", ", e.Refused.Take(10).Select(i => input.Lines[i]));
+                throw new CliException($"{path}: {e.Message} Refused lines: {lines}{(e.Refused.Count > 10 ? ", …" : "")}", ExitCodes.Store);
+            }
             catch (UnstorablePointException e)
             {
                 // The store refused a point through the point's own fault: bad input, naming its line.

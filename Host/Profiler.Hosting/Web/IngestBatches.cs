@@ -49,7 +49,9 @@ public static class IngestBatches
     /// Stores checked points in chunks under ids derived from <paramref name="batchId"/>; the number stored. A store
     /// failure after the first chunk is a <see cref="TraceStoreException"/> that also says how much was stored and that
     /// the same input sent again stores only the rest; an exception that is a point's fault (the store cannot write it)
-    /// is an <see cref="UnstorablePointException"/> naming the point.
+    /// is an <see cref="UnstorablePointException"/> naming the point. Points the store refuses for good do not stop the
+    /// later chunks: when every chunk was sent, a <see cref="TracePointsRefusedException"/> names them all (positions in
+    /// <paramref name="points"/>) and says how many were stored.
     /// </summary>
     /// <param name="mediator">Runs the <c>RecordTracePoints</c> use case.</param>
     /// <param name="points">The checked points, in input order.</param>
@@ -63,12 +65,23 @@ public static class IngestBatches
     {
         var stored = 0;
         var index = 0;
+        List<int>? refused = null;
+        List<string>? reasons = null;
         var chunks = (points.Count + RecordTracePointsCommand.MaxBatchSize - 1) / RecordTracePointsCommand.MaxBatchSize;
         foreach (var chunk in points.Chunk(RecordTracePointsCommand.MaxBatchSize))
         {
             try
             {
                 stored += await mediator.Send(new RecordTracePointsCommand(chunk, ChunkId(batchId, index)), ct);
+            }
+            catch (TracePointsRefusedException e)
+            {
+                // The store kept the rest of the chunk and would refuse these again: go on with the next chunk.
+                var offset = index * RecordTracePointsCommand.MaxBatchSize;
+                var inChunk = e.Refused.Where(i => i >= 0 && i < chunk.Length).Distinct().ToList();
+                (refused ??= []).AddRange(inChunk.Select(i => offset + i));
+                (reasons ??= []).Add(Sentence(e.Message));
+                stored += chunk.Length - inChunk.Count;
             }
             catch (TraceStoreException e) when (index > 0)
             {
@@ -83,6 +96,10 @@ public static class IngestBatches
             }
             index++;
         }
+        if (refused is not null)
+            throw new TracePointsRefusedException(
+                $"The store refused {refused.Count} of the {points.Count} {noun} for good (sending them again would not help); the other {stored} were {verb}. " +
+                string.Join(" ", reasons!.Distinct(StringComparer.Ordinal).Take(3)), refused);
         return stored;
     }
 

@@ -67,6 +67,16 @@ internal static class IngestEndpoints
             stored = await IngestBatches.StoreAsync(mediator, points, batchId ?? IngestBatches.ContentId(body.Value.Span),
                 "send the same request again", context.RequestAborted);
         }
+        catch (TracePointsRefusedException e)
+        {
+            // Not the input's form and not the store being down: these points will never be stored (sending them again
+            // would not help), the others are. 422 tells a client not to retry.
+            return Problems.Of(422, "Trace points refused", e.Message, new Dictionary<string, object?>
+            {
+                ["refused"] = e.Refused,
+                ["stored"] = points.Count - e.Refused.Count,
+            });
+        }
         catch (UnstorablePointException e)
         {
             return Problems.Of(400, "Trace points rejected", $"point {e.Index}: {e.Reason}; {e.StoredText}", new Dictionary<string, object?>

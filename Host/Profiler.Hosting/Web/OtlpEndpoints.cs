@@ -190,15 +190,30 @@ internal static class OtlpEndpoints
         var mapped = OtlpMapping.ToPoints(request.ResourceSpans, Check);
         if (mapped.Rejected.Count > 0 && mapped.Points.Count == 0)
             throw new FormatException($"every span was rejected: {Named(mapped)}");
+        var refusedSpans = 0;
+        string? refusal = null;
         if (mapped.Points.Count > 0)
-            await IngestBatches.StoreAsync(mediator, mapped.Points, batchId, "export the same request again", ct);
-        var response = new ExportTraceServiceResponse();
-        if (mapped.Rejected.Count > 0)
         {
+            try
+            {
+                await IngestBatches.StoreAsync(mediator, mapped.Points, batchId, "export the same request again", ct);
+            }
+            catch (TracePointsRefusedException e)
+            {
+                // The store kept the other spans and would refuse these again: a partial success, which exporters do not retry.
+                refusedSpans = e.Refused.Select(i => (mapped.Points[i].BaseId, mapped.Points[i].TraceId)).Distinct().Count();
+                refusal = e.Message;
+            }
+        }
+        var response = new ExportTraceServiceResponse();
+        if (mapped.Rejected.Count > 0 || refusedSpans > 0)
+        {
+            var rejected = mapped.Rejected.Count > 0 ? $"{mapped.Rejected.Count} of {mapped.SpanCount} span(s) rejected, the others stored: {Named(mapped)}" : null;
+            var refused = refusedSpans > 0 ? $"{refusedSpans} span(s) refused by the store: {refusal}" : null;
             response.PartialSuccess = new ExportTracePartialSuccess
             {
-                RejectedSpans = mapped.Rejected.Count,
-                ErrorMessage = $"{mapped.Rejected.Count} of {mapped.SpanCount} span(s) rejected, the others stored: {Named(mapped)}",
+                RejectedSpans = mapped.Rejected.Count + refusedSpans,
+                ErrorMessage = string.Join("; ", new[] { rejected, refused }.Where(m => m is not null)),
             };
         }
         return response;
