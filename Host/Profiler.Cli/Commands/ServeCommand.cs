@@ -46,9 +46,15 @@ internal static class ServeCommand
                           "e.g. http://127.0.0.1:4317 (keep it loopback unless --ingest-key is set). Default: none. " +
                           "OTLP/HTTP (POST /v1/traces) is always served on --urls",
         };
+        var allowedHosts = new Option<string?>("--allowed-hosts")
+        {
+            Description = $"Host names answered (the request's Host header), separated by ';', '*' for any. Default: configuration " +
+                          $"AllowedHosts if set; else, listening on loopback only, {WebShellOptions.LoopbackHosts} (a page whose domain " +
+                          "resolves to 127.0.0.1 must not reach the shell: DNS rebinding); else any. Name the public host a local reverse proxy forwards",
+        };
         var command = new Command("serve", "Serve the HTTP API (POST /api/v1/points, POST /v1/traces (OTLP), GET /api/v1/traces…, /health) and the trace pages")
         {
-            urls, maxBody, ingestKey, hmacKeys, ttl, pruneInterval, otlpGrpcUrls,
+            urls, maxBody, ingestKey, hmacKeys, ttl, pruneInterval, otlpGrpcUrls, allowedHosts,
         };
         command.SetAction((result, ct) => CliErrors.Run(async () =>
         {
@@ -64,6 +70,7 @@ internal static class ServeCommand
                 IngestKey = result.GetValue(ingestKey),
                 Ttl = result.GetValue(ttl) is { } t ? Profiler.Domain.RetentionPeriod.Parse("--ttl", t) : null,
                 PruneInterval = result.GetValue(pruneInterval) is { } i ? Profiler.Domain.RetentionPeriod.Parse("--prune-interval", i) : WebShellOptions.DefaultPruneInterval,
+                AllowedHosts = result.GetValue(allowedHosts),
                 HmacKeys = (result.GetValue(hmacKeys) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             };
             // A server logs its requests' failures and its start at information unless told otherwise (-v).
@@ -84,8 +91,10 @@ internal static class ServeCommand
                 await app.StartAsync(ct);
                 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Profiler.Serve");
                 CliLog.Serving(logger, Profiler.Domain.ConnectionString.Redact(options.ConnectionString), string.Join(", ", app.ListeningUrls()));
-                if (!WebShell.IsLoopbackOnly(options.Urls) && string.IsNullOrEmpty(options.IngestKey))
-                    CliLog.OpenIngest(logger, options.Urls);
+                // The addresses bound, not only --urls: configuration (Kestrel:Endpoints, e.g. from the environment) may add others.
+                var listening = string.Join(';', app.ListeningUrls());
+                if (!WebShell.IsLoopbackOnly(listening) && string.IsNullOrEmpty(options.IngestKey))
+                    CliLog.OpenIngest(logger, listening);
                 if (options.OtlpGrpcUrls is { Length: > 0 } grpc && !WebShell.IsLoopbackOnly(grpc) && string.IsNullOrEmpty(options.IngestKey))
                     CliLog.OpenIngest(logger, grpc);
                 await app.WaitForShutdownAsync(ct);

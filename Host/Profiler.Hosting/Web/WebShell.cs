@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,9 @@ public static class WebShell
     /// </summary>
     public static WebApplication Build(WebShellOptions options, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [] });
+        // The content root is the program's folder, not the current directory: an appsettings.json that happens to be
+        // where `profiler serve` is started (another app's, say) must not change where it listens or what it serves.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -39,6 +42,12 @@ public static class WebShell
         if (string.IsNullOrEmpty(options.IngestKey) && fromConfig["IngestKey"] is { Length: > 0 } key) options.IngestKey = key;
         if (options.HmacKeys.Count == 0 && fromConfig["HmacKeys"] is { Length: > 0 } hmac)
             options.HmacKeys = hmac.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        options.AllowedHosts ??= builder.Configuration["AllowedHosts"] is { Length: > 0 } hosts ? hosts
+            : IsLoopbackOnly(options.Urls) && (options.OtlpGrpcUrls is null || IsLoopbackOnly(options.OtlpGrpcUrls)) ? WebShellOptions.LoopbackHosts : "*";
+        // The host's own host filtering (400 for any other Host) reads these.
+        builder.Services.Configure<HostFilteringOptions>(o =>
+            o.AllowedHosts = options.AllowedHosts.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         if (options.Ttl is null && fromConfig["Ttl"] is { Length: > 0 } ttl) options.Ttl = Domain.RetentionPeriod.Parse("Profiler:Ttl", ttl);
         // The connection string's own ttl option wins, for the background prune as it does in the driver.

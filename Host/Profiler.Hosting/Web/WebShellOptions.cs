@@ -34,6 +34,18 @@ public sealed class WebShellOptions
     /// </summary>
     public string? OtlpGrpcUrls { get; init; }
 
+    /// <summary>
+    /// Host names the shell answers (the request's <c>Host</c>, port ignored), separated by <c>;</c>; <c>*</c> for any.
+    /// Default null: configuration <c>AllowedHosts</c> (e.g. environment variable <c>AllowedHosts</c>) if set; else,
+    /// when every listener is loopback, only <see cref="LoopbackHosts"/> — a web page whose own domain a DNS server
+    /// points at 127.0.0.1 (DNS rebinding) must not read, pin or delete traces through the browser —; else any. Behind
+    /// a reverse proxy on the same machine that forwards its public <c>Host</c>, name that host here.
+    /// </summary>
+    public string? AllowedHosts { get; set; }
+
+    /// <summary>The host names a loopback-only shell answers by default: <c>localhost;127.0.0.1;[::1]</c>.</summary>
+    public const string LoopbackHosts = "localhost;127.0.0.1;[::1]";
+
     /// <summary>Largest request body <c>POST /api/v1/points</c> accepts, in bytes; larger is 413. Default 10 MiB.</summary>
     public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
 
