@@ -78,7 +78,7 @@ public sealed class ConnectionString
             throw Error(value, "it contains whitespace or control characters");
 
         string? user = null, password = null, passwordAsWritten = null;
-        var at = rest.LastIndexOf('@');
+        var at = UserInfoEnd(rest);
         if (at >= 0)
         {
             var userInfo = rest[..at];
@@ -97,10 +97,10 @@ public sealed class ConnectionString
             foreach (var pair in rest[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = pair.IndexOf('=');
-                var key = Decode(value, eq >= 0 ? pair[..eq] : pair, "query key");
+                var key = Decode(value, eq >= 0 ? pair[..eq] : pair, "query key", secret: MayHideAPassword(pair));
                 if (key.Length == 0) throw Error(value, $"query option '{pair}' has no name");
                 query[key] = Decode(value, eq >= 0 ? pair[(eq + 1)..] : "", $"value of query option '{key}'",
-                    secret: IsSecretKey(key));
+                    secret: IsSecretKey(key) || MayHideAPassword(pair));
             }
             rest = rest[..q];
         }
@@ -109,7 +109,7 @@ public sealed class ConnectionString
         var slash = rest.IndexOf('/');
         if (slash >= 0)
         {
-            path = Decode(value, rest[(slash + 1)..], "path");
+            path = Decode(value, rest[(slash + 1)..], "path", secret: MayHideAPassword(rest));
             rest = rest[..slash];
         }
 
@@ -122,6 +122,22 @@ public sealed class ConnectionString
         {
             Username = user, Password = password, PasswordAsWritten = passwordAsWritten, Hosts = hosts, Path = path, Query = query,
         };
+    }
+
+    /// <summary>
+    /// Where the user info ends (its <c>@</c>), or -1 when there is none. As Python's urllib (redis-py) reads it, the
+    /// last <c>@</c> before the first <c>/</c> or <c>?</c>, so a password may hold <c>@</c>; and, as SQLAlchemy reads
+    /// it, <c>user:password@</c> whose password holds a <c>/</c> or <c>?</c>. An <c>@</c> in the path or query
+    /// (<c>sqlite:////tmp/a@b.db</c>, <c>?application_name=me@host</c>) is not user info.
+    /// </summary>
+    private static int UserInfoEnd(string rest)
+    {
+        var end = rest.AsSpan().IndexOfAny('/', '?');
+        if (end < 0) return rest.LastIndexOf('@');
+        var at = rest.LastIndexOf('@', end);
+        if (at >= 0) return at;
+        var colon = rest.IndexOf(':');
+        return colon >= 0 && colon < end ? rest.IndexOf('@', end) : -1;
     }
 
     /// <summary>Parses, returning false and a message (value redacted) instead of throwing.</summary>
@@ -227,6 +243,23 @@ public sealed class ConnectionString
 
     /// <summary>The connection string with its password and secret query values shown as <c>***</c>.</summary>
     public override string ToString()
+    {
+        // No user info, but a ':' before an '@' in the path or query: a mistyped URL (redis:////:secret@host) whose
+        // password ended up there. Its path and query are not shown.
+        if (Username is null && Password is null
+            && (MayHideAPassword(Path ?? "") || Query.Any(kv => MayHideAPassword(kv.Key + "=" + kv.Value))))
+            return $"{Scheme}://{string.Join(',', Hosts)}{(Path is null ? "" : "/***")}{(Query.Count > 0 ? "?***" : "")}";
+        return Shown();
+    }
+
+    /// <summary>Whether a part of a URL holds a ':' before an '@': a password, perhaps, where it does not belong.</summary>
+    private static bool MayHideAPassword(string text)
+    {
+        var colon = text.IndexOf(':');
+        return colon >= 0 && colon < text.LastIndexOf('@');
+    }
+
+    private string Shown()
     {
         var sb = new StringBuilder(Scheme).Append("://");
         if (Username is not null || Password is not null)
@@ -359,9 +392,10 @@ public sealed class ConnectionString
             }
             i = next;
         }
+        string decoded;
         try
         {
-            return StrictUtf8.GetString(bytes.ToArray());
+            decoded = StrictUtf8.GetString(bytes.ToArray());
         }
         catch (ArgumentException)
         {
@@ -369,6 +403,10 @@ public sealed class ConnectionString
                 ? $"{what} is not UTF-8 once percent-decoded"
                 : $"{what} '{text}' is not UTF-8 once percent-decoded");
         }
+        // A file name, host or option with a NUL or a line break in it is a typo, and no store takes it.
+        if (!secret && decoded.Any(char.IsControl))
+            throw Error(value, $"{what} '{text}' holds a control character once percent-decoded (%00–%1F, %7F)");
+        return decoded;
     }
 
     private static bool IsValidUtf16(string text)

@@ -38,6 +38,10 @@ public sealed class ConnectionStringTests
     [InlineData("mysql+pymysql://nova:p%40ss@db.local/profiler?charset=utf8", "mysql+pymysql", "nova", "p@ss", "profiler")]
     [InlineData("postgresql+psycopg2://user:pw@127.0.0.1:5433/traces", "postgresql+psycopg2", "user", "pw", "traces")]
     [InlineData("mysql://root@localhost/osprofiler", "mysql", "root", null, "osprofiler")]
+    // An @ in the query is not user info; nor is one in a password's unencoded '/' form's rest (SQLAlchemy reads both so).
+    [InlineData("postgresql://u:pw@db.local/traces?application_name=me@host", "postgresql", "u", "pw", "traces")]
+    [InlineData("mysql://u:pa/ss@db.local/traces", "mysql", "u", "pa/ss", "traces")]
+    [InlineData("redis://u:p@ss@db.local/0", "redis", "u", "p@ss", "0")]
     public void SQLAlchemy_urls_parse(string text, string scheme, string user, string? password, string database)
     {
         var cs = ConnectionString.Parse(text);
@@ -48,6 +52,8 @@ public sealed class ConnectionStringTests
     [Theory]
     [InlineData("sqlite:///relative/profiler.db", "relative/profiler.db")]
     [InlineData("sqlite:////var/lib/profiler.db", "/var/lib/profiler.db")]
+    [InlineData("sqlite:////tmp/team@host/traces.db", "/tmp/team@host/traces.db")]
+    [InlineData("sqlite:///a@b.db", "a@b.db")]
     public void SQLite_urls_name_a_relative_or_absolute_file(string text, string path)
     {
         var cs = ConnectionString.Parse(text);
@@ -126,6 +132,26 @@ public sealed class PercentEscapeTests
 
         Assert.Contains("not percent-encoded correctly", e.Message);
         Assert.DoesNotContain("hunter2", e.Message);
+    }
+
+    [Theory]
+    [InlineData("sqlite:///tmp/x%00y.db", "path 'tmp/x%00y.db'")]
+    [InlineData("mysql://u%0Aroot:pw@db/x", "user name 'u%0Aroot'")]
+    public void An_escape_that_decodes_to_a_control_character_is_a_FormatException_naming_the_part(string text, string part)
+    {
+        var e = Assert.Throws<FormatException>(() => ConnectionString.Parse(text));
+
+        Assert.Contains(part, e.Message);
+        Assert.Contains("control character", e.Message);
+        Assert.DoesNotContain('\0', e.Message);
+    }
+
+    [Fact]
+    public void A_password_moved_into_the_path_by_a_typo_is_not_shown()
+    {
+        var cs = ConnectionString.Parse("redis:////:hunter2@127.0.0.1:6379/0");
+
+        Assert.DoesNotContain("hunter2", cs.ToString());
     }
 
     [Fact]
