@@ -50,7 +50,8 @@ internal static class CliErrors
         }
         catch (TraceStoreException e)
         {
-            return Fail(e.Message, ExitCodes.Store);
+            // The built-in drivers scrub their messages; a third party's may not have.
+            return Fail(Redact(e.Message), ExitCodes.Store);
         }
         catch (Exception e) when (MissingAssembly(e) is { } missing)
         {

@@ -48,7 +48,7 @@ internal static class DriversCommand
                 await ConnectAsync(store, ct);
                 // A store describes what it connected to through ToString (the Redis driver: "Redis Cluster redis://…");
                 // one that does not is named by its driver.
-                var described = store.ToString();
+                var described = store.ToString() is { } text ? Profiler.Domain.ConnectionString.Parse(context.ConnectionString).ScrubPassword(text) : null;
                 var scheme = Profiler.Domain.ConnectionString.Parse(context.ConnectionString).Scheme;
                 var driver = catalog.Drivers.FirstOrDefault(d => d.Driver.Schemes.Contains(scheme));
                 Console.WriteLine();

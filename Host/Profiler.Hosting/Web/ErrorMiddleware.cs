@@ -47,15 +47,22 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
         switch (e)
         {
             case TraceStoreException store:
-                WebLog.StoreUnavailable(logger, context.Request.Method, context.Request.Path.Value, redactor.Redact(store.Message));
+            {
+                // Redacted for the client as for the log: a driver's message should hold no secret, but a third party's may.
+                var message = redactor.Redact(store.Message);
+                WebLog.StoreUnavailable(logger, context.Request.Method, context.Request.Path.Value, message);
                 if (IsPage(context))
                 {
                     context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    return Pages.ErrorPage(503, "Trace store unavailable", store.Message + " Try again in a few seconds.", BackUrl(context));
+                    return Pages.ErrorPage(503, "Trace store unavailable", message + " Try again in a few seconds.", BackUrl(context));
                 }
-                return Problems.StoreUnavailable(context, store.Message, options.RetryAfterSeconds);
+                return Problems.StoreUnavailable(context, message, options.RetryAfterSeconds);
+            }
             case CapabilityNotSupportedException unsupported:
                 return LifecycleEndpoints.NotSupported(options, unsupported);
+            case ValidationException validation when IsPage(context):
+                // A bad search field on a page (?since=bogus) is answered as a page the browser shows, with the way back.
+                return Pages.ErrorPage(400, "Bad request", validation.Message, BackUrl(context));
             case ValidationException validation:
                 return Problems.Of(400, "Bad request", validation.Message, new Dictionary<string, object?>
                 {

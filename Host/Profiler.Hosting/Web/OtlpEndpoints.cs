@@ -168,10 +168,10 @@ internal static class OtlpEndpoints
         }
         catch (TraceStoreException e)
         {
-            var redactor = context.RequestServices.GetRequiredService<SecretRedactor>();
-            WebLog.StoreUnavailable(loggers.CreateLogger("Profiler.Hosting.Web.Otlp"), context.Request.Method, context.Request.Path.Value, redactor.Redact(e.Message));
+            var message = context.RequestServices.GetRequiredService<SecretRedactor>().Redact(e.Message);
+            WebLog.StoreUnavailable(loggers.CreateLogger("Profiler.Hosting.Web.Otlp"), context.Request.Method, context.Request.Path.Value, message);
             context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await Fail(context, json, 503, StatusCode.Unavailable, e.Message + " Try again later.");
+            await Fail(context, json, 503, StatusCode.Unavailable, message + " Try again later.");
             return;
         }
         await Write(context, json, 200, response);
@@ -349,8 +349,9 @@ internal sealed class OtlpTraceService(IMediator mediator, WebShellOptions optio
         }
         catch (TraceStoreException e)
         {
-            WebLog.StoreUnavailable(logger, "gRPC", "TraceService/Export", redactor.Redact(e.Message));
-            throw new RpcException(new Status(StatusCode.Unavailable, e.Message + " Try again later."));
+            var message = redactor.Redact(e.Message);
+            WebLog.StoreUnavailable(logger, "gRPC", "TraceService/Export", message);
+            throw new RpcException(new Status(StatusCode.Unavailable, message + " Try again later."));
         }
         catch (Exception e) when (e is not (RpcException or OperationCanceledException))
         {

@@ -28,6 +28,20 @@ public sealed class PageTests
     }
 
     [Fact]
+    public async Task A_bad_search_field_on_the_list_page_is_a_page_naming_it_not_problem_json()
+    {
+        await using var server = await ShellServer.StartAsync();
+
+        using var response = await server.Client.GetAsync("?since=bogus");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("bogus", html);
+        Assert.Contains("href=\"./\"", html);
+    }
+
+    [Fact]
     public async Task Markup_in_trace_data_is_escaped_in_the_served_html()
     {
         await using var server = await ShellServer.StartAsync();
