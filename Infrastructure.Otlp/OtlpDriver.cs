@@ -21,6 +21,9 @@ public sealed class OtlpDriver : ITraceStoreDriver
 /// <summary>Where spans are posted.</summary>
 internal sealed record OtlpEndpoint(Uri Uri, TimeSpan Timeout, string Shown, string? BearerToken = null)
 {
+    /// <summary>The connection string it was made from (its password is scrubbed from what the endpoint answers).</summary>
+    public ConnectionString? Source { get; init; }
+
     public const int DefaultPort = 4318;
     public const string DefaultPath = "/v1/traces";
 
@@ -36,6 +39,6 @@ internal sealed record OtlpEndpoint(Uri Uri, TimeSpan Timeout, string Shown, str
             throw new FormatException($"{cs}: '{host.Host}' and path '{path}' do not make an http URL; expected otlp+http://host[:port][/path]");
         var timeout = cs.GetSeconds("timeout") ?? TimeSpan.FromSeconds(10);
         if (timeout <= TimeSpan.Zero) throw new FormatException($"{cs}: timeout must be a positive number of seconds");
-        return new OtlpEndpoint(uri, timeout, uri.GetLeftPart(UriPartial.Path), string.IsNullOrEmpty(cs.Password) ? null : cs.Password);
+        return new OtlpEndpoint(uri, timeout, uri.GetLeftPart(UriPartial.Path), string.IsNullOrEmpty(cs.Password) ? null : cs.Password) { Source = cs };
     }
 }
