@@ -8,6 +8,9 @@ namespace Profiler.Infrastructure.Otlp;
 /// default) or <c>otlp+https://…</c>. Write-only, as OSProfiler's <c>otlp</c> driver: listing and reading throw a
 /// <see cref="TraceStoreException"/> saying so. Query option <c>timeout</c>: seconds per request (default 10). A password
 /// (<c>otlp+http://:KEY@host</c>) is sent as <c>Authorization: Bearer KEY</c>, e.g. <c>profiler serve</c>'s ingest key.
+/// A request answered 413 is split into halves under derived batch ids; points the endpoint will never take (one span
+/// still too large, a 400, spans a partial success names) are a <see cref="TracePointsRefusedException"/>, other
+/// failures a retried <see cref="TraceStoreException"/> (docs/otlp.md).
 /// </summary>
 public sealed class OtlpDriver : ITraceStoreDriver
 {

@@ -16,6 +16,9 @@ namespace Profiler.Infrastructure.Otlp;
 /// A write-only store that posts each batch as one OTLP/HTTP protobuf request. A span needs its start and stop point:
 /// a start waits in memory (at most <see cref="MaxOpen"/> operations) until its stop is written, then the whole span is
 /// sent; operations still open at disposal, or pushed out by newer ones, are sent with end time 0 (docs/otlp.md).
+/// A request the endpoint finds too large (413) is split in halves (<see cref="HalfId"/>); points it will never take
+/// (400, a single span still too large, spans a partial success names) make one <see cref="TracePointsRefusedException"/>
+/// once the rest is sent.
 /// </summary>
 internal sealed partial class OtlpTraceStore : ITraceStore
 {
