@@ -244,12 +244,14 @@ internal sealed partial class OtlpTraceStore : ITraceStore
             if (!response.IsSuccessStatusCode)
             {
                 var answer = $"the OTLP endpoint {_endpoint.Shown} answered {(int)response.StatusCode} {response.ReasonPhrase}: {Describe(body, response.Content.Headers.ContentType?.MediaType)}";
-                // 400 and 413 say the request itself is refused: the same request again would be refused again. Every
-                // other answer (401, 403, 404, 408, 429, 5xx…) may pass and is retried.
+                // 413 and an OTLP receiver's 400 say the request itself is refused: the same request again would be
+                // refused again. A 400 that is not a google.rpc.Status in protobuf, as OTLP/HTTP answers one, did not come
+                // from looking at the spans (a web server's host filtering, a proxy): like 401, 403, 404, 408, 429 and
+                // 5xx it may pass once the setup is fixed, and is retried.
                 return response.StatusCode switch
                 {
                     HttpStatusCode.RequestEntityTooLarge => new Refusal(true, answer),
-                    HttpStatusCode.BadRequest => new Refusal(false, answer),
+                    HttpStatusCode.BadRequest when IsProtobuf(response.Content.Headers.ContentType?.MediaType) => new Refusal(false, answer),
                     _ => throw new TraceStoreException(answer),
                 };
             }
@@ -298,10 +300,12 @@ internal sealed partial class OtlpTraceStore : ITraceStore
     /// <summary>Text from the endpoint or the network with the connection string's password taken out.</summary>
     private string Scrub(string text) => _endpoint.Source?.ScrubPassword(text) ?? text;
 
+    private static bool IsProtobuf(string? mediaType) => mediaType is "application/x-protobuf" or "application/protobuf";
+
     /// <summary>An error answer's message: a google.rpc.Status's message field, else the text, shortened.</summary>
     private string Describe(byte[] body, string? mediaType)
     {
-        if (mediaType is "application/x-protobuf" or "application/protobuf")
+        if (IsProtobuf(mediaType))
         {
             try
             {

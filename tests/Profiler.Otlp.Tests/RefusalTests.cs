@@ -1,7 +1,11 @@
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using Profiler.Domain;
 using Profiler.Hosting;
@@ -129,6 +133,33 @@ public sealed class RefusalTests
         Assert.Contains("answered 400", e.Message);
         Assert.Contains("every span was rejected", e.Message);
         Assert.Equal(0, await StoredPointsAsync(server));
+    }
+
+    [Fact]
+    public async Task A_400_that_is_not_an_OTLP_Status_stays_a_retried_TraceStoreException()
+    {
+        // What ASP.NET Core's host filtering (or a proxy) answers: HTML, not a google.rpc.Status; the spans were not looked at.
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var app = builder.Build();
+        app.MapPost("/v1/traces", (HttpContext context) =>
+        {
+            context.Response.StatusCode = 400;
+            context.Response.ContentType = "text/html";
+            return context.Response.WriteAsync("<h1>Bad Request - Invalid Hostname</h1>");
+        });
+        await app.StartAsync();
+        var url = app.Urls.Single();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddTraceStore($"otlp+http://127.0.0.1:{new Uri(url).Port}", new DriverSettings(), [OtlpServer.PluginFolder]);
+        await using var forwarder = services.BuildServiceProvider();
+
+        var e = await Assert.ThrowsAsync<TraceStoreException>(() => forwarder.GetRequiredService<ITraceStore>().WriteAsync(Span(0), CancellationToken.None));
+
+        Assert.Contains("answered 400", e.Message);
+        Assert.Contains("Invalid Hostname", e.Message);
     }
 
     [Fact]
