@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Count} operation(s) still open at shutdown could not be sent to {Endpoint}: {Error}")]
     public static partial void FlushFailed(ILogger logger, int count, string endpoint, string error);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Count} point(s) that no current write holds were refused for good by {Endpoint} and dropped: {Reason}")]
+    public static partial void Dropped(ILogger logger, int count, string endpoint, string reason);
 }

@@ -8,6 +8,9 @@ namespace Profiler.Infrastructure.Otlp;
 /// default) or <c>otlp+https://…</c>. Write-only, as OSProfiler's <c>otlp</c> driver: listing and reading throw a
 /// <see cref="TraceStoreException"/> saying so. Query option <c>timeout</c>: seconds per request (default 10). A password
 /// (<c>otlp+http://:KEY@host</c>) is sent as <c>Authorization: Bearer KEY</c>, e.g. <c>profiler serve</c>'s ingest key.
+/// A request answered 413 is split into halves under derived batch ids; points the endpoint will never take (one span
+/// still too large, a 400, spans a partial success names) are a <see cref="TracePointsRefusedException"/>, other
+/// failures a retried <see cref="TraceStoreException"/> (docs/otlp.md).
 /// </summary>
 public sealed class OtlpDriver : ITraceStoreDriver
 {
@@ -21,6 +24,9 @@ public sealed class OtlpDriver : ITraceStoreDriver
 /// <summary>Where spans are posted.</summary>
 internal sealed record OtlpEndpoint(Uri Uri, TimeSpan Timeout, string Shown, string? BearerToken = null)
 {
+    /// <summary>The connection string it was made from (its password is scrubbed from what the endpoint answers).</summary>
+    public ConnectionString? Source { get; init; }
+
     public const int DefaultPort = 4318;
     public const string DefaultPath = "/v1/traces";
 
@@ -36,6 +42,6 @@ internal sealed record OtlpEndpoint(Uri Uri, TimeSpan Timeout, string Shown, str
             throw new FormatException($"{cs}: '{host.Host}' and path '{path}' do not make an http URL; expected otlp+http://host[:port][/path]");
         var timeout = cs.GetSeconds("timeout") ?? TimeSpan.FromSeconds(10);
         if (timeout <= TimeSpan.Zero) throw new FormatException($"{cs}: timeout must be a positive number of seconds");
-        return new OtlpEndpoint(uri, timeout, uri.GetLeftPart(UriPartial.Path), string.IsNullOrEmpty(cs.Password) ? null : cs.Password);
+        return new OtlpEndpoint(uri, timeout, uri.GetLeftPart(UriPartial.Path), string.IsNullOrEmpty(cs.Password) ? null : cs.Password) { Source = cs };
     }
 }

@@ -19,7 +19,7 @@ namespace Profiler.Infrastructure.Sql;
 /// <remarks>
 /// Query options (libpq's names): <c>host</c> (a host or a unix socket directory), <c>port</c>, <c>sslmode</c>
 /// (<c>disable</c>, <c>allow</c>, <c>prefer</c>, <c>require</c>, <c>verify-ca</c>, <c>verify-full</c>),
-/// <c>sslrootcert</c>, <c>sslcert</c>, <c>sslkey</c>, <c>connect_timeout</c> (seconds), <c>application_name</c>,
+/// <c>sslrootcert</c>, <c>sslcert</c>, <c>sslkey</c>, <c>connect_timeout</c> (seconds, 1 to 1024), <c>application_name</c>,
 /// <c>options</c>, <c>target_session_attrs</c>, <c>client_encoding</c>/<c>charset</c> (UTF-8 only); and Profiler's own
 /// <c>command_timeout</c> (seconds up to 3600 a statement may run, default 30: see <see cref="Timeout"/>). Others are ignored.
 /// Several hosts (<c>host1:5432,host2:5432</c>) are tried in order.
@@ -28,6 +28,9 @@ internal sealed partial class PostgresDialect : SqlDialect
 {
     /// <summary>Default TCP port.</summary>
     public const int DefaultPort = 5432;
+
+    /// <summary>Most seconds <c>connect_timeout</c> may give: Npgsql's largest <c>Timeout</c>.</summary>
+    public const int MaxConnectTimeout = 1024;
 
     /// <summary>Seconds a command may run when the URL sets no <c>command_timeout</c>.</summary>
     public const int DefaultCommandTimeout = 30;
@@ -107,7 +110,14 @@ internal sealed partial class PostgresDialect : SqlDialect
                     b.SslKey = value;
                     break;
                 case "connect_timeout":
-                    b.Timeout = (int)Math.Ceiling(url.GetSeconds(key)!.Value.TotalSeconds);
+                    // Npgsql's Timeout is whole seconds up to 1024 and throws ArgumentOutOfRangeException beyond, which
+                    // would read as the driver's failure rather than the URL's.
+                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var connect) || !double.IsFinite(connect)
+                        || connect <= 0 || Math.Ceiling(connect) > MaxConnectTimeout)
+                        throw new FormatException(
+                            $"Connection string option connect_timeout='{TracePointRules.Show(value)}' is not a number of seconds from 1 to {MaxConnectTimeout} " +
+                            $"(Npgsql's most; fractions are rounded up, e.g. connect_timeout=10) in {url}.");
+                    b.Timeout = (int)Math.Ceiling(connect);
                     break;
                 case "command_timeout":
                     break; // the command timeout, below

@@ -59,6 +59,10 @@ public sealed class SqlConnectionStringTests
     [InlineData("postgresql://u:secretpw@db/profiler?command_timeout=-1", "command_timeout='-1'", "between 0 and 3600")]
     [InlineData("postgresql://u:secretpw@db/profiler?command_timeout=1h", "command_timeout='1h'", "between 0 and 3600")]
     [InlineData("sqlite:////tmp/profiler.db?timeout=forever", "timeout='forever'", "between 0 and 3600")]
+    [InlineData("postgresql://u:secretpw@127.0.0.1:1/db?connect_timeout=2000", "connect_timeout='2000'", "from 1 to 1024")]
+    [InlineData("postgresql://u:secretpw@db/profiler?connect_timeout=1024.5", "connect_timeout='1024.5'", "from 1 to 1024")]
+    [InlineData("postgresql://u:secretpw@db/profiler?connect_timeout=0", "connect_timeout='0'", "from 1 to 1024")]
+    [InlineData("postgresql://u:secretpw@db/profiler?connect_timeout=soon", "connect_timeout='soon'", "from 1 to 1024")]
     public void Bad_options_are_refused_at_open_naming_the_value_and_what_would_be_accepted(string url, string named, string accepted)
     {
         var cs = ConnectionString.Parse(url);
@@ -104,6 +108,13 @@ public sealed class SqlConnectionStringTests
     [InlineData("postgresql://u:pw@db/profiler?command_timeout=120&connect_timeout=3", 120)]
     public void A_PostgreSQL_URLs_command_timeout_sets_the_command_timeout(string url, int seconds) =>
         Assert.Equal(seconds, new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(ConnectionString.Parse(url))).CommandTimeout);
+
+    [Theory]
+    [InlineData("postgresql://u:pw@db/profiler?connect_timeout=3", 3)]
+    [InlineData("postgresql://u:pw@db/profiler?connect_timeout=0.5", 1)]
+    [InlineData("postgresql://u:pw@db/profiler?connect_timeout=1024", 1024)]
+    public void A_PostgreSQL_URLs_connect_timeout_up_to_Npgsqls_1024_seconds_sets_the_connect_timeout(string url, int seconds) =>
+        Assert.Equal(seconds, new NpgsqlConnectionStringBuilder(PostgresDialect.BuildConnectionString(ConnectionString.Parse(url))).Timeout);
 
     [Theory]
     [InlineData("sqlite:////tmp/profiler.db", 30)]
