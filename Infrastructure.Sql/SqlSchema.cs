@@ -14,6 +14,9 @@ internal sealed class SqlSchema(SqlDatabase database) : IDisposable
     private readonly SemaphoreSlim _lock = new(1, 1);
     private volatile bool _ready;
 
+    /// <summary>Whether the server was checked and table <c>data</c> is there (the summary step may still be pending).</summary>
+    private bool _dataReady;
+
     /// <summary>Checks and creates on the first call; later calls return at once. DDL failures are <see cref="SetupException"/>s.</summary>
     public async Task EnsureAsync(TraceDbContext db, CancellationToken cancellationToken)
     {
@@ -24,11 +27,16 @@ internal sealed class SqlSchema(SqlDatabase database) : IDisposable
             if (_ready) return;
             var dialect = database.Dialect;
             var connection = db.Database.GetDbConnection();
-            await dialect.CheckServerAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (!await dialect.TableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
-                await CreateTableAsync(db, connection, cancellationToken).ConfigureAwait(false);
+            if (!_dataReady)
+            {
+                await dialect.CheckServerAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (!await dialect.TableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
+                    await CreateTableAsync(db, connection, cancellationToken).ConfigureAwait(false);
+                _dataReady = true;
+            }
+            // A passing failure of the summary step (a lock, a dropped connection) leaves it for the next use to retry.
             await database.Summaries.EnsureSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
-            _ready = true;
+            _ready = database.Summaries.Settled;
         }
         finally
         {
