@@ -85,6 +85,8 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
                     refused = await PointRefusals.FindAsync(transaction, Enumerable.Range(0, points.Count).ToList(),
                         (rows, token) => InsertAsync(connection, transaction, [.. rows.Select(i => points[i])],
                             [.. rows.Select(i => data[i])], settings, token), cancellationToken).ConfigureAwait(false);
+                    // Every row went in after all (the failure did not come back): the batch is stored whole.
+                    if (refused.Count == 0) refused = null;
                 }
                 // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
                 if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false))

@@ -35,7 +35,7 @@ internal static class PointRefusals
     /// The points of <paramref name="rows"/> (positions in the batch; their insert already failed with
     /// <see cref="IsPointsFault"/>) that the table refuses, in ascending order: halves are inserted under a savepoint
     /// and a failing half is split again, so the others end up inserted inside <paramref name="transaction"/>, in the
-    /// batch's order. Any other failure is thrown as it came.
+    /// batch's order. Any other failure is thrown as it came. Empty when every row went in after all.
     /// </summary>
     public static async Task<List<int>> FindAsync(DbTransaction transaction, IReadOnlyList<int> rows,
         Func<IReadOnlyList<int>, CancellationToken, Task> insert, CancellationToken cancellationToken)
@@ -46,7 +46,8 @@ internal static class PointRefusals
         // Returns whether every row of the range went in.
         async Task<bool> VisitAsync(int start, int count, bool knownBad)
         {
-            if (!knownBad)
+            // A single row is refused only after failing by itself: a range is known to fail only by inference.
+            if (!knownBad || count == 1)
             {
                 var range = rows.Skip(start).Take(count).ToList();
                 await transaction.SaveAsync(savepoint, cancellationToken).ConfigureAwait(false);
@@ -92,6 +93,9 @@ internal static class PointRefusals
         return result;
     }
 
+    private static string Postgres(PostgresException p) =>
+        $"PostgreSQL error {p.SqlState}: {p.MessageText}" + (string.IsNullOrEmpty(p.Where) ? "" : $" ({p.Where})");
+
     /// <summary>The refusal: how many points, of which traces, the server's error (column and code), and what would help.</summary>
     public static TracePointsRefusedException Refusal(SqlDatabase database, IReadOnlyList<TracePoint> points, List<int> refused, DbException cause)
     {
@@ -100,11 +104,13 @@ internal static class PointRefusals
         var more = traces.Count > 5 ? $" and {traces.Count - 5} more" : "";
         var (reason, help) = cause switch
         {
-            MySqlException m => ($"MySQL error {m.Number}: {m.Message}",
+            MySqlException { Number: 1366 } m => ($"MySQL error {m.Number}: {m.Message}",
                 "A character the column's character set lacks (an emoji in a latin1 or utf8mb3 table) needs the table in utf8mb4: " +
                 "ALTER TABLE data CONVERT TO CHARACTER SET utf8mb4."),
-            PostgresException p => ($"PostgreSQL error {p.SqlState}: {p.MessageText}" + (string.IsNullOrEmpty(p.Where) ? "" : $" ({p.Where})"),
+            MySqlException m => ($"MySQL error {m.Number}: {m.Message}", ""),
+            PostgresException { SqlState: "22P05" or "22021" } p => (Postgres(p),
                 "A character the database's encoding lacks needs a database created with ENCODING 'UTF8'."),
+            PostgresException p => (Postgres(p), ""),
             _ => (cause.Message, ""),
         };
         var message = $"Could not write {refused.Count} of {points.Count} trace point(s) to {database.Description}: table data cannot " +

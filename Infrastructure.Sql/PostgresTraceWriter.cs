@@ -55,6 +55,8 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
                 {
                     refused = await PointRefusals.FindAsync(transaction, all,
                         (rows, token) => CopyAsync(connection, points, data, rows, settings, token), cancellationToken).ConfigureAwait(false);
+                    // Every row went in after all (the failure did not come back): the batch is stored whole.
+                    if (refused.Count == 0) refused = null;
                 }
                 // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
                 if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false))
