@@ -1,4 +1,8 @@
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Profiler.Application;
 using Profiler.Domain;
+using Profiler.Instrumentation;
 using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
@@ -87,5 +91,38 @@ public sealed class PostgresPointRefusalTests(PostgresServer server, ITestOutput
 
         await RefusalKit.AssertRefusedOnEveryAttemptAsync(store, () => int.Parse(server.Admin("SELECT COUNT(*) FROM data", db).Trim()),
             "PostgreSQL error 22P05", PostgresServer.Password, output);
+    }
+
+    [Fact]
+    public async Task A_notifier_over_a_LATIN1_database_counts_the_points_it_refuses_and_keeps_sending_later_ones()
+    {
+        var db = Unique("latin");
+        server.Admin($"CREATE DATABASE {db} OWNER {PostgresServer.User} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+        await using var store = new PostgresDriver().Open(ConnectionString.Parse(server.Url(db)), new DriverSettings());
+        var services = new ServiceCollection();
+        services.AddSingleton(store);
+        services.AddApplicationServices();
+        var mediator = services.BuildServiceProvider().GetRequiredService<IMediator>();
+        await using var notifier = new TraceNotifier(mediator, new TraceNotifierOptions
+        {
+            BatchSize = 100, MinRetryDelay = TimeSpan.FromMilliseconds(10), MaxRetryDelay = TimeSpan.FromMilliseconds(100),
+        });
+        var wait = TimeSpan.FromSeconds(60);
+        void Operation(string operation, string baseId)
+        {
+            var at = DateTime.UtcNow.Ticks;
+            Assert.True(notifier.TryWrite(new TraceEvent(operation, true, baseId, baseId + "-op", baseId, at, null, "h")));
+            Assert.True(notifier.TryWrite(new TraceEvent(operation, false, baseId, baseId + "-op", baseId, at + 10, null, "h")));
+        }
+
+        Operation("db", "plain");
+        Operation("query-😀", "odd");
+        Assert.True(await notifier.FlushAsync(wait));
+        Operation("db", "later");
+        Assert.True(await notifier.FlushAsync(wait));
+
+        Assert.Equal(2, notifier.RejectedCount);
+        Assert.Equal(4, int.Parse(server.Admin("SELECT COUNT(*) FROM data", db).Trim()));
+        Assert.Equal("", server.Admin("SELECT base_id FROM data WHERE base_id = 'odd'", db).Trim());
     }
 }
