@@ -32,4 +32,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning,
         Message = "Could not read traces from {Store} within {Seconds} s ({Timeout}): trying once more")]
     public static partial void RetryingTimedOutRead(ILogger logger, string store, double seconds, string timeout);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning,
+        Message = "Could not check or create the summary tables of {Store} just now; the next use tries again: {Reason}")]
+    public static partial void SummariesNotReadyYet(ILogger logger, string store, string reason);
 }

@@ -14,6 +14,7 @@ namespace Profiler.Infrastructure.Sql;
 /// rows up to <see cref="MaxRowsPerInsert"/> and about <see cref="MaxInsertBytes"/> bytes of values, positional
 /// parameters (no names to look up). A batch runs its INSERTs in one transaction that ends by recording the batch id
 /// (<see cref="SqlBatchLog"/>: exactly once) and merging the batch's search summaries (<see cref="TraceSummaries"/>).
+/// Points the table cannot hold (<see cref="PointRefusals"/>) are left out and refused, the others stored.
 /// </summary>
 /// <remarks>
 /// The writer's connections come from a pool of their own that keeps a connection's session between batches
@@ -55,38 +56,50 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
         await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
         var data = OsProfilerData.EncodeAll(points);
         var settings = database.Settings;
-        var statements = SplitInserts(points, data, settings);
+        // Set when the table refused some of the batch's points for their values (PointRefusals): the batch is then
+        // written again, the refused points left out.
+        MySqlException? refusedBy = null;
+        List<int>? refused = null;
         try
         {
             // The summaries (TraceSummaries) are written in the same transaction as the rows and the batch id.
             var summaries = database.Summaries.Available;
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var (offset, count) in statements)
+            while (true)
             {
-                await using var command = new MySqlCommand(InsertSql[BitOperations.Log2((uint)count)], connection, transaction);
-                var parameters = command.Parameters;
-                for (var i = offset; i < offset + count; i++)
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                if (refusedBy is null)
                 {
-                    var p = points[i];
-                    Add(parameters, p.Timestamp);
-                    Add(parameters, p.BaseId);
-                    Add(parameters, p.ParentId);
-                    Add(parameters, p.TraceId);
-                    Add(parameters, DataColumns.Project(p, settings));
-                    Add(parameters, DataColumns.Host(p, settings));
-                    Add(parameters, DataColumns.Service(p, settings));
-                    Add(parameters, p.Name);
-                    Add(parameters, data[i]);
+                    try
+                    {
+                        await InsertAsync(connection, transaction, points, data, settings, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (MySqlException e) when (PointRefusals.IsPointsFault(e))
+                    {
+                        // The rows inserted before the failing statement go with the rollback (the dispose).
+                        refusedBy = e;
+                        continue;
+                    }
                 }
-                // Prepared once a connection (MySqlConnector keeps it by its text); later batches only execute it.
-                await PrepareAsync(command, cancellationToken).ConfigureAwait(false);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    refused = await PointRefusals.FindAsync(transaction, Enumerable.Range(0, points.Count).ToList(),
+                        (rows, token) => InsertAsync(connection, transaction, [.. rows.Select(i => points[i])],
+                            [.. rows.Select(i => data[i])], settings, token), cancellationToken).ConfigureAwait(false);
+                    // Every row went in after all (the failure did not come back): the batch is stored whole.
+                    if (refused.Count == 0) refused = null;
+                }
+                // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
+                if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false))
+                {
+                    if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
+                    return;
+                }
+                var stored = refused is null ? points : PointRefusals.Accepted(points, refused);
+                if (summaries && stored.Count > 0)
+                    await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.MySql, Profiler.Storage.TraceDigest.OfBatch(stored, settings), cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                break;
             }
-            // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
-            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
-            if (summaries)
-                await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.MySql, Profiler.Storage.TraceDigest.OfBatch(points, settings), cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
@@ -96,6 +109,34 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
             throw database.Failure(SqlOperation.Write, e);
         }
         await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
+    }
+
+    /// <summary>Inserts <paramref name="points"/> (their encoded <paramref name="data"/> beside) by <see cref="SplitInserts"/>.</summary>
+    private static async Task InsertAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<TracePoint> points,
+        string[] data, DriverSettings settings, CancellationToken cancellationToken)
+    {
+        foreach (var (offset, count) in SplitInserts(points, data, settings))
+        {
+            await using var command = new MySqlCommand(InsertSql[BitOperations.Log2((uint)count)], connection, transaction);
+            var parameters = command.Parameters;
+            for (var i = offset; i < offset + count; i++)
+            {
+                var p = points[i];
+                Add(parameters, p.Timestamp);
+                Add(parameters, p.BaseId);
+                Add(parameters, p.ParentId);
+                Add(parameters, p.TraceId);
+                Add(parameters, DataColumns.Project(p, settings));
+                Add(parameters, DataColumns.Host(p, settings));
+                Add(parameters, DataColumns.Service(p, settings));
+                Add(parameters, p.Name);
+                Add(parameters, data[i]);
+            }
+            // Prepared once a connection (MySqlConnector keeps it by its text); later batches only execute it.
+            await PrepareAsync(command, cancellationToken).ConfigureAwait(false);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

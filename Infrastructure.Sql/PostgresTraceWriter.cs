@@ -2,6 +2,7 @@ using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
 using Profiler.Domain;
+using Profiler.Storage;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -9,7 +10,8 @@ namespace Profiler.Infrastructure.Sql;
 /// PostgreSQL's write path: binary <c>COPY data (…) FROM STDIN</c>, one statement a batch (stored whole or not at
 /// all), no parameter objects, no SQL text per row, and the server skips parsing and planning. Needs only INSERT on
 /// <c>data</c> (and USAGE on its id sequence), and on <c>profiler_batches</c>: the COPY runs in a transaction that
-/// ends by recording the batch id (<see cref="SqlBatchLog"/>: exactly once).
+/// ends by recording the batch id (<see cref="SqlBatchLog"/>: exactly once). Points the table cannot hold
+/// (<see cref="PointRefusals"/>) are left out and refused, the others stored.
 /// </summary>
 internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
 {
@@ -24,38 +26,77 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
         await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
         var data = OsProfilerData.EncodeAll(points);
         var settings = database.Settings;
+        // Set when the table refused some of the batch's points for their values (PointRefusals): the batch is then
+        // written again, the refused points left out.
+        PostgresException? refusedBy = null;
+        List<int>? refused = null;
+        var all = Enumerable.Range(0, points.Count).ToList();
         try
         {
             // The summaries (TraceSummaries) are written in the same transaction as the rows and the batch id.
             var summaries = database.Summaries.Available;
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                for (var i = 0; i < points.Count; i++)
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                if (refusedBy is null)
                 {
-                    var p = points[i];
-                    await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                    foreach (var value in new[] { p.Timestamp, p.BaseId, p.ParentId, p.TraceId, DataColumns.Project(p, settings),
-                                 DataColumns.Host(p, settings), DataColumns.Service(p, settings), p.Name })
+                    try
                     {
-                        if (value is null) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                        else await importer.WriteAsync(value, NpgsqlDbType.Varchar, cancellationToken).ConfigureAwait(false);
+                        await CopyAsync(connection, points, data, all, settings, cancellationToken).ConfigureAwait(false);
                     }
-                    await importer.WriteAsync(data[i], NpgsqlDbType.Json, cancellationToken).ConfigureAwait(false);
+                    catch (PostgresException e) when (PointRefusals.IsPointsFault(e))
+                    {
+                        // The failed COPY aborted the transaction: roll it back (the dispose) and bisect in a new one.
+                        refusedBy = e;
+                        continue;
+                    }
                 }
-                await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    refused = await PointRefusals.FindAsync(transaction, all,
+                        (rows, token) => CopyAsync(connection, points, data, rows, settings, token), cancellationToken).ConfigureAwait(false);
+                    // Every row went in after all (the failure did not come back): the batch is stored whole.
+                    if (refused.Count == 0) refused = null;
+                }
+                // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
+                if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false))
+                {
+                    if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
+                    return;
+                }
+                var stored = refused is null ? points : PointRefusals.Accepted(points, refused);
+                if (summaries && stored.Count > 0)
+                    await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.Postgres, Profiler.Storage.TraceDigest.OfBatch(stored, settings), cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                break;
             }
-            // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
-            if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false)) return;
-            if (summaries)
-                await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.Postgres, Profiler.Storage.TraceDigest.OfBatch(points, settings), cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
             throw database.Failure(SqlOperation.Write, e);
         }
         await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
+    }
+
+    /// <summary>One binary COPY of the points at <paramref name="rows"/> (positions in the batch), in that order.</summary>
+    private static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<TracePoint> points, string[] data,
+        IReadOnlyList<int> rows, DriverSettings settings, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false);
+        foreach (var i in rows)
+        {
+            var p = points[i];
+            await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var value in new[] { p.Timestamp, p.BaseId, p.ParentId, p.TraceId, DataColumns.Project(p, settings),
+                         DataColumns.Host(p, settings), DataColumns.Service(p, settings), p.Name })
+            {
+                if (value is null) await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                else await importer.WriteAsync(value, NpgsqlDbType.Varchar, cancellationToken).ConfigureAwait(false);
+            }
+            await importer.WriteAsync(data[i], NpgsqlDbType.Json, cancellationToken).ConfigureAwait(false);
+        }
+        await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -7,14 +7,19 @@ namespace Profiler.Infrastructure.Sql;
 /// Makes a database ready, once a store: checks the server (its version; <see cref="SqlDialect.CheckServerAsync"/>),
 /// then creates table <c>data</c> and its indexes from the EF Core model when the table is missing (as OSProfiler's
 /// SQLAlchemy <c>create_all</c> does; docs/osprofiler-formats.md §3). A table that exists is used as it is, and costs
-/// one plain query: the EF Core model is built only when DDL is needed.
+/// one plain query: the EF Core model is built only when DDL is needed. The summary tables' step
+/// (<see cref="TraceSummaries.EnsureSchemaAsync"/>) runs again on the next use after a failure that may pass (a lock,
+/// a dropped connection), until it succeeds or fails for good (<see cref="TraceSummaries.Settled"/>).
 /// </summary>
 internal sealed class SqlSchema(SqlDatabase database) : IDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private volatile bool _ready;
 
-    /// <summary>Checks and creates on the first call; later calls return at once. DDL failures are <see cref="SetupException"/>s.</summary>
+    /// <summary>Whether the server was checked and table <c>data</c> is there (the summary step may still be pending).</summary>
+    private bool _dataReady;
+
+    /// <summary>Checks and creates on the first call (the summary step until settled); later calls return at once. DDL failures are <see cref="SetupException"/>s.</summary>
     public async Task EnsureAsync(TraceDbContext db, CancellationToken cancellationToken)
     {
         if (_ready) return;
@@ -24,11 +29,16 @@ internal sealed class SqlSchema(SqlDatabase database) : IDisposable
             if (_ready) return;
             var dialect = database.Dialect;
             var connection = db.Database.GetDbConnection();
-            await dialect.CheckServerAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (!await dialect.TableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
-                await CreateTableAsync(db, connection, cancellationToken).ConfigureAwait(false);
+            if (!_dataReady)
+            {
+                await dialect.CheckServerAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (!await dialect.TableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
+                    await CreateTableAsync(db, connection, cancellationToken).ConfigureAwait(false);
+                _dataReady = true;
+            }
+            // A passing failure of the summary step (a lock, a dropped connection) leaves it for the next use to retry.
             await database.Summaries.EnsureSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
-            _ready = true;
+            _ready = database.Summaries.Settled;
         }
         finally
         {

@@ -22,17 +22,28 @@ internal sealed class TraceSummaries(SqlDatabase database)
 
     private volatile string? _unavailable = "not checked yet";
 
+    /// <summary>Whether <see cref="_unavailable"/> is for good (a privilege or a read-only database), not a passing failure.</summary>
+    private volatile bool _lasting;
+
     public SqlFlavor Flavor { get; } = FlavorOf(database.Dialect);
 
     /// <summary>Whether the summary tables exist and may be written (false when creating them failed).</summary>
     public bool Available => _unavailable is null;
+
+    /// <summary>
+    /// Whether <see cref="EnsureSchemaAsync"/> need not run again: the tables are there, or creating them failed for
+    /// good. After a passing failure (a lock, a dropped connection, a concurrent creator) the next use tries again.
+    /// </summary>
+    public bool Settled => _unavailable is null || _lasting;
 
     /// <summary>How the writers merge, the search summarises, and reindex replaces.</summary>
     public enum Mode { Merge, IfAbsent, Replace }
 
     /// <summary>
     /// Creates the summary tables and indexes when missing: the one summary step of <see cref="SqlSchema.EnsureAsync"/>.
-    /// A failure (no CREATE privilege) leaves the store working without search, which then says why.
+    /// A failure for good (<see cref="IsLasting"/>: no CREATE privilege, a read-only database) leaves the store working
+    /// without search, which then says why; any other failure leaves <see cref="Settled"/> false, so the next use
+    /// tries again (meanwhile writers skip the summaries, and <see cref="CatchUpAsync"/> later summarises what they wrote).
     /// </summary>
     public async Task EnsureSchemaAsync(DbConnection connection, CancellationToken cancellationToken)
     {
@@ -56,16 +67,34 @@ internal sealed class TraceSummaries(SqlDatabase database)
         }
         catch (DbException e)
         {
+            var lasting = IsLasting(e);
             _unavailable = database.ConnectionString.ScrubPassword(e.Message);
-            Log.SummariesUnavailable(database.Logger, database.Description, _unavailable);
+            _lasting = lasting;
+            if (lasting) Log.SummariesUnavailable(database.Logger, database.Description, _unavailable);
+            else Log.SummariesNotReadyYet(database.Logger, database.Description, _unavailable);
         }
     }
 
+    /// <summary>
+    /// Whether creating the summary tables failed for good: a missing privilege (MySQL/MariaDB 1142, 1044, 1045, 1227;
+    /// PostgreSQL 42501) or a read-only database (MySQL 1290, 1792; PostgreSQL 25006; SQLite SQLITE_READONLY,
+    /// SQLITE_CANTOPEN, SQLITE_AUTH). Anything else (a lock, a timeout, a dropped connection) may pass.
+    /// </summary>
+    internal static bool IsLasting(DbException e) => e switch
+    {
+        MySqlConnector.MySqlException m => m.Number is 1142 or 1044 or 1045 or 1227 or 1290 or 1792,
+        Npgsql.PostgresException p => p.SqlState is "42501" or "25006",
+        Microsoft.Data.Sqlite.SqliteException q => (q.SqliteErrorCode & 0xFF) is 8 or 14 or 23,
+        _ => false,
+    };
+
     /// <summary>The error of a search on a store whose summary tables could not be created.</summary>
-    public TraceStoreException NotAvailable() => new(
-        $"Could not search {database.Description}: its summary tables ({Traces}, {Terms}, {State}) are missing and " +
-        $"could not be created ({_unavailable}). Grant CREATE (and INSERT, UPDATE, DELETE on them) to the user, or create " +
-        "them as docs/search.md shows, then run 'profiler reindex'.");
+    public TraceStoreException NotAvailable() => _lasting || _unavailable is null
+        ? new($"Could not search {database.Description}: its summary tables ({Traces}, {Terms}, {State}) are missing and " +
+              $"could not be created ({_unavailable}). Grant CREATE (and INSERT, UPDATE, DELETE on them) to the user, or create " +
+              "them as docs/search.md shows, then run 'profiler reindex'.")
+        : new($"Could not search {database.Description}: its summary tables ({Traces}, {Terms}, {State}) could not be " +
+              $"checked or created just now ({_unavailable}); the next search tries again.");
 
     // ---- writing ------------------------------------------------------------------------------------------------
 
@@ -209,19 +238,27 @@ internal sealed class TraceSummaries(SqlDatabase database)
         }
         if (max <= from) return;
         var missing = new List<string>();
+        var stale = new List<string>();
         await using (var command = connection.CreateCommand())
         {
+            // A trace with new points and no summary, or one that counts fewer points than the trace has: points stored
+            // without their summary (OSProfiler, or a writer while the summary tables could not be checked).
             command.CommandText =
-                $"SELECT DISTINCT d.base_id FROM data d WHERE d.id > @from AND d.id <= @max AND d.base_id IS NOT NULL" +
-                $" AND NOT EXISTS (SELECT 1 FROM {Traces} t WHERE t.base_id = d.base_id)";
+                $"SELECT n.base_id, CASE WHEN EXISTS (SELECT 1 FROM {Traces} t WHERE t.base_id = n.base_id) THEN 1 ELSE 0 END " +
+                $"FROM (SELECT DISTINCT d.base_id FROM data d WHERE d.id > @from AND d.id <= @max AND d.base_id IS NOT NULL) n " +
+                $"WHERE NOT EXISTS (SELECT 1 FROM {Traces} t WHERE t.base_id = n.base_id " +
+                "AND t.points >= (SELECT COUNT(*) FROM data c WHERE c.base_id = n.base_id))";
             AddNumber(command, "@from", from);
             AddNumber(command, "@max", max);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                if (TracePointRules.IsSafeId(reader.GetString(0))) missing.Add(reader.GetString(0));
+                if (TracePointRules.IsSafeId(reader.GetString(0)))
+                    (Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture) == 0 ? missing : stale).Add(reader.GetString(0));
         }
         foreach (var chunk in missing.Chunk(SqlParameters.IdsPerStatement))
             await SummariseAsync(connection, chunk, Mode.IfAbsent, cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in stale.Chunk(SqlParameters.IdsPerStatement))
+            await SummariseAsync(connection, chunk, Mode.Replace, cancellationToken).ConfigureAwait(false);
         await SetStateAsync(connection, "checked", max, cancellationToken).ConfigureAwait(false);
     }
 

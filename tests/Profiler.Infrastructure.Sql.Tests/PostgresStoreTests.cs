@@ -16,6 +16,10 @@ public sealed class PostgresStoreTests(PostgresServer server) : SqlServerStoreTe
     protected override string Url(string database, string? scheme = null, string? password = null, string? query = null) =>
         server.Url(database, scheme ?? "postgresql+psycopg2", password: password ?? PostgresServer.Password, query: query);
     protected override int CountRows(string database) => int.Parse(server.Admin("SELECT COUNT(*) FROM data", database).Trim());
+    protected override void FailInsertsOf(string database, string baseId) => server.Admin(
+        "CREATE FUNCTION fail_inserts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
+        $"IF NEW.base_id = '{baseId}' THEN RAISE EXCEPTION 'failed by a test trigger'; END IF; RETURN NEW; END $$; " +
+        "CREATE TRIGGER fail_inserts BEFORE INSERT ON data FOR EACH ROW EXECUTE PROCEDURE fail_inserts();", database);
     protected override (string User, string Password) Login => (PostgresServer.User, PostgresServer.Password);
     protected override string ServerName => $"postgresql+psycopg2 127.0.0.1:{server.Port}";
     protected override string CreateDatabaseStatement(string database) => $"CREATE DATABASE \"{database}\"";

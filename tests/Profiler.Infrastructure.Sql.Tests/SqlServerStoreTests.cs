@@ -22,6 +22,9 @@ public abstract class SqlServerStoreTests
     /// <summary>Rows in table <c>data</c> of <paramref name="database"/>, read as the server's administrator.</summary>
     protected abstract int CountRows(string database);
 
+    /// <summary>Makes the server fail (not for the values: a trigger's own error) every insert of a row of <paramref name="baseId"/>.</summary>
+    protected abstract void FailInsertsOf(string database, string baseId);
+
     /// <summary>The test user's name and password.</summary>
     protected abstract (string User, string Password) Login { get; }
 
@@ -76,11 +79,31 @@ public abstract class SqlServerStoreTests
     {
         var db = CreateDatabase();
         await using var store = Open(Url(db));
-        var points = Points("atomic", 4999).Append(Points("atomic", 1, name: new string('n', 300))[0]).ToList();
+        await store.ListTracesAsync(new TraceListQuery(1), CancellationToken.None);
+        // A failure that is not the point's (here a trigger's error on the last row) fails the whole batch.
+        FailInsertsOf(db, "boom");
+        var points = Points("atomic", 4999).Append(Points("boom", 1)[0]).ToList();
 
         await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(points, CancellationToken.None));
 
         Assert.Equal(0, CountRows(db));
+    }
+
+    [Fact]
+    public async Task A_point_longer_than_its_column_is_refused_alone_and_the_rest_of_a_large_batch_stored_once()
+    {
+        var db = CreateDatabase();
+        await using var store = Open(Url(db));
+        var points = Points("atomic", 4999).Append(Points("atomic", 1, name: new string('n', 300))[0]).ToList();
+        var batch = Guid.NewGuid();
+
+        var e = await Assert.ThrowsAsync<TracePointsRefusedException>(() => store.WriteAsync(points, batch, CancellationToken.None));
+        var again = await Assert.ThrowsAsync<TracePointsRefusedException>(() => store.WriteAsync(points, batch, CancellationToken.None));
+
+        Assert.Equal([4999], e.Refused);
+        Assert.Equal([4999], again.Refused);
+        AssertMessage(e, "name");
+        Assert.Equal(4999, CountRows(db));
     }
 
     [Fact]
