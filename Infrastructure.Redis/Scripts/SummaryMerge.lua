@@ -20,7 +20,7 @@
 -- with one HMGET and writes back only the fields that changed.
 local call, find, gmatch, fmt, concat, byte, sub, unpack = redis.call, string.find, string.gmatch, string.format, table.concat, string.byte, string.sub, unpack
 -- Locals, not globals: a global is looked up by name on every use.
-local ARGV, KEYS = ARGV, KEYS
+local ARGV, KEYS, tonumber, pcall = ARGV, KEYS, tonumber, pcall
 local writes = {}
 -- here: the additions not sent yet, per set (score, member, score, member, …), and the sets in the order first added to.
 local adds, addOrder = {}, {}

@@ -13,8 +13,8 @@ internal static class BenchWriter
     /// <summary>
     /// Writes <paramref name="points"/> in batches of <see cref="BenchSettings.BatchSize"/> from
     /// <see cref="BenchSettings.Concurrency"/> writers. Besides the rate, the client's side of it: CPU of this whole
-    /// process (writers, driver, runtime), garbage collections (gen 0, 1, 2), bytes allocated and the JIT's compile time
-    /// while the points were written, so that a run on a busy machine can still be compared.
+    /// process (writers, driver, runtime), garbage collections (gen 0, 1, 2), bytes allocated, the JIT's compile time and
+    /// the thread pool's work items while the points were written, so that a run on a busy machine can still be compared.
     /// </summary>
     public static async Task<BenchFigures> WriteAsync(IMediator mediator, List<TracePoint> points, BenchSettings s, bool progress, CancellationToken ct)
     {
@@ -31,6 +31,7 @@ internal static class BenchWriter
         int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var jit = JitInfo.GetCompilationTime();
+        var workItems = ThreadPool.CompletedWorkItemCount;
         var watch = Stopwatch.StartNew();
         using var bar = progress && s.ShowProgress ? new ProgressBar(points.Count) : null;
         await Task.WhenAll(Enumerable.Range(0, s.Concurrency).Select(_ => Task.Run(async () =>
@@ -54,6 +55,7 @@ internal static class BenchWriter
                 ["gc_collections"] = new JsonArray(Enumerable.Range(0, 3).Select(g => (JsonNode)(GC.CollectionCount(g) - collections[g])).ToArray()),
                 ["allocated_bytes"] = GC.GetTotalAllocatedBytes(precise: true) - allocated,
                 ["jit_seconds"] = Math.Round((JitInfo.GetCompilationTime() - jit).TotalSeconds, 3),
+                ["threadpool_work_items"] = ThreadPool.CompletedWorkItemCount - workItems,
             },
         };
     }
