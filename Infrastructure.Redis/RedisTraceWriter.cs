@@ -152,6 +152,12 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
         var pushes = new List<(int Trace, Task Push)>();
         write.Refused.Clear();
         var pending = new List<Task>(write.BaseIds.Count + 4);
+        // What is awaited first: each transaction's EXEC and the batch's own commands, not the commands inside a
+        // transaction (an LPUSH a trace), whose replies come with their EXEC's. StackExchange.Redis completes a command's
+        // task with its continuations run asynchronously: awaiting each of a write's hundred LPUSHes queued a hundred
+        // thread-pool work items a write; once the EXECs are answered the inner tasks are complete, and the wait for all
+        // of them that follows (for their errors) registers nothing.
+        var answered = new List<Task>(4);
         // The script pushes the points itself on a cluster, and for a user the ACL denies LTRIM, which a MULTI's retry
         // needs to take its pushes off again (asked once, with a no-op LTRIM of a list the write is about to push to).
         var pushHere = keyspace.Cluster || !(_mayTrim ??= await MayTrimAsync(db, write.BaseIds[0]).ConfigureAwait(false));
@@ -166,6 +172,7 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
                 scripts.Add(pushing);
                 scriptGroups.Add(group);
                 pending.Add(pushing);
+                answered.Add(pushing);
                 continue;
             }
             var transaction = db.CreateTransaction();
@@ -179,23 +186,33 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
             scripts.Add(script);
             scriptGroups.Add(group);
             pending.Add(script);
-            pending.Add(transaction.ExecuteAsync(CommandFlags.DemandMaster));
+            var exec = transaction.ExecuteAsync(CommandFlags.DemandMaster);
+            pending.Add(exec);
+            answered.Add(exec);
         }
         if (write.Errors is not null || options.TtlSeconds is not null)
         {
             batch ??= db.CreateBatch();
             if (write.Errors is { } errors)
                 foreach (var (baseId, record) in errors)
-                    pending.Add(batch.StringSetAsync(ErrorPrefix + baseId, record));
+                {
+                    var set = batch.StringSetAsync(ErrorPrefix + baseId, record);
+                    pending.Add(set);
+                    answered.Add(set);
+                }
             if (options.TtlSeconds is { } ttl)
-                pending.AddRange(ExpireUnpinned(batch, keyspace, write.BaseIds, write.Errors, ttl));
+            {
+                var expiring = ExpireUnpinned(batch, keyspace, write.BaseIds, write.Errors, ttl);
+                pending.AddRange(expiring);
+                answered.AddRange(expiring);
+            }
         }
         batch?.Execute();
         try
         {
             // A backstop: a transaction whose slot lost its primary can wait in the backlog for good. Sending the
             // batch again is safe (its batch key), so the wait ends as a command never sent would.
-            await Task.WhenAll(pending).WaitAsync(connection.OperationTimeout * 2).ConfigureAwait(false);
+            await AnsweredThenAllAsync(answered, pending).WaitAsync(connection.OperationTimeout * 2).ConfigureAwait(false);
         }
         catch (RedisServerException) when (pending.Exists(p => p.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.NoScript }))
         {
@@ -251,6 +268,17 @@ internal sealed class RedisTraceWriter(RedisStoreOptions options, RedisConnectio
     /// <summary>Whether a push failed because its key holds a value of another type.</summary>
     private static bool IsWrongType(Task push) =>
         push.IsFaulted && push.Exception?.InnerException is RedisServerException { Kind: RedisErrorKind.WrongType };
+
+    /// <summary>
+    /// Waits for <paramref name="answered"/>, then for <paramref name="pending"/> (all of a write's tasks, in order),
+    /// which throws as a wait for them all at once would: the first failed task's exception.
+    /// </summary>
+    private static async Task AnsweredThenAllAsync(List<Task> answered, List<Task> pending)
+    {
+        // A failure among them is reported as the wait for all reports it, once every task has ended.
+        await Task.WhenAll(answered).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(pending).ConfigureAwait(false);
+    }
 
     /// <summary><c>WriteTrace.lua</c>'s result as <see cref="RedisSearch.ApplyIndexWritesAsync"/> reads one: { count, writes }.</summary>
     private static RedisResult Shift(RedisResult result)

@@ -18,7 +18,9 @@
 -- Each hash keeps the names of the trace's term sets (field terms), so that a delete or a prune removes every index
 -- entry, and a start that moves earlier re-scores every set the trace is in. Merging into an existing summary reads it
 -- with one HMGET and writes back only the fields that changed.
-local call, find, gmatch, fmt, concat, byte = redis.call, string.find, string.gmatch, string.format, table.concat, string.byte
+local call, find, gmatch, fmt, concat, byte, sub, unpack = redis.call, string.find, string.gmatch, string.format, table.concat, string.byte, string.sub, unpack
+-- Locals, not globals: a global is looked up by name on every use.
+local ARGV, KEYS, tonumber, pcall = ARGV, KEYS, tonumber, pcall
 local writes = {}
 -- here: the additions not sent yet, per set (score, member, score, member, …), and the sets in the order first added to.
 local adds, addOrder = {}, {}
@@ -109,24 +111,11 @@ local function merge(s, id, v, mode, ttl, pinned, idx)
     if err then zadd(idx, idx.error, score, id) end
     for key in gmatch(terms, '[^\n]+') do zadd(idx, key, score, id) end
   else
-    local oldStart, oldStop = old[1] or '', old[2] or ''
-    -- HSET's arguments: the fields that changed.
-    local changed = { 'ops', fmt('%d', ARGV[v + 4] + (tonumber(old[3]) or 0)), 'points', fmt('%d', ARGV[v + 5] + (tonumber(old[4]) or 0)) }
-    local n = 4
+    local oldStart, oldStop, wasError, oldTerms = old[1] or '', old[2] or '', old[5] == '1', old[6] or ''
     local moved = startUs ~= '' and (oldStart == '' or less(startUs, oldStart))
     local grew = stopUs ~= '' and (oldStop == '' or less(oldStop, stopUs))
-    if moved then
-      changed[n + 1] = 'start_us'; changed[n + 2] = startUs; changed[n + 3] = 'start_ts'; changed[n + 4] = ts
-      changed[n + 5] = 'root'; changed[n + 6] = root
-      n = n + 6
-    end
-    if grew then
-      changed[n + 1] = 'stop_us'; changed[n + 2] = stopUs
-      n = n + 2
-    end
-    local wasError = old[5] == '1'
-    if err and not wasError then changed[n + 1] = 'error'; changed[n + 2] = '1'; n = n + 2 end
-    local oldTerms, added = old[6] or '', nil
+    local ops, points = fmt('%d', ARGV[v + 4] + (tonumber(old[3]) or 0)), fmt('%d', ARGV[v + 5] + (tonumber(old[4]) or 0))
+    local added, allServices = nil, nil
     -- The same terms in the same order (the usual write to a trace) are one comparison: Lua keeps one copy of a string.
     if terms ~= oldTerms then
       for key in gmatch(terms, '[^\n]+') do
@@ -138,21 +127,35 @@ local function merge(s, id, v, mode, ttl, pinned, idx)
     local allTerms = oldTerms
     if added then
       if oldTerms == '' then allTerms = concat(added, '\n') else allTerms = oldTerms .. '\n' .. concat(added, '\n') end
-      changed[n + 1] = 'terms'; changed[n + 2] = allTerms
-      n = n + 2
     end
     local oldServices = old[7] or ''
     -- The same services (a writer sends them sorted, as they are stored) need no look at each.
     if services ~= oldServices then
       for sv in gmatch(services, '[^\n]+') do
         if not has(oldServices, sv) then
-          changed[n + 1] = 'services'; changed[n + 2] = concat(sortedLines(oldServices .. '\n' .. services), '\n')
-          n = n + 2
+          allServices = concat(sortedLines(oldServices .. '\n' .. services), '\n')
           break
         end
       end
     end
-    call('HSET', s, unpack(changed, 1, n))
+    -- HSET's arguments: the fields that changed. The usual write to a trace changes its counts and its stop only:
+    -- one HSET of those, without a table of them.
+    if not (moved or added or allServices or (err and not wasError)) then
+      if grew then call('HSET', s, 'ops', ops, 'points', points, 'stop_us', stopUs)
+      else call('HSET', s, 'ops', ops, 'points', points) end
+    else
+      local changed, n = { 'ops', ops, 'points', points }, 4
+      if moved then
+        changed[n + 1] = 'start_us'; changed[n + 2] = startUs; changed[n + 3] = 'start_ts'; changed[n + 4] = ts
+        changed[n + 5] = 'root'; changed[n + 6] = root
+        n = n + 6
+      end
+      if grew then changed[n + 1] = 'stop_us'; changed[n + 2] = stopUs; n = n + 2 end
+      if err and not wasError then changed[n + 1] = 'error'; changed[n + 2] = '1'; n = n + 2 end
+      if added then changed[n + 1] = 'terms'; changed[n + 2] = allTerms; n = n + 2 end
+      if allServices then changed[n + 1] = 'services'; changed[n + 2] = allServices; n = n + 2 end
+      call('HSET', s, unpack(changed, 1, n))
+    end
     local anyError = err or wasError
     local full = moved or not idx.here
     -- The index writes: the duration when start or stop moved; all of them with a new start (or on a cluster, where they

@@ -105,7 +105,7 @@ for ordinal = 1, n do
   if fresh and kept then
     pushed = pushed + count
     if digest and summarised == 1 then
-      local id, pinned = string.sub(list, 16), nil
+      local id, pinned = sub(list, 16), nil
       if ttl > 0 then
         pinned = function()
           if back then return call('EXISTS', mark) == 1 end
@@ -115,7 +115,7 @@ for ordinal = 1, n do
       if not pcall(merge, s, id, digest, 'merge', ttl, pinned, idx) then summarised = 0 end
     end
   elseif not fresh and digest and back and summarised == 1 then
-    if not pcall(restate, s, string.sub(list, 16), idx) then summarised = 0 end
+    if not pcall(restate, s, sub(list, 16), idx) then summarised = 0 end
   end
 end
 -- The index sets' additions of every trace merged above, one ZADD per set.

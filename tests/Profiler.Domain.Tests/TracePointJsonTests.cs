@@ -107,4 +107,71 @@ public sealed class TracePointJsonTests
         }
         Assert.Equal(written.Length, ranges[^1].End.Value);
     }
+
+    [Fact]
+    public void WriteAll_writes_every_ASCII_and_some_other_characters_in_every_string_as_the_JSON_writer_does()
+    {
+        // WriteAll writes plain points itself: each character here either stays plain (written as it is) or sends the
+        // point to the JSON writer; both must give the writer's bytes.
+        var points = new List<TracePoint>();
+        foreach (var c in Enumerable.Range(0, 128).Select(i => (char)i).Concat("\u00e9\u2603\ud83d\u0085\u2028"))
+        {
+            var text = "a" + c + "z";
+            points.Add(Plain(name: "op" + text + "-start"));
+            points.Add(Plain(baseId: "b" + text));
+            points.Add(Plain(info: new JsonObject { ["k" + text] = "v" }));
+            points.Add(Plain(info: new JsonObject { ["k"] = "v" + text }));
+            points.Add(Plain(project: "p" + text));
+        }
+
+        AssertWrittenAsTheWriterDoes(points, "defproj", "defsvc", "defhost");
+        AssertWrittenAsTheWriterDoes(points, null, null, "h" + "<&>");
+    }
+
+    [Fact]
+    public void WriteAll_writes_info_host_project_and_service_in_every_combination_as_the_JSON_writer_does()
+    {
+        var payload = new string('x', 250);
+        List<TracePoint> points =
+        [
+            Plain(),
+            Plain(info: null),
+            Plain(info: []),
+            Plain(info: new JsonObject { ["host"] = "own", ["payload"] = payload }),
+            Plain(info: new JsonObject { ["payload"] = payload }),
+            Plain(info: new JsonObject { ["payload"] = payload, ["host"] = "own" }),
+            Plain(info: new JsonObject { ["n"] = 5, ["s"] = "t" }),
+            Plain(info: new JsonObject { ["none"] = null }),
+            Plain(info: new JsonObject { ["inner"] = new JsonObject { ["a"] = "b" } }),
+            Plain(info: (JsonObject)JsonNode.Parse("{\"host\":\"parsed\",\"p\":\"q\"}")!),
+            Plain(info: (JsonObject)JsonNode.Parse("{\"p\":\"q\"}")!),
+            Plain(info: new JsonObject { ["big"] = new string('y', 5000) }),
+            Plain(project: null, service: null),
+            Plain(project: "", service: ""),
+        ];
+
+        foreach (var (project, service, host) in new (string?, string?, string?)[]
+                     { (null, null, null), ("defproj", "defsvc", null), (null, null, "defhost"), ("defproj", null, "defhost") })
+            AssertWrittenAsTheWriterDoes(points, project, service, host);
+    }
+
+    private static TracePoint Plain(string name = "db-start", string baseId = "b-1", JsonObject? info = null, string? project = "nova",
+        string? service = "api") =>
+        new() { Name = name, BaseId = baseId, TraceId = "t-1", ParentId = baseId, Timestamp = "2026-03-04T05:06:07.000008", Info = info,
+            Project = project, Service = service };
+
+    private static void AssertWrittenAsTheWriterDoes(List<TracePoint> points, string? project, string? service, string? host)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64); // small: the buffer grows while WriteAll writes
+        var ranges = TracePointJson.WriteAll(buffer, points, project, service, host);
+
+        for (var i = 0; i < points.Count; i++)
+        {
+            var expected = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(expected, new JsonWriterOptions { SkipValidation = true }))
+                TracePointJson.Write(writer, points[i], project, service, host);
+            Assert.Equal(System.Text.Encoding.UTF8.GetString(expected.WrittenSpan), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan[ranges[i]]));
+        }
+        Assert.Equal(buffer.WrittenCount, ranges[^1].End.Value);
+    }
 }

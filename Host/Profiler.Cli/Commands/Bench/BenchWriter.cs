@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Text.Json.Nodes;
 using MediatR;
 using Profiler.Application.Traces.RecordTracePoints;
@@ -12,8 +13,8 @@ internal static class BenchWriter
     /// <summary>
     /// Writes <paramref name="points"/> in batches of <see cref="BenchSettings.BatchSize"/> from
     /// <see cref="BenchSettings.Concurrency"/> writers. Besides the rate, the client's side of it: CPU of this whole
-    /// process (writers, driver, runtime), garbage collections (gen 0, 1, 2) and bytes allocated while the points were
-    /// written, so that a run on a busy machine can still be compared.
+    /// process (writers, driver, runtime), garbage collections (gen 0, 1, 2), bytes allocated, the JIT's compile time and
+    /// the thread pool's work items while the points were written, so that a run on a busy machine can still be compared.
     /// </summary>
     public static async Task<BenchFigures> WriteAsync(IMediator mediator, List<TracePoint> points, BenchSettings s, bool progress, CancellationToken ct)
     {
@@ -29,6 +30,8 @@ internal static class BenchWriter
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var jit = JitInfo.GetCompilationTime();
+        var workItems = ThreadPool.CompletedWorkItemCount;
         var watch = Stopwatch.StartNew();
         using var bar = progress && s.ShowProgress ? new ProgressBar(points.Count) : null;
         await Task.WhenAll(Enumerable.Range(0, s.Concurrency).Select(_ => Task.Run(async () =>
@@ -51,6 +54,8 @@ internal static class BenchWriter
                 ["cpu_seconds"] = Math.Round(cpu.TotalSeconds, 3),
                 ["gc_collections"] = new JsonArray(Enumerable.Range(0, 3).Select(g => (JsonNode)(GC.CollectionCount(g) - collections[g])).ToArray()),
                 ["allocated_bytes"] = GC.GetTotalAllocatedBytes(precise: true) - allocated,
+                ["jit_seconds"] = Math.Round((JitInfo.GetCompilationTime() - jit).TotalSeconds, 3),
+                ["threadpool_work_items"] = ThreadPool.CompletedWorkItemCount - workItems,
             },
         };
     }
