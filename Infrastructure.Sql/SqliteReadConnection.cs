@@ -5,23 +5,25 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
-using SQLitePCL;
+using static Profiler.Infrastructure.Sql.SqliteNative;
 
 namespace Profiler.Infrastructure.Sql;
 
 /// <summary>
 /// A SQLite connection for a store's reads (<see cref="SqlDatabase.OpenForReadAsync"/>: listing, counting, reading a
-/// trace, the statistics, and the schema and summary upkeep a read does), straight on SQLitePCLRaw — the library
-/// Microsoft.Data.Sqlite itself runs on, and the same native SQLite — as a small ADO.NET provider, so that the shared
-/// SQL runs on it unchanged.
+/// trace, the statistics, and the schema and summary upkeep a read does), as a small ADO.NET provider straight on the
+/// native SQLite library that Microsoft.Data.Sqlite itself runs (SQLitePCLRaw's <c>e_sqlite3</c>, the same file in the
+/// plugin's folder), so that the shared SQL runs on it unchanged.
 /// </summary>
 /// <remarks>
 /// <para>Why not Microsoft.Data.Sqlite here: its first connection costs a short command more than the runtime's own
 /// start-up (its static constructor looks the SQLite bundle up by type name, whose parser is compiled at run time, and
-/// its connection-string builder, pool and factory load System.ComponentModel.TypeConverter and more): measured,
-/// <c>profiler trace list</c> on an empty store spent ~15 ms of CPU in it. Writes (and deletes, pins, pruning,
-/// reindex) keep Microsoft.Data.Sqlite.</para>
+/// its connection-string builder, pool and factory load System.ComponentModel.TypeConverter and more); and SQLitePCLRaw's
+/// own calls each need a marshalling stub compiled at run time (its handles are SafeHandles). The calls here
+/// (<see cref="SqliteNative"/>) are blittable and precompiled. Writes (and deletes, pins, pruning, reindex) keep
+/// Microsoft.Data.Sqlite.</para>
 /// <para>It behaves as Microsoft.Data.Sqlite does where the store's SQL can tell: the file is opened read-write and
 /// created when missing (<c>Mode=ReadWriteCreate</c>); a statement that meets a lock (SQLITE_BUSY, SQLITE_LOCKED) is
 /// tried again every 150 ms until the command timeout (the URL's <c>timeout</c>) has passed; a command may hold several
@@ -32,15 +34,13 @@ namespace Profiler.Infrastructure.Sql;
 /// own, closed with it (not pooled): a read sent again after a timeout runs on a fresh one, and no idle connection of
 /// the store holds the file open between reads.</para>
 /// </remarks>
-internal sealed class SqliteReadConnection(string path, int timeoutSeconds) : DbConnection
+internal sealed unsafe class SqliteReadConnection(string path, int timeoutSeconds) : DbConnection
 {
-    private static int _initialized;
-
-    private sqlite3? _db;
+    private IntPtr _db;
     private ConnectionState _state = ConnectionState.Closed;
 
     /// <summary>The open native connection.</summary>
-    public sqlite3 Handle => _db ?? throw new InvalidOperationException("The SQLite read connection is not open.");
+    public IntPtr Handle => _db != IntPtr.Zero ? _db : throw new InvalidOperationException("The SQLite read connection is not open.");
 
     /// <summary>The command timeout in seconds (0: wait forever), as Microsoft.Data.Sqlite's <c>DefaultTimeout</c>.</summary>
     public int DefaultTimeout => timeoutSeconds;
@@ -59,7 +59,7 @@ internal sealed class SqliteReadConnection(string path, int timeoutSeconds) : Db
 
     public override string DataSource => path;
 
-    public override string ServerVersion => raw.sqlite3_libversion().utf8_to_string();
+    public override string ServerVersion => Text(sqlite3_libversion()) ?? "";
 
     public override ConnectionState State => _state;
 
@@ -69,19 +69,21 @@ internal sealed class SqliteReadConnection(string path, int timeoutSeconds) : Db
     public override void Open()
     {
         if (_state == ConnectionState.Open) return;
-        // The bundle's provider, as Microsoft.Data.Sqlite sets it up (SQLitePCL.Batteries_V2.Init), called directly.
-        if (Interlocked.Exchange(ref _initialized, 1) == 0) Batteries_V2.Init();
-        var flags = raw.SQLITE_OPEN_READWRITE | raw.SQLITE_OPEN_CREATE;
-        if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) flags |= raw.SQLITE_OPEN_URI;
-        var rc = raw.sqlite3_open_v2(path, out var db, flags, null);
-        try
+        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) flags |= SQLITE_OPEN_URI;
+        IntPtr db;
+        int rc;
+        fixed (byte* file = Utf8(path)) rc = sqlite3_open_v2(file, &db, flags, null);
+        if (rc != SQLITE_OK)
         {
-            Check(rc, db);
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
+            try
+            {
+                Check(rc, db);
+            }
+            finally
+            {
+                _ = sqlite3_close_v2(db);
+            }
         }
         _db = db;
         _state = ConnectionState.Open;
@@ -91,10 +93,10 @@ internal sealed class SqliteReadConnection(string path, int timeoutSeconds) : Db
     {
         if (_state != ConnectionState.Open) return;
         Transaction?.Dispose();
-        var db = _db!;
-        _db = null;
+        var db = _db;
+        _db = IntPtr.Zero;
         _state = ConnectionState.Closed;
-        db.Dispose();
+        _ = sqlite3_close_v2(db);
     }
 
     protected override void Dispose(bool disposing)
@@ -109,8 +111,7 @@ internal sealed class SqliteReadConnection(string path, int timeoutSeconds) : Db
             throw new InvalidOperationException("SqliteConnection does not support nested transactions.");
         // As Microsoft.Data.Sqlite: every level but ReadUncommitted (which SQLite has only with a shared cache) is
         // serializable, begun IMMEDIATE, so the write lock is taken (or waited for) here.
-        var sql = isolationLevel == IsolationLevel.ReadUncommitted ? "BEGIN;" : "BEGIN IMMEDIATE;";
-        Execute(sql);
+        Execute(isolationLevel == IsolationLevel.ReadUncommitted ? "BEGIN;" : "BEGIN IMMEDIATE;");
         return Transaction = new SqliteReadTransaction(this, isolationLevel == IsolationLevel.ReadUncommitted
             ? IsolationLevel.ReadUncommitted
             : IsolationLevel.Serializable);
@@ -124,25 +125,6 @@ internal sealed class SqliteReadConnection(string path, int timeoutSeconds) : Db
     }
 
     protected override DbCommand CreateDbCommand() => new SqliteReadCommand { Connection = this };
-
-    /// <summary>Throws Microsoft.Data.Sqlite's exception for <paramref name="rc"/> unless it is a success code.</summary>
-    internal static void Check(int rc, sqlite3 db)
-    {
-        if (rc is raw.SQLITE_OK or raw.SQLITE_ROW or raw.SQLITE_DONE) return;
-        Throw(rc, db);
-    }
-
-    // Apart, so that Microsoft.Data.Sqlite's assembly loads only when there is an error to report.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    [DoesNotReturn]
-    private static void Throw(int rc, sqlite3 db)
-    {
-        Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(rc, db);
-        throw new InvalidOperationException($"SQLite returned {rc}.");
-    }
-
-    /// <summary>Whether <paramref name="rc"/> says another connection holds a lock (retried until the timeout).</summary>
-    internal static bool IsBusy(int rc) => rc is raw.SQLITE_BUSY or raw.SQLITE_LOCKED or raw.SQLITE_LOCKED_SHAREDCACHE;
 }
 
 /// <summary>A transaction of a <see cref="SqliteReadConnection"/>: COMMIT or ROLLBACK; disposed uncommitted, rolled back.</summary>
@@ -164,8 +146,8 @@ internal sealed class SqliteReadTransaction(SqliteReadConnection connection, Iso
             throw new InvalidOperationException("This SqliteTransaction has completed; it is no longer usable.");
         _completed = true;
         connection.Transaction = null;
-        // Autocommit on: SQLite already rolled the transaction back (an error that ends it); nothing left to end.
-        if (raw.sqlite3_get_autocommit(connection.Handle) == 0 || sql == "COMMIT;") connection.Execute(sql);
+        // Autocommit on: SQLite already rolled the transaction back (an error that ends it); nothing left to roll back.
+        if (sql == "COMMIT;" || sqlite3_get_autocommit(connection.Handle) == 0) connection.Execute(sql);
     }
 
     protected override void Dispose(bool disposing)
@@ -214,6 +196,9 @@ internal sealed class SqliteReadCommand : DbCommand
 
     protected override DbTransaction? DbTransaction { get; set; }
 
+    /// <summary>The parameters, to bind.</summary>
+    internal SqliteReadParameters Bound => _parameters;
+
     public override void Cancel()
     {
     }
@@ -248,104 +233,27 @@ internal sealed class SqliteReadCommand : DbCommand
         return reader;
     }
 
-    /// <summary>
-    /// The command's statements, each prepared as the one before has run (waiting out locks until the timeout, as a
-    /// step does) and bound from the parameters; the caller disposes each.
-    /// </summary>
-    internal IEnumerable<sqlite3_stmt> Statements(sqlite3 db, Stopwatch timer)
-    {
-        var text = CommandText;
-        var bytes = Encoding.UTF8.GetBytes(text + "\0");
-        var end = bytes.Length - 1;
-        var start = 0;
-        while (start < end)
-        {
-            int rc;
-            sqlite3_stmt statement;
-            ReadOnlySpan<byte> tail;
-            timer.Start();
-            while (SqliteReadConnection.IsBusy(rc = raw.sqlite3_prepare_v2(db, bytes.AsSpan(start), out statement, out tail))
-                   && !TimedOut(timer))
-                Thread.Sleep(150);
-            timer.Stop();
-            start = bytes.Length - tail.Length;
-            SqliteReadConnection.Check(rc, db);
-            // Empty, white space or a comment.
-            if (statement.IsInvalid)
-            {
-                statement.Dispose();
-                continue;
-            }
-            try
-            {
-                Bind(statement, db);
-            }
-            catch
-            {
-                statement.Dispose();
-                throw;
-            }
-            yield return statement;
-        }
-    }
-
     /// <summary>Whether the command has waited out its timeout (0: never).</summary>
     internal bool TimedOut(Stopwatch timer) => CommandTimeout != 0 && timer.ElapsedMilliseconds >= CommandTimeout * 1000L;
-
-    private void Bind(sqlite3_stmt statement, sqlite3 db)
-    {
-        var expected = raw.sqlite3_bind_parameter_count(statement);
-        if (expected == 0) return;
-        var bound = 0;
-        foreach (var parameter in _parameters.Items)
-        {
-            var index = raw.sqlite3_bind_parameter_index(statement, parameter.ParameterName);
-            if (index == 0) continue;
-            var rc = parameter.Value switch
-            {
-                null or DBNull => raw.sqlite3_bind_null(statement, index),
-                string s => raw.sqlite3_bind_text(statement, index, s),
-                long l => raw.sqlite3_bind_int64(statement, index, l),
-                int i => raw.sqlite3_bind_int64(statement, index, i),
-                short s => raw.sqlite3_bind_int64(statement, index, s),
-                byte b => raw.sqlite3_bind_int64(statement, index, b),
-                bool b => raw.sqlite3_bind_int64(statement, index, b ? 1 : 0),
-                double d => raw.sqlite3_bind_double(statement, index, d),
-                float f => raw.sqlite3_bind_double(statement, index, f),
-                byte[] blob => raw.sqlite3_bind_blob(statement, index, blob),
-                var other => throw new InvalidOperationException(
-                    $"Parameter '{parameter.ParameterName}' holds a {other.GetType().Name}; a SQLite read binds text, integers, reals, blobs and null."),
-            };
-            SqliteReadConnection.Check(rc, db);
-            bound++;
-        }
-        if (bound != expected)
-        {
-            // Named as Microsoft.Data.Sqlite names them: only when the command has parameters at all.
-            var missing = new List<string>();
-            for (var i = 1; i <= expected && _parameters.Count > 0; i++)
-            {
-                var name = raw.sqlite3_bind_parameter_name(statement, i).utf8_to_string();
-                if (!_parameters.Items.Any(p => p.ParameterName == name)) missing.Add(name);
-            }
-            throw new InvalidOperationException($"Must add values for the following parameters: {string.Join(", ", missing)}");
-        }
-    }
-
 }
 
-/// <summary>The results of a <see cref="SqliteReadCommand"/>.</summary>
-internal sealed class SqliteReadReader : DbDataReader
+/// <summary>
+/// The results of a <see cref="SqliteReadCommand"/>: its statements prepared one by one, each as the one before has run
+/// (waiting out locks until the timeout, as a step does), bound from the command's parameters.
+/// </summary>
+internal sealed unsafe class SqliteReadReader : DbDataReader
 {
     private readonly SqliteReadCommand _command;
     private readonly SqliteReadConnection _connection;
     private readonly bool _closeConnection;
-    private readonly sqlite3 _db;
+    private readonly IntPtr _db;
     private readonly Stopwatch _timer = new();
-    private IEnumerator<sqlite3_stmt>? _statements;
-    private sqlite3_stmt? _current;
+    // The command text, UTF-8 and NUL-terminated, pinned while statements are prepared from it.
+    private readonly byte[] _sql;
+    private int _offset;
+    private IntPtr _current;
     private bool _hasRows;
-    // Whether the current statement's step before the first Read already stood on a row (true) or at its end.
+    // Whether the current statement stands on a row (the step before the first Read already made).
     private bool _pending;
     private bool _started;
     private bool _closed;
@@ -357,12 +265,12 @@ internal sealed class SqliteReadReader : DbDataReader
         _connection = connection;
         _closeConnection = closeConnection;
         _db = connection.Handle;
-        _statements = command.Statements(_db, _timer).GetEnumerator();
+        _sql = Utf8(command.CommandText, pinned: true);
     }
 
     public override int Depth => 0;
 
-    public override int FieldCount => _current is null ? 0 : raw.sqlite3_column_count(_current);
+    public override int FieldCount => _current == IntPtr.Zero ? 0 : sqlite3_column_count(_current);
 
     public override bool HasRows => _hasRows;
 
@@ -374,67 +282,164 @@ internal sealed class SqliteReadReader : DbDataReader
 
     public override object this[string name] => GetValue(GetOrdinal(name));
 
+    /// <summary>The next statement of the command text, prepared and bound; zero when there is none left.</summary>
+    private IntPtr PrepareNext()
+    {
+        var end = _sql.Length - 1;
+        while (_offset < end)
+        {
+            int rc;
+            IntPtr statement;
+            byte* tail;
+            var start = (byte*)Unsafe.AsPointer(ref _sql[0]);
+            _timer.Start();
+            while (IsBusy(rc = sqlite3_prepare_v2(_db, start + _offset, end - _offset, &statement, &tail)) && !_command.TimedOut(_timer))
+                Thread.Sleep(150);
+            _timer.Stop();
+            _offset = tail == null ? end : (int)(tail - start);
+            Check(rc, _db);
+            // Empty, white space or a comment.
+            if (statement == IntPtr.Zero) continue;
+            try
+            {
+                Bind(statement);
+            }
+            catch
+            {
+                _ = sqlite3_finalize(statement);
+                throw;
+            }
+            return statement;
+        }
+        return IntPtr.Zero;
+    }
+
+    private void Bind(IntPtr statement)
+    {
+        var expected = sqlite3_bind_parameter_count(statement);
+        if (expected == 0) return;
+        var parameters = _command.Bound.Items;
+        var bound = 0;
+        foreach (var parameter in parameters)
+        {
+            int index;
+            fixed (byte* name = Utf8(parameter.ParameterName)) index = sqlite3_bind_parameter_index(statement, name);
+            if (index == 0) continue;
+            int rc;
+            switch (parameter.Value)
+            {
+                case null or DBNull:
+                    rc = sqlite3_bind_null(statement, index);
+                    break;
+                case string text:
+                    var bytes = Encoding.UTF8.GetBytes(text);
+                    fixed (byte* p = bytes) rc = sqlite3_bind_text(statement, index, p, bytes.Length, SQLITE_TRANSIENT);
+                    break;
+                case long l:
+                    rc = sqlite3_bind_int64(statement, index, l);
+                    break;
+                case int i:
+                    rc = sqlite3_bind_int64(statement, index, i);
+                    break;
+                case short sh:
+                    rc = sqlite3_bind_int64(statement, index, sh);
+                    break;
+                case byte b:
+                    rc = sqlite3_bind_int64(statement, index, b);
+                    break;
+                case bool flag:
+                    rc = sqlite3_bind_int64(statement, index, flag ? 1 : 0);
+                    break;
+                case double d:
+                    rc = sqlite3_bind_double(statement, index, d);
+                    break;
+                case float f:
+                    rc = sqlite3_bind_double(statement, index, f);
+                    break;
+                case byte[] blob:
+                    fixed (byte* p = blob) rc = sqlite3_bind_blob(statement, index, p, blob.Length, SQLITE_TRANSIENT);
+                    break;
+                default:
+                    throw new InvalidOperationException(
+                        $"Parameter '{parameter.ParameterName}' holds a {parameter.Value.GetType().Name}; a SQLite read binds text, integers, reals, blobs and null.");
+            }
+            Check(rc, _db);
+            bound++;
+        }
+        if (bound != expected)
+        {
+            // Named as Microsoft.Data.Sqlite names them: only when the command has parameters at all.
+            var missing = new List<string>();
+            for (var i = 1; i <= expected && parameters.Count > 0; i++)
+            {
+                var name = Text(sqlite3_bind_parameter_name(statement, i));
+                if (!parameters.Exists(p => p.ParameterName == name)) missing.Add(name ?? "?" + i.ToString(CultureInfo.InvariantCulture));
+            }
+            throw new InvalidOperationException($"Must add values for the following parameters: {string.Join(", ", missing)}");
+        }
+    }
+
     public override bool NextResult()
     {
         if (_closed) throw new InvalidOperationException("Invalid attempt to call NextResult when reader is closed.");
         FinishCurrent();
-        while (_statements is not null)
+        while (true)
         {
-            sqlite3_stmt statement;
+            IntPtr statement;
             try
             {
-                if (!_statements.MoveNext())
-                {
-                    _statements.Dispose();
-                    _statements = null;
-                    return false;
-                }
-                statement = _statements.Current;
+                statement = PrepareNext();
             }
             catch
             {
-                DisposeStatements();
+                Fail();
                 throw;
             }
+            if (statement == IntPtr.Zero) return false;
             try
             {
                 int rc;
                 _timer.Start();
-                while (SqliteReadConnection.IsBusy(rc = raw.sqlite3_step(statement)) && !_command.TimedOut(_timer))
+                while (IsBusy(rc = sqlite3_step(statement)) && !_command.TimedOut(_timer))
                 {
-                    raw.sqlite3_reset(statement);
+                    _ = sqlite3_reset(statement);
                     Thread.Sleep(150);
                 }
                 _timer.Stop();
-                SqliteReadConnection.Check(rc, _db);
-                if (raw.sqlite3_column_count(statement) != 0)
+                Check(rc, _db);
+                if (sqlite3_column_count(statement) != 0)
                 {
                     _current = statement;
-                    _hasRows = rc == raw.SQLITE_ROW;
+                    _hasRows = rc == SQLITE_ROW;
                     _pending = _hasRows;
                     _started = false;
                     return true;
                 }
-                while (rc != raw.SQLITE_DONE)
+                while (rc != SQLITE_DONE)
                 {
-                    rc = raw.sqlite3_step(statement);
-                    SqliteReadConnection.Check(rc, _db);
+                    rc = sqlite3_step(statement);
+                    Check(rc, _db);
                 }
-                raw.sqlite3_reset(statement);
-                AddChanges(raw.sqlite3_changes(_db));
-                statement.Dispose();
+                _ = sqlite3_reset(statement);
+                AddChanges(sqlite3_changes(_db));
+                _ = sqlite3_finalize(statement);
             }
             catch
             {
-                raw.sqlite3_reset(statement);
-                statement.Dispose();
-                DisposeStatements();
-                _closed = true;
-                if (_closeConnection) _connection.Close();
+                _ = sqlite3_reset(statement);
+                _ = sqlite3_finalize(statement);
+                Fail();
                 throw;
             }
         }
-        return false;
+    }
+
+    /// <summary>After a failure: the statements left are not run, the reader is closed (and its connection, when asked).</summary>
+    private void Fail()
+    {
+        _offset = _sql.Length - 1;
+        _closed = true;
+        if (_closeConnection) _connection.Close();
     }
 
     private void AddChanges(int changes) => _recordsAffected = _recordsAffected == -1 ? changes : _recordsAffected + changes;
@@ -442,44 +447,39 @@ internal sealed class SqliteReadReader : DbDataReader
     /// <summary>Ends the current result: a statement that changes rows (INSERT … RETURNING) still runs to its end.</summary>
     private void FinishCurrent()
     {
-        if (_current is not { } statement) return;
-        _current = null;
+        if (_current == IntPtr.Zero) return;
+        var statement = _current;
+        _current = IntPtr.Zero;
         try
         {
-            if (raw.sqlite3_stmt_readonly(statement) == 0)
+            if (sqlite3_stmt_readonly(statement) == 0)
             {
-                var rc = _pending || _started ? raw.SQLITE_ROW : raw.SQLITE_DONE;
-                while (rc == raw.SQLITE_ROW) rc = raw.sqlite3_step(statement);
-                raw.sqlite3_reset(statement);
-                AddChanges(raw.sqlite3_changes(_db));
+                var rc = _pending || !_started && _hasRows ? SQLITE_ROW : SQLITE_DONE;
+                while (rc == SQLITE_ROW) rc = sqlite3_step(statement);
+                _ = sqlite3_reset(statement);
+                AddChanges(sqlite3_changes(_db));
             }
-            else raw.sqlite3_reset(statement);
+            else _ = sqlite3_reset(statement);
         }
         finally
         {
-            statement.Dispose();
+            _ = sqlite3_finalize(statement);
         }
-    }
-
-    private void DisposeStatements()
-    {
-        _statements?.Dispose();
-        _statements = null;
     }
 
     public override bool Read()
     {
         if (_closed) throw new InvalidOperationException("Invalid attempt to call Read when reader is closed.");
-        if (_current is not { } statement) return false;
+        if (_current == IntPtr.Zero) return false;
         if (!_started)
         {
             _started = true;
             return _pending;
         }
         if (!_pending) return false;
-        var rc = raw.sqlite3_step(statement);
-        SqliteReadConnection.Check(rc, _db);
-        _pending = rc == raw.SQLITE_ROW;
+        var rc = sqlite3_step(_current);
+        Check(rc, _db);
+        _pending = rc == SQLITE_ROW;
         return _pending;
     }
 
@@ -500,23 +500,23 @@ internal sealed class SqliteReadReader : DbDataReader
             // As Microsoft.Data.Sqlite: a failure of a later statement is not raised by closing the reader.
         }
         FinishCurrent();
-        DisposeStatements();
         _closed = true;
         if (_closeConnection) _connection.Close();
         base.Dispose(disposing);
     }
 
-    private sqlite3_stmt Row(int ordinal)
+    /// <summary>The current row's statement, checked for a column <paramref name="ordinal"/>.</summary>
+    private IntPtr Row(int ordinal)
     {
         if (_closed) throw new InvalidOperationException("Invalid attempt to read when reader is closed.");
-        if (_current is not { } statement || !_started || !_pending) throw new InvalidOperationException("No data exists for the row/column.");
-        if ((uint)ordinal >= (uint)raw.sqlite3_column_count(statement)) throw new ArgumentOutOfRangeException(nameof(ordinal), ordinal, null);
-        return statement;
+        if (_current == IntPtr.Zero || !_started || !_pending) throw new InvalidOperationException("No data exists for the row/column.");
+        if ((uint)ordinal >= (uint)sqlite3_column_count(_current)) throw new ArgumentOutOfRangeException(nameof(ordinal), ordinal, null);
+        return _current;
     }
 
-    private int Type(int ordinal) => raw.sqlite3_column_type(Row(ordinal), ordinal);
+    private int Type(int ordinal) => sqlite3_column_type(Row(ordinal), ordinal);
 
-    public override bool IsDBNull(int ordinal) => Type(ordinal) == raw.SQLITE_NULL;
+    public override bool IsDBNull(int ordinal) => Type(ordinal) == SQLITE_NULL;
 
     private void NotNull(int ordinal)
     {
@@ -525,16 +525,28 @@ internal sealed class SqliteReadReader : DbDataReader
                 $"The data is NULL at ordinal {ordinal.ToString(CultureInfo.InvariantCulture)}. This method can't be called on NULL values. Check using IsDBNull before calling.");
     }
 
+    private string ColumnText(int ordinal)
+    {
+        var text = sqlite3_column_text(_current, ordinal);
+        return text == null ? "" : Encoding.UTF8.GetString(text, sqlite3_column_bytes(_current, ordinal));
+    }
+
+    private byte[] ColumnBlob(int ordinal)
+    {
+        var blob = sqlite3_column_blob(_current, ordinal);
+        return blob == null ? [] : new ReadOnlySpan<byte>(blob, sqlite3_column_bytes(_current, ordinal)).ToArray();
+    }
+
     public override string GetString(int ordinal)
     {
         NotNull(ordinal);
-        return raw.sqlite3_column_text(_current!, ordinal).utf8_to_string();
+        return ColumnText(ordinal);
     }
 
     public override long GetInt64(int ordinal)
     {
         NotNull(ordinal);
-        return raw.sqlite3_column_int64(_current!, ordinal);
+        return sqlite3_column_int64(_current, ordinal);
     }
 
     public override int GetInt32(int ordinal) => checked((int)GetInt64(ordinal));
@@ -548,7 +560,7 @@ internal sealed class SqliteReadReader : DbDataReader
     public override double GetDouble(int ordinal)
     {
         NotNull(ordinal);
-        return raw.sqlite3_column_double(_current!, ordinal);
+        return sqlite3_column_double(_current, ordinal);
     }
 
     public override float GetFloat(int ordinal) => (float)GetDouble(ordinal);
@@ -557,20 +569,18 @@ internal sealed class SqliteReadReader : DbDataReader
 
     public override DateTime GetDateTime(int ordinal) => DateTime.Parse(GetString(ordinal), CultureInfo.InvariantCulture);
 
-    public override Guid GetGuid(int ordinal) =>
-        Type(ordinal) == raw.SQLITE_BLOB ? new Guid(GetBlob(ordinal)) : Guid.Parse(GetString(ordinal));
+    public override Guid GetGuid(int ordinal)
+    {
+        NotNull(ordinal);
+        return Type(ordinal) == SQLITE_BLOB ? new Guid(ColumnBlob(ordinal)) : Guid.Parse(ColumnText(ordinal));
+    }
 
     public override char GetChar(int ordinal) => (char)GetInt64(ordinal);
 
-    private byte[] GetBlob(int ordinal)
-    {
-        NotNull(ordinal);
-        return raw.sqlite3_column_blob(_current!, ordinal).ToArray();
-    }
-
     public override long GetBytes(int ordinal, long dataOffset, byte[]? buffer, int bufferOffset, int length)
     {
-        var blob = GetBlob(ordinal);
+        NotNull(ordinal);
+        var blob = ColumnBlob(ordinal);
         if (buffer is null) return blob.Length;
         var count = (int)Math.Max(0, Math.Min(length, blob.Length - dataOffset));
         Array.Copy(blob, dataOffset, buffer, bufferOffset, count);
@@ -588,10 +598,10 @@ internal sealed class SqliteReadReader : DbDataReader
 
     public override object GetValue(int ordinal) => Type(ordinal) switch
     {
-        raw.SQLITE_INTEGER => raw.sqlite3_column_int64(_current!, ordinal),
-        raw.SQLITE_FLOAT => raw.sqlite3_column_double(_current!, ordinal),
-        raw.SQLITE_TEXT => raw.sqlite3_column_text(_current!, ordinal).utf8_to_string(),
-        raw.SQLITE_BLOB => GetBlob(ordinal),
+        SQLITE_INTEGER => sqlite3_column_int64(_current, ordinal),
+        SQLITE_FLOAT => sqlite3_column_double(_current, ordinal),
+        SQLITE_TEXT => ColumnText(ordinal),
+        SQLITE_BLOB => ColumnBlob(ordinal),
         _ => DBNull.Value,
     };
 
@@ -604,8 +614,8 @@ internal sealed class SqliteReadReader : DbDataReader
 
     public override string GetName(int ordinal)
     {
-        if (_current is not { } statement) throw new InvalidOperationException("No data exists for the row/column.");
-        return raw.sqlite3_column_name(statement, ordinal).utf8_to_string();
+        if (_current == IntPtr.Zero) throw new InvalidOperationException("No data exists for the row/column.");
+        return Text(sqlite3_column_name(_current, ordinal)) ?? "";
     }
 
     public override int GetOrdinal(string name)
@@ -619,27 +629,194 @@ internal sealed class SqliteReadReader : DbDataReader
 
     public override string GetDataTypeName(int ordinal)
     {
-        if (_current is not { } statement) throw new InvalidOperationException("No data exists for the row/column.");
-        var declared = raw.sqlite3_column_decltype(statement, ordinal).utf8_to_string();
+        if (_current == IntPtr.Zero) throw new InvalidOperationException("No data exists for the row/column.");
+        var declared = Text(sqlite3_column_decltype(_current, ordinal));
         if (!string.IsNullOrEmpty(declared)) return declared;
         return Type(ordinal) switch
         {
-            raw.SQLITE_INTEGER => "INTEGER",
-            raw.SQLITE_FLOAT => "REAL",
-            raw.SQLITE_BLOB => "BLOB",
+            SQLITE_INTEGER => "INTEGER",
+            SQLITE_FLOAT => "REAL",
+            SQLITE_BLOB => "BLOB",
             _ => "TEXT",
         };
     }
 
     public override Type GetFieldType(int ordinal) => Type(ordinal) switch
     {
-        raw.SQLITE_INTEGER => typeof(long),
-        raw.SQLITE_FLOAT => typeof(double),
-        raw.SQLITE_BLOB => typeof(byte[]),
+        SQLITE_INTEGER => typeof(long),
+        SQLITE_FLOAT => typeof(double),
+        SQLITE_BLOB => typeof(byte[]),
         _ => typeof(string),
     };
 
     public override IEnumerator GetEnumerator() => new DbEnumerator(this, closeReader: false);
+}
+
+/// <summary>
+/// The SQLite C API calls of <see cref="SqliteReadConnection"/>, into SQLitePCLRaw's native <c>e_sqlite3</c> library (the
+/// one Microsoft.Data.Sqlite loads, from the plugin's folder). Blittable signatures, with runtime marshalling disabled for
+/// this assembly (it has no other native calls): ReadyToRun precompiles them, where SQLitePCLRaw's SafeHandle signatures
+/// each needed a marshalling stub compiled at run time.
+/// </summary>
+internal static unsafe class SqliteNative
+{
+    private const string Library = "e_sqlite3";
+
+    public const int SQLITE_OK = 0;
+    public const int SQLITE_BUSY = 5;
+    public const int SQLITE_LOCKED = 6;
+    public const int SQLITE_LOCKED_SHAREDCACHE = 262;
+    public const int SQLITE_ROW = 100;
+    public const int SQLITE_DONE = 101;
+    public const int SQLITE_OPEN_READWRITE = 0x2;
+    public const int SQLITE_OPEN_CREATE = 0x4;
+    public const int SQLITE_OPEN_URI = 0x40;
+    public const int SQLITE_INTEGER = 1;
+    public const int SQLITE_FLOAT = 2;
+    public const int SQLITE_TEXT = 3;
+    public const int SQLITE_BLOB = 4;
+    public const int SQLITE_NULL = 5;
+
+    /// <summary>SQLite copies a bound value before the call returns.</summary>
+    public static readonly IntPtr SQLITE_TRANSIENT = new(-1);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_open_v2(byte* filename, IntPtr* db, int flags, byte* vfs);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_close_v2(IntPtr db);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_prepare_v2(IntPtr db, byte* sql, int bytes, IntPtr* statement, byte** tail);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_step(IntPtr statement);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_reset(IntPtr statement);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_finalize(IntPtr statement);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_stmt_readonly(IntPtr statement);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_changes(IntPtr db);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_get_autocommit(IntPtr db);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_errcode(IntPtr db);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_extended_errcode(IntPtr db);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern byte* sqlite3_errmsg(IntPtr db);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern byte* sqlite3_errstr(int rc);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern byte* sqlite3_libversion();
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_bind_parameter_count(IntPtr statement);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_bind_parameter_index(IntPtr statement, byte* name);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern byte* sqlite3_bind_parameter_name(IntPtr statement, int index);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_bind_null(IntPtr statement, int index);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_bind_int64(IntPtr statement, int index, long value);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_bind_double(IntPtr statement, int index, double value);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_bind_text(IntPtr statement, int index, byte* value, int bytes, IntPtr destructor);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_bind_blob(IntPtr statement, int index, byte* value, int bytes, IntPtr destructor);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_column_count(IntPtr statement);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_column_type(IntPtr statement, int column);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern long sqlite3_column_int64(IntPtr statement, int column);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern double sqlite3_column_double(IntPtr statement, int column);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern byte* sqlite3_column_text(IntPtr statement, int column);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern void* sqlite3_column_blob(IntPtr statement, int column);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern int sqlite3_column_bytes(IntPtr statement, int column);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern byte* sqlite3_column_name(IntPtr statement, int column);
+
+    [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+    public static extern byte* sqlite3_column_decltype(IntPtr statement, int column);
+
+    /// <summary><paramref name="text"/> as NUL-terminated UTF-8 (on the pinned heap when <paramref name="pinned"/>).</summary>
+    public static byte[] Utf8(string text, bool pinned = false)
+    {
+        var n = Encoding.UTF8.GetByteCount(text);
+        var bytes = pinned ? GC.AllocateUninitializedArray<byte>(n + 1, pinned: true) : new byte[n + 1];
+        Encoding.UTF8.GetBytes(text, bytes);
+        bytes[n] = 0;
+        return bytes;
+    }
+
+    /// <summary>A NUL-terminated UTF-8 string SQLite owns, or null.</summary>
+    public static string? Text(byte* text) => text == null ? null : Marshal.PtrToStringUTF8((IntPtr)text);
+
+    /// <summary>Whether <paramref name="rc"/> says another connection holds a lock (retried until the timeout).</summary>
+    public static bool IsBusy(int rc) => rc is SQLITE_BUSY or SQLITE_LOCKED or SQLITE_LOCKED_SHAREDCACHE;
+
+    /// <summary>Throws Microsoft.Data.Sqlite's exception for <paramref name="rc"/> unless it is a success code.</summary>
+    public static void Check(int rc, IntPtr db)
+    {
+        if (rc is SQLITE_OK or SQLITE_ROW or SQLITE_DONE) return;
+        Throw(rc, db);
+    }
+
+    // Apart, so that Microsoft.Data.Sqlite's assembly loads only when there is an error to report. Its
+    // SqliteException.ThrowExceptionForRC, over a raw handle: the same message, codes and wording.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn]
+    private static void Throw(int rc, IntPtr db)
+    {
+        string message;
+        int extended;
+        if (db == IntPtr.Zero || rc != sqlite3_errcode(db))
+        {
+            message = Text(sqlite3_errstr(rc)) + " For more information on this error code see https://www.sqlite.org/rescode.html";
+            extended = rc;
+        }
+        else
+        {
+            message = Text(sqlite3_errmsg(db)) ?? "";
+            extended = sqlite3_extended_errcode(db);
+        }
+        throw new Microsoft.Data.Sqlite.SqliteException(
+            string.Format(CultureInfo.InvariantCulture, "SQLite Error {0}: '{1}'.", rc, message), rc, extended);
+    }
 }
 
 /// <summary>A parameter of a <see cref="SqliteReadCommand"/>.</summary>
