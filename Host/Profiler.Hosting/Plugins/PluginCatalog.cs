@@ -96,7 +96,7 @@ public sealed partial class PluginCatalog
     {
         var catalog = new PluginCatalog(Normalize(folders));
         foreach (var folder in catalog.Folders.Where(Directory.Exists))
-            foreach (var dir in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))
+            foreach (var dir in SortedOrdinally(Directory.GetDirectories(folder)))
             {
                 var name = Path.GetFileName(dir);
                 var dll = Path.Combine(dir, name + ".dll");
@@ -109,6 +109,22 @@ public sealed partial class PluginCatalog
                 Log.DriverLoaded(logger, d.Driver.Name, string.Join(", ", d.Driver.Schemes), d.Plugin, d.Version, d.AssemblyPath);
         }
         return catalog;
+    }
+
+    /// <summary>
+    /// <paramref name="names"/> in ordinal order, sorted in place by a plain comparison: LINQ's <c>Order</c> and the
+    /// runtime's vectorised ordinal comparison are compiled at run time (not precompiled), ~1 ms of a short command.
+    /// </summary>
+    private static string[] SortedOrdinally(string[] names)
+    {
+        Array.Sort(names, static (a, b) =>
+        {
+            var n = Math.Min(a.Length, b.Length);
+            for (var i = 0; i < n; i++)
+                if (a[i] != b[i]) return a[i] - b[i];
+            return a.Length - b.Length;
+        });
+        return names;
     }
 
     /// <summary>The driver serving <paramref name="scheme"/>, or null.</summary>
