@@ -127,7 +127,7 @@ public sealed partial class PluginCatalog
                     skipped = true;
                     continue;
                 }
-                catalog.LoadPlugin(name, dll);
+                catalog.LoadPlugin(name, dll, checkIndex: scheme is null);
             }
         if (skipped && catalog.Find(scheme!) is null) return null;
         if (logger is not null)
@@ -158,7 +158,11 @@ public sealed partial class PluginCatalog
     /// <summary>The driver serving <paramref name="scheme"/>, or null.</summary>
     public LoadedDriver? Find(string scheme) => _byScheme.GetValueOrDefault(scheme);
 
-    private void LoadPlugin(string name, string dll)
+    /// <param name="name">The plugin's folder name.</param>
+    /// <param name="dll">Its assembly.</param>
+    /// <param name="checkIndex">Whether to warn when its drivers serve other schemes than its scheme index lists
+    /// (when every plugin is loaded, as <c>profiler drivers</c> does; a store command only reads the indexes).</param>
+    private void LoadPlugin(string name, string dll, bool checkIndex)
     {
         Type[] types;
         Assembly assembly;
@@ -215,7 +219,7 @@ public sealed partial class PluginCatalog
         }
         if (found == 0 && !_warnings.Any(w => w.StartsWith($"Plugin '{name}'", StringComparison.Ordinal)))
             _warnings.Add($"Plugin '{name}' ({dll}) holds no public class implementing {nameof(ITraceStoreDriver)} with a parameterless constructor.");
-        if (SchemeIndex(dll) is { } listed)
+        if (checkIndex && SchemeIndex(dll) is { } listed)
         {
             var served = _drivers.Where(d => d.AssemblyPath == dll).SelectMany(d => d.Driver.Schemes).ToHashSet(StringComparer.OrdinalIgnoreCase);
             if (!served.SetEquals(listed))
@@ -268,8 +272,9 @@ public sealed partial class PluginCatalog
         string text;
         try
         {
+            // Bytes, decoded here: a StreamReader's set-up (ReadAllText) cost more than the file's reading.
             if (!File.Exists(index)) return null;
-            text = File.ReadAllText(index);
+            text = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(index));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -278,7 +283,7 @@ public sealed partial class PluginCatalog
         var schemes = new List<string>();
         foreach (var line in text.Split('\n'))
         {
-            var scheme = line.Trim();
+            var scheme = line.Trim().TrimStart('\uFEFF');
             if (scheme.Length > 0 && scheme[0] != '#') schemes.Add(scheme);
         }
         return schemes;
