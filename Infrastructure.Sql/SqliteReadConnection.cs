@@ -69,6 +69,7 @@ internal sealed unsafe class SqliteReadConnection(string path, int timeoutSecond
     public override void Open()
     {
         if (_state == ConnectionState.Open) return;
+        UseProvidersLibrary();
         var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         if (path.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) flags |= SQLITE_OPEN_URI;
         IntPtr db;
@@ -679,6 +680,32 @@ internal static unsafe class SqliteNative
 
     /// <summary>SQLite copies a bound value before the call returns.</summary>
     public static readonly IntPtr SQLITE_TRANSIENT = new(-1);
+
+    private static readonly Lock Gate = new();
+    private static bool _resolverSet;
+
+    /// <summary>
+    /// Makes these calls go to the very library Microsoft.Data.Sqlite's provider (SQLitePCLRaw.provider.e_sqlite3) uses:
+    /// resolved for that assembly, as loaded by this assembly's load context, exactly as its own P/Invokes resolve. Two
+    /// copies of SQLite in one process (say the host's and a plugin's) would each think its connections the only ones:
+    /// the last read connection of one closing would checkpoint and delete the write-ahead log the other still writes
+    /// (SQLite's "multiple copies of SQLite in the same application"). Called before the first call.
+    /// </summary>
+    public static void UseProvidersLibrary()
+    {
+        lock (Gate)
+        {
+            if (_resolverSet) return;
+            NativeLibrary.SetDllImportResolver(typeof(SqliteNative).Assembly, static (name, assembly, searchPath) =>
+            {
+                if (name != Library) return IntPtr.Zero;
+                var context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(assembly) ?? System.Runtime.Loader.AssemblyLoadContext.Default;
+                var provider = context.LoadFromAssemblyName(new System.Reflection.AssemblyName("SQLitePCLRaw.provider.e_sqlite3"));
+                return NativeLibrary.Load(Library, provider, searchPath);
+            });
+            _resolverSet = true;
+        }
+    }
 
     [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
     public static extern int sqlite3_open_v2(byte* filename, IntPtr* db, int flags, byte* vfs);
