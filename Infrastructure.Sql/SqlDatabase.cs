@@ -12,8 +12,9 @@ namespace Profiler.Infrastructure.Sql;
 /// </summary>
 internal sealed class SqlDatabase : IDisposable
 {
-    private readonly string _providerConnectionString;
-    private readonly string _writerConnectionString;
+    // Made once a store, when first needed (SqlDialect.Prepare); a race makes the same strings twice.
+    private string? _providerConnectionString;
+    private string? _writerConnectionString;
     private readonly SqlSchema _schema;
 
     public SqlDatabase(SqlDialect dialect, ConnectionString connectionString, DriverSettings settings)
@@ -22,8 +23,8 @@ internal sealed class SqlDatabase : IDisposable
         ConnectionString = connectionString;
         Settings = settings;
         Logger = settings.LoggerFactory.CreateLogger<SqlTraceStore>();
-        _providerConnectionString = dialect.ProviderConnectionString(connectionString);
-        _writerConnectionString = dialect.WriterConnectionString(_providerConnectionString);
+        // Made (and the URL's options checked) now, unless the dialect checked them itself and makes it when first used.
+        if (!dialect.Prepare(connectionString)) MakeProviderConnectionStrings();
         Description = dialect.Describe(connectionString);
         Timeout = dialect.Timeout(connectionString);
         _schema = new SqlSchema(this);
@@ -31,6 +32,27 @@ internal sealed class SqlDatabase : IDisposable
     }
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>The provider's connection string (<see cref="SqlDialect.ProviderConnectionString"/>).</summary>
+    public string ProviderConnectionString => _providerConnectionString ?? MakeProviderConnectionStrings();
+
+    /// <summary>The writer's connection string (<see cref="SqlDialect.WriterConnectionString"/>).</summary>
+    private string WriterConnectionString
+    {
+        get
+        {
+            if (_writerConnectionString is null) MakeProviderConnectionStrings();
+            return _writerConnectionString!;
+        }
+    }
+
+    /// <summary>Makes both provider connection strings; returns the provider's.</summary>
+    private string MakeProviderConnectionStrings()
+    {
+        var provider = Dialect.ProviderConnectionString(ConnectionString);
+        _writerConnectionString = Dialect.WriterConnectionString(provider);
+        return _providerConnectionString = provider;
+    }
 
     /// <summary>The store's per-trace summaries (search; docs/search.md).</summary>
     public TraceSummaries Summaries { get; }
@@ -53,19 +75,23 @@ internal sealed class SqlDatabase : IDisposable
     /// comes from <see cref="SqlDialect.WriterConnectionString"/>.
     /// </summary>
     public Task<TraceDbContext> OpenAsync(CancellationToken cancellationToken, bool forWriting = false) =>
-        OpenCoreAsync(forWriting, rawTimeouts: false, cancellationToken);
+        OpenCoreAsync(forWriting, forReading: false, cancellationToken);
 
     /// <summary><see cref="OpenAsync"/>, and for reads <see cref="OpenForReadAsync"/>.</summary>
     /// <param name="forWriting">Whether the connection is a writer's.</param>
-    /// <param name="rawTimeouts">
-    /// Whether a command that runs out of the timeout once the connection is open (session settings, the checks of
-    /// the first use; SQLite's PRAGMAs wait for another connection's lock) is thrown as the provider's exception, for
-    /// <see cref="RetryTimedOutAsync"/> to see, instead of a <see cref="TraceStoreException"/>.
+    /// <param name="forReading">
+    /// Whether the connection is a read's (<see cref="OpenForReadAsync"/>): the dialect's read connection
+    /// (<see cref="SqlDialect.CreateReadConnection"/>) where it has one; and a command that runs out of the timeout once
+    /// the connection is open (session settings, the checks of the first use; SQLite's PRAGMAs wait for another
+    /// connection's lock) is thrown as the provider's exception, for <see cref="RetryTimedOutAsync"/> to see, instead of a
+    /// <see cref="TraceStoreException"/>.
     /// </param>
     /// <param name="cancellationToken">Cancels the open.</param>
-    private async Task<TraceDbContext> OpenCoreAsync(bool forWriting, bool rawTimeouts, CancellationToken cancellationToken)
+    private async Task<TraceDbContext> OpenCoreAsync(bool forWriting, bool forReading, CancellationToken cancellationToken)
     {
-        var db = new TraceDbContext(Dialect.CreateConnection(forWriting ? _writerConnectionString : _providerConnectionString), Dialect);
+        var connection = forReading ? Dialect.CreateReadConnection(ConnectionString) : null;
+        connection ??= Dialect.CreateConnection(forWriting ? WriterConnectionString : ProviderConnectionString);
+        var db = new TraceDbContext(connection, Dialect);
         var opened = false;
         try
         {
@@ -75,7 +101,7 @@ internal sealed class SqlDatabase : IDisposable
             await _schema.EnsureAsync(db, cancellationToken).ConfigureAwait(false);
             return db;
         }
-        catch (Exception e) when (rawTimeouts && opened && Dialect.IsTimeout(Cause(e)))
+        catch (Exception e) when (forReading && opened && Dialect.IsTimeout(Cause(e)))
         {
             await db.DisposeAsync().ConfigureAwait(false);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(Cause(e));
@@ -106,7 +132,7 @@ internal sealed class SqlDatabase : IDisposable
     /// connection is open comes out as the provider's exception, to be retried.
     /// </summary>
     public Task<TraceDbContext> OpenForReadAsync(CancellationToken cancellationToken) =>
-        OpenCoreAsync(forWriting: false, rawTimeouts: true, cancellationToken);
+        OpenCoreAsync(forWriting: false, forReading: true, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="read"/> (SELECTs only, or work as safe to repeat) on a connection of its own

@@ -69,6 +69,20 @@ internal abstract class SqlDialect
     public abstract DbConnection CreateConnection(string providerConnectionString);
 
     /// <summary>
+    /// Checks <paramref name="connectionString"/>'s options (throwing <see cref="FormatException"/>) and prepares what
+    /// opening needs, when the store is opened; true when that is all the store needs up front, so that
+    /// <see cref="ProviderConnectionString"/> may wait for the first connection that uses it. False by default: the
+    /// provider's connection string is made, and so checked, when the store is opened.
+    /// </summary>
+    public virtual bool Prepare(ConnectionString connectionString) => false;
+
+    /// <summary>
+    /// A new, closed connection for a read (<see cref="SqlDatabase.OpenForReadAsync"/>) made by the dialect itself, or
+    /// null (the default) for one of <see cref="CreateConnection"/>.
+    /// </summary>
+    public virtual DbConnection? CreateReadConnection(ConnectionString connectionString) => null;
+
+    /// <summary>
     /// Configures EF Core for this server, which only generates the DDL of a missing table
     /// (<see cref="SqlSchema"/>). Throws <see cref="FormatException"/> for options it cannot accept.
     /// </summary>

@@ -39,6 +39,14 @@ internal static class SqlParameters
     /// </summary>
     private static void SetType(DbParameter parameter, DbType type)
     {
+        if (parameter is SqliteReadParameter) parameter.DbType = type;
+        else SetProviderType(parameter, type);
+    }
+
+    // Apart, so that a SQLite read does not load MySqlConnector's assembly to learn its parameter is not MySQL's.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void SetProviderType(DbParameter parameter, DbType type)
+    {
         if (parameter is MySqlParameter mySql) mySql.MySqlDbType = type == DbType.Int64 ? MySqlDbType.Int64 : MySqlDbType.VarChar;
         else parameter.DbType = type;
     }

@@ -18,16 +18,27 @@ internal sealed class SqliteDialect : SqlDialect
     public override void Configure(DbContextOptionsBuilder builder, ConnectionString connectionString) =>
         builder.UseSqlite(BuildConnectionString(connectionString));
 
-    /// <summary>Also creates the file's folder when it is missing.</summary>
-    public override string ProviderConnectionString(ConnectionString connectionString)
+    /// <summary>Made when a write (or a delete, pin, prune, reindex) first needs it: reads do without (<see cref="CreateReadConnection"/>).</summary>
+    public override string ProviderConnectionString(ConnectionString connectionString) => BuildConnectionString(connectionString);
+
+    /// <summary>Checks the file and the timeout, and creates the file's folder when it is missing.</summary>
+    public override bool Prepare(ConnectionString connectionString)
     {
         var path = FilePath(connectionString);
+        TimeoutOf(connectionString);
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        return BuildConnectionString(connectionString);
+        return true;
     }
 
     public override DbConnection CreateConnection(string providerConnectionString) => new SqliteConnection(providerConnectionString);
+
+    /// <summary>
+    /// A read's connection straight on SQLitePCLRaw (<see cref="SqliteReadConnection"/>): the same file and busy
+    /// timeout as <see cref="BuildConnectionString"/>'s, without Microsoft.Data.Sqlite's start-up.
+    /// </summary>
+    public override DbConnection CreateReadConnection(ConnectionString connectionString) =>
+        new SqliteReadConnection(FilePath(connectionString), (int)TimeoutOf(connectionString).Seconds);
 
     /// <summary>The Microsoft.Data.Sqlite connection string: the file, pooled, a busy timeout of <see cref="Timeout"/>.</summary>
     internal static string BuildConnectionString(ConnectionString connectionString) =>
@@ -51,7 +62,7 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsTimeout(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 };
 
     public override ITraceWriter CreateWriter(SqlDatabase database) =>
-        new SqliteTraceWriter(database, BuildConnectionString(database.ConnectionString));
+        new SqliteTraceWriter(database);
 
     /// <summary>The file a <c>sqlite://</c> URL names; throws <see cref="FormatException"/> for one that names none.</summary>
     public static string FilePath(ConnectionString connectionString)

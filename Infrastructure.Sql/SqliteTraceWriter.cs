@@ -13,7 +13,7 @@ namespace Profiler.Infrastructure.Sql;
 /// on SQLite's lock. When a shared commit fails, each batch of it is retried alone, so that a bad batch fails by
 /// itself. After commits, checkpoints run in the background (<see cref="CheckpointAfterRows"/>).
 /// </summary>
-internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionString) : ITraceWriter
+internal sealed class SqliteTraceWriter(SqlDatabase database) : ITraceWriter
 {
     /// <summary>
     /// Rows committed after which a write starts a checkpoint in the background: some 50 MiB of write-ahead log with
@@ -167,7 +167,7 @@ internal sealed class SqliteTraceWriter(SqlDatabase database, string connectionS
     {
         try
         {
-            await using var connection = new SqliteConnection(connectionString);
+            await using var connection = new SqliteConnection(database.ProviderConnectionString);
             await connection.OpenAsync().ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";

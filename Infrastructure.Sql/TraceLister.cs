@@ -45,12 +45,15 @@ internal sealed class TraceLister(SqlDatabase database)
             page.RemoveAt(page.Count - 1);
             next = ListCursor.Encode(page[^1].Timestamp, page[^1].BaseId);
         }
-        var ids = page.Select(p => p.BaseId).ToList();
+        // Loops, not LINQ, over the page's value tuples: those generic instantiations are compiled at run time.
+        var ids = new List<string>(page.Count);
+        foreach (var p in page) ids.Add(p.BaseId);
         var fields = query.Fields.Any(f => f is not ("base_id" or "timestamp"))
             ? await EarliestPointsAsync(connection, ids, cancellationToken).ConfigureAwait(false)
             : null;
         var (summaryRows, services, digests) = await SummariesOfAsync(connection, ids, rows, cancellationToken).ConfigureAwait(false);
-        var traces = page.Select(p =>
+        var traces = new List<TraceSummary>(page.Count);
+        foreach (var p in page)
         {
             var values = new Dictionary<string, string?>(StringComparer.Ordinal);
             foreach (var f in query.Fields)
@@ -62,15 +65,15 @@ internal sealed class TraceLister(SqlDatabase database)
                 };
             var summary = new TraceSummary(p.BaseId, p.Timestamp, values);
             if (summaryRows.TryGetValue(p.BaseId, out var r))
-                return summary with
+                summary = summary with
                 {
                     DurationMs = r.DurationUs / 1000.0, Root = r.Root, Operations = r.Operations, Error = r.Error,
                     Services = services.TryGetValue(p.BaseId, out var s) ? s : [],
                 };
-            if (digests.TryGetValue(p.BaseId, out var d))
-                return d.ToSummary(values) with { Timestamp = p.Timestamp };
-            return summary;
-        }).ToList();
+            else if (digests.TryGetValue(p.BaseId, out var d))
+                summary = d.ToSummary(values) with { Timestamp = p.Timestamp };
+            traces.Add(summary);
+        }
         return new TracePage(traces, next);
     }
 

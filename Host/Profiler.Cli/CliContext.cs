@@ -59,18 +59,28 @@ internal sealed class CliContext : IAsyncDisposable
         }
     }
 
-    /// <summary>The store itself, opened on first use (a bad connection string fails here).</summary>
+    /// <summary>
+    /// The store itself, opened on first use (a bad connection string fails here) with the plugins that may serve its
+    /// scheme (<see cref="PluginCatalog.LoadFor"/>: plugins whose scheme index lists another scheme are not loaded),
+    /// unless <see cref="Catalog"/> already loaded them all.
+    /// </summary>
     public ITraceStore Store
     {
         get
         {
             lock (_lock)
             {
-                _factory ??= new TraceStoreFactory(Catalog, _loggerFactory);
+                _factory ??= new TraceStoreFactory(
+                    _catalog ?? PluginCatalog.LoadFor(_pluginFolders, SchemeOf(ConnectionString), _loggerFactory.CreateLogger("Profiler.Plugins")),
+                    _loggerFactory);
                 return _store ??= _factory.Open(ConnectionString, _settings);
             }
         }
     }
+
+    /// <summary>The scheme of <paramref name="connectionString"/>; null when it does not parse (opening then says why).</summary>
+    private static string? SchemeOf(string connectionString) =>
+        Profiler.Domain.ConnectionString.TryParse(connectionString, out var parsed, out _) ? parsed?.Scheme : null;
 
     /// <summary>A logger factory writing to stderr, as the store's.</summary>
     public ILoggerFactory LoggerFactory => _loggerFactory;

@@ -159,4 +159,56 @@ public sealed class PluginLoadingTests(PublishedCli cli, ProbePlugin probe) : IC
         Assert.Equal(0, cleanup["deleted_traces"]!.GetValue<int>());
         Assert.Contains("cannot delete traces (it does not implement ITraceStoreCleanup)", bench.StandardError);
     }
+    /// <summary>Writes the probe plugin's scheme index in <paramref name="folder"/>.</summary>
+    private static void Index(string folder, string text) =>
+        File.WriteAllText(Path.Combine(folder, "ProbeDriver", "ProbeDriver.schemes"), text);
+
+    [Fact]
+    public void Every_built_in_plugin_has_a_scheme_index_listing_exactly_the_schemes_its_drivers_serve()
+    {
+        foreach (var name in new[] { "Profiler.Infrastructure.Sql", "Profiler.Infrastructure.Redis", "Profiler.Infrastructure.Otlp" })
+            Assert.True(File.Exists(Path.Combine(cli.Directory, "plugins", name, name + ".schemes")), $"{name} has no scheme index");
+
+        // drivers loads every plugin, and the catalog warns about an index that lists other schemes than the drivers serve.
+        var drivers = cli.Run(_work.Path, "drivers");
+
+        Assert.True(drivers.ExitCode == 0, drivers.All);
+        Assert.Contains("sqlite", drivers.StandardOutput);
+        Assert.DoesNotContain("scheme index", drivers.All);
+    }
+
+    [Fact]
+    public void A_store_command_does_not_load_a_plugin_whose_scheme_index_leaves_its_scheme_out()
+    {
+        var option = Folder("option");
+
+        // Listed: the probe is loaded, and serves sqlite before plugins/ beside the executable.
+        Index(option, "probe\nsqlite\n");
+        Assert.Equal("from-option", ServedFrom(cli.Run(_work.Path, "trace", "list", "--json", "-c", "sqlite:///t.db", "--plugins", option)));
+
+        // Left out: the probe is not loaded for a sqlite store (no conflict with the built-in driver either)...
+        Index(option, "# the probe's own scheme only\nprobe\n");
+        var list = cli.Run(_work.Path, "trace", "list", "--json", "-c", "sqlite:///t.db", "--plugins", option);
+        Assert.True(list.ExitCode == 0, list.All);
+        Assert.Empty(JsonNode.Parse(list.StandardOutput)!["traces"]!.AsArray());
+        Assert.DoesNotContain("also claims", list.StandardError);
+        // ...still is for its own scheme, and drivers (every plugin) says the index is out of step with the driver.
+        Assert.Equal("from-option", ServedFrom(cli.Run(_work.Path, "trace", "list", "--json", "-c", "probe:///x", "--plugins", option)));
+        var drivers = cli.Run(_work.Path, "drivers", "--plugins", option);
+        Assert.Contains("lists probe but its drivers serve probe, sqlite", drivers.StandardError);
+    }
+
+    [Fact]
+    public void A_scheme_no_index_lists_loads_every_plugin_so_a_stale_index_never_hides_a_driver()
+    {
+        var option = Folder("option");
+        Index(option, "other\n");
+
+        Assert.Equal("from-option", ServedFrom(cli.Run(_work.Path, "trace", "list", "--json", "-c", "probe:///x", "--plugins", option)));
+        var unknown = cli.Run(_work.Path, "trace", "list", "-c", "nope:///x", "--plugins", option);
+        Assert.Equal(3, unknown.ExitCode);
+        Assert.Contains("Known schemes: mariadb, mysql", unknown.StandardError);
+        Assert.Contains("probe", unknown.StandardError);
+        Assert.Contains("redis", unknown.StandardError);
+    }
 }

@@ -1,4 +1,5 @@
 using FluentValidation;
+using FluentValidation.Results;
 using MediatR;
 
 namespace Profiler.Application.Common;
@@ -13,12 +14,19 @@ public sealed class ValidationBehaviour<TRequest, TResponse>(IEnumerable<IValida
     {
         if (_validators.Length > 0)
         {
-            var context = new ValidationContext<TRequest>(request);
+            ValidationContext<TRequest>? context = null;
             List<ValidationError>? errors = null;
             foreach (var validator in _validators)
             {
-                var result = await validator.ValidateAsync(context, cancellationToken).ConfigureAwait(false);
-                foreach (var f in result.Errors)
+                // A delegate validator's rules run without a FluentValidation context (DelegateValidator.Failures).
+                IEnumerable<ValidationFailure> failures;
+                if (validator is DelegateValidator<TRequest> rules)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    failures = rules.Failures(request);
+                }
+                else failures = (await validator.ValidateAsync(context ??= new ValidationContext<TRequest>(request), cancellationToken).ConfigureAwait(false)).Errors;
+                foreach (var f in failures)
                     (errors ??= []).Add(new ValidationError(f.PropertyName, f.ErrorMessage));
             }
             if (errors is not null) throw new ValidationException(errors);

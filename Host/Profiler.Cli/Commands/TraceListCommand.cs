@@ -78,12 +78,22 @@ internal static class TraceListCommand
         t.Error is { } e ? (e ? "error" : "ok") : "",
     ];
 
-    // A prettytable as OSProfiler prints, with the summary columns after base_id and timestamp.
+    // A prettytable as OSProfiler prints, with the summary columns after base_id and timestamp. Plain loops: LINQ over
+    // these value types and string's repeated-character constructor are compiled at run time (not precompiled), which
+    // cost a short command's start-up more than the table takes to write.
     private static void WriteTable(IReadOnlyList<TraceSummary> traces)
     {
-        var rows = traces.Select(Cells).ToList();
-        var widths = Columns.Select((c, i) => Math.Max(c.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        var rule = "+" + string.Join("+", widths.Select(w => new string('-', w + 2))) + "+\n";
+        var rows = new List<string[]>(traces.Count);
+        foreach (var t in traces) rows.Add(Cells(t));
+        var widths = new int[Columns.Length];
+        for (var i = 0; i < Columns.Length; i++)
+        {
+            widths[i] = Columns[i].Length;
+            foreach (var r in rows) widths[i] = Math.Max(widths[i], r[i].Length);
+        }
+        var rule = new System.Text.StringBuilder("+");
+        foreach (var w in widths) rule.Append('-', w + 2).Append('+');
+        rule.Append('\n');
         using var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
         void Row(string[] cells)
         {
@@ -91,7 +101,7 @@ internal static class TraceListCommand
             {
                 output.Write(i == 0 ? "| " : " | ");
                 output.Write(cells[i]);
-                output.Write(new string(' ', widths[i] - cells[i].Length));
+                for (var pad = widths[i] - cells[i].Length; pad > 0; pad--) output.Write(' ');
             }
             output.Write(" |\n");
         }

@@ -88,20 +88,48 @@ public sealed partial class PluginCatalog
             .Distinct(comparer).ToList();
     }
 
+    /// <summary>The extension of a plugin's scheme index, <c>&lt;Name&gt;/&lt;Name&gt;.schemes</c> (<see cref="LoadFor"/>).</summary>
+    public const string SchemeIndexExtension = ".schemes";
+
     /// <summary>
     /// Loads every plugin in <paramref name="folders"/> (normalised: a folder given twice is searched once); never
     /// throws for a bad plugin. Folders that do not exist are skipped (a caller that requires them checks first).
     /// </summary>
-    public static PluginCatalog Load(IReadOnlyList<string> folders, ILogger? logger = null)
+    public static PluginCatalog Load(IReadOnlyList<string> folders, ILogger? logger = null) => LoadCore(folders, null, logger)!;
+
+    /// <summary>
+    /// The plugins of <paramref name="folders"/> that may serve <paramref name="scheme"/>, for a command that opens one
+    /// store: a plugin whose scheme index (<c>&lt;Name&gt;/&lt;Name&gt;.schemes</c>, one scheme a line, <c>#</c> comments)
+    /// does not list the scheme is not loaded; one without an index (a third party's) always is. The search order,
+    /// conflicts and warnings among those loaded are <see cref="Load"/>'s. When none of them serves the scheme, every
+    /// plugin is loaded (<see cref="Load"/>): an index out of step with its drivers never hides a driver, and the
+    /// unknown-scheme error lists every scheme. A loaded plugin whose drivers serve other schemes than its index lists
+    /// is reported in <see cref="Warnings"/>. Null <paramref name="scheme"/>: <see cref="Load"/>.
+    /// </summary>
+    /// <remarks>Loading a plugin (its load context, assembly and types) is the larger part of a short command's
+    /// start-up after the runtime's own; the CLI's store commands need one plugin.</remarks>
+    public static PluginCatalog LoadFor(IReadOnlyList<string> folders, string? scheme, ILogger? logger = null) =>
+        LoadCore(folders, scheme, logger) ?? LoadCore(folders, null, logger)!;
+
+    /// <summary>The catalog; with a <paramref name="scheme"/>, null when the plugins its indexes chose do not serve it.</summary>
+    private static PluginCatalog? LoadCore(IReadOnlyList<string> folders, string? scheme, ILogger? logger)
     {
         var catalog = new PluginCatalog(Normalize(folders));
+        var skipped = false;
         foreach (var folder in catalog.Folders.Where(Directory.Exists))
-            foreach (var dir in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))
+            foreach (var dir in SortedOrdinally(Directory.GetDirectories(folder)))
             {
                 var name = Path.GetFileName(dir);
                 var dll = Path.Combine(dir, name + ".dll");
-                if (File.Exists(dll)) catalog.LoadPlugin(name, dll);
+                if (!File.Exists(dll)) continue;
+                if (scheme is not null && SchemeIndex(dll) is { } listed && !listed.Contains(scheme, StringComparer.OrdinalIgnoreCase))
+                {
+                    skipped = true;
+                    continue;
+                }
+                catalog.LoadPlugin(name, dll, checkIndex: scheme is null);
             }
+        if (skipped && catalog.Find(scheme!) is null) return null;
         if (logger is not null)
         {
             foreach (var warning in catalog._warnings) Log.PluginProblem(logger, warning);
@@ -111,10 +139,30 @@ public sealed partial class PluginCatalog
         return catalog;
     }
 
+    /// <summary>
+    /// <paramref name="names"/> in ordinal order, sorted in place by a plain comparison: LINQ's <c>Order</c> and the
+    /// runtime's vectorised ordinal comparison are compiled at run time (not precompiled), ~1 ms of a short command.
+    /// </summary>
+    private static string[] SortedOrdinally(string[] names)
+    {
+        Array.Sort(names, static (a, b) =>
+        {
+            var n = Math.Min(a.Length, b.Length);
+            for (var i = 0; i < n; i++)
+                if (a[i] != b[i]) return a[i] - b[i];
+            return a.Length - b.Length;
+        });
+        return names;
+    }
+
     /// <summary>The driver serving <paramref name="scheme"/>, or null.</summary>
     public LoadedDriver? Find(string scheme) => _byScheme.GetValueOrDefault(scheme);
 
-    private void LoadPlugin(string name, string dll)
+    /// <param name="name">The plugin's folder name.</param>
+    /// <param name="dll">Its assembly.</param>
+    /// <param name="checkIndex">Whether to warn when its drivers serve other schemes than its scheme index lists
+    /// (when every plugin is loaded, as <c>profiler drivers</c> does; a store command only reads the indexes).</param>
+    private void LoadPlugin(string name, string dll, bool checkIndex)
     {
         Type[] types;
         Assembly assembly;
@@ -171,6 +219,14 @@ public sealed partial class PluginCatalog
         }
         if (found == 0 && !_warnings.Any(w => w.StartsWith($"Plugin '{name}'", StringComparison.Ordinal)))
             _warnings.Add($"Plugin '{name}' ({dll}) holds no public class implementing {nameof(ITraceStoreDriver)} with a parameterless constructor.");
+        if (checkIndex && SchemeIndex(dll) is { } listed)
+        {
+            var served = _drivers.Where(d => d.AssemblyPath == dll).SelectMany(d => d.Driver.Schemes).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            if (!served.SetEquals(listed))
+                _warnings.Add($"Plugin '{name}' ({dll}): its scheme index {Path.ChangeExtension(dll, SchemeIndexExtension)} lists " +
+                              $"{Listed(listed)} but its drivers serve {Listed(served)}; commands load a plugin only for the schemes " +
+                              "its index lists: correct the index or delete it.");
+        }
     }
 
     /// <summary>
@@ -205,6 +261,36 @@ public sealed partial class PluginCatalog
         }
         return builder.Build();
     }
+
+    /// <summary>
+    /// The schemes the plugin's index (<c>&lt;Name&gt;.schemes</c> beside <paramref name="dll"/>) lists: one a line,
+    /// blank lines and <c>#</c> comments left out; null when there is no index (or it cannot be read).
+    /// </summary>
+    private static List<string>? SchemeIndex(string dll)
+    {
+        var index = Path.ChangeExtension(dll, SchemeIndexExtension);
+        string text;
+        try
+        {
+            // Bytes, decoded here: a StreamReader's set-up (ReadAllText) cost more than the file's reading.
+            if (!File.Exists(index)) return null;
+            text = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(index));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        var schemes = new List<string>();
+        foreach (var line in text.Split('\n'))
+        {
+            var scheme = line.Trim().TrimStart('\uFEFF');
+            if (scheme.Length > 0 && scheme[0] != '#') schemes.Add(scheme);
+        }
+        return schemes;
+    }
+
+    private static string Listed(IEnumerable<string> schemes) =>
+        schemes.Any() ? string.Join(", ", schemes.Order(StringComparer.Ordinal)) : "none";
 
     private bool SkippedForMissing(string name, string dll, IReadOnlyList<MissingDependency> missing)
     {

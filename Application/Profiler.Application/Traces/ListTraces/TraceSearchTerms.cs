@@ -41,7 +41,9 @@ public sealed partial record TraceSearchTerms(
     /// <summary>Parses <c>&lt;n&gt;[ms|s|m]</c>; null when the text is not one.</summary>
     public static TimeSpan? ParseDuration(string? text)
     {
-        var m = DurationPattern().Match(text ?? "");
+        // No text is no duration: said without running the pattern (whose assembly a plain listing then never loads).
+        if (string.IsNullOrEmpty(text)) return null;
+        var m = DurationPattern().Match(text);
         if (!m.Success || !double.TryParse(m.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
             return null;
         var ms = m.Groups[2].Value switch { "ms" => n, "s" => n * 1000, _ => n * 60_000 };
