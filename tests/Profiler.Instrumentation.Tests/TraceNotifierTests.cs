@@ -114,8 +114,10 @@ public sealed class TraceNotifierTests
             using (profiler.Trace("db")) { }
             Assert.True(await notifier.FlushAsync(Wait));
         }
-        Assert.Equal(5, store.BatchIds.Count);
-        Assert.Equal(5, store.BatchIds.Distinct().Count());
+        // Five flushed batches, or more: the batcher may take a start before its stop is queued (then one batch more).
+        Assert.InRange(store.BatchIds.Count, 5, 10);
+        Assert.Equal(store.BatchIds.Count, store.BatchIds.Distinct().Count());
+        Assert.Equal(10, store.Points.Count);
     }
 
     [Fact]
