@@ -49,7 +49,7 @@ public sealed class ConnectionString
     /// <summary>The password as written in the URL (percent-escapes not decoded), for <see cref="ScrubPassword"/>.</summary>
     private string? PasswordAsWritten { get; init; }
     /// <summary>Hosts in order; empty when the URL has none (SQLite).</summary>
-    public IReadOnlyList<HostPort> Hosts { get; private init; } = [];
+    public IReadOnlyList<HostPort> Hosts { get; private init; } = HostList.None;
     /// <summary>
     /// The text after the first <c>/</c> following the hosts (database name, Redis db number, SQLite file),
     /// percent-decoded; null when absent. With no host, <c>scheme:///relative/x.db</c> gives <c>relative/x.db</c>
@@ -71,11 +71,13 @@ public sealed class ConnectionString
         if (sep <= 0)
             throw Error(value, "it has no scheme:// prefix");
         var scheme = value[..sep];
-        if (!scheme.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.') || !char.IsAsciiLetter(scheme[0]))
-            throw Error(value, $"scheme '{scheme}' is not a URL scheme");
+        foreach (var c in scheme)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.') || !char.IsAsciiLetter(scheme[0]))
+                throw Error(value, $"scheme '{scheme}' is not a URL scheme");
         var rest = value[(sep + 3)..];
-        if (rest.Any(char.IsControl) || rest.Any(char.IsWhiteSpace))
-            throw Error(value, "it contains whitespace or control characters");
+        foreach (var c in rest)
+            if (char.IsControl(c) || char.IsWhiteSpace(c))
+                throw Error(value, "it contains whitespace or control characters");
 
         string? user = null, password = null, passwordAsWritten = null;
         var at = UserInfoEnd(rest);
@@ -113,10 +115,14 @@ public sealed class ConnectionString
             rest = rest[..slash];
         }
 
-        var hosts = new List<HostPort>();
+        var hosts = HostList.None;
         if (rest.Length > 0)
-            foreach (var part in rest.Split(','))
-                hosts.Add(ParseHost(value, part));
+        {
+            var parts = rest.Split(',');
+            var parsed = new HostPort[parts.Length];
+            for (var i = 0; i < parts.Length; i++) parsed[i] = ParseHost(value, parts[i]);
+            hosts = new HostList(parsed);
+        }
 
         return new ConnectionString(scheme.ToLowerInvariant())
         {
@@ -348,6 +354,36 @@ public sealed class ConnectionString
         return new HostPort(host, portNumber);
     }
 
+    private static bool HasSurrogate(string text)
+    {
+        foreach (var c in text)
+            if (char.IsSurrogate(c)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The hosts, read-only, in a list class of this assembly: a <c>List&lt;HostPort&gt;</c> or an array behind the
+    /// interface are the runtime's generic code over this value type, compiled at run time on every start
+    /// (ReadyToRun cannot precompile them across assemblies), a short command's every connection string included.
+    /// </summary>
+    private sealed class HostList(HostPort[] items) : IReadOnlyList<HostPort>
+    {
+#pragma warning disable CA1825 // Array.Empty<HostPort>() is that same run-time-compiled generic code.
+        public static readonly HostList None = new(new HostPort[0]);
+#pragma warning restore CA1825
+
+        public HostPort this[int index] => items[index];
+
+        public int Count => items.Length;
+
+        public IEnumerator<HostPort> GetEnumerator()
+        {
+            for (var i = 0; i < items.Length; i++) yield return items[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
@@ -360,7 +396,7 @@ public sealed class ConnectionString
     {
         if (!text.Contains('%'))
         {
-            if (text.Any(char.IsSurrogate) && !IsValidUtf16(text))
+            if (HasSurrogate(text) && !IsValidUtf16(text))
                 throw Error(value, secret ? $"{what} is not valid text" : $"{what} '{text}' is not valid text");
             return text;
         }

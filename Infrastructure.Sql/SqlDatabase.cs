@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Profiler.Domain;
 using Profiler.Storage;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -87,6 +89,7 @@ internal sealed class SqlDatabase : IDisposable
     /// <see cref="TraceStoreException"/>.
     /// </param>
     /// <param name="cancellationToken">Cancels the open.</param>
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     private async Task<TraceDbContext> OpenCoreAsync(bool forWriting, bool forReading, CancellationToken cancellationToken)
     {
         var connection = forReading ? Dialect.CreateReadConnection(ConnectionString) : null;
@@ -140,7 +143,7 @@ internal sealed class SqlDatabase : IDisposable
     /// is run once more on a fresh connection.
     /// </summary>
     public Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
-        RetryTimedOutAsync(async token =>
+        RetryTimedOutAsync([AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))] async Task<T> (token) =>
         {
             await using var db = await OpenForReadAsync(token).ConfigureAwait(false);
             return await read(db.Database.GetDbConnection(), token).ConfigureAwait(false);
@@ -153,6 +156,7 @@ internal sealed class SqlDatabase : IDisposable
     /// <see cref="TraceStoreException"/> that names the timeout and the URL option that raises it; any other failure is
     /// not retried (<see cref="Failure"/>). Writes do not come here: a writer retries a batch its own, exactly-once way.
     /// </summary>
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     public async Task<T> RetryTimedOutAsync<T>(Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
     {
         try

@@ -2,6 +2,8 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Profiler.Domain;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -98,6 +100,7 @@ internal abstract class SqlDialect
     public abstract Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken);
 
     /// <summary>Whether table <paramref name="table"/> exists (in the schema the connection uses).</summary>
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     public async Task<bool> HasTableAsync(DbConnection connection, DbTransaction? transaction, string table, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();

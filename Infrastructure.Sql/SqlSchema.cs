@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -20,6 +22,7 @@ internal sealed class SqlSchema(SqlDatabase database) : IDisposable
     private bool _dataReady;
 
     /// <summary>Checks and creates on the first call (the summary step until settled); later calls return at once. DDL failures are <see cref="SetupException"/>s.</summary>
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder))]
     public async Task EnsureAsync(TraceDbContext db, CancellationToken cancellationToken)
     {
         if (_ready) return;

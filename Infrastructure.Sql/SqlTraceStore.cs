@@ -1,5 +1,7 @@
 using Profiler.Domain;
 using Profiler.Storage;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -71,6 +73,7 @@ internal sealed class SqlTraceStore : ITraceStore, ITraceStoreCleanup, ITraceSto
         _lifecycle.GetStatisticsAsync(cancellationToken);
 
     /// <summary>Waits for the writer's background work (SQLite's checkpoint); pooled connections stay with the provider.</summary>
+    [AsyncMethodBuilder(typeof(InlineStartValueTaskBuilder))]
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync().ConfigureAwait(false);

@@ -3,6 +3,8 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Profiler.Domain;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -77,17 +79,23 @@ internal sealed class SqliteDialect : SqlDialect
     }
 
     /// <summary>
-    /// Per connection: synchronous=NORMAL, WAL's usual durability (no fsync per commit; the log is synced at each
-    /// checkpoint); a page cache of up to 64 MiB (index pages stay in memory across batches); and no automatic
-    /// checkpoint in the writer's commit: <see cref="SqliteTraceWriter"/> checkpoints on another thread instead.
+    /// Per writing connection (Microsoft.Data.Sqlite's): synchronous=NORMAL, WAL's usual durability (no fsync per
+    /// commit; the log is synced at each checkpoint); a page cache of up to 64 MiB (index pages stay in memory across
+    /// batches); and no automatic checkpoint in the writer's commit: <see cref="SqliteTraceWriter"/> checkpoints on
+    /// another thread instead. A read's own connection (<see cref="SqliteReadConnection"/>) needs none of them: it
+    /// commits nothing, and reads each page about once.
     /// </summary>
-    public override async Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken)
+    public override Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        connection is SqliteReadConnection ? Task.CompletedTask : SetWriterPragmasAsync(connection, cancellationToken);
+
+    private static async Task SetWriterPragmasAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;";
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     public override async Task<bool> TableExistsAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using (var wal = connection.CreateCommand())

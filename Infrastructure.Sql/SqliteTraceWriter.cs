@@ -2,6 +2,8 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Profiler.Domain;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -181,5 +183,6 @@ internal sealed class SqliteTraceWriter(SqlDatabase database) : ITraceWriter
     }
 
     /// <summary>Waits for the checkpoint in progress, if any.</summary>
+    [AsyncMethodBuilder(typeof(InlineStartValueTaskBuilder))]
     public async ValueTask DisposeAsync() => await _checkpoint.ConfigureAwait(false);
 }

@@ -1,6 +1,8 @@
 using System.Data.Common;
 using System.Text;
 using Profiler.Storage;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -22,6 +24,7 @@ internal sealed class TraceLister(SqlDatabase database)
         return database.ReadAsync((connection, token) => ListAsync(connection, query, cursorTimestamp, cursorId, token), cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     private async Task<TracePage> ListAsync(DbConnection connection, TraceListQuery query, string? cursorTimestamp, string? cursorId,
         CancellationToken cancellationToken)
     {
@@ -132,6 +135,7 @@ internal sealed class TraceLister(SqlDatabase database)
     }
 
     /// <summary>Up to <c>Limit + 1</c> traces after the cursor: base id and earliest timestamp, newest first.</summary>
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     private async Task<List<(string BaseId, string Timestamp)>> PageAsync(DbConnection connection, TraceListQuery query,
         string? cursorTimestamp, string? cursorId, CancellationToken cancellationToken)
     {

@@ -5,6 +5,8 @@ using System.Text;
 using Profiler.Domain;
 using Profiler.Storage;
 using static Profiler.Infrastructure.Sql.SummarySql;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -45,6 +47,7 @@ internal sealed class TraceSummaries(SqlDatabase database)
     /// without search, which then says why; any other failure leaves <see cref="Settled"/> false, so the next use
     /// tries again (meanwhile writers skip the summaries, and <see cref="CatchUpAsync"/> later summarises what they wrote).
     /// </summary>
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder))]
     public async Task EnsureSchemaAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         try

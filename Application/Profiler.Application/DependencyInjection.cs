@@ -58,45 +58,39 @@ public static class DependencyInjection
     internal static Type? ValidatorOf(Type requestType) => Beside(requestType, 2, "Validator", typeof(IValidator<>).MakeGenericType(requestType));
 
     /// <summary>
-    /// The use cases, as rows of request, handler and validator (null: none): what the lookup by name finds, listed so
-    /// that finding them costs no type-name parsing (the runtime's parser compiles vectorised code on first use, which
-    /// ReadyToRun does not precompile: ~2.5 ms of a short command's start-up). A request missing here is still found by name.
+    /// Each use case's handler (<paramref name="column"/> 1) or validator (2), by request type: what the lookup by name
+    /// finds, listed so that finding them costs no type-name parsing (the runtime's parser compiles vectorised code on first use, which ReadyToRun does
+    /// not precompile: ~2.5 ms of a short command's start-up). A switch on the name whose arm checks the type: only the
+    /// asked use case's types are loaded (a table of all of them loaded every one on a command's first request). A
+    /// request missing here is still found by name.
     /// </summary>
-    private static readonly Type?[] UseCaseTable =
-    [
-        typeof(Stores.CheckStore.CheckStoreQuery), typeof(Stores.CheckStore.CheckStoreQueryHandler), typeof(Stores.CheckStore.CheckStoreQueryValidator),
-        typeof(Stores.GetStoreStatistics.GetStoreStatisticsQuery), typeof(Stores.GetStoreStatistics.GetStoreStatisticsQueryHandler), typeof(Stores.GetStoreStatistics.GetStoreStatisticsQueryValidator),
-        typeof(Traces.AnalyzeTrace.AnalyzeTraceQuery), typeof(Traces.AnalyzeTrace.AnalyzeTraceQueryHandler), typeof(Traces.AnalyzeTrace.AnalyzeTraceQueryValidator),
-        typeof(Traces.CountTraces.CountTracesQuery), typeof(Traces.CountTraces.CountTracesQueryHandler), typeof(Traces.CountTraces.CountTracesQueryValidator),
-        typeof(Traces.DeleteTraces.DeleteTracesCommand), typeof(Traces.DeleteTraces.DeleteTracesCommandHandler), typeof(Traces.DeleteTraces.DeleteTracesCommandValidator),
-        typeof(Traces.DiffTraces.DiffTracesQuery), typeof(Traces.DiffTraces.DiffTracesQueryHandler), typeof(Traces.DiffTraces.DiffTracesQueryValidator),
-        typeof(Traces.GetTraceOverviews.GetTraceOverviewsQuery), typeof(Traces.GetTraceOverviews.GetTraceOverviewsQueryHandler), typeof(Traces.GetTraceOverviews.GetTraceOverviewsQueryValidator),
-        typeof(Traces.GetTraceReport.GetTraceReportQuery), typeof(Traces.GetTraceReport.GetTraceReportQueryHandler), typeof(Traces.GetTraceReport.GetTraceReportQueryValidator),
-        typeof(Traces.ListTraces.ListTracesQuery), typeof(Traces.ListTraces.ListTracesQueryHandler), typeof(Traces.ListTraces.ListTracesQueryValidator),
-        typeof(Traces.PinTrace.PinTraceCommand), typeof(Traces.PinTrace.PinTraceCommandHandler), typeof(Traces.PinTrace.PinTraceCommandValidator),
-        typeof(Traces.PruneTraces.PruneTracesCommand), typeof(Traces.PruneTraces.PruneTracesCommandHandler), typeof(Traces.PruneTraces.PruneTracesCommandValidator),
-        typeof(Traces.RecordTracePoints.RecordTracePointsCommand), typeof(Traces.RecordTracePoints.RecordTracePointsCommandHandler), typeof(Traces.RecordTracePoints.RecordTracePointsCommandValidator),
-        typeof(Traces.ReindexTraces.ReindexTracesCommand), typeof(Traces.ReindexTraces.ReindexTracesCommandHandler), typeof(Traces.ReindexTraces.ReindexTracesCommandValidator),
-    ];
+    private static Type? UseCase(Type requestType, int column) => requestType.Name switch
+    {
+        nameof(Stores.CheckStore.CheckStoreQuery) when requestType == typeof(Stores.CheckStore.CheckStoreQuery) => column == 1 ? typeof(Stores.CheckStore.CheckStoreQueryHandler) : typeof(Stores.CheckStore.CheckStoreQueryValidator),
+        nameof(Stores.GetStoreStatistics.GetStoreStatisticsQuery) when requestType == typeof(Stores.GetStoreStatistics.GetStoreStatisticsQuery) => column == 1 ? typeof(Stores.GetStoreStatistics.GetStoreStatisticsQueryHandler) : typeof(Stores.GetStoreStatistics.GetStoreStatisticsQueryValidator),
+        nameof(Traces.AnalyzeTrace.AnalyzeTraceQuery) when requestType == typeof(Traces.AnalyzeTrace.AnalyzeTraceQuery) => column == 1 ? typeof(Traces.AnalyzeTrace.AnalyzeTraceQueryHandler) : typeof(Traces.AnalyzeTrace.AnalyzeTraceQueryValidator),
+        nameof(Traces.CountTraces.CountTracesQuery) when requestType == typeof(Traces.CountTraces.CountTracesQuery) => column == 1 ? typeof(Traces.CountTraces.CountTracesQueryHandler) : typeof(Traces.CountTraces.CountTracesQueryValidator),
+        nameof(Traces.DeleteTraces.DeleteTracesCommand) when requestType == typeof(Traces.DeleteTraces.DeleteTracesCommand) => column == 1 ? typeof(Traces.DeleteTraces.DeleteTracesCommandHandler) : typeof(Traces.DeleteTraces.DeleteTracesCommandValidator),
+        nameof(Traces.DiffTraces.DiffTracesQuery) when requestType == typeof(Traces.DiffTraces.DiffTracesQuery) => column == 1 ? typeof(Traces.DiffTraces.DiffTracesQueryHandler) : typeof(Traces.DiffTraces.DiffTracesQueryValidator),
+        nameof(Traces.GetTraceOverviews.GetTraceOverviewsQuery) when requestType == typeof(Traces.GetTraceOverviews.GetTraceOverviewsQuery) => column == 1 ? typeof(Traces.GetTraceOverviews.GetTraceOverviewsQueryHandler) : typeof(Traces.GetTraceOverviews.GetTraceOverviewsQueryValidator),
+        nameof(Traces.GetTraceReport.GetTraceReportQuery) when requestType == typeof(Traces.GetTraceReport.GetTraceReportQuery) => column == 1 ? typeof(Traces.GetTraceReport.GetTraceReportQueryHandler) : typeof(Traces.GetTraceReport.GetTraceReportQueryValidator),
+        nameof(Traces.ListTraces.ListTracesQuery) when requestType == typeof(Traces.ListTraces.ListTracesQuery) => column == 1 ? typeof(Traces.ListTraces.ListTracesQueryHandler) : typeof(Traces.ListTraces.ListTracesQueryValidator),
+        nameof(Traces.PinTrace.PinTraceCommand) when requestType == typeof(Traces.PinTrace.PinTraceCommand) => column == 1 ? typeof(Traces.PinTrace.PinTraceCommandHandler) : typeof(Traces.PinTrace.PinTraceCommandValidator),
+        nameof(Traces.PruneTraces.PruneTracesCommand) when requestType == typeof(Traces.PruneTraces.PruneTracesCommand) => column == 1 ? typeof(Traces.PruneTraces.PruneTracesCommandHandler) : typeof(Traces.PruneTraces.PruneTracesCommandValidator),
+        nameof(Traces.RecordTracePoints.RecordTracePointsCommand) when requestType == typeof(Traces.RecordTracePoints.RecordTracePointsCommand) => column == 1 ? typeof(Traces.RecordTracePoints.RecordTracePointsCommandHandler) : typeof(Traces.RecordTracePoints.RecordTracePointsCommandValidator),
+        nameof(Traces.ReindexTraces.ReindexTracesCommand) when requestType == typeof(Traces.ReindexTraces.ReindexTracesCommand) => column == 1 ? typeof(Traces.ReindexTraces.ReindexTracesCommandHandler) : typeof(Traces.ReindexTraces.ReindexTracesCommandValidator),
+        _ => null,
+    };
 
     /// <summary>
     /// The class named <paramref name="requestType"/>'s name + <paramref name="suffix"/> in this assembly implementing
-    /// <paramref name="contract"/>: looked up in column <paramref name="column"/> of <see cref="UseCaseTable"/> (1: the
-    /// handler, 2: the validator), else by name.
+    /// <paramref name="contract"/>: <see cref="UseCase"/>'s (<paramref name="column"/> 1: the handler, 2: the
+    /// validator), else found by name.
     /// </summary>
     private static Type? Beside(Type requestType, int column, string suffix, Type contract)
     {
         if (requestType.Assembly != typeof(DependencyInjection).Assembly || requestType.FullName is not { } name) return null;
-        Type? type = null;
-        var listed = false;
-        for (var i = 0; i < UseCaseTable.Length; i += 3)
-            if (UseCaseTable[i] == requestType)
-            {
-                type = UseCaseTable[i + column];
-                listed = true;
-                break;
-            }
-        if (!listed) type = requestType.Assembly.GetType(name + suffix);
+        var type = UseCase(requestType, column) ?? requestType.Assembly.GetType(name + suffix);
         return type is { IsAbstract: false, IsGenericTypeDefinition: false } && type.FullName == name + suffix && contract.IsAssignableFrom(type)
             ? type
             : null;
@@ -135,8 +129,12 @@ public static class DependencyInjection
             }
         }
 
-        // A constructor's own exception, not wrapped in a TargetInvocationException (as a container reports it).
+        // A constructor's own exception, not wrapped in a TargetInvocationException (as a container reports it). The
+        // type's one public constructor is invoked as it is: Activator's binder, which matches the arguments against
+        // every constructor, cost a command's first request more than making the use case.
         private static object Create(Type type, params object[] arguments) =>
-            Activator.CreateInstance(type, BindingFlags.DoNotWrapExceptions, null, arguments, null)!;
+            type.GetConstructors() is [var constructor]
+                ? constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, arguments, null)
+                : Activator.CreateInstance(type, BindingFlags.DoNotWrapExceptions, null, arguments, null)!;
     }
 }

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using Profiler.Hosting;
 using Profiler.Hosting.Plugins;
 using Profiler.Storage;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Cli;
 
@@ -104,6 +106,7 @@ internal sealed class CliContext : IAsyncDisposable
         return "sqlite:///" + Path.Combine(data, "profiler", "profiler.db");
     }
 
+    [AsyncMethodBuilder(typeof(InlineStartValueTaskBuilder))]
     public async ValueTask DisposeAsync()
     {
         // The store only when it was opened; the logger factory was never a container's to dispose.

@@ -1,6 +1,8 @@
 using Profiler.Application.Common;
 using Profiler.Hosting.Plugins;
 using Profiler.Storage;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Cli;
 
@@ -26,6 +28,7 @@ public static class ExitCodes
 internal static class CliErrors
 {
     /// <summary>Runs a command, turning every failure into one line on stderr and an exit code; never a stack trace.</summary>
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     public static async Task<int> Run(Func<Task<int>> action)
     {
         try

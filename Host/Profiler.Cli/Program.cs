@@ -22,34 +22,38 @@ Command Build(bool help)
     {
         var trace = new Command("trace", "Show, analyze, compare, list, import, delete, pin and prune traces");
         foreach (var command in CommandTree.Pick(args, ["trace"],
-                 [
-                     ("show", () => TraceShowCommand.Create(common)),
-                     ("list", () => TraceListCommand.Create(common)),
-                     ("import", () => TraceImportCommand.Create(common)),
-                     ("headers", TraceHeadersCommand.Create),
-                     ("delete", () => TraceDeleteCommand.Create(common)),
-                     ("pin", () => TracePinCommand.Create(common, pin: true)),
-                     ("unpin", () => TracePinCommand.Create(common, pin: false)),
-                     ("prune", () => TracePruneCommand.Create(common)),
-                     ("analyze", () => TraceAnalyzeCommand.Create(common)),
-                     ("diff", () => TraceDiffCommand.Create(common)),
-                 ]))
+                     ["show", "list", "import", "headers", "delete", "pin", "unpin", "prune", "analyze", "diff"],
+                     name => name switch
+                     {
+                         "show" => TraceShowCommand.Create(common),
+                         "list" => TraceListCommand.Create(common),
+                         "import" => TraceImportCommand.Create(common),
+                         "headers" => TraceHeadersCommand.Create(),
+                         "delete" => TraceDeleteCommand.Create(common),
+                         "pin" => TracePinCommand.Create(common, pin: true),
+                         "unpin" => TracePinCommand.Create(common, pin: false),
+                         "prune" => TracePruneCommand.Create(common),
+                         "analyze" => TraceAnalyzeCommand.Create(common),
+                         "diff" => TraceDiffCommand.Create(common),
+                         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a trace command"),
+                     }))
             trace.Subcommands.Add(command);
         return trace;
     }
 
     const string description = "profiler: a cross-service profiler and trace collector, compatible with OpenStack OSProfiler";
     var root = help ? new RootCommand(description) : new Command(RootCommand.ExecutableName, description);
-    foreach (var command in CommandTree.Pick(args, [],
-             [
-                 ("trace", Trace),
-                 ("stats", () => StatsCommand.Create(common)),
-                 ("drivers", () => DriversCommand.Create(common)),
-                 ("demo", () => DemoCommand.Create(common)),
-                 ("bench", () => BenchCommand.Create(common)),
-                 ("serve", () => ServeCommand.Create(common)),
-                 ("reindex", () => ReindexCommand.Create(common)),
-             ]))
+    foreach (var command in CommandTree.Pick(args, [], ["trace", "stats", "drivers", "demo", "bench", "serve", "reindex"], name => name switch
+             {
+                 "trace" => Trace(),
+                 "stats" => StatsCommand.Create(common),
+                 "drivers" => DriversCommand.Create(common),
+                 "demo" => DemoCommand.Create(common),
+                 "bench" => BenchCommand.Create(common),
+                 "serve" => ServeCommand.Create(common),
+                 "reindex" => ReindexCommand.Create(common),
+                 _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a command"),
+             }))
         root.Subcommands.Add(command);
     root.Options.Add(common.ConnectionString);
     root.Options.Add(common.Plugins);

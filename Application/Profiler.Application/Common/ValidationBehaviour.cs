@@ -1,6 +1,8 @@
 using FluentValidation;
 using FluentValidation.Results;
 using MediatR;
+using System.Runtime.CompilerServices;
+using Profiler.Threading;
 
 namespace Profiler.Application.Common;
 
@@ -10,6 +12,7 @@ public sealed class ValidationBehaviour<TRequest, TResponse>(IEnumerable<IValida
 {
     private readonly IValidator<TRequest>[] _validators = validators.ToArray();
 
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
         if (_validators.Length > 0)

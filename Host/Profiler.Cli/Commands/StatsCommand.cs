@@ -37,7 +37,7 @@ internal static class StatsCommand
     /// <summary>The JSON form, shared with <c>GET /api/v1/stats</c>'s field names.</summary>
     private static void WriteJson(TraceStoreStatistics stats)
     {
-        using var stdout = Console.OpenStandardOutput();
+        using var stdout = StandardOutput.Open();
         using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartObject();

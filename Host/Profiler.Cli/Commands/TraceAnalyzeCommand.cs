@@ -27,7 +27,7 @@ internal static class TraceAnalyzeCommand
             var id = result.GetValue(trace)!;
             var analysis = await LoadAsync(common, result, id, ct);
             var name = DisplayId(id);
-            using var stdout = Console.OpenStandardOutput();
+            using var stdout = StandardOutput.Open();
             if (result.GetValue(json))
             {
                 using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))

@@ -28,7 +28,7 @@ internal static class TraceDiffCommand
             var diff = await LoadAsync(common, result, idA, idB, ct);
             var nameA = TraceAnalyzeCommand.DisplayId(idA);
             var nameB = TraceAnalyzeCommand.DisplayId(idB);
-            using var stdout = Console.OpenStandardOutput();
+            using var stdout = StandardOutput.Open();
             if (result.GetValue(json))
             {
                 using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))

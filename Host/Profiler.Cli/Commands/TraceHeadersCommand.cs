@@ -59,7 +59,7 @@ internal static class TraceHeadersCommand
                 throw new CliException($"--format curl makes the config of one request, not {n}: use --format json or env with --count {n}");
 
             var hmacKey = result.GetValue(key)!;
-            using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+            using var output = new StreamWriter(StandardOutput.Open(), new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
             for (var i = 0; i < n; i++)
             {
                 var id = givenBase ?? Guid.NewGuid().ToString();

@@ -94,7 +94,7 @@ internal static class TraceListCommand
         var rule = new System.Text.StringBuilder("+");
         foreach (var w in widths) rule.Append('-', w + 2).Append('+');
         rule.Append('\n');
-        using var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+        using var output = new StreamWriter(StandardOutput.Open(), new System.Text.UTF8Encoding(false), 1 << 16);
         void Row(string[] cells)
         {
             for (var i = 0; i < cells.Length; i++)
@@ -114,7 +114,7 @@ internal static class TraceListCommand
 
     private static void WriteJson(TracePage page)
     {
-        using var stdout = Console.OpenStandardOutput();
+        using var stdout = StandardOutput.Open();
         using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
         writer.WriteStartObject();
         writer.WriteStartArray("traces");

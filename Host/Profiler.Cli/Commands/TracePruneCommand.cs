@@ -30,7 +30,7 @@ internal static class TracePruneCommand
             var cutoff = TraceTimestamp.FromDateTime(pruned.Cutoff).ToString();
             if (result.GetValue(json))
             {
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = StandardOutput.Open();
                 using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
                 {
                     writer.WriteStartObject();

@@ -46,7 +46,7 @@ internal static class TraceShowCommand
             }
             var name = Path.GetFileNameWithoutExtension(id);
             var outPath = result.GetValue(output);
-            await using var stream = outPath is null ? Console.OpenStandardOutput() : File.Create(outPath);
+            await using var stream = outPath is null ? StandardOutput.Open() : File.Create(outPath);
             if (result.GetValue(html))
             {
                 await using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false));
@@ -90,7 +90,7 @@ internal static class TraceShowCommand
         var text = Profiler.Otlp.OtlpJson.Format(Profiler.Otlp.OtlpMapping.ToTracesData(points)) + "\n";
         if (outPath is null)
         {
-            await using var stdout = Console.OpenStandardOutput();
+            await using var stdout = StandardOutput.Open();
             await stdout.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct);
         }
         else await File.WriteAllTextAsync(outPath, text, new System.Text.UTF8Encoding(false), ct);

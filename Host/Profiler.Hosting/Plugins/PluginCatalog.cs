@@ -83,9 +83,16 @@ public sealed partial class PluginCatalog
     public static IReadOnlyList<string> Normalize(IEnumerable<string> folders)
     {
         var comparer = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
-        return folders.Where(f => !string.IsNullOrWhiteSpace(f))
-            .Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)))
-            .Distinct(comparer).ToList();
+        // Loops, not LINQ: every short command runs this, and LINQ's iterators are more code to load at start-up.
+        var seen = new HashSet<string>(comparer);
+        var result = new List<string>();
+        foreach (var folder in folders)
+        {
+            if (string.IsNullOrWhiteSpace(folder)) continue;
+            var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+            if (seen.Add(full)) result.Add(full);
+        }
+        return result;
     }
 
     /// <summary>The extension of a plugin's scheme index, <c>&lt;Name&gt;/&lt;Name&gt;.schemes</c> (<see cref="LoadFor"/>).</summary>
@@ -133,8 +140,9 @@ public sealed partial class PluginCatalog
         if (logger is not null)
         {
             foreach (var warning in catalog._warnings) Log.PluginProblem(logger, warning);
-            foreach (var d in catalog._drivers)
-                Log.DriverLoaded(logger, d.Driver.Name, string.Join(", ", d.Driver.Schemes), d.Plugin, d.Version, d.AssemblyPath);
+            if (logger.IsEnabled(LogLevel.Debug))
+                foreach (var d in catalog._drivers)
+                    Log.DriverLoaded(logger, d.Driver.Name, string.Join(", ", d.Driver.Schemes), d.Plugin, d.Version, d.AssemblyPath);
         }
         return catalog;
     }

@@ -55,25 +55,33 @@ internal static class PluginDependencies
     {
         var deps = Path.ChangeExtension(dll, ".deps.json");
         var folder = Path.GetDirectoryName(Path.GetFullPath(dll))!;
-        string text;
+        byte[] json;
         try
         {
             if (!File.Exists(deps)) return false;
-            text = File.ReadAllText(deps);
+            json = File.ReadAllBytes(deps);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
-        for (var end = text.IndexOf(".dll\"", StringComparison.OrdinalIgnoreCase); end > 0;
-             end = text.IndexOf(".dll\"", end + 5, StringComparison.OrdinalIgnoreCase))
+        // The file's bytes, searched as they are (the SDK writes the names as ASCII and ".dll" in lower case); only the
+        // names found are decoded.
+        ReadOnlySpan<byte> text = json;
+        for (var end = text.IndexOf(".dll\""u8); end > 0; end = Next(text, end))
         {
-            var start = text.LastIndexOf('"', end - 1) + 1;
-            var file = text[start..(end + 4)].Replace('/', Path.DirectorySeparatorChar);
+            var start = text[..end].LastIndexOf((byte)'"') + 1;
+            var file = System.Text.Encoding.UTF8.GetString(text[start..(end + 4)]).Replace('/', Path.DirectorySeparatorChar);
             if (file.EndsWith(".resources.dll", StringComparison.OrdinalIgnoreCase)) continue;
             if (!File.Exists(Path.Combine(folder, Path.GetFileName(file))) && !File.Exists(Path.Combine(folder, file))) return false;
         }
         return true;
+
+        static int Next(ReadOnlySpan<byte> text, int end)
+        {
+            var next = text[(end + 5)..].IndexOf(".dll\""u8);
+            return next < 0 ? -1 : end + 5 + next;
+        }
     }
 
     /// <summary>
