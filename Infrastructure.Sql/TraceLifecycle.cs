@@ -9,7 +9,9 @@ namespace Profiler.Infrastructure.Sql;
 /// Pins, pruning and statistics of a SQL store (<see cref="ITraceStorePinning"/>, <see cref="ITraceStorePruning"/>,
 /// <see cref="ITraceStoreStatistics"/>). Pins live in a side table, <c>profiler_pins (base_id, pinned_at)</c>, that
 /// OSProfiler never reads; it is created by the first pin (CREATE TABLE IF NOT EXISTS), and until then every trace is
-/// unpinned, so pruning, listing pins and statistics need no CREATE privilege.
+/// unpinned, so pruning, listing pins and statistics need no CREATE privilege. Base ids compare exactly on every server
+/// (<see cref="BaseIdSql"/>): on MySQL/MariaDB, whose <c>data</c> table ignores case, <c>Req-1</c> and <c>req-1</c> are
+/// two traces here too.
 /// </summary>
 internal sealed class TraceLifecycle(SqlDatabase database)
 {
@@ -22,6 +24,14 @@ internal sealed class TraceLifecycle(SqlDatabase database)
     private const string CreatePinTable =
         "CREATE TABLE IF NOT EXISTS " + PinTable + " (base_id varchar(255) NOT NULL, pinned_at varchar(26) NOT NULL, PRIMARY KEY (base_id))";
 
+    /// <summary>
+    /// On MySQL/MariaDB the key compares exactly (the database's default collation ignores case, and pins of
+    /// <c>Req-1</c> and <c>req-1</c> are two pins); ids are ASCII (<see cref="TracePointRules.IsSafeId"/>).
+    /// </summary>
+    private const string CreateMySqlPinTable =
+        "CREATE TABLE IF NOT EXISTS " + PinTable +
+        " (base_id varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, pinned_at varchar(26) NOT NULL, PRIMARY KEY (base_id))";
+
     private volatile bool _pinTableExists;
 
     /// <summary>Pins or unpins; false (nothing pinned) for an unsafe id or a trace without points.</summary>
@@ -30,13 +40,14 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (!TracePointRules.IsSafeId(baseId)) return false;
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
+        var dialect = database.Dialect;
         var operation = SqlOperation.Read;
         try
         {
             bool exists;
             await using (var probe = connection.CreateCommand())
             {
-                probe.CommandText = "SELECT base_id FROM data WHERE base_id = @base_id LIMIT 1";
+                probe.CommandText = $"SELECT base_id FROM data WHERE {BaseIdSql.Equal(dialect, "base_id", "@base_id")} LIMIT 1";
                 SqlParameters.Add(probe, "@base_id", baseId);
                 exists = await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull);
             }
@@ -51,6 +62,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
                 SqlParameters.Add(insert, "@base_id", baseId);
                 SqlParameters.Add(insert, "@pinned_at", TraceTimestamp.UtcNow.ToString());
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (dialect is MySqlDialect) await CheckPinnedAsync(connection, baseId, cancellationToken).ConfigureAwait(false);
                 return true;
             }
             if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
@@ -58,7 +70,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
                 // A stale pin of a trace that is gone is dropped too.
                 operation = SqlOperation.Pin;
                 await using var delete = connection.CreateCommand();
-                delete.CommandText = $"DELETE FROM {PinTable} WHERE base_id = @base_id";
+                delete.CommandText = $"DELETE FROM {PinTable} WHERE {BaseIdSql.Equal(dialect, "base_id", "@base_id")}";
                 SqlParameters.Add(delete, "@base_id", baseId);
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -70,6 +82,23 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         }
     }
 
+    /// <summary>
+    /// After a pin on MySQL/MariaDB: the pin is there under exactly <paramref name="baseId"/>. A pin table an older
+    /// Profiler made has a key that ignores case, and the server ignored the new pin as a duplicate of the pin of an id
+    /// differing in case; the error says how to make the key exact.
+    /// </summary>
+    private async Task CheckPinnedAsync(DbConnection connection, string baseId, CancellationToken cancellationToken)
+    {
+        await using var check = connection.CreateCommand();
+        check.CommandText = $"SELECT base_id FROM {PinTable} WHERE {BaseIdSql.Equal(database.Dialect, "base_id", "@base_id")}";
+        SqlParameters.Add(check, "@base_id", baseId);
+        if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull)) return;
+        throw new TraceStoreException(
+            $"Could not pin trace '{baseId}': table {PinTable} already pins a trace whose id differs from it only in case, and " +
+            "its base_id column ignores case (it was made by an older Profiler). Make the column exact, then pin again: " +
+            $"ALTER TABLE {PinTable} MODIFY base_id varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL");
+    }
+
     /// <summary>The pinned base ids whose trace still has points.</summary>
     /// <remarks>A read that times out is sent once more (<see cref="SqlDatabase.ReadAsync"/>).</remarks>
     public Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken) =>
@@ -77,7 +106,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         {
             if (!await PinTableExistsAsync(connection, token).ConfigureAwait(false)) return [];
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT p.base_id FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE d.base_id = p.base_id)";
+            command.CommandText = $"SELECT p.base_id FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {BaseIdSql.Equal(database.Dialect, "d.base_id", "p.base_id")})";
             var ids = new List<string>();
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             while (await reader.ReadAsync(token).ConfigureAwait(false)) ids.Add(reader.GetString(0));
@@ -106,13 +135,13 @@ internal sealed class TraceLifecycle(SqlDatabase database)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 operation = SqlOperation.Read;
-                var ids = await CandidatesAsync(connection, before, after, pins, cancellationToken).ConfigureAwait(false);
+                var ids = await CandidatesAsync(connection, database.Dialect, before, after, pins, cancellationToken).ConfigureAwait(false);
                 if (ids.Count == 0) break;
                 after = ids[^1];
                 if (dryRun)
                 {
                     traces += ids.Count;
-                    points += await CountPointsAsync(connection, ids, cancellationToken).ConfigureAwait(false);
+                    points += await CountPointsAsync(connection, database.Dialect, ids, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -132,27 +161,32 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         }
     }
 
-    private static async Task<List<string>> CandidatesAsync(DbConnection connection, string before, string after, bool pins,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The next round's traces, in base-id order after <paramref name="after"/>: on MySQL in byte order, so that ids
+    /// differing only in case are separate candidates and the order agrees with the <c>&gt; @after</c> test.
+    /// </summary>
+    private static async Task<List<string>> CandidatesAsync(DbConnection connection, SqlDialect dialect, string before, string after,
+        bool pins, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
+        var key = BaseIdSql.Key(dialect, "d.base_id");
         command.CommandText =
-            "SELECT DISTINCT d.base_id FROM data d WHERE d.timestamp < @cutoff AND d.base_id > @after" +
-            " AND NOT EXISTS (SELECT 1 FROM data n WHERE n.base_id = d.base_id AND n.timestamp >= @cutoff)" +
-            (pins ? $" AND NOT EXISTS (SELECT 1 FROM {PinTable} p WHERE p.base_id = d.base_id)" : "") +
-            " ORDER BY d.base_id LIMIT " + TracesPerRound.ToString(CultureInfo.InvariantCulture);
+            $"SELECT DISTINCT {key} FROM data d WHERE d.timestamp < @cutoff AND {key} > @after" +
+            $" AND NOT EXISTS (SELECT 1 FROM data n WHERE {BaseIdSql.Equal(dialect, "n.base_id", "d.base_id")} AND n.timestamp >= @cutoff)" +
+            (pins ? $" AND NOT EXISTS (SELECT 1 FROM {PinTable} p WHERE {BaseIdSql.Equal(dialect, "p.base_id", "d.base_id")})" : "") +
+            $" ORDER BY {key} LIMIT " + TracesPerRound.ToString(CultureInfo.InvariantCulture);
         SqlParameters.Add(command, "@cutoff", before);
         SqlParameters.Add(command, "@after", after);
         var ids = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(BaseIdSql.Read(reader, 0));
         return ids;
     }
 
-    private static async Task<long> CountPointsAsync(DbConnection connection, List<string> ids, CancellationToken cancellationToken)
+    private static async Task<long> CountPointsAsync(DbConnection connection, SqlDialect dialect, List<string> ids, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT COUNT(*) FROM data WHERE base_id IN ({SqlParameters.AddIds(command, ids)})";
+        command.CommandText = $"SELECT COUNT(*) FROM data WHERE {BaseIdSql.In(dialect, "base_id", SqlParameters.AddIds(command, ids))}";
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
@@ -162,13 +196,16 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         await using var transaction = await connection.BeginTransactionAsync(database.Dialect.PruneIsolation, cancellationToken).ConfigureAwait(false);
         await using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
+        var dialect = database.Dialect;
         var list = SqlParameters.AddIds(delete, ids);
+        var inList = BaseIdSql.In(dialect, "base_id", list);
+        var key = BaseIdSql.Key(dialect, "base_id");
         // The recent-points subquery is a derived table (DISTINCT keeps MySQL from merging it), since MySQL refuses a
-        // DELETE whose subquery reads the table it deletes from.
-        var recent = $"SELECT DISTINCT base_id FROM data WHERE base_id IN ({list}) AND timestamp >= @cutoff";
+        // DELETE whose subquery reads the table it deletes from. Ids are matched exactly (on MySQL by their bytes).
+        var recent = $"SELECT DISTINCT {key} AS k FROM data WHERE {inList} AND timestamp >= @cutoff";
         delete.CommandText =
-            $"DELETE FROM data WHERE base_id IN ({list}) AND base_id NOT IN (SELECT r.base_id FROM ({recent}) r)" +
-            (pins ? $" AND base_id NOT IN (SELECT base_id FROM {PinTable})" : "");
+            $"DELETE FROM data WHERE {inList} AND {key} NOT IN (SELECT r.k FROM ({recent}) r)" +
+            (pins ? $" AND {key} NOT IN (SELECT {key} FROM {PinTable})" : "");
         SqlParameters.Add(delete, "@cutoff", before);
         var points = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         long traces = ids.Count;
@@ -177,7 +214,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
             // Traces the DELETE spared (written to, pinned, or deleted by someone else meanwhile) still count out.
             await using var left = connection.CreateCommand();
             left.Transaction = transaction;
-            left.CommandText = $"SELECT COUNT(DISTINCT base_id) FROM data WHERE base_id IN ({SqlParameters.AddIds(left, ids)})";
+            left.CommandText = $"SELECT COUNT(DISTINCT {key}) FROM data WHERE {BaseIdSql.In(dialect, "base_id", SqlParameters.AddIds(left, ids))}";
             traces -= Convert.ToInt64(await left.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
         else
@@ -202,7 +239,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         string? oldest, newest;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT COUNT(DISTINCT base_id), COUNT(*), MIN(timestamp), MAX(timestamp) FROM data";
+            command.CommandText = $"SELECT COUNT(DISTINCT {BaseIdSql.Key(database.Dialect, "base_id")}), COUNT(*), MIN(timestamp), MAX(timestamp) FROM data";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             traces = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
@@ -221,7 +258,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
         {
             await using var count = connection.CreateCommand();
-            count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE d.base_id = p.base_id)";
+            count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {BaseIdSql.Equal(database.Dialect, "d.base_id", "p.base_id")})";
             pinned = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
         return new TraceStoreStatistics(traces, points, oldest, newest, bytes, pinned);
@@ -233,7 +270,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (!await PinTableExistsAsync(connection, cancellationToken, transaction).ConfigureAwait(false)) return;
         await using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
-        delete.CommandText = $"DELETE FROM {PinTable} WHERE base_id IN ({SqlParameters.AddIds(delete, ids)})";
+        delete.CommandText = $"DELETE FROM {PinTable} WHERE {BaseIdSql.In(database.Dialect, "base_id", SqlParameters.AddIds(delete, ids))}";
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -248,7 +285,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false)) return;
         Log.CreatingPinTable(database.Logger, database.Description);
         await using var command = connection.CreateCommand();
-        command.CommandText = CreatePinTable;
+        command.CommandText = database.Dialect is MySqlDialect ? CreateMySqlPinTable : CreatePinTable;
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,35 @@
+using System.Data.Common;
+using System.Text;
+
+namespace Profiler.Infrastructure.Sql;
+
+/// <summary>
+/// Base-id comparisons that tell ids differing only in case apart on every server. SQLite and PostgreSQL compare
+/// text exactly; on MySQL/MariaDB the <c>data</c> table's columns take the database's collation (OSProfiler's schema
+/// sets none), which is case-insensitive (<c>utf8mb4_general_ci</c>, <c>latin1_swedish_ci</c>, …), so
+/// <c>base_id = 'Req-1'</c> also matches <c>req-1</c>. There each comparison keeps the plain one, so the
+/// <c>base_id</c> index still finds the rows, and adds the same comparison on the bytes
+/// (<c>CAST(base_id AS BINARY)</c>, whatever the column's character set; ids are ASCII, <see cref="Profiler.Storage.TracePointRules.IsSafeId"/>).
+/// </summary>
+internal static class BaseIdSql
+{
+    /// <summary><c>(column = value)</c>, exact on MySQL too; <paramref name="value"/> is a parameter or a column.</summary>
+    public static string Equal(SqlDialect dialect, string column, string value) =>
+        dialect is MySqlDialect ? $"({column} = {value} AND {Exact(column)} = {Exact(value)})" : $"{column} = {value}";
+
+    /// <summary><c>(column IN (list))</c>, exact on MySQL too; <paramref name="list"/> is the parameter list.</summary>
+    public static string In(SqlDialect dialect, string column, string list) =>
+        dialect is MySqlDialect ? $"({column} IN ({list}) AND {Exact(column)} IN ({list}))" : $"{column} IN ({list})";
+
+    /// <summary>
+    /// The expression that tells ids apart exactly, for <c>DISTINCT</c>, <c>NOT IN</c>, <c>ORDER BY</c> and ranges:
+    /// the column itself, or on MySQL its bytes (read such a column with <see cref="Read"/>).
+    /// </summary>
+    public static string Key(SqlDialect dialect, string column) => dialect is MySqlDialect ? Exact(column) : column;
+
+    /// <summary>An id read from a <see cref="Key"/> column: text, or on MySQL the bytes of an ASCII id.</summary>
+    public static string Read(DbDataReader reader, int ordinal) =>
+        reader.GetValue(ordinal) is byte[] bytes ? Encoding.UTF8.GetString(bytes) : reader.GetString(ordinal);
+
+    private static string Exact(string expression) => $"CAST({expression} AS BINARY)";
+}
