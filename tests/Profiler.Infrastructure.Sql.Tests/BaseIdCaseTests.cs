@@ -202,6 +202,29 @@ public sealed class MariaDbBaseIdCaseTests : BaseIdCaseTests, IDisposable
         Assert.Equal(["Req-1", "req-1"], (await pinning.ListPinnedAsync(CancellationToken.None)).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task On_a_latin1_table_as_OSProfiler_makes_it_on_older_servers_twins_stay_apart_too()
+    {
+        // OSProfiler's table takes the database's character set, latin1 (latin1_swedish_ci) by default on MariaDB before
+        // 11.6 and MySQL 5.7: a utf8mb4 collation (COLLATE utf8mb4_bin) could not be used on its columns; the
+        // comparison on the bytes can.
+        await using var store = Open();
+        await store.WriteAsync([.. Trace("Req-1"), .. Trace("req-1"), .. Trace("req-1-other")], CancellationToken.None);
+        _server.Admin("ALTER TABLE data CONVERT TO CHARACTER SET latin1", _database);
+        Assert.Equal("latin1", _server.Admin(
+            $"SELECT character_set_name FROM information_schema.columns WHERE table_schema = '{_database}' AND table_name = 'data' AND column_name = 'base_id'").Trim());
+
+        Assert.True(await ((ITraceStorePinning)store).SetPinnedAsync("req-1", true, CancellationToken.None));
+        Assert.Equal(1, await ((ITraceStoreCleanup)store).DeleteTracesAsync(["Req-1"], CancellationToken.None));
+
+        var left = new List<string>();
+        await foreach (var p in store.ReadTraceAsync("req-1", CancellationToken.None)) left.Add(p.TraceId);
+        Assert.Equal(["req-1-op", "req-1-op"], left);
+        Assert.Equal(["req-1"], await ((ITraceStorePinning)store).ListPinnedAsync(CancellationToken.None));
+        Assert.Equal(2, (await ((ITraceStoreStatistics)store).GetStatisticsAsync(CancellationToken.None)).Traces);
+        Assert.Equal(new PruneResult(1, 2), await ((ITraceStorePruning)store).PruneAsync(DateTime.UtcNow, dryRun: false, CancellationToken.None));
+    }
+
     private static TracePoint[] Trace(string baseId) =>
     [
         new() { Name = "op-start", BaseId = baseId, TraceId = baseId + "-op", ParentId = baseId, Timestamp = "2026-03-04T05:06:07.000000", Info = new JsonObject { ["host"] = "h" } },
