@@ -9,10 +9,17 @@ namespace Profiler.Infrastructure.Sql;
 /// Pins, pruning and statistics of a SQL store (<see cref="ITraceStorePinning"/>, <see cref="ITraceStorePruning"/>,
 /// <see cref="ITraceStoreStatistics"/>). Pins live in a side table, <c>profiler_pins (base_id, pinned_at)</c>, that
 /// OSProfiler never reads; it is created by the first pin (CREATE TABLE IF NOT EXISTS), and until then every trace is
-/// unpinned, so pruning, listing pins and statistics need no CREATE privilege. Base ids compare exactly on every server
-/// (<see cref="BaseIdSql"/>): on MySQL/MariaDB, whose <c>data</c> table ignores case, <c>Req-1</c> and <c>req-1</c> are
-/// two traces here too.
+/// unpinned, so pruning, listing pins and statistics need no CREATE privilege.
 /// </summary>
+/// <remarks>
+/// On MySQL/MariaDB the <c>data</c> table's collation ignores case (<see cref="BaseIdSql"/>). Lookups by id are exact
+/// there too: pinning, unpinning, and the pins listed and counted tell <c>Req-1</c> from <c>req-1</c>. The whole-table
+/// scans compare as the table does, which keeps their index order: on a MariaDB table of 1M rows and 50,000 traces an
+/// exact comparison made a prune round's candidate read 4x slower (12.7 s against 3.2 s) and the statistics 6x (4.3 s
+/// against 0.64 s). Pruning stays safe, if conservative:
+/// an old trace whose id differs only in case from a recent or pinned one is kept until both may go, never removed
+/// with it; and the statistics count such ids as one trace.
+/// </remarks>
 internal sealed class TraceLifecycle(SqlDatabase database)
 {
     /// <summary>The side table of pinned traces.</summary>
@@ -135,13 +142,13 @@ internal sealed class TraceLifecycle(SqlDatabase database)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 operation = SqlOperation.Read;
-                var ids = await CandidatesAsync(connection, database.Dialect, before, after, pins, cancellationToken).ConfigureAwait(false);
+                var ids = await CandidatesAsync(connection, before, after, pins, cancellationToken).ConfigureAwait(false);
                 if (ids.Count == 0) break;
                 after = ids[^1];
                 if (dryRun)
                 {
                     traces += ids.Count;
-                    points += await CountPointsAsync(connection, database.Dialect, ids, cancellationToken).ConfigureAwait(false);
+                    points += await CountPointsAsync(connection, ids, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -161,32 +168,27 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         }
     }
 
-    /// <summary>
-    /// The next round's traces, in base-id order after <paramref name="after"/>: on MySQL in byte order, so that ids
-    /// differing only in case are separate candidates and the order agrees with the <c>&gt; @after</c> test.
-    /// </summary>
-    private static async Task<List<string>> CandidatesAsync(DbConnection connection, SqlDialect dialect, string before, string after,
-        bool pins, CancellationToken cancellationToken)
+    private static async Task<List<string>> CandidatesAsync(DbConnection connection, string before, string after, bool pins,
+        CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        var key = BaseIdSql.Key(dialect, "d.base_id");
         command.CommandText =
-            $"SELECT DISTINCT {key} FROM data d WHERE d.timestamp < @cutoff AND {key} > @after" +
-            $" AND NOT EXISTS (SELECT 1 FROM data n WHERE {BaseIdSql.Equal(dialect, "n.base_id", "d.base_id")} AND n.timestamp >= @cutoff)" +
-            (pins ? $" AND NOT EXISTS (SELECT 1 FROM {PinTable} p WHERE {BaseIdSql.Equal(dialect, "p.base_id", "d.base_id")})" : "") +
-            $" ORDER BY {key} LIMIT " + TracesPerRound.ToString(CultureInfo.InvariantCulture);
+            "SELECT DISTINCT d.base_id FROM data d WHERE d.timestamp < @cutoff AND d.base_id > @after" +
+            " AND NOT EXISTS (SELECT 1 FROM data n WHERE n.base_id = d.base_id AND n.timestamp >= @cutoff)" +
+            (pins ? $" AND NOT EXISTS (SELECT 1 FROM {PinTable} p WHERE p.base_id = d.base_id)" : "") +
+            " ORDER BY d.base_id LIMIT " + TracesPerRound.ToString(CultureInfo.InvariantCulture);
         SqlParameters.Add(command, "@cutoff", before);
         SqlParameters.Add(command, "@after", after);
         var ids = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(BaseIdSql.Read(reader, 0));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
         return ids;
     }
 
-    private static async Task<long> CountPointsAsync(DbConnection connection, SqlDialect dialect, List<string> ids, CancellationToken cancellationToken)
+    private static async Task<long> CountPointsAsync(DbConnection connection, List<string> ids, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT COUNT(*) FROM data WHERE {BaseIdSql.In(dialect, "base_id", SqlParameters.AddIds(command, ids))}";
+        command.CommandText = $"SELECT COUNT(*) FROM data WHERE base_id IN ({SqlParameters.AddIds(command, ids)})";
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
@@ -196,16 +198,13 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         await using var transaction = await connection.BeginTransactionAsync(database.Dialect.PruneIsolation, cancellationToken).ConfigureAwait(false);
         await using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
-        var dialect = database.Dialect;
         var list = SqlParameters.AddIds(delete, ids);
-        var inList = BaseIdSql.In(dialect, "base_id", list);
-        var key = BaseIdSql.Key(dialect, "base_id");
         // The recent-points subquery is a derived table (DISTINCT keeps MySQL from merging it), since MySQL refuses a
-        // DELETE whose subquery reads the table it deletes from. Ids are matched exactly (on MySQL by their bytes).
-        var recent = $"SELECT DISTINCT {key} AS k FROM data WHERE {inList} AND timestamp >= @cutoff";
+        // DELETE whose subquery reads the table it deletes from.
+        var recent = $"SELECT DISTINCT base_id FROM data WHERE base_id IN ({list}) AND timestamp >= @cutoff";
         delete.CommandText =
-            $"DELETE FROM data WHERE {inList} AND {key} NOT IN (SELECT r.k FROM ({recent}) r)" +
-            (pins ? $" AND {key} NOT IN (SELECT {key} FROM {PinTable})" : "");
+            $"DELETE FROM data WHERE base_id IN ({list}) AND base_id NOT IN (SELECT r.base_id FROM ({recent}) r)" +
+            (pins ? $" AND base_id NOT IN (SELECT base_id FROM {PinTable})" : "");
         SqlParameters.Add(delete, "@cutoff", before);
         var points = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         long traces = ids.Count;
@@ -214,7 +213,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
             // Traces the DELETE spared (written to, pinned, or deleted by someone else meanwhile) still count out.
             await using var left = connection.CreateCommand();
             left.Transaction = transaction;
-            left.CommandText = $"SELECT COUNT(DISTINCT {key}) FROM data WHERE {BaseIdSql.In(dialect, "base_id", SqlParameters.AddIds(left, ids))}";
+            left.CommandText = $"SELECT COUNT(DISTINCT base_id) FROM data WHERE base_id IN ({SqlParameters.AddIds(left, ids)})";
             traces -= Convert.ToInt64(await left.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
         else
@@ -239,7 +238,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         string? oldest, newest;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT COUNT(DISTINCT {BaseIdSql.Key(database.Dialect, "base_id")}), COUNT(*), MIN(timestamp), MAX(timestamp) FROM data";
+            command.CommandText = "SELECT COUNT(DISTINCT base_id), COUNT(*), MIN(timestamp), MAX(timestamp) FROM data";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             traces = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
