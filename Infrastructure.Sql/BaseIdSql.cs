@@ -1,6 +1,3 @@
-using System.Data.Common;
-using System.Text;
-
 namespace Profiler.Infrastructure.Sql;
 
 /// <summary>
@@ -22,14 +19,11 @@ internal static class BaseIdSql
         dialect is MySqlDialect ? $"({column} IN ({list}) AND {Exact(column)} IN ({list}))" : $"{column} IN ({list})";
 
     /// <summary>
-    /// The expression that tells ids apart exactly, for <c>DISTINCT</c>, <c>NOT IN</c>, <c>ORDER BY</c> and ranges:
-    /// the column itself, or on MySQL its bytes (read such a column with <see cref="Read"/>).
+    /// The expression that tells ids apart exactly, e.g. for <c>COUNT(DISTINCT …)</c> over rows an <see cref="In"/>
+    /// or <see cref="Equal"/> already found by the index: the column itself, or on MySQL its bytes (a whole-table
+    /// <c>DISTINCT</c> or <c>ORDER BY</c> on it loses the index: see <see cref="TraceLifecycle"/>).
     /// </summary>
     public static string Key(SqlDialect dialect, string column) => dialect is MySqlDialect ? Exact(column) : column;
-
-    /// <summary>An id read from a <see cref="Key"/> column: text, or on MySQL the bytes of an ASCII id.</summary>
-    public static string Read(DbDataReader reader, int ordinal) =>
-        reader.GetValue(ordinal) is byte[] bytes ? Encoding.UTF8.GetString(bytes) : reader.GetString(ordinal);
 
     private static string Exact(string expression) => $"CAST({expression} AS BINARY)";
 }
