@@ -11,6 +11,15 @@ namespace Profiler.Infrastructure.Sql;
 /// OSProfiler never reads; it is created by the first pin (CREATE TABLE IF NOT EXISTS), and until then every trace is
 /// unpinned, so pruning, listing pins and statistics need no CREATE privilege.
 /// </summary>
+/// <remarks>
+/// On MySQL/MariaDB the <c>data</c> table's collation ignores case (<see cref="BaseIdSql"/>). Lookups by id are exact
+/// there too: pinning, unpinning, and the pins listed and counted tell <c>Req-1</c> from <c>req-1</c>. The whole-table
+/// scans compare as the table does, which keeps their index order: on a MariaDB table of 1M rows and 50,000 traces an
+/// exact comparison made a prune round's candidate read 4x slower (12.7 s against 3.2 s) and the statistics 6x (4.3 s
+/// against 0.64 s). Pruning stays safe, if conservative:
+/// an old trace whose id differs only in case from a recent or pinned one is kept until both may go, never removed
+/// with it; and the statistics count such ids as one trace.
+/// </remarks>
 internal sealed class TraceLifecycle(SqlDatabase database)
 {
     /// <summary>The side table of pinned traces.</summary>
@@ -22,6 +31,14 @@ internal sealed class TraceLifecycle(SqlDatabase database)
     private const string CreatePinTable =
         "CREATE TABLE IF NOT EXISTS " + PinTable + " (base_id varchar(255) NOT NULL, pinned_at varchar(26) NOT NULL, PRIMARY KEY (base_id))";
 
+    /// <summary>
+    /// On MySQL/MariaDB the key compares exactly (the database's default collation ignores case, and pins of
+    /// <c>Req-1</c> and <c>req-1</c> are two pins); ids are ASCII (<see cref="TracePointRules.IsSafeId"/>).
+    /// </summary>
+    private const string CreateMySqlPinTable =
+        "CREATE TABLE IF NOT EXISTS " + PinTable +
+        " (base_id varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, pinned_at varchar(26) NOT NULL, PRIMARY KEY (base_id))";
+
     private volatile bool _pinTableExists;
 
     /// <summary>Pins or unpins; false (nothing pinned) for an unsafe id or a trace without points.</summary>
@@ -30,13 +47,14 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (!TracePointRules.IsSafeId(baseId)) return false;
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var connection = db.Database.GetDbConnection();
+        var dialect = database.Dialect;
         var operation = SqlOperation.Read;
         try
         {
             bool exists;
             await using (var probe = connection.CreateCommand())
             {
-                probe.CommandText = "SELECT base_id FROM data WHERE base_id = @base_id LIMIT 1";
+                probe.CommandText = $"SELECT base_id FROM data WHERE {BaseIdSql.Equal(dialect, "base_id", "@base_id")} LIMIT 1";
                 SqlParameters.Add(probe, "@base_id", baseId);
                 exists = await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull);
             }
@@ -51,6 +69,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
                 SqlParameters.Add(insert, "@base_id", baseId);
                 SqlParameters.Add(insert, "@pinned_at", TraceTimestamp.UtcNow.ToString());
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (dialect is MySqlDialect) await CheckPinnedAsync(connection, baseId, cancellationToken).ConfigureAwait(false);
                 return true;
             }
             if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
@@ -58,7 +77,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
                 // A stale pin of a trace that is gone is dropped too.
                 operation = SqlOperation.Pin;
                 await using var delete = connection.CreateCommand();
-                delete.CommandText = $"DELETE FROM {PinTable} WHERE base_id = @base_id";
+                delete.CommandText = $"DELETE FROM {PinTable} WHERE {BaseIdSql.Equal(dialect, "base_id", "@base_id")}";
                 SqlParameters.Add(delete, "@base_id", baseId);
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -70,6 +89,23 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         }
     }
 
+    /// <summary>
+    /// After a pin on MySQL/MariaDB: the pin is there under exactly <paramref name="baseId"/>. A pin table an older
+    /// Profiler made has a key that ignores case, and the server ignored the new pin as a duplicate of the pin of an id
+    /// differing in case; the error says how to make the key exact.
+    /// </summary>
+    private async Task CheckPinnedAsync(DbConnection connection, string baseId, CancellationToken cancellationToken)
+    {
+        await using var check = connection.CreateCommand();
+        check.CommandText = $"SELECT base_id FROM {PinTable} WHERE {BaseIdSql.Equal(database.Dialect, "base_id", "@base_id")}";
+        SqlParameters.Add(check, "@base_id", baseId);
+        if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull)) return;
+        throw new TraceStoreException(
+            $"Could not pin trace '{baseId}': table {PinTable} already pins a trace whose id differs from it only in case, and " +
+            "its base_id column ignores case (it was made by an older Profiler). Make the column exact, then pin again: " +
+            $"ALTER TABLE {PinTable} MODIFY base_id varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL");
+    }
+
     /// <summary>The pinned base ids whose trace still has points.</summary>
     /// <remarks>A read that times out is sent once more (<see cref="SqlDatabase.ReadAsync"/>).</remarks>
     public Task<IReadOnlyList<string>> ListPinnedAsync(CancellationToken cancellationToken) =>
@@ -77,7 +113,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         {
             if (!await PinTableExistsAsync(connection, token).ConfigureAwait(false)) return [];
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT p.base_id FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE d.base_id = p.base_id)";
+            command.CommandText = $"SELECT p.base_id FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {BaseIdSql.Equal(database.Dialect, "d.base_id", "p.base_id")})";
             var ids = new List<string>();
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             while (await reader.ReadAsync(token).ConfigureAwait(false)) ids.Add(reader.GetString(0));
@@ -221,7 +257,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
         {
             await using var count = connection.CreateCommand();
-            count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE d.base_id = p.base_id)";
+            count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {BaseIdSql.Equal(database.Dialect, "d.base_id", "p.base_id")})";
             pinned = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
         return new TraceStoreStatistics(traces, points, oldest, newest, bytes, pinned);
@@ -233,7 +269,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (!await PinTableExistsAsync(connection, cancellationToken, transaction).ConfigureAwait(false)) return;
         await using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
-        delete.CommandText = $"DELETE FROM {PinTable} WHERE base_id IN ({SqlParameters.AddIds(delete, ids)})";
+        delete.CommandText = $"DELETE FROM {PinTable} WHERE {BaseIdSql.In(database.Dialect, "base_id", SqlParameters.AddIds(delete, ids))}";
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -248,7 +284,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false)) return;
         Log.CreatingPinTable(database.Logger, database.Description);
         await using var command = connection.CreateCommand();
-        command.CommandText = CreatePinTable;
+        command.CommandText = database.Dialect is MySqlDialect ? CreateMySqlPinTable : CreatePinTable;
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -24,4 +24,31 @@ public sealed class DriversModeTests(PublishedCli cli) : IDisposable
         Assert.True(onSingle.ExitCode == 0, onSingle.All);
         Assert.Contains($"driver redis, connected to Redis redis://127.0.0.1:{single.Port}/0", onSingle.StandardOutput);
     }
+
+    [Fact]
+    public void Drivers_with_an_otlp_URL_names_the_driver_and_says_a_write_only_store_is_reached_by_its_first_write()
+    {
+        // Nothing listens there: the check must not write (it would store something), so it does not reach the endpoint.
+        var port = FreePort.Next();
+
+        var otlp = cli.Run(_work.Path, "drivers", "-c", $"otlp+http://:Sekret-42@127.0.0.1:{port}");
+
+        Assert.True(otlp.ExitCode == 0, otlp.All);
+        Assert.Contains($"otlp+http://:***@127.0.0.1:{port}: driver otlp, write-only: not connected (a store that cannot be read is reached by its first write",
+            otlp.StandardOutput);
+        Assert.Contains("only forwards points as spans", otlp.StandardOutput);
+        Assert.DoesNotContain("Sekret-42", otlp.All);
+    }
+
+    [Fact]
+    public void Drivers_with_the_URL_of_a_readable_store_that_cannot_be_reached_still_exits_3()
+    {
+        var port = FreePort.Next();
+
+        var redis = cli.Run(_work.Path, "drivers", "-c", $"redis://127.0.0.1:{port}/0");
+
+        Assert.True(redis.ExitCode == 3, redis.All);
+        Assert.Contains($"127.0.0.1:{port}", redis.StandardError);
+        Assert.DoesNotContain("write-only", redis.All);
+    }
 }

@@ -63,9 +63,35 @@ internal static class OtlpEndpoints
         });
     }
 
+    /// <summary>
+    /// With <see cref="WebShellOptions.OtlpGrpcUrls"/>: the gRPC service, behind <see cref="RefuseWithoutIngestKey"/>,
+    /// which checks the ingest key before the request's message is read.
+    /// </summary>
     public static void MapOtlpGrpc(WebApplication app, WebShellOptions options)
     {
-        if (!string.IsNullOrWhiteSpace(options.OtlpGrpcUrls)) app.MapGrpcService<OtlpTraceService>();
+        if (string.IsNullOrWhiteSpace(options.OtlpGrpcUrls)) return;
+        app.Use(RefuseWithoutIngestKey);
+        app.MapGrpcService<OtlpTraceService>();
+    }
+
+    /// <summary>
+    /// A call to <see cref="OtlpTraceService"/> without the server's ingest key (<see cref="WebShellOptions.IngestKey"/>)
+    /// is answered UNAUTHENTICATED from its headers alone (a gRPC trailers-only answer): gRPC reads and parses the whole
+    /// message before the service method runs, which would let anyone without the key make the server read and parse
+    /// up to <see cref="WebShellOptions.MaxBodyBytes"/>. Other requests pass.
+    /// </summary>
+    private static Task RefuseWithoutIngestKey(HttpContext context, RequestDelegate next)
+    {
+        var key = context.RequestServices.GetRequiredService<WebShellOptions>().IngestKey;
+        if (string.IsNullOrEmpty(key)
+            || context.GetEndpoint()?.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>()?.ServiceType != typeof(OtlpTraceService)
+            || IngestEndpoints.HasIngestKey(context.Request, key))
+            return next(context);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/grpc";
+        context.Response.Headers["grpc-status"] = ((int)StatusCode.Unauthenticated).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(OtlpTraceService.NeedsIngestKey);
+        return Task.CompletedTask;
     }
 
     private static string[] Split(string urls) => urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -321,12 +347,16 @@ internal static class OtlpEndpoints
 internal sealed class OtlpTraceService(IMediator mediator, WebShellOptions options, ILogger<OtlpTraceService> logger, SecretRedactor redactor)
     : TraceService.TraceServiceBase
 {
+    /// <summary>The UNAUTHENTICATED answer's message.</summary>
+    internal static readonly string NeedsIngestKey =
+        $"TraceService/Export needs the server's ingest key in the {IngestEndpoints.IngestKeyHeader.ToLowerInvariant()} metadata or as authorization: Bearer";
+
     public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
     {
         var http = context.GetHttpContext();
+        // Checked before the message was read (OtlpEndpoints.MapOtlpGrpc); again here, should the service be mapped alone.
         if (!string.IsNullOrEmpty(options.IngestKey) && !IngestEndpoints.HasIngestKey(http.Request, options.IngestKey))
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                $"TraceService/Export needs the server's ingest key in the {IngestEndpoints.IngestKeyHeader.ToLowerInvariant()} metadata or as authorization: Bearer"));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, NeedsIngestKey));
         if (IngestEndpoints.ReadBatchId(http.Request, out var batchId) is { } badBatchId)
             throw new RpcException(new Status(StatusCode.InvalidArgument, badBatchId));
         try

@@ -39,13 +39,33 @@ internal static class Pages
         if (request is null) return ErrorPage(400, "Bad request", problem!, "./");
         var page = await TraceEndpoints.FetchPageAsync(mediator, request, context.RequestAborted);
         if (page is null) return ErrorPage(400, "Bad request", "That page link is not one this server gave out.", "./");
-        // Overviews (read from the points) only where the summary cannot tell: a store without search, or a failure's type.
-        var read = page.Traces.Where(t => t.DurationMs is null || t.Error == true).Select(t => t.BaseId).ToList();
-        var overviews = read.Count == 0
-            ? new Dictionary<string, TraceOverview>()
-            : await mediator.Send(new GetTraceOverviewsQuery(read, options.MaxPointsPerListRow), context.RequestAborted);
+        var overviews = await OverviewsAsync(page, mediator, options, context.RequestAborted);
         var total = await TraceEndpoints.TotalAsync(mediator, request, context.RequestAborted);
         return Results.Content(TraceListPage.Render(page, overviews, request, options, total), "text/html; charset=utf-8");
+    }
+
+    /// <summary>
+    /// What the list page reads from the points, only where the store's summaries cannot tell. A trace without a summary
+    /// (a store without search) is read up to <see cref="WebShellOptions.MaxPointsPerListRow"/> points for its duration,
+    /// operations and status. A failed trace with a summary is read only for its exception type, and all of those on
+    /// the page share one row's budget, <see cref="WebShellOptions.MaxPointsPerListRow"/> points in all: a page of failed
+    /// traces (<c>?errors=true</c>) then costs about what a page of the normal listing does, not a page size times a
+    /// row's budget (1,000 × 20,000 points). A failure found beyond a trace's share shows as "failed"; its page names it.
+    /// </summary>
+    internal static async Task<IReadOnlyDictionary<string, TraceOverview>> OverviewsAsync(TracePage page, IMediator mediator,
+        WebShellOptions options, CancellationToken ct)
+    {
+        var unsummarised = page.Traces.Where(t => t.DurationMs is null).Select(t => t.BaseId).ToList();
+        var failed = page.Traces.Where(t => t.DurationMs is not null && t.Error == true).Select(t => t.BaseId).ToList();
+        if (unsummarised.Count == 0 && failed.Count == 0) return new Dictionary<string, TraceOverview>();
+        if (failed.Count == 0) return await mediator.Send(new GetTraceOverviewsQuery(unsummarised, options.MaxPointsPerListRow), ct);
+        var share = Math.Max(1, options.MaxPointsPerListRow / failed.Count);
+        var failures = await mediator.Send(new GetTraceOverviewsQuery(failed, share), ct);
+        if (unsummarised.Count == 0) return failures;
+        var overviews = new Dictionary<string, TraceOverview>(
+            await mediator.Send(new GetTraceOverviewsQuery(unsummarised, options.MaxPointsPerListRow), ct), StringComparer.Ordinal);
+        foreach (var (id, overview) in failures) overviews[id] = overview;
+        return overviews;
     }
 
     private static async Task<IResult> ReportPage(string baseId, HttpContext context, IMediator mediator, WebShellOptions options)

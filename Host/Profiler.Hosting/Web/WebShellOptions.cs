@@ -75,7 +75,8 @@ public sealed class WebShellOptions
 
     /// <summary>
     /// Most points read per trace to show its duration and error marker on the list page; a trace with more
-    /// shows a lower bound. Default 20,000.
+    /// shows a lower bound. The exception types of a page's failed traces whose summary the store keeps are read within
+    /// this many points for the whole page, shared among them. Default 20,000.
     /// </summary>
     public int MaxPointsPerListRow { get; init; } = 20_000;
 

@@ -6,9 +6,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Profiler.Domain;
+using Profiler.Hosting;
 using Profiler.Hosting.Web;
 using Profiler.Infrastructure.Redis;
-using Profiler.Storage;
 using Profiler.Testing;
 using Xunit.Abstractions;
 
@@ -49,8 +49,14 @@ public sealed class IngestOutageTests(ITestOutputHelper output)
         var app = WebShell.Build(options, configure: builder =>
         {
             builder.Logging.ClearProviders();
-            // The driver the plugin catalog would load for redis://, registered directly (the shell only adds one when none is).
-            builder.Services.AddSingleton(_ => new RedisDriver().Open(ConnectionString.Parse(redis.Url()), new DriverSettings()));
+            // The driver the plugin catalog would load for redis://, registered directly (the shell only adds one when none is),
+            // with the settings the shell opens its store with (InteractiveReads: a 10 s socket_timeout), not OSProfiler's
+            // 0.1 s service default, whose 2 s operations the first write (the scripts' first run) or the health check
+            // after the restart can exceed on a busy machine: a 503 that is the clock's, not the outage's. The timeout is
+            // part of what is exercised here (how long a down store takes to answer, how soon the shell reconnects), so
+            // it is the shell's own rather than the suite's patient 30 s. A killed server refuses connections: the
+            // POSTs while it is down are answered 503 at once whatever the timeout.
+            builder.Services.AddSingleton(_ => new RedisDriver().Open(ConnectionString.Parse(redis.Url()), InteractiveReads.Apply(null)));
         });
         await app.StartAsync();
         try

@@ -30,7 +30,10 @@ public sealed class LostReplyTests(ITestOutputHelper output)
     {
         using var redis = new RedisProcess();
         await using var proxy = new FaultProxy(redis.Port);
-        await using var store = new RedisDriver().Open(ConnectionString.Parse($"redis://127.0.0.1:{proxy.Port}/0"), new DriverSettings());
+        // Patient (Patient.Settings): OSProfiler's 0.1 s default gives 2 s operations, which a write (the scripts' first
+        // run) or the read-back of the traces can exceed on a busy machine. The lost reply is a cut connection, seen at
+        // once whatever the timeout.
+        await using var store = new RedisDriver().Open(ConnectionString.Parse($"redis://127.0.0.1:{proxy.Port}/0"), Patient.Settings);
         // Every write is one MULTI (LPUSHes, EVAL of WriteTrace.lua) ending with EXEC on a single server:
         // the +QUEUED lines pass, and the EXEC's own reply (an array, the first '*' of the replies) is the one lost,
         // after the server applied the transaction.
@@ -50,7 +53,7 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         using var server = new MariaDbServer();
         await using var proxy = new FaultProxy(server.Port);
         var url = $"mysql+pymysql://{MariaDbServer.User}:{MariaDbServer.Password}@127.0.0.1:{proxy.Port}/{server.CreateDatabase()}?ssl_mode=disabled";
-        await using var store = new MySqlDriver().Open(ConnectionString.Parse(url), new DriverSettings());
+        await using var store = new MySqlDriver().Open(ConnectionString.Parse(url), Patient.Settings);
         // The reply to the COMMIT is lost: the transaction holding the rows and the batch id was committed.
         await RunAsync(store, proxy, "COMMIT", "MariaDB");
     }
@@ -61,7 +64,7 @@ public sealed class LostReplyTests(ITestOutputHelper output)
         using var server = new PostgresServer();
         await using var proxy = new FaultProxy(server.Port);
         var url = $"postgresql://{PostgresServer.User}:{PostgresServer.Password}@127.0.0.1:{proxy.Port}/{server.CreateDatabase()}?sslmode=disable";
-        await using var store = new PostgresDriver().Open(ConnectionString.Parse(url), new DriverSettings());
+        await using var store = new PostgresDriver().Open(ConnectionString.Parse(url), Patient.Settings);
         await RunAsync(store, proxy, "COMMIT", "PostgreSQL");
     }
 

@@ -47,7 +47,8 @@ public sealed class ShellServer : IAsyncDisposable
     /// <summary>Starts a server. <paramref name="connectionString"/> defaults to a fresh SQLite file in the temp folder.</summary>
     public static async Task<ShellServer> StartAsync(long maxBodyBytes = WebShellOptions.DefaultMaxBodyBytes, string? ingestKey = null,
         DriverSettings? settings = null, Func<string, string>? connectionString = null, int pageSize = 50,
-        Action<IServiceCollection>? services = null, TimeSpan? ttl = null, TimeSpan? pruneInterval = null, string? allowedHosts = null)
+        Action<IServiceCollection>? services = null, TimeSpan? ttl = null, TimeSpan? pruneInterval = null, string? allowedHosts = null,
+        int maxPointsPerListRow = 20_000)
     {
         var dir = new TempDirectory("profiler-web-");
         var cs = connectionString?.Invoke(dir.Path) ?? $"sqlite:///{dir.Path}/traces.db";
@@ -56,7 +57,7 @@ public sealed class ShellServer : IAsyncDisposable
         {
             ConnectionString = cs, Urls = "http://127.0.0.1:0", PluginFolders = [PluginFolder], MaxBodyBytes = maxBodyBytes,
             IngestKey = ingestKey, DriverSettings = settings, DefaultPageSize = pageSize, RetryAfterSeconds = 7,
-            HealthTimeout = HealthTimeout, AllowedHosts = allowedHosts,
+            HealthTimeout = HealthTimeout, AllowedHosts = allowedHosts, MaxPointsPerListRow = maxPointsPerListRow,
             Ttl = ttl, PruneInterval = pruneInterval ?? WebShellOptions.DefaultPruneInterval, PruneFirstDelay = pruneInterval ?? TimeSpan.FromSeconds(10),
         };
         var app = WebShell.Build(options, configure: builder =>
