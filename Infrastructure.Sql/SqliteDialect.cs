@@ -79,16 +79,14 @@ internal sealed class SqliteDialect : SqlDialect
     }
 
     /// <summary>
-    /// Per writing connection (Microsoft.Data.Sqlite's): synchronous=NORMAL, WAL's usual durability (no fsync per
-    /// commit; the log is synced at each checkpoint); a page cache of up to 64 MiB (index pages stay in memory across
-    /// batches); and no automatic checkpoint in the writer's commit: <see cref="SqliteTraceWriter"/> checkpoints on
-    /// another thread instead. A read's own connection (<see cref="SqliteReadConnection"/>) needs none of them: it
-    /// commits nothing, and reads each page about once.
+    /// Per connection: synchronous=NORMAL, WAL's usual durability (no fsync per commit; the log is synced at each
+    /// checkpoint); a page cache of up to 64 MiB (index pages stay in memory across batches); and no automatic
+    /// checkpoint in a commit: <see cref="SqliteTraceWriter"/> checkpoints on another thread instead. A read's own
+    /// connection (<see cref="SqliteReadConnection"/>) gets them too: a listing or search may commit (creating the
+    /// summary tables, catching up on another writer's traces), and must neither fsync nor checkpoint in the reader's time.
     /// </summary>
-    public override Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        connection is SqliteReadConnection ? Task.CompletedTask : SetWriterPragmasAsync(connection, cancellationToken);
-
-    private static async Task SetWriterPragmasAsync(DbConnection connection, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder))]
+    public override async Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;";

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Profiler.Threading;
@@ -5,8 +6,6 @@ namespace Profiler.Threading;
 // Source shared by the projects that use it (linked, <Compile Include=… Link=…/>): each gets its own internal copy.
 // Profiler.Domain itself does not compile it.
 
-// The compiler calls a builder's Start on the instance.
-#pragma warning disable CA1822
 
 /// <summary>
 /// Async method builders for the methods a short command runs once: the same tasks as the runtime's own builders
@@ -23,11 +22,15 @@ internal static class InlineStart
     /// <summary>
     /// Runs the state machine's first step as the runtime's <c>AsyncMethodBuilderCore.Start</c> does: the caller's
     /// execution context (its <see cref="AsyncLocal{T}"/> values) and synchronization context are restored after it,
-    /// whatever the step changed.
+    /// whatever the step changed. False, having run nothing, when the caller suppressed the execution context's flow
+    /// (<see cref="ExecutionContext.SuppressFlow"/>): its context cannot be captured to be restored, and the caller
+    /// starts the state machine with the runtime's own builder instead.
     /// </summary>
-    public static void Run<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
+    [DebuggerStepThrough]
+    public static bool TryRun<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
     {
         var executionContext = ExecutionContext.Capture();
+        if (executionContext is null) return false;
         var synchronizationContext = SynchronizationContext.Current;
         try
         {
@@ -36,12 +39,13 @@ internal static class InlineStart
         finally
         {
             if (SynchronizationContext.Current != synchronizationContext) SynchronizationContext.SetSynchronizationContext(synchronizationContext);
-            if (executionContext is not null && ExecutionContext.Capture() != executionContext) ExecutionContext.Restore(executionContext);
+            if (ExecutionContext.Capture() != executionContext) ExecutionContext.Restore(executionContext);
         }
+        return true;
     }
 }
 
-/// <summary><see cref="AsyncTaskMethodBuilder"/>, started by <see cref="InlineStart.Run"/>.</summary>
+/// <summary><see cref="AsyncTaskMethodBuilder"/>, started by <see cref="InlineStart.TryRun"/>.</summary>
 internal struct InlineStartTaskBuilder
 {
     private AsyncTaskMethodBuilder _builder;
@@ -50,8 +54,11 @@ internal struct InlineStartTaskBuilder
 
     public Task Task => _builder.Task;
 
-    public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine =>
-        InlineStart.Run(ref stateMachine);
+    [DebuggerStepThrough]
+    public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
+    {
+        if (!InlineStart.TryRun(ref stateMachine)) _builder.Start(ref stateMachine);
+    }
 
     public void SetStateMachine(IAsyncStateMachine stateMachine) => _builder.SetStateMachine(stateMachine);
 
@@ -68,7 +75,7 @@ internal struct InlineStartTaskBuilder
         _builder.AwaitUnsafeOnCompleted(ref awaiter, ref stateMachine);
 }
 
-/// <summary><see cref="AsyncTaskMethodBuilder{TResult}"/>, started by <see cref="InlineStart.Run"/>.</summary>
+/// <summary><see cref="AsyncTaskMethodBuilder{TResult}"/>, started by <see cref="InlineStart.TryRun"/>.</summary>
 internal struct InlineStartTaskBuilder<TResult>
 {
     private AsyncTaskMethodBuilder<TResult> _builder;
@@ -77,8 +84,11 @@ internal struct InlineStartTaskBuilder<TResult>
 
     public Task<TResult> Task => _builder.Task;
 
-    public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine =>
-        InlineStart.Run(ref stateMachine);
+    [DebuggerStepThrough]
+    public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
+    {
+        if (!InlineStart.TryRun(ref stateMachine)) _builder.Start(ref stateMachine);
+    }
 
     public void SetStateMachine(IAsyncStateMachine stateMachine) => _builder.SetStateMachine(stateMachine);
 
@@ -95,7 +105,7 @@ internal struct InlineStartTaskBuilder<TResult>
         _builder.AwaitUnsafeOnCompleted(ref awaiter, ref stateMachine);
 }
 
-/// <summary><see cref="AsyncValueTaskMethodBuilder"/>, started by <see cref="InlineStart.Run"/>.</summary>
+/// <summary><see cref="AsyncValueTaskMethodBuilder"/>, started by <see cref="InlineStart.TryRun"/>.</summary>
 internal struct InlineStartValueTaskBuilder
 {
     private AsyncValueTaskMethodBuilder _builder;
@@ -104,8 +114,11 @@ internal struct InlineStartValueTaskBuilder
 
     public ValueTask Task => _builder.Task;
 
-    public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine =>
-        InlineStart.Run(ref stateMachine);
+    [DebuggerStepThrough]
+    public void Start<TStateMachine>(ref TStateMachine stateMachine) where TStateMachine : IAsyncStateMachine
+    {
+        if (!InlineStart.TryRun(ref stateMachine)) _builder.Start(ref stateMachine);
+    }
 
     public void SetStateMachine(IAsyncStateMachine stateMachine) => _builder.SetStateMachine(stateMachine);
 

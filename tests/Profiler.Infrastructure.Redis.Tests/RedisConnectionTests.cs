@@ -20,6 +20,9 @@ public sealed class RedisConnectionTests(PasswordRedisServer server, Xunit.Abstr
         },
     ];
 
+    /// <summary>A 30 s <c>socket_timeout</c>, for tests about what a failure says rather than how long it takes.</summary>
+    private static DriverSettings Patient => new() { SocketTimeout = TimeSpan.FromSeconds(30) };
+
     private static ITraceStore Open(string url, DriverSettings? settings = null) =>
         new RedisDriver().Open(ConnectionString.Parse(url), settings ?? new DriverSettings());
 
@@ -45,7 +48,9 @@ public sealed class RedisConnectionTests(PasswordRedisServer server, Xunit.Abstr
     [Fact]
     public async Task A_wrong_password_fails_with_a_message_that_shows_neither_password()
     {
-        await using var store = Open($"redis://:{WrongPassword}@127.0.0.1:{server.Port}/0");
+        // A connect that waits as a busy machine needs: with OSProfiler's 0.1 s (a 1 s connect), a loaded CI machine timed
+        // out the handshake before the server's refusal of the password arrived, and the message named no password.
+        await using var store = Open($"redis://:{WrongPassword}@127.0.0.1:{server.Port}/0", Patient);
 
         var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.WriteAsync(Trace("nope"), CancellationToken.None));
         output.WriteLine(e.Message);
@@ -63,7 +68,7 @@ public sealed class RedisConnectionTests(PasswordRedisServer server, Xunit.Abstr
     [Fact]
     public async Task No_password_for_a_protected_server_fails_clearly()
     {
-        await using var store = Open($"redis://127.0.0.1:{server.Port}");
+        await using var store = Open($"redis://127.0.0.1:{server.Port}", Patient);
 
         var e = await Assert.ThrowsAsync<TraceStoreException>(() => store.ListTracesAsync(new TraceListQuery(1), CancellationToken.None));
         output.WriteLine(e.Message);

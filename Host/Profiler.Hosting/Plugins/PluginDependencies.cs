@@ -65,23 +65,18 @@ internal static class PluginDependencies
         {
             return false;
         }
-        // The file's bytes, searched as they are (the SDK writes the names as ASCII and ".dll" in lower case); only the
-        // names found are decoded.
+        // The file's bytes, searched as they are (the names are ASCII as the SDK writes them); a string ending in ".dll",
+        // in any case, is a file name, and only those are decoded.
         ReadOnlySpan<byte> text = json;
-        for (var end = text.IndexOf(".dll\""u8); end > 0; end = Next(text, end))
+        for (var q = text.IndexOf((byte)'"'); q >= 0; q = text[(q + 1)..].IndexOf((byte)'"') is var n and >= 0 ? q + 1 + n : -1)
         {
-            var start = text[..end].LastIndexOf((byte)'"') + 1;
-            var file = System.Text.Encoding.UTF8.GetString(text[start..(end + 4)]).Replace('/', Path.DirectorySeparatorChar);
+            if (q < 4 || !System.Text.Ascii.EqualsIgnoreCase(text[(q - 4)..q], ".dll"u8)) continue;
+            var start = text[..(q - 4)].LastIndexOf((byte)'"') + 1;
+            var file = System.Text.Encoding.UTF8.GetString(text[start..q]).Replace('/', Path.DirectorySeparatorChar);
             if (file.EndsWith(".resources.dll", StringComparison.OrdinalIgnoreCase)) continue;
             if (!File.Exists(Path.Combine(folder, Path.GetFileName(file))) && !File.Exists(Path.Combine(folder, file))) return false;
         }
         return true;
-
-        static int Next(ReadOnlySpan<byte> text, int end)
-        {
-            var next = text[(end + 5)..].IndexOf(".dll\""u8);
-            return next < 0 ? -1 : end + 5 + next;
-        }
     }
 
     /// <summary>

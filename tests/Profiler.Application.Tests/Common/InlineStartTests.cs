@@ -35,6 +35,7 @@ public sealed class InlineStartTests
     [Fact]
     public async Task An_exception_reaches_the_caller_at_its_await_whether_or_not_the_method_suspended()
     {
+        Assert.True(Fail("in the task", suspend: false).IsFaulted); // in the task, not thrown by the call
         Assert.Equal("at once", (await Assert.ThrowsAsync<InvalidOperationException>(() => Fail("at once", suspend: false))).Message);
         Assert.Equal("later", (await Assert.ThrowsAsync<InvalidOperationException>(() => Fail("later", suspend: true))).Message);
         Assert.Equal("disposing", (await Assert.ThrowsAsync<InvalidOperationException>(async () => await FailValue("disposing"))).Message);
@@ -45,12 +46,62 @@ public sealed class InlineStartTests
     {
         Ambient.Value = "caller";
 
+        var pending = SetAmbient("inside, before the method's await", suspend: true);
+        Assert.Equal("caller", Ambient.Value); // as soon as the call returns, before the caller awaits
+        await pending;
         await SetAmbient("inside, before any await", suspend: false);
         Assert.Equal("caller", Ambient.Value);
         await SetAmbient("inside, across an await", suspend: true);
         Assert.Equal("caller", Ambient.Value);
         await SetAmbientValueTask("inside a ValueTask method");
         Assert.Equal("caller", Ambient.Value);
+    }
+
+    [Fact]
+    public async Task With_the_flow_suppressed_the_method_still_runs_and_the_callers_values_are_kept()
+    {
+        Ambient.Value = "caller";
+        Task task;
+        using (ExecutionContext.SuppressFlow())
+        {
+            task = SetAmbient("inside, flow suppressed", suspend: false);
+            Assert.Equal("caller", Ambient.Value);
+        }
+
+        await task;
+        Assert.Equal("caller", Ambient.Value);
+    }
+
+    [Fact]
+    public async Task A_synchronization_context_set_inside_is_the_callers_again_once_the_call_returns()
+    {
+        var callers = SynchronizationContext.Current;
+
+        var task = SetSynchronizationContext(suspend: false);
+
+        Assert.Same(callers, SynchronizationContext.Current);
+        await task;
+    }
+
+    [Fact]
+    public async Task A_cancelled_method_ends_cancelled()
+    {
+        using var source = new CancellationTokenSource();
+        await source.CancelAsync();
+
+        var task = Twice(1, suspend: false, source.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.True(task.IsCanceled);
+    }
+
+    [Fact]
+    public async Task A_method_suspending_more_than_once_completes_with_its_result()
+    {
+        Assert.Equal(6, await YieldThrice());
+        var completed = FailValue("never thrown", suspend: false);
+        Assert.True(completed.IsCompletedSuccessfully);
+        await completed;
     }
 
     [Fact]
@@ -62,10 +113,30 @@ public sealed class InlineStartTests
     }
 
     [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
-    private static async Task<int> Twice(int value, bool suspend)
+    private static async Task<int> Twice(int value, bool suspend, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (suspend) await Task.Yield();
         return value * 2;
+    }
+
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
+    private static async Task<int> YieldThrice()
+    {
+        var sum = 0;
+        for (var i = 1; i <= 3; i++)
+        {
+            await Task.Yield();
+            sum += i;
+        }
+        return sum;
+    }
+
+    [AsyncMethodBuilder(typeof(InlineStartTaskBuilder))]
+    private static async Task SetSynchronizationContext(bool suspend)
+    {
+        SynchronizationContext.SetSynchronizationContext(new SynchronizationContext());
+        if (suspend) await Task.Yield();
     }
 
     [AsyncMethodBuilder(typeof(InlineStartTaskBuilder<>))]
@@ -83,8 +154,9 @@ public sealed class InlineStartTests
     }
 
     [AsyncMethodBuilder(typeof(InlineStartValueTaskBuilder))]
-    private static async ValueTask FailValue(string message)
+    private static async ValueTask FailValue(string message, bool suspend = true)
     {
+        if (!suspend) return;
         await Task.Yield();
         throw new InvalidOperationException(message);
     }
