@@ -40,6 +40,9 @@ internal static class RedisScripts
     /// <summary>One bounded step of a search (<see cref="RedisSearch"/>).</summary>
     public static readonly string Search = Load("Search.lua");
 
+    /// <summary>The listing columns of a page's trace summaries, as one string (<see cref="RedisSearch"/>).</summary>
+    public static readonly string SummaryRows = Load("SummaryRows.lua");
+
     /// <summary>Summaries and index entries of deleted traces (<see cref="RedisTraceCleanup"/>).</summary>
     public static readonly string ForgetSummaries = SummaryMerge + Load("ForgetSummaries.lua");
 

@@ -382,22 +382,21 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     /// The summaries of an unfiltered page's traces, summarising those without one (another writer's) from their
     /// points and storing it for next time. Adds the summary members to each row.
     /// </summary>
+    /// <remarks>
+    /// On one server the summaries are read by <c>Scripts/SummaryRows.lua</c>, <see cref="RowsPerScript"/> a call, each
+    /// call's rows sent back as one string (<see cref="ReadRows"/>): a page of 20,000 traces is 20 replies rather than
+    /// 20,000, which cost the client more than anything else a long listing does. On a Redis Cluster (where a script's
+    /// keys must share one slot) or when scripts are refused, each summary is read with its own <c>HMGET</c>.
+    /// </remarks>
     public async Task<IReadOnlyList<TraceSummary>> EnrichAsync(IReadOnlyList<TraceSummary> page, CancellationToken cancellationToken)
     {
         if (page.Count == 0) return page;
         return await connection.RunAsync("list traces in", async db =>
         {
-            var batch = db.CreateBatch();
-            var hashes = page.Select(t => batch.HashGetAsync(SummaryKey(t.BaseId), SummaryFields)).ToArray();
-            batch.Execute();
-            var rows = new TraceSummary[page.Count];
+            var rows = new TraceSummary?[page.Count];
             var missing = new List<string>();
-            for (var i = 0; i < page.Count; i++)
-            {
-                var h = await hashes[i].ConfigureAwait(false);
-                if (h[2].IsNull) missing.Add(page[i].BaseId);
-                else rows[i] = ToSummary(page[i].BaseId, h, page[i].Fields) with { Timestamp = page[i].Timestamp };
-            }
+            if (RedisTopology.IsCluster(db.Multiplexer) || !await ReadRowsAsync(db, page, rows, missing).ConfigureAwait(false))
+                await ReadHashesAsync(db, page, rows, missing).ConfigureAwait(false);
             Dictionary<string, TraceDigest> digests = [];
             try
             {
@@ -408,12 +407,196 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
                 // Scripts refused: the page is listed without the summaries it lacks.
             }
             for (var i = 0; i < page.Count; i++)
-                if (rows[i] is null)
-                    rows[i] = digests.TryGetValue(page[i].BaseId, out var d)
-                        ? d.ToSummary(page[i].Fields) with { Timestamp = page[i].Timestamp }
-                        : page[i];
-            return (IReadOnlyList<TraceSummary>)rows;
+                rows[i] ??= digests.TryGetValue(page[i].BaseId, out var d)
+                    ? d.ToSummary(page[i].Fields) with { Timestamp = page[i].Timestamp }
+                    : page[i];
+            return (IReadOnlyList<TraceSummary>)rows!;
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Summaries one <c>SummaryRows.lua</c> call reads: a short, bounded stall of the server each.</summary>
+    internal const int RowsPerScript = 1000;
+
+    /// <summary>
+    /// Reads the page's summaries with <c>Scripts/SummaryRows.lua</c> into <paramref name="rows"/>, adding the base ids
+    /// of traces without one to <paramref name="missing"/>; false, with nothing read, when the server refuses scripts
+    /// (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand).
+    /// </summary>
+    private static async Task<bool> ReadRowsAsync(IDatabase db, IReadOnlyList<TraceSummary> page, TraceSummary?[] rows, List<string> missing)
+    {
+        var batch = db.CreateBatch();
+        var calls = new Task<RedisResult>[(page.Count + RowsPerScript - 1) / RowsPerScript];
+        for (var c = 0; c < calls.Length; c++)
+        {
+            var start = c * RowsPerScript;
+            var keys = new RedisKey[Math.Min(RowsPerScript, page.Count - start)];
+            for (var i = 0; i < keys.Length; i++) keys[i] = SummaryKey(page[start + i].BaseId);
+            calls[c] = RedisScripts.Eval(batch, RedisScripts.SummaryRows, keys, []);
+        }
+        batch.Execute();
+        var texts = new RowTexts();
+        for (var c = 0; c < calls.Length; c++)
+        {
+            RedisResult reply;
+            try
+            {
+                reply = await calls[c].ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (c == 0 && e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
+            {
+                // Every call of the batch is refused alike: wait for them all (observing their failures), read nothing.
+                try
+                {
+                    await Task.WhenAll(calls).ConfigureAwait(false);
+                }
+                catch (RedisServerException)
+                {
+                }
+                return false;
+            }
+            ReadOnlyMemory<byte> bytes = (RedisValue)reply;
+            ReadRows(bytes.Span, page, c * RowsPerScript, rows, missing, texts);
+        }
+        return true;
+    }
+
+    /// <summary>As <see cref="ReadRowsAsync"/>, with one <c>HMGET</c> a trace (a cluster's, or scripts refused).</summary>
+    private static async Task ReadHashesAsync(IDatabase db, IReadOnlyList<TraceSummary> page, TraceSummary?[] rows, List<string> missing)
+    {
+        var batch = db.CreateBatch();
+        var hashes = page.Select(t => batch.HashGetAsync(SummaryKey(t.BaseId), SummaryFields)).ToArray();
+        batch.Execute();
+        for (var i = 0; i < page.Count; i++)
+        {
+            var h = await hashes[i].ConfigureAwait(false);
+            if (h[2].IsNull) missing.Add(page[i].BaseId);
+            else rows[i] = ToSummary(page[i].BaseId, h, page[i].Fields) with { Timestamp = page[i].Timestamp };
+        }
+    }
+
+    /// <summary>
+    /// Reads one reply of <c>SummaryRows.lua</c> (MessagePack), the rows of <c>page[start..]</c> as <see cref="ToSummary"/>
+    /// makes them from an <c>HMGET</c>, with the page's own timestamp: a row for each summary into <paramref name="rows"/>,
+    /// the base id of each trace without one into <paramref name="missing"/>.
+    /// </summary>
+    internal static void ReadRows(ReadOnlySpan<byte> reply, IReadOnlyList<TraceSummary> page, int start, TraceSummary?[] rows,
+        List<string> missing, RowTexts texts)
+    {
+        var at = 0;
+        var count = PackedArray(reply, ref at);
+        if (count > page.Count - start) throw Unexpected(reply, 0);
+        for (var i = start; i < start + count; i++)
+        {
+            var listed = page[i];
+            if (PackedArray(reply, ref at) != SummaryRowFields) throw Unexpected(reply, at);
+            var stop = Number(reply, PackedString(reply, ref at));
+            var begin = PackedString(reply, ref at);
+            var root = PackedString(reply, ref at);
+            var operations = Number(reply, PackedString(reply, ref at));
+            var error = Number(reply, PackedString(reply, ref at));
+            var services = PackedString(reply, ref at);
+            if (begin.Length < 0)
+            {
+                missing.Add(listed.BaseId);
+                continue;
+            }
+            rows[i] = new TraceSummary(listed.BaseId, listed.Timestamp, listed.Fields)
+            {
+                DurationMs = (stop - Number(reply, begin)) / 1000.0,
+                Root = root.Length < 0 ? null : texts.Root(reply.Slice(root.Start, root.Length)),
+                Operations = (int)operations,
+                Error = error == 1,
+                Services = services.Length <= 0 ? [] : texts.Services(reply.Slice(services.Start, services.Length)),
+            };
+        }
+    }
+
+    /// <summary>The fields <c>SummaryRows.lua</c> reads of each summary.</summary>
+    private const int SummaryRowFields = 6;
+
+    /// <summary>A number field of a <c>SummaryRows.lua</c> reply; as <see cref="ToSummary"/>, 0 when missing or unreadable.</summary>
+    private static long Number(ReadOnlySpan<byte> reply, (int Start, int Length) field) =>
+        field.Length > 0 && long.TryParse(reply.Slice(field.Start, field.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : 0;
+
+    /// <summary>The length of the MessagePack array at <paramref name="at"/> (as Redis's cmsgpack writes one), moving past its header.</summary>
+    private static int PackedArray(ReadOnlySpan<byte> reply, ref int at)
+    {
+        if (at >= reply.Length) throw Unexpected(reply, at);
+        var head = reply[at++];
+        if (head is >= 0x90 and <= 0x9f) return head & 0x0f;
+        var size = head switch { 0xdc => 2, 0xdd => 4, _ => throw Unexpected(reply, at - 1) };
+        return (int)Big(reply, ref at, size);
+    }
+
+    /// <summary>
+    /// The place of the MessagePack string at <paramref name="at"/>, moving past it; length -1 for false or nil (a missing field).
+    /// </summary>
+    private static (int Start, int Length) PackedString(ReadOnlySpan<byte> reply, ref int at)
+    {
+        if (at >= reply.Length) throw Unexpected(reply, at);
+        var head = reply[at++];
+        int length;
+        if (head is >= 0xa0 and <= 0xbf) length = head & 0x1f;
+        else if (head is 0xc2 or 0xc0) return (at, -1);
+        else
+        {
+            var size = head switch { 0xd9 or 0xc4 => 1, 0xda or 0xc5 => 2, 0xdb or 0xc6 => 4, _ => throw Unexpected(reply, at - 1) };
+            var big = Big(reply, ref at, size);
+            if (big > int.MaxValue) throw Unexpected(reply, at);
+            length = (int)big;
+        }
+        if (length > reply.Length - at) throw Unexpected(reply, at);
+        var start = at;
+        at += length;
+        return (start, length);
+    }
+
+    /// <summary>A big-endian unsigned number of <paramref name="size"/> bytes at <paramref name="at"/>, moving past it.</summary>
+    private static long Big(ReadOnlySpan<byte> reply, ref int at, int size)
+    {
+        if (size > reply.Length - at) throw Unexpected(reply, at);
+        long value = 0;
+        for (var i = 0; i < size; i++) value = (value << 8) | reply[at++];
+        return value;
+    }
+
+    private static FormatException Unexpected(ReadOnlySpan<byte> reply, int at) =>
+        new($"A reply of SummaryRows.lua is not the MessagePack the script writes, at byte {at} of {reply.Length}.");
+
+    /// <summary>
+    /// The texts of a listing's rows, decoded once while they repeat: neighbouring traces mostly share their services
+    /// and often their root operation.
+    /// </summary>
+    internal sealed class RowTexts
+    {
+        private byte[] _root = [];
+        private string _rootText = "";
+        private byte[] _services = [];
+        private string[] _serviceList = [];
+
+        /// <summary>The root operation's name.</summary>
+        public string Root(ReadOnlySpan<byte> utf8)
+        {
+            if (!utf8.SequenceEqual(_root))
+            {
+                _root = utf8.ToArray();
+                _rootText = Encoding.UTF8.GetString(utf8);
+            }
+            return _rootText;
+        }
+
+        /// <summary>The services, from their newline-separated list (not empty); the list is shared by the rows that repeat it.</summary>
+        public string[] Services(ReadOnlySpan<byte> utf8)
+        {
+            if (!utf8.SequenceEqual(_services))
+            {
+                _services = utf8.ToArray();
+                _serviceList = Encoding.UTF8.GetString(utf8).Split('\n');
+            }
+            return _serviceList;
+        }
     }
 
     // ---- summarising what another writer stored ----------------------------------------------------------------

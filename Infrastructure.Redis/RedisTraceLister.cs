@@ -22,6 +22,10 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
     /// <summary>Trace lists whose earliest timestamps one script call reads: a short, bounded stall of the server each.</summary>
     private const int KeysPerScript = 1000;
 
+    /// <summary>The fields of a row when the listing asks for none: shared, and never written to.</summary>
+    private static readonly IReadOnlyDictionary<string, string?> NoFields =
+        new System.Collections.ObjectModel.ReadOnlyDictionary<string, string?>(new Dictionary<string, string?>(StringComparer.Ordinal));
+
     public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
     {
         var (cursorTicks, cursorId) = ListingCursor.Parse(query.Cursor);
@@ -51,9 +55,15 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
         for (var i = 0; i < count; i++)
         {
             var (baseId, summary) = entries[i];
-            var fields = new Dictionary<string, string?>(query.Fields.Count, StringComparer.Ordinal);
-            foreach (var f in query.Fields)
-                fields[f] = f == "base_id" ? baseId : summary.Field(f);
+            // No extra fields (a listing that shows none, as the CLI's): one empty map for every row.
+            IReadOnlyDictionary<string, string?> fields = NoFields;
+            if (query.Fields.Count > 0)
+            {
+                var values = new Dictionary<string, string?>(query.Fields.Count, StringComparer.Ordinal);
+                foreach (var f in query.Fields)
+                    values[f] = f == "base_id" ? baseId : summary.Field(f);
+                fields = values;
+            }
             page.Add(new TraceSummary(baseId, summary.Timestamp ?? "", fields));
         }
         if (logger.IsEnabled(LogLevel.Debug))
