@@ -483,18 +483,18 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         List<string> missing, RowTexts texts)
     {
         var at = 0;
-        var count = PackedArray(reply, ref at);
-        if (count > page.Count - start) throw Unexpected(reply, 0);
+        var count = PackedReply.Array(reply, ref at, Script);
+        if (count > page.Count - start) throw PackedReply.Unexpected(Script, reply, 0);
         for (var i = start; i < start + count; i++)
         {
             var listed = page[i];
-            if (PackedArray(reply, ref at) != SummaryRowFields) throw Unexpected(reply, at);
-            var stop = Number(reply, PackedString(reply, ref at));
-            var begin = PackedString(reply, ref at);
-            var root = PackedString(reply, ref at);
-            var operations = Number(reply, PackedString(reply, ref at));
-            var error = Number(reply, PackedString(reply, ref at));
-            var services = PackedString(reply, ref at);
+            if (PackedReply.Array(reply, ref at, Script) != SummaryRowFields) throw PackedReply.Unexpected(Script, reply, at);
+            var stop = Number(reply, PackedReply.String(reply, ref at, Script));
+            var begin = PackedReply.String(reply, ref at, Script);
+            var root = PackedReply.String(reply, ref at, Script);
+            var operations = Number(reply, PackedReply.String(reply, ref at, Script));
+            var error = Number(reply, PackedReply.String(reply, ref at, Script));
+            var services = PackedReply.String(reply, ref at, Script);
             if (begin.Length < 0)
             {
                 missing.Add(listed.BaseId);
@@ -511,6 +511,8 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         }
     }
 
+    private const string Script = "SummaryRows.lua";
+
     /// <summary>The fields <c>SummaryRows.lua</c> reads of each summary.</summary>
     private const int SummaryRowFields = 6;
 
@@ -519,51 +521,6 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
         field.Length > 0 && long.TryParse(reply.Slice(field.Start, field.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
             ? value
             : 0;
-
-    /// <summary>The length of the MessagePack array at <paramref name="at"/> (as Redis's cmsgpack writes one), moving past its header.</summary>
-    private static int PackedArray(ReadOnlySpan<byte> reply, ref int at)
-    {
-        if (at >= reply.Length) throw Unexpected(reply, at);
-        var head = reply[at++];
-        if (head is >= 0x90 and <= 0x9f) return head & 0x0f;
-        var size = head switch { 0xdc => 2, 0xdd => 4, _ => throw Unexpected(reply, at - 1) };
-        return (int)Big(reply, ref at, size);
-    }
-
-    /// <summary>
-    /// The place of the MessagePack string at <paramref name="at"/>, moving past it; length -1 for false or nil (a missing field).
-    /// </summary>
-    private static (int Start, int Length) PackedString(ReadOnlySpan<byte> reply, ref int at)
-    {
-        if (at >= reply.Length) throw Unexpected(reply, at);
-        var head = reply[at++];
-        int length;
-        if (head is >= 0xa0 and <= 0xbf) length = head & 0x1f;
-        else if (head is 0xc2 or 0xc0) return (at, -1);
-        else
-        {
-            var size = head switch { 0xd9 or 0xc4 => 1, 0xda or 0xc5 => 2, 0xdb or 0xc6 => 4, _ => throw Unexpected(reply, at - 1) };
-            var big = Big(reply, ref at, size);
-            if (big > int.MaxValue) throw Unexpected(reply, at);
-            length = (int)big;
-        }
-        if (length > reply.Length - at) throw Unexpected(reply, at);
-        var start = at;
-        at += length;
-        return (start, length);
-    }
-
-    /// <summary>A big-endian unsigned number of <paramref name="size"/> bytes at <paramref name="at"/>, moving past it.</summary>
-    private static long Big(ReadOnlySpan<byte> reply, ref int at, int size)
-    {
-        if (size > reply.Length - at) throw Unexpected(reply, at);
-        long value = 0;
-        for (var i = 0; i < size; i++) value = (value << 8) | reply[at++];
-        return value;
-    }
-
-    private static FormatException Unexpected(ReadOnlySpan<byte> reply, int at) =>
-        new($"A reply of SummaryRows.lua is not the MessagePack the script writes, at byte {at} of {reply.Length}.");
 
     /// <summary>
     /// The texts of a listing's rows, decoded once while they repeat: neighbouring traces mostly share their services
