@@ -424,16 +424,16 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     /// </summary>
     private static async Task<bool> ReadRowsAsync(IDatabase db, IReadOnlyList<TraceSummary> page, TraceSummary?[] rows, List<string> missing)
     {
-        var batch = db.CreateBatch();
+        // Each call goes out as soon as it is made (not held for a batch): the server reads the first thousand while
+        // the client names the next.
         var calls = new Task<RedisResult>[(page.Count + RowsPerScript - 1) / RowsPerScript];
         for (var c = 0; c < calls.Length; c++)
         {
             var start = c * RowsPerScript;
             var keys = new RedisKey[Math.Min(RowsPerScript, page.Count - start)];
             for (var i = 0; i < keys.Length; i++) keys[i] = SummaryKey(page[start + i].BaseId);
-            calls[c] = RedisScripts.Eval(batch, RedisScripts.SummaryRows, keys, []);
+            calls[c] = RedisScripts.Eval(db, RedisScripts.SummaryRows, keys, []);
         }
-        batch.Execute();
         var texts = new RowTexts();
         for (var c = 0; c < calls.Length; c++)
         {
