@@ -148,7 +148,12 @@ internal static class RedisSchema
     private static (string Cursor, RedisKey[] Keys) Page(RedisResult result)
     {
         var parts = (RedisResult[])result!;
-        return (parts[0].ToString(), (RedisKey[])parts[1]!);
+        // A plain loop: StackExchange.Redis's own conversion to RedisKey[] (Array.ConvertAll over a struct) is not
+        // precompiled, and ran its first pages of a 20,000-key scan in the runtime's unoptimised tier.
+        var items = (RedisResult[])parts[1]!;
+        var keys = new RedisKey[items.Length];
+        for (var i = 0; i < keys.Length; i++) keys[i] = (RedisKey)items[i];
+        return (parts[0].ToString(), keys);
     }
 
     /// <summary>

@@ -23,8 +23,17 @@ internal static class RedisScripts
     /// </summary>
     public static readonly string WriteTrace = SummaryMerge + Load("WriteTrace.lua");
 
-    /// <summary>SHA-1 of <see cref="WriteTrace"/> in lower-case hex, as <c>EVALSHA</c> takes it (a cluster's writes).</summary>
-    public static readonly string WriteTraceSha = ScriptSha(WriteTrace);
+    /// <summary>
+    /// SHA-1 of <see cref="WriteTrace"/> in lower-case hex, as <c>EVALSHA</c> takes it (a cluster's writes). Computed on
+    /// first use: hashing loads the platform's cryptography (OpenSSL), some milliseconds a command that never writes (a
+    /// listing) has no need to spend.
+    /// </summary>
+    public static string WriteTraceSha => Sha.WriteTrace;
+
+    private static class Sha
+    {
+        public static readonly string WriteTrace = ScriptSha(RedisScripts.WriteTrace);
+    }
 
     /// <summary>Redis names a cached script by the SHA-1 of its text: an identifier the protocol fixes, not a security measure.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350", Justification = "Redis's script cache is keyed by SHA-1; nothing is protected by it.")]
@@ -39,6 +48,9 @@ internal static class RedisScripts
 
     /// <summary>One bounded step of a search (<see cref="RedisSearch"/>).</summary>
     public static readonly string Search = Load("Search.lua");
+
+    /// <summary>The listing columns of a page's trace summaries, as one string (<see cref="RedisSearch"/>).</summary>
+    public static readonly string SummaryRows = Load("SummaryRows.lua");
 
     /// <summary>Summaries and index entries of deleted traces (<see cref="RedisTraceCleanup"/>).</summary>
     public static readonly string ForgetSummaries = SummaryMerge + Load("ForgetSummaries.lua");

@@ -382,22 +382,21 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
     /// The summaries of an unfiltered page's traces, summarising those without one (another writer's) from their
     /// points and storing it for next time. Adds the summary members to each row.
     /// </summary>
+    /// <remarks>
+    /// On one server the summaries are read by <c>Scripts/SummaryRows.lua</c>, <see cref="RowsPerScript"/> a call, each
+    /// call's rows sent back as one string (<see cref="ReadRows"/>): a page of 20,000 traces is 20 replies rather than
+    /// 20,000, which cost the client more than anything else a long listing does. On a Redis Cluster (where a script's
+    /// keys must share one slot) or when scripts are refused, each summary is read with its own <c>HMGET</c>.
+    /// </remarks>
     public async Task<IReadOnlyList<TraceSummary>> EnrichAsync(IReadOnlyList<TraceSummary> page, CancellationToken cancellationToken)
     {
         if (page.Count == 0) return page;
         return await connection.RunAsync("list traces in", async db =>
         {
-            var batch = db.CreateBatch();
-            var hashes = page.Select(t => batch.HashGetAsync(SummaryKey(t.BaseId), SummaryFields)).ToArray();
-            batch.Execute();
-            var rows = new TraceSummary[page.Count];
+            var rows = new TraceSummary?[page.Count];
             var missing = new List<string>();
-            for (var i = 0; i < page.Count; i++)
-            {
-                var h = await hashes[i].ConfigureAwait(false);
-                if (h[2].IsNull) missing.Add(page[i].BaseId);
-                else rows[i] = ToSummary(page[i].BaseId, h, page[i].Fields) with { Timestamp = page[i].Timestamp };
-            }
+            if (RedisTopology.IsCluster(db.Multiplexer) || !await ReadRowsAsync(db, page, rows, missing).ConfigureAwait(false))
+                await ReadHashesAsync(db, page, rows, missing).ConfigureAwait(false);
             Dictionary<string, TraceDigest> digests = [];
             try
             {
@@ -408,12 +407,153 @@ internal sealed class RedisSearch(RedisStoreOptions options, RedisConnection con
                 // Scripts refused: the page is listed without the summaries it lacks.
             }
             for (var i = 0; i < page.Count; i++)
-                if (rows[i] is null)
-                    rows[i] = digests.TryGetValue(page[i].BaseId, out var d)
-                        ? d.ToSummary(page[i].Fields) with { Timestamp = page[i].Timestamp }
-                        : page[i];
-            return (IReadOnlyList<TraceSummary>)rows;
+                rows[i] ??= digests.TryGetValue(page[i].BaseId, out var d)
+                    ? d.ToSummary(page[i].Fields) with { Timestamp = page[i].Timestamp }
+                    : page[i];
+            return (IReadOnlyList<TraceSummary>)rows!;
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Summaries one <c>SummaryRows.lua</c> call reads: a short, bounded stall of the server each.</summary>
+    internal const int RowsPerScript = 1000;
+
+    /// <summary>
+    /// Reads the page's summaries with <c>Scripts/SummaryRows.lua</c> into <paramref name="rows"/>, adding the base ids
+    /// of traces without one to <paramref name="missing"/>; false, with nothing read, when the server refuses scripts
+    /// (an ACL without EVAL: NoPermission; scripting disabled: UnknownCommand).
+    /// </summary>
+    private static async Task<bool> ReadRowsAsync(IDatabase db, IReadOnlyList<TraceSummary> page, TraceSummary?[] rows, List<string> missing)
+    {
+        // Each call goes out as soon as it is made (not held for a batch): the server reads the first thousand while
+        // the client names the next.
+        var calls = new Task<RedisResult>[(page.Count + RowsPerScript - 1) / RowsPerScript];
+        for (var c = 0; c < calls.Length; c++)
+        {
+            var start = c * RowsPerScript;
+            var keys = new RedisKey[Math.Min(RowsPerScript, page.Count - start)];
+            for (var i = 0; i < keys.Length; i++) keys[i] = SummaryKey(page[start + i].BaseId);
+            calls[c] = RedisScripts.Eval(db, RedisScripts.SummaryRows, keys, []);
+        }
+        var texts = new RowTexts();
+        for (var c = 0; c < calls.Length; c++)
+        {
+            RedisResult reply;
+            try
+            {
+                reply = await calls[c].ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (c == 0 && e.Kind is RedisErrorKind.NoPermission or RedisErrorKind.UnknownCommand)
+            {
+                // Every call of the batch is refused alike: wait for them all (observing their failures), read nothing.
+                try
+                {
+                    await Task.WhenAll(calls).ConfigureAwait(false);
+                }
+                catch (RedisServerException)
+                {
+                }
+                return false;
+            }
+            ReadOnlyMemory<byte> bytes = (RedisValue)reply;
+            ReadRows(bytes.Span, page, c * RowsPerScript, rows, missing, texts);
+        }
+        return true;
+    }
+
+    /// <summary>As <see cref="ReadRowsAsync"/>, with one <c>HMGET</c> a trace (a cluster's, or scripts refused).</summary>
+    private static async Task ReadHashesAsync(IDatabase db, IReadOnlyList<TraceSummary> page, TraceSummary?[] rows, List<string> missing)
+    {
+        var batch = db.CreateBatch();
+        var hashes = page.Select(t => batch.HashGetAsync(SummaryKey(t.BaseId), SummaryFields)).ToArray();
+        batch.Execute();
+        for (var i = 0; i < page.Count; i++)
+        {
+            var h = await hashes[i].ConfigureAwait(false);
+            if (h[2].IsNull) missing.Add(page[i].BaseId);
+            else rows[i] = ToSummary(page[i].BaseId, h, page[i].Fields) with { Timestamp = page[i].Timestamp };
+        }
+    }
+
+    /// <summary>
+    /// Reads one reply of <c>SummaryRows.lua</c> (MessagePack), the rows of <c>page[start..]</c> as <see cref="ToSummary"/>
+    /// makes them from an <c>HMGET</c>, with the page's own timestamp: a row for each summary into <paramref name="rows"/>,
+    /// the base id of each trace without one into <paramref name="missing"/>.
+    /// </summary>
+    internal static void ReadRows(ReadOnlySpan<byte> reply, IReadOnlyList<TraceSummary> page, int start, TraceSummary?[] rows,
+        List<string> missing, RowTexts texts)
+    {
+        var at = 0;
+        var count = PackedReply.Array(reply, ref at, Script);
+        if (count > page.Count - start) throw PackedReply.Unexpected(Script, reply, 0);
+        for (var i = start; i < start + count; i++)
+        {
+            var listed = page[i];
+            if (PackedReply.Array(reply, ref at, Script) != SummaryRowFields) throw PackedReply.Unexpected(Script, reply, at);
+            var stop = Number(reply, PackedReply.String(reply, ref at, Script));
+            var begin = PackedReply.String(reply, ref at, Script);
+            var root = PackedReply.String(reply, ref at, Script);
+            var operations = Number(reply, PackedReply.String(reply, ref at, Script));
+            var error = Number(reply, PackedReply.String(reply, ref at, Script));
+            var services = PackedReply.String(reply, ref at, Script);
+            if (begin.Length < 0)
+            {
+                missing.Add(listed.BaseId);
+                continue;
+            }
+            rows[i] = new TraceSummary(listed.BaseId, listed.Timestamp, listed.Fields)
+            {
+                DurationMs = (stop - Number(reply, begin)) / 1000.0,
+                Root = root.Length < 0 ? null : texts.Root(reply.Slice(root.Start, root.Length)),
+                Operations = (int)operations,
+                Error = error == 1,
+                Services = services.Length <= 0 ? [] : texts.Services(reply.Slice(services.Start, services.Length)),
+            };
+        }
+    }
+
+    private const string Script = "SummaryRows.lua";
+
+    /// <summary>The fields <c>SummaryRows.lua</c> reads of each summary.</summary>
+    private const int SummaryRowFields = 6;
+
+    /// <summary>A number field of a <c>SummaryRows.lua</c> reply; as <see cref="ToSummary"/>, 0 when missing or unreadable.</summary>
+    private static long Number(ReadOnlySpan<byte> reply, (int Start, int Length) field) =>
+        field.Length > 0 && long.TryParse(reply.Slice(field.Start, field.Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : 0;
+
+    /// <summary>
+    /// The texts of a listing's rows, decoded once while they repeat: neighbouring traces mostly share their services
+    /// and often their root operation.
+    /// </summary>
+    internal sealed class RowTexts
+    {
+        private byte[] _root = [];
+        private string _rootText = "";
+        private byte[] _services = [];
+        private string[] _serviceList = [];
+
+        /// <summary>The root operation's name.</summary>
+        public string Root(ReadOnlySpan<byte> utf8)
+        {
+            if (!utf8.SequenceEqual(_root))
+            {
+                _root = utf8.ToArray();
+                _rootText = Encoding.UTF8.GetString(utf8);
+            }
+            return _rootText;
+        }
+
+        /// <summary>The services, from their newline-separated list (not empty); the list is shared by the rows that repeat it.</summary>
+        public string[] Services(ReadOnlySpan<byte> utf8)
+        {
+            if (!utf8.SequenceEqual(_services))
+            {
+                _services = utf8.ToArray();
+                _serviceList = Encoding.UTF8.GetString(utf8).Split('\n');
+            }
+            return _serviceList;
+        }
     }
 
     // ---- summarising what another writer stored ----------------------------------------------------------------

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Profiler.Storage;
 using StackExchange.Redis;
@@ -22,7 +23,23 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
     /// <summary>Trace lists whose earliest timestamps one script call reads: a short, bounded stall of the server each.</summary>
     private const int KeysPerScript = 1000;
 
-    public async Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken)
+    /// <summary>The fields of a row when the listing asks for none: shared, and never written to.</summary>
+    private static readonly IReadOnlyDictionary<string, string?> NoFields =
+        new System.Collections.ObjectModel.ReadOnlyDictionary<string, string?>(new Dictionary<string, string?>(StringComparer.Ordinal));
+
+    /// <summary>A page of the listing, its rows as the keyspace gives them (no summaries).</summary>
+    public Task<TracePage> ListAsync(TraceListQuery query, CancellationToken cancellationToken) =>
+        ListAsync(query, static (rows, _) => Task.FromResult(rows), cancellationToken);
+
+    /// <summary>
+    /// A page of the listing, its rows passed through <paramref name="enrich"/> (the store's summaries), in their order.
+    /// </summary>
+    /// <remarks>
+    /// When every trace fits the page (a listing of them all), the rows go to <paramref name="enrich"/> before they are
+    /// sorted, and the server reads their summaries while the client sorts; otherwise only the page's rows go, once sorted.
+    /// </remarks>
+    public async Task<TracePage> ListAsync(TraceListQuery query,
+        Func<IReadOnlyList<TraceSummary>, CancellationToken, Task<IReadOnlyList<TraceSummary>>> enrich, CancellationToken cancellationToken)
     {
         var (cursorTicks, cursorId) = ListingCursor.Parse(query.Cursor);
         var errorsOnly = query.ErrorsOnly;
@@ -39,6 +56,17 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
             if (cursorId is null || summary.Ticks < cursorTicks
                 || (summary.Ticks == cursorTicks && string.CompareOrdinal(baseId, cursorId) < 0))
                 entries.Add(new ListedTrace(baseId, summary));
+        Task<IReadOnlyList<TraceSummary>>? enriched = null;
+        if (entries.Count <= query.Limit)
+        {
+            var unsorted = new TraceSummary[entries.Count];
+            for (var i = 0; i < unsorted.Length; i++)
+            {
+                entries[i].Position = i;
+                unsorted[i] = Row(query, entries[i]);
+            }
+            enriched = enrich(unsorted, cancellationToken);
+        }
         entries.Sort(ListedTrace.NewestFirst);
         string? next = null;
         var count = Math.Min(entries.Count, query.Limit);
@@ -47,14 +75,19 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
             var last = entries[count - 1];
             next = ListingCursor.Format(last.Summary.Ticks, last.BaseId);
         }
-        var page = new List<TraceSummary>(count);
-        for (var i = 0; i < count; i++)
+        IReadOnlyList<TraceSummary> page;
+        if (enriched is not null)
         {
-            var (baseId, summary) = entries[i];
-            var fields = new Dictionary<string, string?>(query.Fields.Count, StringComparer.Ordinal);
-            foreach (var f in query.Fields)
-                fields[f] = f == "base_id" ? baseId : summary.Field(f);
-            page.Add(new TraceSummary(baseId, summary.Timestamp ?? "", fields));
+            var rows = await enriched.ConfigureAwait(false);
+            var sorted = new TraceSummary[count];
+            for (var i = 0; i < count; i++) sorted[i] = rows[entries[i].Position];
+            page = sorted;
+        }
+        else
+        {
+            var rows = new TraceSummary[count];
+            for (var i = 0; i < count; i++) rows[i] = Row(query, entries[i]);
+            page = await enrich(rows, cancellationToken).ConfigureAwait(false);
         }
         if (logger.IsEnabled(LogLevel.Debug))
             Log.Listed(logger, page.Count, traces.Count, options.Describe(),
@@ -62,9 +95,28 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
         return new TracePage(page, next);
     }
 
+    /// <summary>The listing's row of a trace: its base id, its earliest point's timestamp and the fields the query asks for.</summary>
+    private static TraceSummary Row(TraceListQuery query, ListedTrace entry)
+    {
+        var (baseId, summary) = entry;
+        // No extra fields (a listing that shows none, as the CLI's): one empty map for every row.
+        IReadOnlyDictionary<string, string?> fields = NoFields;
+        if (query.Fields.Count > 0)
+        {
+            var values = new Dictionary<string, string?>(query.Fields.Count, StringComparer.Ordinal);
+            foreach (var f in query.Fields)
+                values[f] = f == "base_id" ? baseId : summary.Field(f);
+            fields = values;
+        }
+        return new TraceSummary(baseId, summary.Timestamp ?? "", fields);
+    }
+
     /// <summary>A trace of a listing and its earliest point; <see cref="NewestFirst"/> is the listing's order.</summary>
     private sealed record ListedTrace(string BaseId, PointSummary Summary)
     {
+        /// <summary>Where the trace was before the sort (its row's place in what went to be enriched early).</summary>
+        public int Position { get; set; }
+
         /// <summary>Newest earliest point first (traces without a time last), then base id descending: a total order, so pages are stable.</summary>
         public static readonly IComparer<ListedTrace> NewestFirst = Comparer<ListedTrace>.Create(static (a, b) =>
         {
@@ -145,13 +197,15 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
             var listed = 0;
             foreach (var key in keys)
             {
-                var name = key.ToString();
-                if (name.StartsWith(ListPrefix, StringComparison.Ordinal))
+                // The name's bytes as the scan gave them: the base id is decoded once, without the whole name first.
+                byte[]? name = key;
+                if (name is null) continue;
+                if (name.AsSpan().StartsWith(ListPrefixUtf8))
                 {
                     listKeys[listed] = key;
-                    listIds[listed++] = name[ListPrefix.Length..];
+                    listIds[listed++] = Encoding.UTF8.GetString(name, ListPrefixUtf8.Length, name.Length - ListPrefixUtf8.Length);
                 }
-                else if (name.StartsWith(LegacyPrefix, StringComparison.Ordinal)) legacy.Add(batch.StringGetAsync(key));
+                else if (name.AsSpan().StartsWith(LegacyPrefixUtf8)) legacy.Add(batch.StringGetAsync(key));
             }
             for (var start = 0; start < listed; start += KeysPerScript)
             {
@@ -177,15 +231,30 @@ internal sealed class RedisTraceLister(RedisStoreOptions options, RedisConnectio
         }
         foreach (var (baseIds, task) in lists)
         {
-            var timestamps = (RedisResult[])(await task.ConfigureAwait(false))!;
-            for (var i = 0; i < baseIds.Length && i < timestamps.Length; i++)
-            {
-                if (timestamps[i].IsNull || !TracePointRules.IsSafeId(baseIds[i])) continue; // emptied since the scan, or unreadable by id
-                var timestamp = (string?)timestamps[i];
-                Keep(traces, baseIds[i], PointSummary.FromTimestamp(string.IsNullOrEmpty(timestamp) ? null : timestamp));
-            }
+            ReadOnlyMemory<byte> reply = (RedisValue)await task.ConfigureAwait(false);
+            ReadTimestamps(reply.Span, baseIds, traces);
         }
         return traces;
+    }
+
+    private static readonly byte[] ListPrefixUtf8 = Encoding.UTF8.GetBytes(ListPrefix);
+    private static readonly byte[] LegacyPrefixUtf8 = Encoding.UTF8.GetBytes(LegacyPrefix);
+
+    /// <summary>
+    /// Reads one reply of <c>EarliestTimestamps.lua</c> (MessagePack: a string or false per list of <paramref name="baseIds"/>)
+    /// into <paramref name="traces"/>: a trace whose list is gone (emptied since the scan) or whose id is not safe is left out.
+    /// </summary>
+    internal static void ReadTimestamps(ReadOnlySpan<byte> reply, string[] baseIds, Dictionary<string, PointSummary> traces)
+    {
+        const string script = "EarliestTimestamps.lua";
+        var at = 0;
+        var count = PackedReply.Array(reply, ref at, script);
+        for (var i = 0; i < count; i++)
+        {
+            var (start, length) = PackedReply.String(reply, ref at, script);
+            if (length < 0 || i >= baseIds.Length || !TracePointRules.IsSafeId(baseIds[i])) continue;
+            Keep(traces, baseIds[i], PointSummary.FromTimestamp(length == 0 ? null : Encoding.UTF8.GetString(reply.Slice(start, length))));
+        }
     }
 
     /// <summary>The traces in the error index, each with its earliest point (or the index record when it has no list).</summary>

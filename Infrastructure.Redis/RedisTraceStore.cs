@@ -51,8 +51,7 @@ internal sealed class RedisTraceStore : ITraceStore, ITraceStoreCleanup, ITraceS
     public async Task<TracePage> ListTracesAsync(TraceListQuery query, CancellationToken cancellationToken)
     {
         if (query.Filter is { IsEmpty: false }) return await _search.ListAsync(query, cancellationToken).ConfigureAwait(false);
-        var page = await _lister.ListAsync(query, cancellationToken).ConfigureAwait(false);
-        return page with { Traces = await _search.EnrichAsync(page.Traces, cancellationToken).ConfigureAwait(false) };
+        return await _lister.ListAsync(query, _search.EnrichAsync, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<long> CountTracesAsync(TraceListQuery query, CancellationToken cancellationToken) =>

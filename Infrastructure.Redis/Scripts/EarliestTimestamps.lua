@@ -1,6 +1,7 @@
 -- For each key of KEYS (a trace list, osprofiler_opt:<base_id>), the "timestamp" of its earliest point, decoded
 -- server-side: a string, '' when the point has none or is not a JSON object, false (nil) when the list is gone.
--- Sends back some 30 bytes a trace instead of the whole point.
+-- Sends back some 30 bytes a trace instead of the whole point, all of them as one MessagePack array (cmsgpack, one C
+-- call): the client reads one string rather than a reply object per trace (RedisTraceLister, PackedReply).
 --
 -- The earliest point is the list's tail (LINDEX -1): points are pushed with LPUSH, so the tail is the point stored
 -- first, which is also the earliest on a timestamp tie (contract decision D3).
@@ -58,4 +59,4 @@ for i, key in ipairs(lists) do
     end
   end
 end
-return out
+return cmsgpack.pack(out)
