@@ -102,13 +102,25 @@ internal sealed class TraceSummaries(SqlDatabase database)
     public static async Task WriteAsync(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor,
         IReadOnlyList<TraceDigest> digests, CancellationToken cancellationToken, Mode mode = Mode.Merge)
     {
-        foreach (var command in Commands(connection, transaction, flavor, digests, mode))
+        foreach (var command in Commands(connection, transaction, flavor, digests, mode, into: null))
             await using (command)
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Appends the statements merging the digests of a batch (<see cref="Mode.Merge"/>) to <paramref name="command"/>,
+    /// after the statements it holds (separated by <c>;</c>), their parameters named <c>@v0</c>, <c>@v1</c> … after
+    /// its own: one round trip for all of them (the MySQL writer sends its batch id claim and these together).
+    /// </summary>
+    public static void AppendMerge(DbCommand command, SqlFlavor flavor, IReadOnlyList<TraceDigest> digests) =>
+        Commands(command.Connection!, command.Transaction, flavor, digests, Mode.Merge, into: command);
+
+    /// <summary>
+    /// The statements writing <paramref name="digests"/>, one command each; or, given <paramref name="into"/> (merge
+    /// only), all of them appended to that one command, and none returned.
+    /// </summary>
     private static List<DbCommand> Commands(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor,
-        IReadOnlyList<TraceDigest> digests, Mode mode)
+        IReadOnlyList<TraceDigest> digests, Mode mode, DbCommand? into)
     {
         // In base id order (terms by base id, kind, value): concurrent writers of the same traces then lock their rows in one
         // order, so they wait for each other instead of deadlocking. Terms first, the traces' upsert last: the upsert
@@ -116,14 +128,19 @@ internal sealed class TraceSummaries(SqlDatabase database)
         // right before the commit (measured on the bench's 4 writers of the same 100 traces: InnoDB's row lock waits
         // went from ~2 s to ~0.2 s a run).
         digests = [.. digests.OrderBy(d => d.BaseId, StringComparer.Ordinal)];
+        if (into is not null && mode != Mode.Merge) throw new ArgumentException($"Only {Mode.Merge} appends to a command, not {mode}.", nameof(mode));
         var commands = new List<DbCommand>();
         DbCommand New()
         {
+            if (into is not null) return into;
             var c = connection.CreateCommand();
             c.Transaction = transaction;
             commands.Add(c);
             return c;
         }
+        // Sets a statement's text, or appends it to the one command's.
+        void Set(DbCommand command, string sql) =>
+            command.CommandText = into is null || string.IsNullOrEmpty(command.CommandText) ? sql : command.CommandText + ";" + sql;
         if (mode == Mode.Replace)
             foreach (var chunk in digests.Chunk(SqlParameters.IdsPerStatement))
             {
@@ -148,7 +165,7 @@ internal sealed class TraceSummaries(SqlDatabase database)
                 Text(command, sql, chunk[i].BaseId).Append(')');
             }
             sql.Append(InsertIgnoreEnd(flavor));
-            command.CommandText = sql.ToString();
+            Set(command, sql.ToString());
         }
         foreach (var chunk in digests.Chunk(TracesPerStatement))
         {
@@ -174,7 +191,7 @@ internal sealed class TraceSummaries(SqlDatabase database)
                 Number(command, sql, d.Error ? 1 : 0).Append(')');
             }
             sql.Append(mode == Mode.Merge ? MergeClause(flavor) : mode == Mode.IfAbsent ? InsertIgnoreEnd(flavor) : "");
-            command.CommandText = sql.ToString();
+            Set(command, sql.ToString());
         }
         return commands;
     }
