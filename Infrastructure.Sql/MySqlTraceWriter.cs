@@ -97,63 +97,41 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
         var settings = database.Settings;
         if (!_buffers.TryTake(out var rows)) rows = new EncodedRows();
         rows.Encode(points, settings);
-        // Set when the table refused some of the batch's points for their values (PointRefusals): the batch is then
-        // written again, the refused points left out.
-        MySqlException? refusedBy = null;
-        List<int>? refused = null;
+        PointRefusals.Written written;
         try
         {
             // The summaries (TraceSummaries) are written in the same transaction as the rows and the batch id.
             var summaries = database.Summaries.Available;
-            while (true)
-            {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                if (refusedBy is null)
+            written = await PointRefusals.WriteAsync(points.Count,
+                async token => await connection.BeginTransactionAsync(token).ConfigureAwait(false),
+                (transaction, subset, token) => InsertAsync(connection, (MySqlTransaction)transaction, rows, subset, token),
+                async (transaction, refused, token) =>
                 {
-                    try
+                    // Exactly once: the batch id, in the same transaction, sent with the summaries in one round trip;
+                    // already there means already stored (the rollback is the dispose).
+                    var stored = refused is null ? points : PointRefusals.Accepted(points, refused);
+                    await using (var command = connection.CreateCommand())
                     {
-                        await InsertAsync(connection, transaction, rows, null, cancellationToken).ConfigureAwait(false);
+                        command.Transaction = (MySqlTransaction)transaction;
+                        SqlBatchLog.StartMySqlClaim(command, batchId);
+                        if (summaries && stored.Count > 0)
+                            TraceSummaries.AppendMerge(command, SqlFlavor.MySql, Profiler.Storage.TraceDigest.OfBatch(stored, settings));
+                        try
+                        {
+                            await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+                        }
+                        catch (MySqlException e) when (SqlBatchLog.IsClaimedBefore(e))
+                        {
+                            return false;
+                        }
+                        catch (MySqlException e) when (_batches.ClaimFailure(e) is { } failure)
+                        {
+                            throw failure;
+                        }
                     }
-                    catch (MySqlException e) when (PointRefusals.IsPointsFault(e))
-                    {
-                        // The rows inserted before the failing statement go with the rollback (the dispose).
-                        refusedBy = e;
-                        continue;
-                    }
-                }
-                else
-                {
-                    refused = await PointRefusals.FindAsync(transaction, Enumerable.Range(0, points.Count).ToList(),
-                        (subset, token) => InsertAsync(connection, transaction, rows, subset, token), cancellationToken).ConfigureAwait(false);
-                    // Every row went in after all (the failure did not come back): the batch is stored whole.
-                    if (refused.Count == 0) refused = null;
-                }
-                // Exactly once: the batch id, in the same transaction, sent with the summaries (TraceSummaries) in one
-                // round trip; already there means already stored (the rollback is the dispose).
-                var stored = refused is null ? points : PointRefusals.Accepted(points, refused);
-                await using (var command = connection.CreateCommand())
-                {
-                    command.Transaction = transaction;
-                    SqlBatchLog.StartMySqlClaim(command, batchId);
-                    if (summaries && stored.Count > 0)
-                        TraceSummaries.AppendMerge(command, SqlFlavor.MySql, Profiler.Storage.TraceDigest.OfBatch(stored, settings));
-                    try
-                    {
-                        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (MySqlException e) when (SqlBatchLog.IsClaimedBefore(e))
-                    {
-                        if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
-                        return;
-                    }
-                    catch (MySqlException e) when (_batches.ClaimFailure(e) is { } failure)
-                    {
-                        throw failure;
-                    }
-                }
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                break;
-            }
+                    await transaction.CommitAsync(token).ConfigureAwait(false);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
@@ -167,8 +145,8 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
             // Kept for the next batch unless a batch of large points made it large.
             if (rows.Capacity <= MaxKeptBufferBytes) _buffers.Add(rows);
         }
-        await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
+        if (written.Stored) await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
+        written.ThrowIfRefused(database, points);
     }
 
     /// <summary>
