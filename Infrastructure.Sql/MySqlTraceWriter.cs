@@ -65,11 +65,12 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
     }
 
     /// <summary>
-    /// Most batches one store writes at once; the others wait their turn. InnoDB inserts from more concurrent
-    /// transactions into one table contend for the same index pages (the table's right edge: the id, the timestamp, a
-    /// service's, host's and project's entries) and spend the server's CPU on waiting for them rather than on rows:
-    /// measured with bench ingest's 4 writers on a 2-core machine, 2 at a time took 1-4 us less of the server's CPU a
-    /// point than 4 (of 17-24 us) and wrote faster. Two keep one batch inserting while the other commits.
+    /// Most batches one store writes at once; the others wait their turn (encoded and summarised already). InnoDB
+    /// inserts from more concurrent transactions into one table contend for the same index pages (the table's right
+    /// edge: the id, the timestamp, a service's, host's and project's entries) and spend the server's CPU on waiting
+    /// for them rather than on rows. Measured with bench ingest's 4 writers on a 2-core machine (busy), the server's CPU
+    /// a point: 1 at a time 18.1-18.3 us, 2 20.3-21.8 us, 3 22.2-24.9 us, 4 23-24 us. One alone leaves a core idle
+    /// (one server thread inserts while the commit's flush waits); two keep one batch inserting while another commits.
     /// </summary>
     internal const int MaxConcurrentBatches = 2;
 
@@ -77,26 +78,41 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
 
     public async Task WriteAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
     {
-        await _turns.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The batch's values and summaries are made before its turn: that CPU work overlaps the other batches' writes.
+        var settings = database.Settings;
+        if (!_buffers.TryTake(out var rows)) rows = new EncodedRows();
         try
         {
-            await WriteInTurnAsync(points, batchId, cancellationToken).ConfigureAwait(false);
+            rows.Encode(points, settings);
+            var digests = Profiler.Storage.TraceDigest.OfBatch(points, settings);
+            await _turns.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await WriteInTurnAsync(points, batchId, rows, digests, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _turns.Release();
+            }
         }
         finally
         {
-            _turns.Release();
+            // Kept for the next batch unless a batch of large points made it large.
+            if (rows.Capacity <= MaxKeptBufferBytes) _buffers.Add(rows);
         }
     }
 
-    /// <summary><see cref="WriteAsync"/>, one of at most <see cref="MaxConcurrentBatches"/> at once.</summary>
-    private async Task WriteInTurnAsync(IReadOnlyList<TracePoint> points, Guid batchId, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="WriteAsync"/>, one of at most <see cref="MaxConcurrentBatches"/> at once, the batch encoded
+    /// (<paramref name="rows"/>) and summarised (<paramref name="digests"/>, of all its points) already.
+    /// </summary>
+    private async Task WriteInTurnAsync(IReadOnlyList<TracePoint> points, Guid batchId, EncodedRows rows,
+        IReadOnlyList<Profiler.Storage.TraceDigest> digests, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken, forWriting: true).ConfigureAwait(false);
         var connection = (MySqlConnection)db.Database.GetDbConnection();
         await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
         var settings = database.Settings;
-        if (!_buffers.TryTake(out var rows)) rows = new EncodedRows();
-        rows.Encode(points, settings);
         PointRefusals.Written written;
         try
         {
@@ -115,7 +131,8 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
                         command.Transaction = (MySqlTransaction)transaction;
                         SqlBatchLog.StartMySqlClaim(command, batchId);
                         if (summaries && stored.Count > 0)
-                            TraceSummaries.AppendMerge(command, SqlFlavor.MySql, Profiler.Storage.TraceDigest.OfBatch(stored, settings));
+                            TraceSummaries.AppendMerge(command, SqlFlavor.MySql,
+                                refused is null ? digests : Profiler.Storage.TraceDigest.OfBatch(stored, settings));
                         try
                         {
                             await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
@@ -139,11 +156,6 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
             // are most likely broken too. Dropping them makes the retry connect afresh instead of failing on each.
             if (connection.State != ConnectionState.Open) await MySqlConnection.ClearPoolAsync(connection, CancellationToken.None).ConfigureAwait(false);
             throw database.Failure(SqlOperation.Write, e);
-        }
-        finally
-        {
-            // Kept for the next batch unless a batch of large points made it large.
-            if (rows.Capacity <= MaxKeptBufferBytes) _buffers.Add(rows);
         }
         if (written.Stored) await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
         written.ThrowIfRefused(database, points);
