@@ -170,8 +170,11 @@ public sealed class MariaDbStoreTests(MariaDbServer server) : SqlServerStoreTest
         await store.WriteAsync(points, batch, CancellationToken.None);
         // The claim and the summary merge travel in one command: the claim's failure must stop the merge with it.
         await store.WriteAsync(points, batch, CancellationToken.None);
+        // And leave the (pooled, never reset) connection fit for the next batch.
+        await store.WriteAsync(Points("next", 10), CancellationToken.None);
 
-        Assert.Equal(1000, CountRows(db));
+        Assert.Equal(1010, CountRows(db));
+        Assert.Equal("10", server.Admin("SELECT points FROM profiler_traces WHERE base_id = 'next'", db).Trim());
         Assert.Equal("1000\t500", server.Admin("SELECT points, operations FROM profiler_traces WHERE base_id = 'once'", db).Trim());
         Assert.Equal("1", server.Admin($"SELECT COUNT(*) FROM profiler_batches WHERE batch_id = '{batch:D}'", db).Trim());
     }
