@@ -131,7 +131,7 @@ internal sealed class MySqlTraceWriter(SqlDatabase database) : ITraceWriter
                         command.Transaction = (MySqlTransaction)transaction;
                         SqlBatchLog.StartMySqlClaim(command, batchId);
                         if (summaries && stored.Count > 0)
-                            TraceSummaries.AppendMerge(command, SqlFlavor.MySql,
+                            TraceSummaries.AppendMerge(command,
                                 refused is null ? digests : Profiler.Storage.TraceDigest.OfBatch(stored, settings));
                         try
                         {

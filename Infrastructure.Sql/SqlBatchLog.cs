@@ -109,9 +109,10 @@ internal sealed class SqlBatchLog(SqlDatabase database)
     /// </summary>
     public static void StartMySqlClaim(DbCommand command, Guid batchId)
     {
-        command.CommandText = $"INSERT INTO {Table} (batch_id, stored_at) VALUES (@batch_id, @stored_at)";
-        SqlParameters.Add(command, "@batch_id", batchId.ToString("D"));
-        SqlParameters.Add(command, "@stored_at", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        // Positional, as the statements appended after it (TraceSummaries.AppendMerge).
+        command.CommandText = $"INSERT INTO {Table} (batch_id, stored_at) VALUES (?, ?)";
+        SqlParameters.Add(command, "", batchId.ToString("D"));
+        SqlParameters.Add(command, "", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
     }
 
     /// <summary>

@@ -108,12 +108,13 @@ internal sealed class TraceSummaries(SqlDatabase database)
     }
 
     /// <summary>
-    /// Appends the statements merging the digests of a batch (<see cref="Mode.Merge"/>) to <paramref name="command"/>,
-    /// after the statements it holds (separated by <c>;</c>), their parameters named <c>@v0</c>, <c>@v1</c> … after
-    /// its own: one round trip for all of them (the MySQL writer sends its batch id claim and these together).
+    /// Appends MySQL's statements merging the digests of a batch (<see cref="Mode.Merge"/>) to <paramref name="command"/>,
+    /// after the statements it holds (separated by <c>;</c>), their parameters positional (<c>?</c>, bound after its
+    /// own, which must be positional too): one round trip for all of them (the MySQL writer sends its batch id claim
+    /// and these together).
     /// </summary>
-    public static void AppendMerge(DbCommand command, SqlFlavor flavor, IReadOnlyList<TraceDigest> digests) =>
-        Commands(command.Connection!, command.Transaction, flavor, digests, Mode.Merge, into: command);
+    public static void AppendMerge(DbCommand command, IReadOnlyList<TraceDigest> digests) =>
+        Commands(command.Connection!, command.Transaction, SqlFlavor.MySql, digests, Mode.Merge, into: command);
 
     /// <summary>
     /// The statements writing <paramref name="digests"/>, one command each; or, given <paramref name="into"/> (merge
@@ -129,6 +130,8 @@ internal sealed class TraceSummaries(SqlDatabase database)
         // went from ~2 s to ~0.2 s a run).
         digests = [.. digests.OrderBy(d => d.BaseId, StringComparer.Ordinal)];
         if (into is not null && mode != Mode.Merge) throw new ArgumentException($"Only {Mode.Merge} appends to a command, not {mode}.", nameof(mode));
+        // MySQL's one command binds by position: no names to make, nor for MySqlConnector to look up.
+        var positional = into is not null;
         var commands = new List<DbCommand>();
         DbCommand New()
         {
@@ -160,9 +163,9 @@ internal sealed class TraceSummaries(SqlDatabase database)
             for (var i = 0; i < chunk.Length; i++)
             {
                 sql.Append(i == 0 ? "(" : ",(");
-                Text(command, sql, chunk[i].Kind).Append(',');
-                Text(command, sql, chunk[i].Value).Append(',');
-                Text(command, sql, chunk[i].BaseId).Append(')');
+                Text(command, sql, positional, chunk[i].Kind).Append(',');
+                Text(command, sql, positional, chunk[i].Value).Append(',');
+                Text(command, sql, positional, chunk[i].BaseId).Append(')');
             }
             sql.Append(InsertIgnoreEnd(flavor));
             Set(command, sql.ToString());
@@ -180,15 +183,15 @@ internal sealed class TraceSummaries(SqlDatabase database)
                 var start = d.HasTime ? d.StartMicroseconds : long.MaxValue / 4;
                 var stop = d.HasTime ? d.StopMicroseconds : long.MinValue / 4;
                 sql.Append(i == 0 ? "(" : ",(");
-                Text(command, sql, d.BaseId).Append(',');
-                Text(command, sql, d.StartText).Append(',');
-                Number(command, sql, start).Append(',');
-                Number(command, sql, stop).Append(',');
-                Number(command, sql, d.HasTime ? stop - start : 0).Append(',');
-                Text(command, sql, Clip(d.Root)).Append(',');
-                Number(command, sql, d.Operations).Append(',');
-                Number(command, sql, d.Points).Append(',');
-                Number(command, sql, d.Error ? 1 : 0).Append(')');
+                Text(command, sql, positional, d.BaseId).Append(',');
+                Text(command, sql, positional, d.StartText).Append(',');
+                Number(command, sql, positional, start).Append(',');
+                Number(command, sql, positional, stop).Append(',');
+                Number(command, sql, positional, d.HasTime ? stop - start : 0).Append(',');
+                Text(command, sql, positional, Clip(d.Root)).Append(',');
+                Number(command, sql, positional, d.Operations).Append(',');
+                Number(command, sql, positional, d.Points).Append(',');
+                Number(command, sql, positional, d.Error ? 1 : 0).Append(')');
             }
             sql.Append(mode == Mode.Merge ? MergeClause(flavor) : mode == Mode.IfAbsent ? InsertIgnoreEnd(flavor) : "");
             Set(command, sql.ToString());
@@ -203,15 +206,27 @@ internal sealed class TraceSummaries(SqlDatabase database)
     /// <summary>Term values and roots longer than the column (255) are cut: a search for them then never matches.</summary>
     internal static string? Clip(string? value) => value is { Length: > 255 } ? value[..255] : value;
 
-    private static StringBuilder Text(DbCommand command, StringBuilder sql, string? value)
+    /// <summary>Binds a text value and appends its placeholder: <c>?</c> when <paramref name="positional"/>, else <c>@vN</c>.</summary>
+    private static StringBuilder Text(DbCommand command, StringBuilder sql, bool positional, string? value)
     {
+        if (positional)
+        {
+            SqlParameters.Add(command, "", value);
+            return sql.Append('?');
+        }
         var name = "@v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
         SqlParameters.Add(command, name, value);
         return sql.Append(name);
     }
 
-    private static StringBuilder Number(DbCommand command, StringBuilder sql, long value)
+    /// <summary>Binds a number and appends its placeholder, as <see cref="Text"/>.</summary>
+    private static StringBuilder Number(DbCommand command, StringBuilder sql, bool positional, long value)
     {
+        if (positional)
+        {
+            SqlParameters.Add(command, "", value);
+            return sql.Append('?');
+        }
         var name = "@v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
         SqlParameters.Add(command, name, value);
         return sql.Append(name);
