@@ -10,7 +10,8 @@ namespace Profiler.Infrastructure.Sql;
 /// Points a valid batch holds but table <c>data</c> cannot (a legacy latin1/utf8mb3 OSProfiler table and an emoji, a
 /// LATIN1 PostgreSQL database and '€', a column shorter than a value): the server's data errors, which come back
 /// the same on every attempt. The MySQL and PostgreSQL writers find those points by bisecting the batch under
-/// savepoints in the batch's own transaction, store the others with the batch id (exactly once, as always) and throw
+/// savepoints in the batch's own transaction (<see cref="WriteAsync"/>, the loop both share), store the others with the
+/// batch id (exactly once, as always) and throw
 /// <see cref="TracePointsRefusedException"/> naming them; a retry of the batch finds the same points again (the
 /// detection runs on every attempt) and, the batch id being stored, stores nothing and throws the same refusal.
 /// SQLite enforces neither types nor character sets: it has none of these errors.
@@ -30,6 +31,70 @@ internal static class PointRefusals
         PostgresException p => p.SqlState.StartsWith("22", StringComparison.Ordinal) || p.SqlState is "23502" or "23514",
         _ => false,
     };
+
+    /// <summary>What <see cref="WriteAsync"/> came to.</summary>
+    /// <param name="Stored">False when the batch id was there already (<c>finish</c> said so): nothing was written now.</param>
+    /// <param name="Refused">The positions of the points the table refused (ascending), or null when it took them all.</param>
+    /// <param name="RefusedBy">The server's error that refused them (null when none was).</param>
+    public readonly record struct Written(bool Stored, List<int>? Refused, DbException? RefusedBy)
+    {
+        /// <summary>Throws <see cref="Refusal"/> when points were refused.</summary>
+        public void ThrowIfRefused(SqlDatabase database, IReadOnlyList<TracePoint> points)
+        {
+            if (Refused is not null) throw Refusal(database, points, Refused, RefusedBy!);
+        }
+    }
+
+    /// <summary>
+    /// A MySQL or PostgreSQL writer's transaction loop around a batch of <paramref name="count"/> points: begins a
+    /// transaction and inserts them all; when the table refuses some for their values (<see cref="IsPointsFault"/>),
+    /// rolls back (the transaction's dispose), begins again and inserts the others, finding the refused ones by
+    /// <see cref="FindAsync"/>. Then <paramref name="finish"/> (given the refused positions, or null) records the batch
+    /// id, merges the summaries and commits, or returns false when the batch id was there already (the rollback is the
+    /// dispose). Any other failure is thrown as it came.
+    /// </summary>
+    /// <param name="count">Points in the batch.</param>
+    /// <param name="begin">Begins a transaction on the writer's connection.</param>
+    /// <param name="insert">Inserts, inside the transaction, the points at the given positions (null: all, in order).</param>
+    /// <param name="finish">Claims the batch id, merges the summaries and commits; false when already stored.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public static async Task<Written> WriteAsync(int count, Func<CancellationToken, Task<DbTransaction>> begin,
+        Func<DbTransaction, IReadOnlyList<int>?, CancellationToken, Task> insert,
+        Func<DbTransaction, List<int>?, CancellationToken, Task<bool>> finish, CancellationToken cancellationToken)
+    {
+        DbException? refusedBy = null;
+        while (true)
+        {
+            var transaction = await begin(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                List<int>? refused = null;
+                if (refusedBy is null)
+                {
+                    try
+                    {
+                        await insert(transaction, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DbException e) when (IsPointsFault(e))
+                    {
+                        // The rows inserted before the failure go with the rollback (the dispose; PostgreSQL's failed
+                        // statement aborted the transaction): the next one finds the refused points.
+                        refusedBy = e;
+                        continue;
+                    }
+                }
+                else
+                {
+                    refused = await FindAsync(transaction, Enumerable.Range(0, count).ToList(),
+                        (rows, token) => insert(transaction, rows, token), cancellationToken).ConfigureAwait(false);
+                    // Every row went in after all (the failure did not come back): the batch is stored whole.
+                    if (refused.Count == 0) refused = null;
+                }
+                var stored = await finish(transaction, refused, cancellationToken).ConfigureAwait(false);
+                return new Written(stored, refused, refused is null ? null : refusedBy);
+            }
+        }
+    }
 
     /// <summary>
     /// The points of <paramref name="rows"/> (positions in the batch; their insert already failed with

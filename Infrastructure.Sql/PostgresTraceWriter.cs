@@ -26,57 +26,32 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
         await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
         var data = OsProfilerData.EncodeAll(points);
         var settings = database.Settings;
-        // Set when the table refused some of the batch's points for their values (PointRefusals): the batch is then
-        // written again, the refused points left out.
-        PostgresException? refusedBy = null;
-        List<int>? refused = null;
         var all = Enumerable.Range(0, points.Count).ToList();
+        PointRefusals.Written written;
         try
         {
             // The summaries (TraceSummaries) are written in the same transaction as the rows and the batch id.
             var summaries = database.Summaries.Available;
-            while (true)
-            {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                if (refusedBy is null)
+            written = await PointRefusals.WriteAsync(points.Count,
+                async token => await connection.BeginTransactionAsync(token).ConfigureAwait(false),
+                (_, rows, token) => CopyAsync(connection, points, data, rows ?? all, settings, token),
+                async (transaction, refused, token) =>
                 {
-                    try
-                    {
-                        await CopyAsync(connection, points, data, all, settings, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (PostgresException e) when (PointRefusals.IsPointsFault(e))
-                    {
-                        // The failed COPY aborted the transaction: roll it back (the dispose) and bisect in a new one.
-                        refusedBy = e;
-                        continue;
-                    }
-                }
-                else
-                {
-                    refused = await PointRefusals.FindAsync(transaction, all,
-                        (rows, token) => CopyAsync(connection, points, data, rows, settings, token), cancellationToken).ConfigureAwait(false);
-                    // Every row went in after all (the failure did not come back): the batch is stored whole.
-                    if (refused.Count == 0) refused = null;
-                }
-                // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
-                if (!await _batches.ClaimAsync(connection, transaction, batchId, cancellationToken).ConfigureAwait(false))
-                {
-                    if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
-                    return;
-                }
-                var stored = refused is null ? points : PointRefusals.Accepted(points, refused);
-                if (summaries && stored.Count > 0)
-                    await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.Postgres, Profiler.Storage.TraceDigest.OfBatch(stored, settings), cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                break;
-            }
+                    // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
+                    if (!await _batches.ClaimAsync(connection, transaction, batchId, token).ConfigureAwait(false)) return false;
+                    var stored = refused is null ? points : PointRefusals.Accepted(points, refused);
+                    if (summaries && stored.Count > 0)
+                        await TraceSummaries.WriteAsync(connection, transaction, SqlFlavor.Postgres, Profiler.Storage.TraceDigest.OfBatch(stored, settings), token).ConfigureAwait(false);
+                    await transaction.CommitAsync(token).ConfigureAwait(false);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
             throw database.Failure(SqlOperation.Write, e);
         }
-        await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (refused is not null) throw PointRefusals.Refusal(database, points, refused, refusedBy!);
+        if (written.Stored) await _batches.PruneIfDueAsync(connection, cancellationToken).ConfigureAwait(false);
+        written.ThrowIfRefused(database, points);
     }
 
     /// <summary>One binary COPY of the points at <paramref name="rows"/> (positions in the batch), in that order.</summary>

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Profiler.Storage;
 
 namespace Profiler.Infrastructure.Sql;
 
@@ -8,8 +9,8 @@ namespace Profiler.Infrastructure.Sql;
 /// Exactly-once writes (<see cref="Profiler.Storage.ITraceStore.WriteAsync"/>): the side table
 /// <c>profiler_batches (batch_id, stored_at)</c>, beside <c>data</c> (OSProfiler never reads it), holds the id of every
 /// batch stored in the last <see cref="KeepFor"/>. Each writer inserts its batch's id first, in the same transaction
-/// as the batch's rows (<see cref="ClaimAsync"/>, <see cref="ClaimSqlite"/>; SQLite first, MySQL and PostgreSQL right
-/// after the rows, before the commit, so that a missing INSERT privilege on <c>data</c> is reported as such); an id
+/// as the batch's rows (<see cref="ClaimAsync"/>, <see cref="ClaimSqlite"/>, <see cref="StartMySqlClaim"/>; SQLite first,
+/// MySQL and PostgreSQL right after the rows, before the commit (MySQL in one round trip with the summaries), so that a missing INSERT privilege on <c>data</c> is reported as such); an id
 /// already there means the batch was stored before, and the writer rolls back and returns. Two writers of one id at once serialise on the primary key:
 /// the second waits for the first's commit and then finds the id.
 /// </summary>
@@ -99,6 +100,33 @@ internal sealed class SqlBatchLog(SqlDatabase database)
         SqlParameters.Add(command, "@stored_at", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
+
+    /// <summary>
+    /// Starts <paramref name="command"/> (the caller appends the statements to run with it, in one round trip) with
+    /// MySQL's claim of <paramref name="batchId"/>: a plain INSERT, so that an id already there fails it with a duplicate
+    /// key (<see cref="IsClaimedBefore"/>) and the server runs none of the statements after it. The caller then rolls back
+    /// and returns, as for <see cref="ClaimAsync"/>'s false; its other failures go through <see cref="ClaimFailure"/>.
+    /// </summary>
+    public static void StartMySqlClaim(DbCommand command, Guid batchId)
+    {
+        // Positional, as the statements appended after it (TraceSummaries.AppendMerge).
+        command.CommandText = $"INSERT INTO {Table} (batch_id, stored_at) VALUES (?, ?)";
+        SqlParameters.Add(command, "", batchId.ToString("D"));
+        SqlParameters.Add(command, "", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+    }
+
+    /// <summary>
+    /// Whether a command started by <see cref="StartMySqlClaim"/> failed because the batch id is there already
+    /// (1062, duplicate entry: the statements appended after the claim add or merge rows and never raise it).
+    /// </summary>
+    public static bool IsClaimedBefore(MySqlConnector.MySqlException e) => e.Number == 1062;
+
+    /// <summary>
+    /// The failure of a command started by <see cref="StartMySqlClaim"/>, as <see cref="ClaimAsync"/> tells it when the
+    /// server refused the claim's table (a privilege on <see cref="Table"/>); null for any other failure.
+    /// </summary>
+    public TraceStoreException? ClaimFailure(MySqlConnector.MySqlException e) =>
+        e.Number is 1142 or 1143 && e.Message.Contains(Table, StringComparison.Ordinal) ? database.Failure(SqlOperation.ClaimBatch, e) : null;
 
     /// <summary>SQLite's <see cref="ClaimAsync"/>, inside the writer's open transaction (SQLite runs in-process: no awaiting).</summary>
     public static bool ClaimSqlite(SqliteConnection connection, Guid batchId)

@@ -105,13 +105,26 @@ internal sealed class TraceSummaries(SqlDatabase database)
     public static async Task WriteAsync(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor,
         IReadOnlyList<TraceDigest> digests, CancellationToken cancellationToken, Mode mode = Mode.Merge)
     {
-        foreach (var command in Commands(connection, transaction, flavor, digests, mode))
+        foreach (var command in Commands(connection, transaction, flavor, digests, mode, into: null))
             await using (command)
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Appends MySQL's statements merging the digests of a batch (<see cref="Mode.Merge"/>) to <paramref name="command"/>,
+    /// after the statements it holds (separated by <c>;</c>), their parameters positional (<c>?</c>, bound after its
+    /// own, which must be positional too): one round trip for all of them (the MySQL writer sends its batch id claim
+    /// and these together).
+    /// </summary>
+    public static void AppendMerge(DbCommand command, IReadOnlyList<TraceDigest> digests) =>
+        Commands(command.Connection!, command.Transaction, SqlFlavor.MySql, digests, Mode.Merge, into: command);
+
+    /// <summary>
+    /// The statements writing <paramref name="digests"/>, one command each; or, given <paramref name="into"/> (merge
+    /// only), all of them appended to that one command, and none returned.
+    /// </summary>
     private static List<DbCommand> Commands(DbConnection connection, DbTransaction? transaction, SqlFlavor flavor,
-        IReadOnlyList<TraceDigest> digests, Mode mode)
+        IReadOnlyList<TraceDigest> digests, Mode mode, DbCommand? into)
     {
         // In base id order (terms by base id, kind, value): concurrent writers of the same traces then lock their rows in one
         // order, so they wait for each other instead of deadlocking. Terms first, the traces' upsert last: the upsert
@@ -119,14 +132,21 @@ internal sealed class TraceSummaries(SqlDatabase database)
         // right before the commit (measured on the bench's 4 writers of the same 100 traces: InnoDB's row lock waits
         // went from ~2 s to ~0.2 s a run).
         digests = [.. digests.OrderBy(d => d.BaseId, StringComparer.Ordinal)];
+        if (into is not null && mode != Mode.Merge) throw new ArgumentException($"Only {Mode.Merge} appends to a command, not {mode}.", nameof(mode));
+        // MySQL's one command binds by position: no names to make, nor for MySqlConnector to look up.
+        var positional = into is not null;
         var commands = new List<DbCommand>();
         DbCommand New()
         {
+            if (into is not null) return into;
             var c = connection.CreateCommand();
             c.Transaction = transaction;
             commands.Add(c);
             return c;
         }
+        // Sets a statement's text, or appends it to the one command's.
+        void Set(DbCommand command, string sql) =>
+            command.CommandText = into is null || string.IsNullOrEmpty(command.CommandText) ? sql : command.CommandText + ";" + sql;
         if (mode == Mode.Replace)
             foreach (var chunk in digests.Chunk(SqlParameters.IdsPerStatement))
             {
@@ -146,12 +166,12 @@ internal sealed class TraceSummaries(SqlDatabase database)
             for (var i = 0; i < chunk.Length; i++)
             {
                 sql.Append(i == 0 ? "(" : ",(");
-                Text(command, sql, chunk[i].Kind).Append(',');
-                Text(command, sql, chunk[i].Value).Append(',');
-                Text(command, sql, chunk[i].BaseId).Append(')');
+                Text(command, sql, positional, chunk[i].Kind).Append(',');
+                Text(command, sql, positional, chunk[i].Value).Append(',');
+                Text(command, sql, positional, chunk[i].BaseId).Append(')');
             }
             sql.Append(InsertIgnoreEnd(flavor));
-            command.CommandText = sql.ToString();
+            Set(command, sql.ToString());
         }
         foreach (var chunk in digests.Chunk(TracesPerStatement))
         {
@@ -166,18 +186,18 @@ internal sealed class TraceSummaries(SqlDatabase database)
                 var start = d.HasTime ? d.StartMicroseconds : long.MaxValue / 4;
                 var stop = d.HasTime ? d.StopMicroseconds : long.MinValue / 4;
                 sql.Append(i == 0 ? "(" : ",(");
-                Text(command, sql, d.BaseId).Append(',');
-                Text(command, sql, d.StartText).Append(',');
-                Number(command, sql, start).Append(',');
-                Number(command, sql, stop).Append(',');
-                Number(command, sql, d.HasTime ? stop - start : 0).Append(',');
-                Text(command, sql, Clip(d.Root)).Append(',');
-                Number(command, sql, d.Operations).Append(',');
-                Number(command, sql, d.Points).Append(',');
-                Number(command, sql, d.Error ? 1 : 0).Append(')');
+                Text(command, sql, positional, d.BaseId).Append(',');
+                Text(command, sql, positional, d.StartText).Append(',');
+                Number(command, sql, positional, start).Append(',');
+                Number(command, sql, positional, stop).Append(',');
+                Number(command, sql, positional, d.HasTime ? stop - start : 0).Append(',');
+                Text(command, sql, positional, Clip(d.Root)).Append(',');
+                Number(command, sql, positional, d.Operations).Append(',');
+                Number(command, sql, positional, d.Points).Append(',');
+                Number(command, sql, positional, d.Error ? 1 : 0).Append(')');
             }
             sql.Append(mode == Mode.Merge ? MergeClause(flavor) : mode == Mode.IfAbsent ? InsertIgnoreEnd(flavor) : "");
-            command.CommandText = sql.ToString();
+            Set(command, sql.ToString());
         }
         return commands;
     }
@@ -189,15 +209,27 @@ internal sealed class TraceSummaries(SqlDatabase database)
     /// <summary>Term values and roots longer than the column (255) are cut: a search for them then never matches.</summary>
     internal static string? Clip(string? value) => value is { Length: > 255 } ? value[..255] : value;
 
-    private static StringBuilder Text(DbCommand command, StringBuilder sql, string? value)
+    /// <summary>Binds a text value and appends its placeholder: <c>?</c> when <paramref name="positional"/>, else <c>@vN</c>.</summary>
+    private static StringBuilder Text(DbCommand command, StringBuilder sql, bool positional, string? value)
     {
+        if (positional)
+        {
+            SqlParameters.Add(command, "", value);
+            return sql.Append('?');
+        }
         var name = "@v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
         SqlParameters.Add(command, name, value);
         return sql.Append(name);
     }
 
-    private static StringBuilder Number(DbCommand command, StringBuilder sql, long value)
+    /// <summary>Binds a number and appends its placeholder, as <see cref="Text"/>.</summary>
+    private static StringBuilder Number(DbCommand command, StringBuilder sql, bool positional, long value)
     {
+        if (positional)
+        {
+            SqlParameters.Add(command, "", value);
+            return sql.Append('?');
+        }
         var name = "@v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
         SqlParameters.Add(command, name, value);
         return sql.Append(name);

@@ -159,4 +159,38 @@ public sealed class MariaDbStoreTests(MariaDbServer server) : SqlServerStoreTest
 
         Assert.Equal(1000, (await ReportAsync(store, "big"))!.PointCount);
     }
+    [Fact]
+    public async Task A_batch_written_again_under_its_id_adds_neither_rows_nor_to_its_traces_summary()
+    {
+        var db = server.CreateDatabase();
+        await using var store = Open(server.Url(db));
+        var points = Points("once", 1000);
+        var batch = Guid.NewGuid();
+
+        await store.WriteAsync(points, batch, CancellationToken.None);
+        // The claim and the summary merge travel in one command: the claim's failure must stop the merge with it.
+        await store.WriteAsync(points, batch, CancellationToken.None);
+        // And leave the (pooled, never reset) connection fit for the next batch.
+        await store.WriteAsync(Points("next", 10), CancellationToken.None);
+
+        Assert.Equal(1010, CountRows(db));
+        Assert.Equal("10", server.Admin("SELECT points FROM profiler_traces WHERE base_id = 'next'", db).Trim());
+        Assert.Equal("1000\t500", server.Admin("SELECT points, operations FROM profiler_traces WHERE base_id = 'once'", db).Trim());
+        Assert.Equal("1", server.Admin($"SELECT COUNT(*) FROM profiler_batches WHERE batch_id = '{batch:D}'", db).Trim());
+    }
+
+    [Fact]
+    public async Task Eight_batches_written_at_once_are_each_stored_once_through_at_most_two_connections()
+    {
+        var db = server.CreateDatabase();
+        await using var store = Open(server.Url(db));
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => store.WriteAsync(Points($"at-once-{i}", 500), CancellationToken.None))));
+
+        Assert.Equal(8 * 500, CountRows(db));
+        Assert.Equal("8", server.Admin("SELECT COUNT(*) FROM profiler_traces WHERE points = 500", db).Trim());
+        // The writers' pool keeps its connections open: as many as batches were written at once, at most.
+        var connections = int.Parse(server.Admin($"SELECT COUNT(*) FROM information_schema.processlist WHERE db = '{db}'").Trim());
+        Assert.InRange(connections, 1, MySqlTraceWriter.MaxConcurrentBatches);
+    }
 }

@@ -6,8 +6,12 @@ namespace Profiler.Infrastructure.Sql.Tests;
 /// <summary>How the MySQL/MariaDB writer cuts a batch into prepared INSERTs (a few sizes, each prepared once a connection).</summary>
 public sealed class MySqlInsertSplitTests
 {
-    private static List<(int Offset, int Count)> Split(IReadOnlyList<Profiler.Domain.TracePoint> points) =>
-        MySqlTraceWriter.SplitInserts(points, OsProfilerData.EncodeAll(points), new DriverSettings());
+    private static List<(int Offset, int Count)> Split(IReadOnlyList<Profiler.Domain.TracePoint> points)
+    {
+        var rows = new MySqlTraceWriter.EncodedRows();
+        rows.Encode(points, new DriverSettings());
+        return MySqlTraceWriter.SplitInserts(rows.Count, rows.RowBytes);
+    }
 
     [Theory]
     [InlineData(1, new[] { 1 })]
@@ -31,15 +35,16 @@ public sealed class MySqlInsertSplitTests
     [Fact]
     public void Large_points_make_smaller_inserts_that_stay_within_the_byte_bound_and_an_oversized_one_goes_alone()
     {
-        // About 75 KB of row each (25,000 characters counted at 3 bytes): 27 fit in 2 MiB, so 16 a statement.
+        // About 25 KB of row each (25,000 ASCII characters: as many UTF-8 bytes): 83 would fit in 2 MiB, so the 50 before the
+        // huge one make 32 + 16 + 2.
         var points = Points("big", 100, infoBytes: 25_000).ToList();
         points.Insert(50, Points("huge", 1, infoBytes: 3_000_000)[0]);
 
         var split = Split(points);
 
         Assert.Equal(101, split.Sum(s => s.Count));
-        Assert.All(split, s => Assert.True(s.Count == 1 || s.Count * 75_000L <= MySqlTraceWriter.MaxInsertBytes, $"{s.Count} rows at {s.Offset}"));
+        Assert.All(split, s => Assert.True(s.Count == 1 || s.Count * 25_000L <= MySqlTraceWriter.MaxInsertBytes, $"{s.Count} rows at {s.Offset}"));
         Assert.Contains((50, 1), split);
-        Assert.Equal(16, split[0].Count);
+        Assert.Equal([32, 16, 2, 1], split.Take(4).Select(s => s.Count));
     }
 }
