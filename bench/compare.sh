@@ -105,6 +105,10 @@ json() { $py -c "import json,sys; print(json.loads(sys.stdin.readline())[sys.arg
 best_max() { sort -g | tail -1; }
 best_min() { sort -g | head -1; }
 # Wall seconds and peak RSS (KiB) of a command, from /usr/bin/time; output to a file.
+# Before each SQL ingest run, ours and OSProfiler's alike: the disk's pending writes (the previous section's files,
+# the last run's table) are flushed first, so that no run pays for another's writeback (MariaDB's first run after
+# the SQLite section was the slow one of every run of this script).
+settle() { sync; }
 timed() { local out=$1; shift; /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$out" 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; return 1; }; cat "$work/time.txt"; }
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); best of $runs runs" >&2
@@ -165,11 +169,13 @@ if [ $sql = 1 ] && [ -x /usr/sbin/mariadbd ]; then
   for r in $(seq "$runs"); do
     # Each run starts from an empty table (TRUNCATE: a DELETE of the last run's rows took over 30 s on a loaded machine).
     mariadb --no-defaults --socket="$my/sock" -uroot -e "DROP TABLE IF EXISTS bench.data"
+    settle
     my_runs+=("$("$profiler" bench ingest -c "mysql+pymysql://bench:bench-pw@127.0.0.1:$my_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json | json points_per_second)")
   done
   mariadb --no-defaults --socket="$my/sock" -uroot -e "CREATE DATABASE benchpy CHARACTER SET utf8mb4; GRANT ALL ON benchpy.* TO 'bench'@'%'"
   my_py=()
   for r in $(seq "$runs"); do
+    settle
     my_py+=("$($py bench/osprofiler_ingest.py "mysql+pymysql://bench:bench-pw@127.0.0.1:$my_port/benchpy" "$sql_py_points" 250 100 "bench-py-$r" | json points_per_second)")
   done
   # OSProfiler's driver logs and swallows its errors: count what it stored.
@@ -195,11 +201,13 @@ if [ $sql = 1 ] && [ -n "$pg_bin" ] && [ -x "$pg_bin/postgres" ]; then
   pg_runs=()
   for r in $(seq "$runs"); do
     psql -h "$pg" -p "$pg_port" -U postgres -d bench -q -c "DROP TABLE IF EXISTS data"
+    settle
     pg_runs+=("$("$profiler" bench ingest -c "postgresql://bench:bench-pw@127.0.0.1:$pg_port/bench" --points "$sqlite_points" --traces 100 --payload-bytes 250 --concurrency 4 --json | json points_per_second)")
   done
   psql -h "$pg" -p "$pg_port" -U postgres -d postgres -q -c "CREATE DATABASE benchpy OWNER bench"
   pg_py=()
   for r in $(seq "$runs"); do
+    settle
     pg_py+=("$($py bench/osprofiler_ingest.py "postgresql+psycopg2://bench:bench-pw@127.0.0.1:$pg_port/benchpy" "$sql_py_points" 250 100 "bench-py-$r" | json points_per_second)")
   done
   stored=$(psql -h "$pg" -p "$pg_port" -U postgres -d benchpy -tA -c "SELECT COUNT(*) FROM data")
