@@ -26,7 +26,6 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
         await _batches.EnsureTableAsync(connection, cancellationToken).ConfigureAwait(false);
         var data = OsProfilerData.EncodeAll(points);
         var settings = database.Settings;
-        var all = Enumerable.Range(0, points.Count).ToList();
         PointRefusals.Written written;
         try
         {
@@ -34,7 +33,7 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
             var summaries = database.Summaries.Available;
             written = await PointRefusals.WriteAsync(points.Count,
                 async token => await connection.BeginTransactionAsync(token).ConfigureAwait(false),
-                (_, rows, token) => CopyAsync(connection, points, data, rows ?? all, settings, token),
+                (_, rows, token) => CopyAsync(connection, points, data, rows, settings, token),
                 async (transaction, refused, token) =>
                 {
                     // Exactly once: the batch id, in the same transaction; already there means already stored (the rollback is the dispose).
@@ -54,13 +53,14 @@ internal sealed class PostgresTraceWriter(SqlDatabase database) : ITraceWriter
         written.ThrowIfRefused(database, points);
     }
 
-    /// <summary>One binary COPY of the points at <paramref name="rows"/> (positions in the batch), in that order.</summary>
+    /// <summary>One binary COPY of the points at <paramref name="rows"/> (positions in the batch; null: all), in that order.</summary>
     private static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<TracePoint> points, string[] data,
-        IReadOnlyList<int> rows, DriverSettings settings, CancellationToken cancellationToken)
+        IReadOnlyList<int>? rows, DriverSettings settings, CancellationToken cancellationToken)
     {
         await using var importer = await connection.BeginBinaryImportAsync(Copy, cancellationToken).ConfigureAwait(false);
-        foreach (var i in rows)
+        for (var r = 0; r < (rows?.Count ?? points.Count); r++)
         {
+            var i = rows?[r] ?? r;
             var p = points[i];
             await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
             foreach (var value in new[] { p.Timestamp, p.BaseId, p.ParentId, p.TraceId, DataColumns.Project(p, settings),

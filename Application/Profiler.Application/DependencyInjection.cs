@@ -66,21 +66,23 @@ public static class DependencyInjection
     /// </summary>
     private static Type? UseCase(Type requestType, int column) => requestType.Name switch
     {
-        nameof(Stores.CheckStore.CheckStoreQuery) when requestType == typeof(Stores.CheckStore.CheckStoreQuery) => column == 1 ? typeof(Stores.CheckStore.CheckStoreQueryHandler) : typeof(Stores.CheckStore.CheckStoreQueryValidator),
-        nameof(Stores.GetStoreStatistics.GetStoreStatisticsQuery) when requestType == typeof(Stores.GetStoreStatistics.GetStoreStatisticsQuery) => column == 1 ? typeof(Stores.GetStoreStatistics.GetStoreStatisticsQueryHandler) : typeof(Stores.GetStoreStatistics.GetStoreStatisticsQueryValidator),
-        nameof(Traces.AnalyzeTrace.AnalyzeTraceQuery) when requestType == typeof(Traces.AnalyzeTrace.AnalyzeTraceQuery) => column == 1 ? typeof(Traces.AnalyzeTrace.AnalyzeTraceQueryHandler) : typeof(Traces.AnalyzeTrace.AnalyzeTraceQueryValidator),
-        nameof(Traces.CountTraces.CountTracesQuery) when requestType == typeof(Traces.CountTraces.CountTracesQuery) => column == 1 ? typeof(Traces.CountTraces.CountTracesQueryHandler) : typeof(Traces.CountTraces.CountTracesQueryValidator),
-        nameof(Traces.DeleteTraces.DeleteTracesCommand) when requestType == typeof(Traces.DeleteTraces.DeleteTracesCommand) => column == 1 ? typeof(Traces.DeleteTraces.DeleteTracesCommandHandler) : typeof(Traces.DeleteTraces.DeleteTracesCommandValidator),
-        nameof(Traces.DiffTraces.DiffTracesQuery) when requestType == typeof(Traces.DiffTraces.DiffTracesQuery) => column == 1 ? typeof(Traces.DiffTraces.DiffTracesQueryHandler) : typeof(Traces.DiffTraces.DiffTracesQueryValidator),
-        nameof(Traces.GetTraceOverviews.GetTraceOverviewsQuery) when requestType == typeof(Traces.GetTraceOverviews.GetTraceOverviewsQuery) => column == 1 ? typeof(Traces.GetTraceOverviews.GetTraceOverviewsQueryHandler) : typeof(Traces.GetTraceOverviews.GetTraceOverviewsQueryValidator),
-        nameof(Traces.GetTraceReport.GetTraceReportQuery) when requestType == typeof(Traces.GetTraceReport.GetTraceReportQuery) => column == 1 ? typeof(Traces.GetTraceReport.GetTraceReportQueryHandler) : typeof(Traces.GetTraceReport.GetTraceReportQueryValidator),
-        nameof(Traces.ListTraces.ListTracesQuery) when requestType == typeof(Traces.ListTraces.ListTracesQuery) => column == 1 ? typeof(Traces.ListTraces.ListTracesQueryHandler) : typeof(Traces.ListTraces.ListTracesQueryValidator),
-        nameof(Traces.PinTrace.PinTraceCommand) when requestType == typeof(Traces.PinTrace.PinTraceCommand) => column == 1 ? typeof(Traces.PinTrace.PinTraceCommandHandler) : typeof(Traces.PinTrace.PinTraceCommandValidator),
-        nameof(Traces.PruneTraces.PruneTracesCommand) when requestType == typeof(Traces.PruneTraces.PruneTracesCommand) => column == 1 ? typeof(Traces.PruneTraces.PruneTracesCommandHandler) : typeof(Traces.PruneTraces.PruneTracesCommandValidator),
-        nameof(Traces.RecordTracePoints.RecordTracePointsCommand) when requestType == typeof(Traces.RecordTracePoints.RecordTracePointsCommand) => column == 1 ? typeof(Traces.RecordTracePoints.RecordTracePointsCommandHandler) : typeof(Traces.RecordTracePoints.RecordTracePointsCommandValidator),
-        nameof(Traces.ReindexTraces.ReindexTracesCommand) when requestType == typeof(Traces.ReindexTraces.ReindexTracesCommand) => column == 1 ? typeof(Traces.ReindexTraces.ReindexTracesCommandHandler) : typeof(Traces.ReindexTraces.ReindexTracesCommandValidator),
+        nameof(Stores.CheckStore.CheckStoreQuery) when requestType == typeof(Stores.CheckStore.CheckStoreQuery) => Column<Stores.CheckStore.CheckStoreQueryHandler, Stores.CheckStore.CheckStoreQueryValidator>(column),
+        nameof(Stores.GetStoreStatistics.GetStoreStatisticsQuery) when requestType == typeof(Stores.GetStoreStatistics.GetStoreStatisticsQuery) => Column<Stores.GetStoreStatistics.GetStoreStatisticsQueryHandler, Stores.GetStoreStatistics.GetStoreStatisticsQueryValidator>(column),
+        nameof(Traces.AnalyzeTrace.AnalyzeTraceQuery) when requestType == typeof(Traces.AnalyzeTrace.AnalyzeTraceQuery) => Column<Traces.AnalyzeTrace.AnalyzeTraceQueryHandler, Traces.AnalyzeTrace.AnalyzeTraceQueryValidator>(column),
+        nameof(Traces.CountTraces.CountTracesQuery) when requestType == typeof(Traces.CountTraces.CountTracesQuery) => Column<Traces.CountTraces.CountTracesQueryHandler, Traces.CountTraces.CountTracesQueryValidator>(column),
+        nameof(Traces.DeleteTraces.DeleteTracesCommand) when requestType == typeof(Traces.DeleteTraces.DeleteTracesCommand) => Column<Traces.DeleteTraces.DeleteTracesCommandHandler, Traces.DeleteTraces.DeleteTracesCommandValidator>(column),
+        nameof(Traces.DiffTraces.DiffTracesQuery) when requestType == typeof(Traces.DiffTraces.DiffTracesQuery) => Column<Traces.DiffTraces.DiffTracesQueryHandler, Traces.DiffTraces.DiffTracesQueryValidator>(column),
+        nameof(Traces.GetTraceOverviews.GetTraceOverviewsQuery) when requestType == typeof(Traces.GetTraceOverviews.GetTraceOverviewsQuery) => Column<Traces.GetTraceOverviews.GetTraceOverviewsQueryHandler, Traces.GetTraceOverviews.GetTraceOverviewsQueryValidator>(column),
+        nameof(Traces.GetTraceReport.GetTraceReportQuery) when requestType == typeof(Traces.GetTraceReport.GetTraceReportQuery) => Column<Traces.GetTraceReport.GetTraceReportQueryHandler, Traces.GetTraceReport.GetTraceReportQueryValidator>(column),
+        nameof(Traces.ListTraces.ListTracesQuery) when requestType == typeof(Traces.ListTraces.ListTracesQuery) => Column<Traces.ListTraces.ListTracesQueryHandler, Traces.ListTraces.ListTracesQueryValidator>(column),
+        nameof(Traces.PinTrace.PinTraceCommand) when requestType == typeof(Traces.PinTrace.PinTraceCommand) => Column<Traces.PinTrace.PinTraceCommandHandler, Traces.PinTrace.PinTraceCommandValidator>(column),
+        nameof(Traces.PruneTraces.PruneTracesCommand) when requestType == typeof(Traces.PruneTraces.PruneTracesCommand) => Column<Traces.PruneTraces.PruneTracesCommandHandler, Traces.PruneTraces.PruneTracesCommandValidator>(column),
+        nameof(Traces.RecordTracePoints.RecordTracePointsCommand) when requestType == typeof(Traces.RecordTracePoints.RecordTracePointsCommand) => Column<Traces.RecordTracePoints.RecordTracePointsCommandHandler, Traces.RecordTracePoints.RecordTracePointsCommandValidator>(column),
+        nameof(Traces.ReindexTraces.ReindexTracesCommand) when requestType == typeof(Traces.ReindexTraces.ReindexTracesCommand) => Column<Traces.ReindexTraces.ReindexTracesCommandHandler, Traces.ReindexTraces.ReindexTracesCommandValidator>(column),
         _ => null,
     };
+
+    private static Type Column<THandler, TValidator>(int column) => column == 1 ? typeof(THandler) : typeof(TValidator);
 
     /// <summary>
     /// The class named <paramref name="requestType"/>'s name + <paramref name="suffix"/> in this assembly implementing
