@@ -24,6 +24,19 @@ namespace Profiler.Infrastructure.Sql;
 /// </remarks>
 internal sealed partial class MySqlDialect : SqlDialect
 {
+    // Base ids: the data table's columns take the database's collation (OSProfiler's schema sets none), which is
+    // case-insensitive (utf8mb4_general_ci, latin1_swedish_ci, …), so base_id = 'Req-1' also matches req-1. Each
+    // comparison keeps the plain one, so the base_id index still finds the rows, and adds the same comparison on the
+    // bytes (CAST(… AS BINARY), whatever the column's character set; ids are ASCII, TracePointRules.IsSafeId). A
+    // whole-table DISTINCT or ORDER BY on the bytes loses the index (see TraceLifecycle).
+    public override string BaseIdEquals(string column, string value) => $"({column} = {value} AND {Exact(column)} = {Exact(value)})";
+
+    public override string BaseIdIn(string column, string list) => $"({column} IN ({list}) AND {Exact(column)} IN ({list}))";
+
+    public override string BaseIdKey(string column) => Exact(column);
+
+    private static string Exact(string expression) => $"CAST({expression} AS BINARY)";
+
     /// <summary>Default TCP port.</summary>
     public const int DefaultPort = 3306;
 

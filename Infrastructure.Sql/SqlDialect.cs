@@ -126,6 +126,21 @@ internal abstract class SqlDialect
     /// </summary>
     public virtual IsolationLevel PruneIsolation => IsolationLevel.ReadCommitted;
 
+    /// <summary>
+    /// <c>column = value</c> for base ids (<paramref name="value"/> a parameter or a column), telling ids that differ
+    /// only in case apart: SQLite and PostgreSQL compare text exactly; MySQL/MariaDB override it.
+    /// </summary>
+    public virtual string BaseIdEquals(string column, string value) => $"{column} = {value}";
+
+    /// <summary><c>column IN (list)</c> for base ids (<paramref name="list"/> the parameter list), exact as <see cref="BaseIdEquals"/>.</summary>
+    public virtual string BaseIdIn(string column, string list) => $"{column} IN ({list})";
+
+    /// <summary>
+    /// The expression that tells base ids apart exactly, e.g. for <c>COUNT(DISTINCT …)</c> over rows a
+    /// <see cref="BaseIdIn"/> or <see cref="BaseIdEquals"/> already found by the index: the column itself here.
+    /// </summary>
+    public virtual string BaseIdKey(string column) => column;
+
     /// <summary>Runs on every opened connection (session settings).</summary>
     public virtual Task OnConnectionOpenedAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -10,7 +10,7 @@ internal sealed class TraceCleanup(SqlDatabase database, TraceLifecycle lifecycl
     /// <summary>
     /// Deletes the rows of each trace, <c>DELETE … WHERE base_id IN (…)</c> <see cref="SqlParameters.IdsPerStatement"/>
     /// ids a statement, in one transaction, with their pins; returns how many of the traces had rows. Ids that are no valid id are skipped.
-    /// Ids are exact: on MySQL, deleting <c>Req-1</c> leaves <c>req-1</c> (<see cref="BaseIdSql"/>).
+    /// Ids are exact: on MySQL, deleting <c>Req-1</c> leaves <c>req-1</c> (<see cref="SqlDialect.BaseIdEquals"/>).
     /// </summary>
     public async Task<int> DeleteAsync(IReadOnlyList<string> baseIds, CancellationToken cancellationToken)
     {
@@ -27,12 +27,12 @@ internal sealed class TraceCleanup(SqlDatabase database, TraceLifecycle lifecycl
             {
                 await using var count = connection.CreateCommand();
                 count.Transaction = transaction;
-                count.CommandText = $"SELECT COUNT(DISTINCT {BaseIdSql.Key(dialect, "base_id")}) FROM data " +
-                                    $"WHERE {BaseIdSql.In(dialect, "base_id", SqlParameters.AddIds(count, chunk))}";
+                count.CommandText = $"SELECT COUNT(DISTINCT {dialect.BaseIdKey("base_id")}) FROM data " +
+                                    $"WHERE {dialect.BaseIdIn("base_id", SqlParameters.AddIds(count, chunk))}";
                 found += Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
                 await using var delete = connection.CreateCommand();
                 delete.Transaction = transaction;
-                delete.CommandText = $"DELETE FROM data WHERE {BaseIdSql.In(dialect, "base_id", SqlParameters.AddIds(delete, chunk))}";
+                delete.CommandText = $"DELETE FROM data WHERE {dialect.BaseIdIn("base_id", SqlParameters.AddIds(delete, chunk))}";
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await lifecycle.ForgetAsync(connection, transaction, chunk, cancellationToken).ConfigureAwait(false);
                 await database.Summaries.ForgetAsync(connection, transaction, chunk, false, cancellationToken).ConfigureAwait(false);

@@ -12,7 +12,7 @@ namespace Profiler.Infrastructure.Sql;
 /// unpinned, so pruning, listing pins and statistics need no CREATE privilege.
 /// </summary>
 /// <remarks>
-/// On MySQL/MariaDB the <c>data</c> table's collation ignores case (<see cref="BaseIdSql"/>). Lookups by id are exact
+/// On MySQL/MariaDB the <c>data</c> table's collation ignores case (<see cref="SqlDialect.BaseIdEquals"/>). Lookups by id are exact
 /// there too: pinning, unpinning, and the pins listed and counted tell <c>Req-1</c> from <c>req-1</c>. The whole-table
 /// scans compare as the table does, which keeps their index order: on a MariaDB table of 1M rows and 50,000 traces an
 /// exact comparison made a prune round's candidate read 4x slower (12.7 s against 3.2 s) and the statistics 6x (4.3 s
@@ -54,7 +54,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
             bool exists;
             await using (var probe = connection.CreateCommand())
             {
-                probe.CommandText = $"SELECT base_id FROM data WHERE {BaseIdSql.Equal(dialect, "base_id", "@base_id")} LIMIT 1";
+                probe.CommandText = $"SELECT base_id FROM data WHERE {dialect.BaseIdEquals("base_id", "@base_id")} LIMIT 1";
                 SqlParameters.Add(probe, "@base_id", baseId);
                 exists = await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull);
             }
@@ -77,7 +77,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
                 // A stale pin of a trace that is gone is dropped too.
                 operation = SqlOperation.Pin;
                 await using var delete = connection.CreateCommand();
-                delete.CommandText = $"DELETE FROM {PinTable} WHERE {BaseIdSql.Equal(dialect, "base_id", "@base_id")}";
+                delete.CommandText = $"DELETE FROM {PinTable} WHERE {dialect.BaseIdEquals("base_id", "@base_id")}";
                 SqlParameters.Add(delete, "@base_id", baseId);
                 await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -97,7 +97,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
     private async Task CheckPinnedAsync(DbConnection connection, string baseId, CancellationToken cancellationToken)
     {
         await using var check = connection.CreateCommand();
-        check.CommandText = $"SELECT base_id FROM {PinTable} WHERE {BaseIdSql.Equal(database.Dialect, "base_id", "@base_id")}";
+        check.CommandText = $"SELECT base_id FROM {PinTable} WHERE {database.Dialect.BaseIdEquals("base_id", "@base_id")}";
         SqlParameters.Add(check, "@base_id", baseId);
         if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull)) return;
         throw new TraceStoreException(
@@ -113,7 +113,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         {
             if (!await PinTableExistsAsync(connection, token).ConfigureAwait(false)) return [];
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT p.base_id FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {BaseIdSql.Equal(database.Dialect, "d.base_id", "p.base_id")})";
+            command.CommandText = $"SELECT p.base_id FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {database.Dialect.BaseIdEquals("d.base_id", "p.base_id")})";
             var ids = new List<string>();
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             while (await reader.ReadAsync(token).ConfigureAwait(false)) ids.Add(reader.GetString(0));
@@ -257,7 +257,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (await PinTableExistsAsync(connection, cancellationToken).ConfigureAwait(false))
         {
             await using var count = connection.CreateCommand();
-            count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {BaseIdSql.Equal(database.Dialect, "d.base_id", "p.base_id")})";
+            count.CommandText = $"SELECT COUNT(*) FROM {PinTable} p WHERE EXISTS (SELECT 1 FROM data d WHERE {database.Dialect.BaseIdEquals("d.base_id", "p.base_id")})";
             pinned = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
         return new TraceStoreStatistics(traces, points, oldest, newest, bytes, pinned);
@@ -269,7 +269,7 @@ internal sealed class TraceLifecycle(SqlDatabase database)
         if (!await PinTableExistsAsync(connection, cancellationToken, transaction).ConfigureAwait(false)) return;
         await using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
-        delete.CommandText = $"DELETE FROM {PinTable} WHERE {BaseIdSql.In(database.Dialect, "base_id", SqlParameters.AddIds(delete, ids))}";
+        delete.CommandText = $"DELETE FROM {PinTable} WHERE {database.Dialect.BaseIdIn("base_id", SqlParameters.AddIds(delete, ids))}";
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

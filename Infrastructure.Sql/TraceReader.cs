@@ -10,7 +10,7 @@ namespace Profiler.Infrastructure.Sql;
 /// Streams a trace's rows in the order they were stored, through a sequential data reader. A query that times out
 /// before its first row is sent once more (<see cref="SqlDatabase.RetryTimedOutAsync"/>); once rows have come, a
 /// failure is final (a retry would hand out points twice). Only the rows of exactly that id: on MySQL not those of an
-/// id differing in case (<see cref="BaseIdSql"/>).
+/// id differing in case (<see cref="SqlDialect.BaseIdEquals"/>).
 /// </summary>
 internal sealed class TraceReader(SqlDatabase database)
 {
@@ -44,7 +44,7 @@ internal sealed class TraceReader(SqlDatabase database)
         {
             command = db.Database.GetDbConnection().CreateCommand();
             command.CommandText =
-                $"SELECT name, trace_id, parent_id, timestamp, project, service, host, {database.Dialect.DataAsText} FROM data WHERE {BaseIdSql.Equal(database.Dialect, "base_id", "@base_id")} ORDER BY id";
+                $"SELECT name, trace_id, parent_id, timestamp, project, service, host, {database.Dialect.DataAsText} FROM data WHERE {database.Dialect.BaseIdEquals("base_id", "@base_id")} ORDER BY id";
             SqlParameters.Add(command, "@base_id", baseId);
             var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
             return (db, command, reader);
